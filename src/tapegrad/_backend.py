@@ -1,0 +1,93 @@
+"""The array library behind each value: its Array API namespace, cached per array type.
+
+All array work goes through ``xp_of(value)``; nothing in the engine or the rules names NumPy
+except as the default for Python values. Where the standard lacks something, the per-library
+helpers live here.
+"""
+
+from __future__ import annotations
+
+import array_api_compat
+import array_api_compat.numpy as _np_xp
+import numpy as np
+
+_NAMESPACES: dict[type, object] = {np.ndarray: _np_xp}
+
+
+def xp_of(value):
+    """The Array API namespace of a backend array (NumPy's for scalars and NumPy values)."""
+    xp = _NAMESPACES.get(type(value))
+    if xp is None:
+        xp = _lookup(value)
+    return xp
+
+
+def _lookup(value):
+    if isinstance(value, (np.ndarray, np.generic, int, float, complex)):
+        xp = _np_xp
+    else:
+        xp = array_api_compat.array_namespace(value)
+    if not isinstance(value, (int, float, complex)):
+        _NAMESPACES[type(value)] = xp
+    return xp
+
+
+def is_numpy_namespace(xp) -> bool:
+    return xp is _np_xp
+
+
+def is_array(value) -> bool:
+    """A backend array (not a Python scalar, not a Tensor)."""
+    return isinstance(value, (np.ndarray, np.generic)) or hasattr(value, "__array_namespace__")
+
+
+def backend_name(value) -> str:
+    module = type(value).__module__.split(".")[0]
+    return "numpy" if module == "numpy" else module
+
+
+def to_numpy(value) -> np.ndarray:
+    """A NumPy copy or read-only view of a backend value; computes lazy (Dask) arrays."""
+    if isinstance(value, (np.ndarray, np.generic)):
+        return np.asarray(value)
+    name = backend_name(value)
+    if name == "cupy":
+        return value.get()
+    if name == "dask":
+        return np.asarray(value.compute())
+    return np.asarray(value)
+
+
+def readonly(array: np.ndarray) -> np.ndarray:
+    """A view that cannot write into ``array``: tensors never change their values."""
+    view = array.view()
+    view.flags.writeable = False
+    return view
+
+
+def scatter_add(target, index, values):
+    """``target[index] += values`` with repeated indices accumulating, on the target's library.
+
+    The Array API has no scatter-add; this is the one place that supplies it per library.
+    ``target`` is a fresh array owned by the caller.
+    """
+    name = backend_name(target)
+    if name == "numpy":
+        np.add.at(target, index, values)
+        return target
+    if name == "cupy":
+        import cupyx
+
+        cupyx.scatter_add(target, index, values)
+        return target
+    raise NotImplementedError(
+        f"scatter-add (the gradient of advanced indexing) is not available for {name} arrays: "
+        "index with slices and integers, or use NumPy or CuPy arrays"
+    )
+
+
+def is_basic_index(index: tuple) -> bool:
+    """Only integers, slices, None and Ellipsis: each element is selected at most once."""
+    return all(
+        isinstance(i, (int, slice)) or i is None or i is Ellipsis for i in index
+    ) and not any(isinstance(i, bool) for i in index)

@@ -1,0 +1,86 @@
+"""dtypes and the rules that turn Python values into typed arrays.
+
+tapegrad's dtypes are NumPy dtype objects: CuPy and Dask use the same ones, and other Array API
+libraries are matched to them by name (``_backend.dtype_in``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+bool = np.dtype("bool")  # noqa: A001 - the Array API name
+int8 = np.dtype("int8")
+int16 = np.dtype("int16")
+int32 = np.dtype("int32")
+int64 = np.dtype("int64")
+uint8 = np.dtype("uint8")
+uint16 = np.dtype("uint16")
+uint32 = np.dtype("uint32")
+uint64 = np.dtype("uint64")
+float16 = np.dtype("float16")
+float32 = np.dtype("float32")
+float64 = np.dtype("float64")
+complex64 = np.dtype("complex64")
+complex128 = np.dtype("complex128")
+
+# TensorFlow's defaults for Python scalars, which the Array API lets a library choose.
+DEFAULT_FLOAT = float32
+DEFAULT_INT = int32
+DEFAULT_COMPLEX = complex64
+
+ALL = (bool, int8, int16, int32, int64, uint8, uint16, uint32, uint64)
+ALL += (float16, float32, float64, complex64, complex128)
+_BY_NAME = {d.name: d for d in ALL}
+
+
+def as_dtype(dtype) -> np.dtype:
+    """The tapegrad dtype for ``dtype`` (a dtype, a name, or another library's dtype object)."""
+    if isinstance(dtype, np.dtype) and dtype.name in _BY_NAME:
+        return dtype
+    name = getattr(dtype, "name", None) or str(dtype)
+    try:
+        return _BY_NAME[np.dtype(name).name]
+    except TypeError:
+        pass
+    except KeyError:
+        pass
+    raise TypeError(
+        f"unknown dtype {dtype!r}: use one of tg.{', tg.'.join(_BY_NAME)}"
+    )
+
+
+def is_differentiable(dtype) -> bool:
+    """Only floating-point and complex values carry gradients."""
+    return dtype.kind in "fc"
+
+
+def python_scalar_dtype(value) -> np.dtype:
+    """The dtype a bare Python scalar takes on its own: TensorFlow's defaults."""
+    if isinstance(value, builtins_bool):
+        return bool
+    if isinstance(value, int):
+        return DEFAULT_INT if -(2**31) <= value < 2**31 else int64
+    if isinstance(value, float):
+        return DEFAULT_FLOAT
+    return DEFAULT_COMPLEX
+
+
+builtins_bool = type(True)
+PYTHON_SCALARS = (int, float, complex)  # bool is an int subclass
+
+
+def weak_scalar_dtype(scalar, strong: np.dtype) -> np.dtype:
+    """The result dtype of a Python scalar combined with an array of dtype ``strong``.
+
+    The scalar takes the array's dtype (``x * 2.0`` stays float32), except where that would lose
+    its kind: a float with an integer or bool array gives the default float dtype, as in JAX.
+    """
+    kind = strong.kind
+    if isinstance(scalar, builtins_bool) or kind == "c":
+        return strong
+    if isinstance(scalar, int):
+        return DEFAULT_INT if kind == "b" else strong
+    if isinstance(scalar, float):
+        return strong if kind == "f" else DEFAULT_FLOAT
+    # complex scalar with a real array: the complex type of the same precision
+    return complex128 if strong == float64 else DEFAULT_COMPLEX

@@ -1,0 +1,122 @@
+"""ForwardAccumulator: forward mode, tangents pushed through each operation as it runs.
+
+An accumulator keeps a tangent per uid. When an operation reads a tensor with a tangent, the
+op's JVP rule computes the output's tangent, with this accumulator suspended (it must not track
+its own bookkeeping) while outer accumulators and tapes still see those operations: that is what
+makes forward-over-reverse and reverse-over-forward compose in any order.
+"""
+
+from __future__ import annotations
+
+from ._state import state, suspended
+from ._structure import flatten
+from ._tensor import Tensor, wrap_with_uid
+from .ops import broadcast_to, conj, convert_to_tensor, zeros_like
+from .ops._helpers import lead
+
+
+class ForwardAccumulator:
+    """Compute Jacobian-vector products with TensorFlow's semantics.
+
+    >>> import tapegrad as tg
+    >>> x = tg.constant(2.0)
+    >>> with tg.ForwardAccumulator(x, tg.constant(1.0)) as acc:
+    ...     y = x * x * x
+    >>> print(acc.jvp(y))
+    tg.Tensor(12.0, shape=(), dtype=float32)
+    """
+
+    def __init__(self, primals, tangents):
+        primal_leaves, _ = flatten(primals)
+        tangent_leaves, _ = flatten(tangents)
+        if len(primal_leaves) != len(tangent_leaves):
+            raise ValueError(
+                f"ForwardAccumulator got {len(primal_leaves)} primals and {len(tangent_leaves)} "
+                "tangents: give one tangent per primal, in the same structure"
+            )
+        self._tangents: dict[int, object] = {}
+        for primal, tangent in zip(primal_leaves, tangent_leaves):
+            self._watch(primal, tangent)
+        self._active = False
+
+    def _watch(self, primal, tangent) -> None:
+        if not isinstance(primal, Tensor):
+            raise TypeError(
+                f"ForwardAccumulator primals must be tensors or variables, not "
+                f"{type(primal).__name__}: wrap the value in tg.constant(...)"
+            )
+        if primal.dtype.kind not in "fc":
+            raise TypeError(
+                f"cannot compute a JVP for a {primal.dtype} primal: only floating-point and "
+                "complex tensors are differentiable; cast it with tg.astype(x, tg.float32)"
+            )
+        tangent = convert_to_tensor(tangent, None)
+        if tangent.shape != primal.shape:
+            raise ValueError(
+                f"the tangent of shape {tangent.shape} does not match its primal of shape "
+                f"{primal.shape}"
+            )
+        from .ops import astype
+
+        self._tangents[primal._uid] = astype(tangent, primal.dtype)
+
+    def __enter__(self) -> ForwardAccumulator:
+        if self._active:
+            raise RuntimeError("this ForwardAccumulator is already active: enter it once")
+        self._active = True
+        state.accumulators.append(self)
+        state.refresh()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._active = False
+        state.accumulators.remove(self)
+        state.refresh()
+
+    def jvp(self, primals, unconnected_gradients="none"):
+        """The tangents of ``primals`` (a tensor or a nested structure), None where unconnected
+        (zeros with ``unconnected_gradients="zero"``)."""
+        leaves, rebuild = flatten(primals)
+        out = []
+        for leaf in leaves:
+            if not isinstance(leaf, Tensor):
+                raise TypeError(
+                    f"ForwardAccumulator.jvp takes tensors, not {type(leaf).__name__}"
+                )
+            tangent = self._tangents.get(leaf._uid)
+            if tangent is None and unconnected_gradients == "zero":
+                tangent = zeros_like(leaf)
+            out.append(tangent)
+        return rebuild(out)
+
+    def _push(self, prim, args, vals, out, params) -> None:
+        tangents = self._tangents
+        ts = [tangents.get(a._uid) if isinstance(a, Tensor) else None for a in args]
+        if all(t is None for t in ts):
+            return
+        if prim.jvp is None or prim.vjps is None or out._value.dtype.kind not in "fc":
+            return  # the path is cut here (no derivative, or an integer result)
+        inputs = [wrap_with_uid(v, a._uid) if isinstance(a, Tensor) else v for a, v in zip(args, vals)]
+        with suspended(accumulators=(self,)):
+            if prim.jvp == "elementwise":
+                tangent = _elementwise(prim, ts, out, inputs, params)
+            else:
+                tangent = prim.jvp(ts, out, *inputs, **params)
+        tangents[out._uid] = tangent
+
+
+def _elementwise(prim, ts, ans, inputs, params):
+    """The JVP of an op with a diagonal derivative, from its VJP rules: for a VJP rule
+    ``g * conj(f'(x))``, ``conj(rule(conj(t)))`` is ``f'(x) * t``."""
+    total = None
+    for rule, t in zip(prim.vjps, ts):
+        if t is None or rule is None:
+            continue
+        complex_ = t.dtype.kind == "c"
+        term = rule(conj(t) if complex_ else t, ans, *inputs, **params)
+        term = conj(term) if complex_ else term
+        total = term if total is None else total + term
+    full = lead(total, ans) + tuple(ans.shape)
+    if tuple(total.shape) != full:
+        total = broadcast_to(total, full)
+    return total

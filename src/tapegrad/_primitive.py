@@ -1,0 +1,227 @@
+"""``@primitive``: the one way to declare a differentiable operation.
+
+A declaration gives the forward computation on backend arrays, one VJP rule per array input and a
+JVP rule, in one statement. Rules have the signature ``(g, ans, *inputs, **static_params)`` (``t``
+for tangents) and are written with tapegrad's own functions, so they are differentiable in turn.
+
+Calling an op does one of three things, chosen by ``state.mode``:
+
+* PLAIN (nothing active): compute on the raw arrays and wrap the result; nothing is kept.
+* RAW (a backward pass that nothing records): compute and return raw arrays, so rules run at the
+  speed of the backend.
+* TRACED: compute, then let each recording tape and each forward accumulator see the call.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+
+from . import _dtypes
+from ._backend import is_array
+from ._state import PLAIN, RAW, state
+from ._tensor import Tensor, to_array, wrap
+
+REGISTRY: dict[str, Primitive] = {}
+_NEP50 = True
+try:  # NumPy < 2 promotes Python scalars by value; give them the array's dtype there
+    import numpy as _np
+
+    _NEP50 = int(_np.__version__.split(".")[0]) >= 2
+except ImportError:  # pragma: no cover
+    pass
+
+
+class Primitive:
+    """An operation the engine knows: forward, VJP rules and JVP rule (see module docstring)."""
+
+    __slots__ = ("name", "forward", "vjps", "jvp", "n_arrays", "statics", "defaults", "doc")
+
+    def __init__(self, name, forward, vjps, jvp, n_arrays, statics, defaults):
+        self.name = name
+        self.forward = forward
+        self.vjps = vjps  # tuple of rules (None: that input has no derivative), or None
+        self.jvp = jvp
+        self.n_arrays = n_arrays  # None: variadic
+        self.statics = statics
+        self.defaults = defaults
+
+    def __repr__(self) -> str:
+        return f"<primitive {self.name}>"
+
+
+def primitive(vjp=None, jvp=None, *, name: str | None = None, promote: bool = False):
+    """Declare an operation.
+
+    ``vjp``: a rule, a tuple of rules (one per array input), or None for an operation without a
+    derivative (comparisons, integer casts). ``jvp``: a rule ``(tangents, ans, *inputs)``, where
+    ``tangents`` holds None for inputs without a tangent, or ``"elementwise"`` for operations whose
+    derivative is diagonal: their JVP is then the sum of the VJP rules applied to the tangents
+    (``_forward.py`` applies it).
+    ``promote``: give Python scalars the dtype of the array they meet (binary arithmetic).
+
+    Positional-only parameters of the forward function are its array inputs (all positional
+    parameters if it is variadic); the rest are static parameters, passed to every rule.
+    """
+
+    def declare(forward: Callable) -> Callable:
+        n_arrays, statics, defaults = _signature(forward)
+        vjps = None
+        if vjp is not None:
+            vjps = tuple(vjp) if isinstance(vjp, (tuple, list)) else (vjp,)
+        prim = Primitive(name or forward.__name__, forward, vjps, jvp, n_arrays, statics, defaults)
+        REGISTRY[prim.name] = prim
+        op = _make_op(prim, promote)
+        op.__name__ = op.__qualname__ = prim.name
+        op.__doc__ = forward.__doc__
+        op.__module__ = forward.__module__
+        op.__wrapped__ = forward
+        op.primitive = prim
+        return op
+
+    return declare
+
+
+def _signature(forward):
+    params = list(inspect.signature(forward).parameters.values())
+    kinds = [p.kind for p in params]
+    if inspect.Parameter.VAR_POSITIONAL in kinds:
+        n_arrays = None
+    else:
+        n_arrays = sum(k is inspect.Parameter.POSITIONAL_ONLY for k in kinds)
+    statics = tuple(
+        p.name
+        for p in params
+        if p.kind in (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+    )
+    defaults = {p.name: p.default for p in params if p.name in statics and p.default is not p.empty}
+    return n_arrays, statics, defaults
+
+
+# -- turning arguments into backend values -----------------------------------------------------
+def raw(value):
+    """The backend array behind an argument (Python values get TensorFlow's default dtypes)."""
+    if isinstance(value, Tensor):
+        return value._value
+    if is_array(value):
+        return value
+    return to_array(value)
+
+
+def _promoted_pair(x, y):
+    """Backend values for a binary elementwise op: Python scalars are weak, as in JAX."""
+    if isinstance(x, Tensor):
+        xv = x._value
+        if isinstance(y, Tensor):
+            return xv, y._value
+        return xv, _weak(y, xv, 1)[1] if type(y) in _PY_SCALARS else raw(y)
+    if isinstance(y, Tensor):
+        yv = y._value
+        return (_weak(x, yv, 0)[1] if type(x) in _PY_SCALARS else raw(x)), yv
+    return raw(x), raw(y)
+
+
+_PY_SCALARS = {int, float, complex, bool}
+
+
+def _weak(scalar, array, _position):
+    """(dtype, value) for a Python scalar beside ``array``: kept as a Python scalar where the
+    backend's own promotion gives the right dtype, converted where it would not."""
+    strong = array.dtype
+    target = _dtypes.weak_scalar_dtype(scalar, strong)
+    if target == strong and _NEP50:
+        return strong, scalar
+    return target, to_array(scalar, target)
+
+
+def _cast_for_scalar(x, y):
+    """An int or bool tensor meeting a Python float takes the default float dtype (as in JAX)."""
+    xv, yv = _promoted_pair(x, y)
+    xs, ys = type(x) in _PY_SCALARS, type(y) in _PY_SCALARS
+    if ys and not xs:
+        xv = _upcast(xv, yv)
+    elif xs and not ys:
+        yv = _upcast(yv, xv)
+    return xv, yv
+
+
+def _upcast(array, other):
+    kind = array.dtype.kind
+    other_kind = getattr(other, "dtype", None)
+    if other_kind is None or kind in "fc":
+        return array
+    target = other.dtype
+    if target.kind in "biu" and kind != "b":
+        return array
+    from ._backend import xp_of
+
+    return xp_of(array).astype(array, getattr(xp_of(array), _dtypes.as_dtype(target).name))
+
+
+# -- the call ----------------------------------------------------------------------------------
+def _make_op(prim: Primitive, promote: bool):
+    forward = prim.forward
+    statics = prim.statics
+    n_arrays = prim.n_arrays
+
+    if promote:
+
+        def op(x, y, /):
+            xv, yv = _cast_for_scalar(x, y)
+            if state.mode == PLAIN:
+                return wrap(forward(xv, yv))
+            if state.mode == RAW:
+                return forward(xv, yv)
+            return _traced(prim, (x, y), (xv, yv), {})
+
+        return op
+
+    if n_arrays == 1 and not statics:
+
+        def op(x, /):
+            xv = x._value if isinstance(x, Tensor) else raw(x)
+            if state.mode == PLAIN:
+                return wrap(forward(xv))
+            if state.mode == RAW:
+                return forward(xv)
+            return _traced(prim, (x,), (xv,), {})
+
+        return op
+
+    def op(*args, **params):
+        if n_arrays is not None and len(args) > n_arrays:
+            args, params = _statics_by_position(prim, args, params)
+        vals = [a._value if isinstance(a, Tensor) else raw(a) for a in args]
+        if state.mode == PLAIN:
+            return wrap(forward(*vals, **params))
+        if state.mode == RAW:
+            return forward(*vals, **params)
+        return _traced(prim, args, vals, params)
+
+    return op
+
+
+def _statics_by_position(prim, args, params):
+    extra = args[prim.n_arrays :]
+    if len(extra) > len(prim.statics):
+        raise TypeError(
+            f"{prim.name}() takes {prim.n_arrays + len(prim.statics)} arguments; "
+            f"{len(args)} were given"
+        )
+    for name, value in zip(prim.statics, extra):
+        if name in params:
+            raise TypeError(f"{prim.name}() got multiple values for argument '{name}'")
+        params[name] = value
+    return args[: prim.n_arrays], params
+
+
+def _traced(prim: Primitive, args, vals, params):
+    """Compute, then show the call to every active tape and forward accumulator."""
+    out = wrap(prim.forward(*vals, **params))
+    if prim.defaults:
+        params = {**prim.defaults, **params}
+    for tape in state.tapes:
+        tape._record(prim, args, vals, out, params)
+    for accumulator in reversed(state.accumulators):
+        accumulator._push(prim, args, vals, out, params)
+    return out

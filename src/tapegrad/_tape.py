@@ -1,0 +1,354 @@
+"""GradientTape: records operations on watched tensors and runs the backward pass.
+
+Entries are appended in execution order, so the backward pass is a reversed loop: no topological
+sort, no recursion, any depth. A non-persistent tape releases each entry and each cotangent as
+the loop passes it, so memory falls during the backward pass instead of doubling. Tensors hold no
+reference to the tape: the graph lives here and dies with the tape.
+
+The backward loop is written with tapegrad's own ops, so this module sits above ``ops``; the ops
+reach the tape only through the per-thread stack in ``_state`` (``tape._record``).
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager, nullcontext
+
+from . import _dtypes
+from ._backend import xp_of
+from ._state import TRACED, raw_mode, state
+from ._structure import flatten
+from ._tensor import Tensor, Variable, wrap, wrap_with_uid
+from .ops import astype, permute_dims, real, reshape
+from .ops.manipulation import sum_to_shape
+
+_UNCONNECTED = ("none", "zero")
+
+
+class GradientTape:
+    """Record operations for automatic differentiation, with TensorFlow's semantics.
+
+    >>> import tapegrad as tg
+    >>> x = tg.Variable(3.0)
+    >>> with tg.GradientTape() as tape:
+    ...     y = x * x
+    >>> print(tape.gradient(y, x))
+    tg.Tensor(6.0, shape=(), dtype=float32)
+    """
+
+    def __init__(self, persistent: bool = False, watch_accessed_variables: bool = True):
+        self._persistent = bool(persistent)
+        self._watch_accessed = bool(watch_accessed_variables)
+        self._entries: list = []
+        self._watched: set[int] = set()
+        self._variables: dict[int, Variable] = {}
+        self._recording = False
+        self._spent = False
+
+    # -- recording ------------------------------------------------------------------------------
+    def __enter__(self) -> GradientTape:
+        if self._recording:
+            raise RuntimeError(
+                "this GradientTape is already recording: enter it once, or create a new tape "
+                "for a nested computation"
+            )
+        self._start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop()
+
+    def _start(self) -> None:
+        self._recording = True
+        state.tapes.append(self)
+        state.refresh()
+
+    def _stop(self) -> None:
+        self._recording = False
+        state.tapes.remove(self)
+        state.refresh()
+
+    @contextmanager
+    def stop_recording(self):
+        """Operations inside this block are not recorded on this tape."""
+        if not self._recording:
+            raise RuntimeError(
+                "stop_recording() was called on a GradientTape that is not recording: use it "
+                "inside the tape's `with` block"
+            )
+        self._stop()
+        try:
+            yield
+        finally:
+            self._start()
+
+    def reset(self) -> None:
+        """Forget everything recorded and watched, as a new tape would."""
+        self._entries = []
+        self._watched = set()
+        self._variables = {}
+        self._spent = False
+
+    def watch(self, tensor) -> None:
+        """Record operations on ``tensor`` (a Tensor, Variable, or nested list/tuple/dict)."""
+        leaves, _ = flatten(tensor)
+        for leaf in leaves:
+            self._watch_one(leaf)
+
+    def _watch_one(self, leaf) -> None:
+        if not isinstance(leaf, Tensor):
+            raise TypeError(
+                f"GradientTape.watch takes tensors and variables, not {type(leaf).__name__} "
+                f"{_short(leaf)}: wrap it in tg.constant(...) first and watch that tensor"
+            )
+        if not _dtypes.is_differentiable(leaf.dtype):
+            raise TypeError(
+                f"cannot watch a {leaf.dtype} tensor: only floating-point and complex tensors "
+                f"are differentiable; cast it with tg.astype(x, tg.float32)"
+            )
+        self._watched.add(leaf._uid)
+        if isinstance(leaf, Variable):
+            self._variables.setdefault(leaf._uid, leaf)
+
+    def watched_variables(self) -> tuple:
+        """The variables this tape watches, in the order it first saw them."""
+        return tuple(self._variables.values())
+
+    def _record(self, prim, args, vals, out, params) -> None:
+        watched = self._watched
+        hit = False
+        for a in args:
+            if isinstance(a, Tensor):
+                if a._uid in watched:
+                    hit = True
+                elif self._watch_accessed and type(a) is Variable and a._trainable:
+                    if a._value.dtype.kind in "fc":
+                        watched.add(a._uid)
+                        self._variables[a._uid] = a
+                        hit = True
+        if not hit or prim.vjps is None or out._value.dtype.kind not in "fc":
+            return  # not on a watched path, or the path is cut here
+        uids = tuple(a._uid if isinstance(a, Tensor) else None for a in args)
+        needs = tuple(u is not None and u in watched for u in uids)
+        self._entries.append((prim, uids, needs, vals, out._uid, out._value, params))
+        watched.add(out._uid)
+
+    # -- differentiation -------------------------------------------------------------------------
+    def gradient(
+        self, target, sources, output_gradients=None, unconnected_gradients="none"
+    ):
+        """d(sum of targets) / d(each source), in the structure of ``sources``.
+
+        A list of targets is differentiated as their sum; a non-scalar target is seeded with ones,
+        or with ``output_gradients``. An unconnected source gives None (or zeros with
+        ``unconnected_gradients="zero"``).
+        """
+        self._check_usable("gradient")
+        _check_unconnected(unconnected_gradients)
+        targets, _ = flatten(target)
+        _check_tensors(targets, "target")
+        source_leaves, rebuild = flatten(sources)
+        _check_sources(source_leaves)
+        seeds = _seeds(targets, output_gradients)
+        grads = self._backward(seeds, source_leaves, n_lead=0)
+        results = [_result(grads.get(s._uid), s, (), unconnected_gradients) for s in source_leaves]
+        return rebuild(results)
+
+    def jacobian(
+        self,
+        target,
+        sources,
+        unconnected_gradients="none",
+        parallel_iterations=None,
+        experimental_use_pfor=True,
+    ):
+        """d target / d source for each source, of shape ``target.shape + source.shape``.
+
+        All rows come from one backward pass with a leading batch axis on the cotangents.
+        """
+        self._check_usable("jacobian")
+        _check_unconnected(unconnected_gradients)
+        _check_tensors([target], "target")
+        source_leaves, rebuild = flatten(sources)
+        _check_sources(source_leaves)
+        shape = target.shape
+        n = _size(shape)
+        xp = xp_of(target._value)
+        seed = xp.reshape(xp.eye(n, dtype=target._value.dtype), (n,) + shape)
+        grads = self._backward({target._uid: seed}, source_leaves, n_lead=1)
+        results = []
+        for s in source_leaves:
+            g = grads.get(s._uid)
+            if g is not None:
+                g = reshape(g, shape + s.shape)
+            results.append(_result(g, s, shape, unconnected_gradients))
+        return rebuild(results)
+
+    def batch_jacobian(
+        self,
+        target,
+        source,
+        unconnected_gradients="none",
+        parallel_iterations=None,
+        experimental_use_pfor=True,
+    ):
+        """Per-example Jacobians: ``result[b] = d target[b] / d source[b]``, of shape
+        ``target.shape + source.shape[1:]``. Examples must not depend on each other."""
+        self._check_usable("batch_jacobian")
+        _check_unconnected(unconnected_gradients)
+        _check_tensors([target, source], "target and source")
+        if not target.shape or not source.shape or target.shape[0] != source.shape[0]:
+            raise ValueError(
+                f"batch_jacobian needs a target and a source with the same first (batch) "
+                f"dimension; got shapes {target.shape} and {source.shape}"
+            )
+        batch, rest = target.shape[0], target.shape[1:]
+        m = _size(rest)
+        xp = xp_of(target._value)
+        eye = xp.reshape(xp.eye(m, dtype=target._value.dtype), (m, 1) + rest)
+        seed = xp.broadcast_to(eye, (m, batch) + rest)
+        grads = self._backward({target._uid: seed}, [source], n_lead=1)
+        g = grads.get(source._uid)
+        if g is not None:  # (m, batch, *source_rest) -> (batch, *target_rest, *source_rest)
+            g = permute_dims(g, (1, 0) + tuple(range(2, g.ndim)))
+            g = reshape(g, (batch,) + rest + source.shape[1:])
+        return _result(g, source, target.shape[1:], unconnected_gradients)
+
+    def _check_usable(self, what: str) -> None:
+        if self._spent:
+            raise RuntimeError(
+                "GradientTape.gradient can only be called once on non-persistent tapes."
+            )
+        if not self._persistent:
+            self._spent = True
+
+    def _backward(self, seeds: dict, sources: list, n_lead: int) -> dict:
+        """The reversed loop. Returns the cotangents of the sources (and of whatever else was
+        left), keyed by uid. Rules get raw arrays unless something is recording."""
+        keep = {s._uid for s in sources}
+        traced = state.mode == TRACED
+        with nullcontext() if traced else raw_mode():
+            grads = _loop(self._entries, seeds, keep, n_lead, traced, self._persistent)
+        if not self._persistent:
+            self._entries = []
+            self._watched = set()
+        return grads
+
+    def __repr__(self) -> str:
+        kind = "persistent" if self._persistent else "non-persistent"
+        return f"<tg.GradientTape {kind}, {len(self._entries)} recorded operations>"
+
+
+def _loop(entries, grads, keep, n_lead, traced, persistent) -> dict:
+    for i in range(len(entries) - 1, -1, -1):
+        entry = entries[i]
+        if not persistent:
+            entries[i] = None  # release the saved arrays as the loop passes them
+        prim, uids, needs, vals, out_uid, ans, params = entry
+        g = grads.get(out_uid) if out_uid in keep else grads.pop(out_uid, None)
+        if g is None:
+            continue
+        if traced:  # rules get tensors with the recorded uids, so outer tapes see the path
+            inputs = [v if u is None else wrap_with_uid(v, u) for v, u in zip(vals, uids)]
+            answer = wrap_with_uid(ans, out_uid)
+        else:
+            inputs, answer = vals, ans
+        rules = prim.vjps
+        for k, need in enumerate(needs):
+            if not need or rules[k] is None:
+                continue
+            gk = _fit(rules[k](g, answer, *inputs, **params), vals[k], n_lead)
+            u = uids[k]
+            previous = grads.get(u)
+            grads[u] = gk if previous is None else previous + gk
+    return grads
+
+
+def _fit(g, like, n_lead):
+    """The engine's one reduction of a broadcast cotangent to its input's shape and dtype."""
+    shape = tuple(like.shape)
+    if g.ndim != n_lead + len(shape) or tuple(g.shape[n_lead:]) != shape:
+        g = sum_to_shape(g, shape=shape, n_lead=n_lead)
+    if g.dtype != like.dtype:
+        g = astype(g if like.dtype.kind == "c" else real(g), like.dtype)
+    return g
+
+
+def _seeds(targets, output_gradients) -> dict:
+    if output_gradients is None:
+        given = [None] * len(targets)
+    else:
+        given, _ = flatten(output_gradients)
+        if len(given) != len(targets):
+            raise ValueError(
+                f"output_gradients has {len(given)} entries for {len(targets)} targets: give one "
+                "per target, in the same structure"
+            )
+    seeds: dict = {}
+    for target, seed in zip(targets, given):
+        value = target._value
+        if seed is None:
+            seed = xp_of(value).ones(tuple(value.shape), dtype=value.dtype)
+        else:
+            seed_value = seed._value if isinstance(seed, Tensor) else xp_of(value).asarray(seed)
+            if tuple(seed_value.shape) != target.shape:
+                raise ValueError(
+                    f"output_gradients of shape {tuple(seed_value.shape)} do not match the "
+                    f"target of shape {target.shape}: give one array of the target's shape"
+                )
+            if not isinstance(seed, Tensor):
+                seed = xp_of(value).astype(seed_value, value.dtype)
+        previous = seeds.get(target._uid)
+        seeds[target._uid] = seed if previous is None else previous + seed
+    return seeds
+
+
+def _result(g, source, out_shape, unconnected):
+    if g is None:
+        if unconnected == "none":
+            return None
+        value = source._value
+        return wrap(xp_of(value).zeros(tuple(out_shape) + source.shape, dtype=value.dtype))
+    if not isinstance(g, Tensor):
+        g = wrap(g)
+    if g.dtype != source.dtype:
+        g = astype(g, source.dtype)
+    return g
+
+
+def _check_unconnected(value) -> None:
+    if value not in _UNCONNECTED and value != "raise":
+        raise ValueError(
+            f"unconnected_gradients must be 'none' or 'zero', not {value!r}"
+        )
+
+
+def _check_tensors(values, what: str) -> None:
+    for v in values:
+        if not isinstance(v, Tensor):
+            raise TypeError(
+                f"the {what} must be tensors or variables, not {type(v).__name__} {_short(v)}: "
+                "compute it with tapegrad operations inside the tape"
+            )
+
+
+def _check_sources(sources) -> None:
+    _check_tensors(sources, "sources")
+    for s in sources:
+        if not _dtypes.is_differentiable(s.dtype):
+            raise TypeError(
+                f"cannot take a gradient with respect to a {s.dtype} tensor: only floating-point "
+                "and complex tensors are differentiable; cast it with tg.astype(x, tg.float32) "
+                "before using it"
+            )
+
+
+def _size(shape) -> int:
+    n = 1
+    for s in shape:
+        n *= s
+    return n
+
+
+def _short(value) -> str:
+    text = repr(value)
+    return text if len(text) <= 50 else text[:47] + "..."

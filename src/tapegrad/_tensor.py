@@ -1,0 +1,367 @@
+"""Tensor (an immutable value with a uid) and Variable (a named, assignable Tensor).
+
+No arithmetic lives here: the operators are installed from the op table in ``ops/_operators.py``,
+so there is one place where ``a + b`` is routed. Tensors hold no reference to any graph; the tape
+keys on ``_uid``, an integer from a counter (never ``id()``, which is reused after collection).
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+
+from . import _dtypes
+from ._backend import backend_name, is_array, readonly, to_numpy, xp_of
+
+_next_uid = itertools.count(1).__next__
+
+
+class Tensor:
+    """An immutable array value. Operations return new tensors; none changes one in place.
+
+    >>> import tapegrad as tg
+    >>> print(tg.constant([1.0, 2.0]) * 2)
+    tg.Tensor([2. 4.], shape=(2,), dtype=float32)
+    """
+
+    __slots__ = ("_value", "_uid", "__weakref__")
+    # NumPy defers to our reflected operators (``ndarray * tensor`` gives a recorded tensor).
+    __array_priority__ = 1000
+    __hash__ = None  # ``==`` is elementwise, as in NumPy and TensorFlow 2: use ``t.ref()``
+
+    def __init__(self, value, dtype=None):
+        self._value = to_array(value, dtype)
+        self._uid = _next_uid()
+
+    # -- properties -------------------------------------------------------------------------
+    @property
+    def shape(self) -> tuple:
+        return tuple(self._value.shape)
+
+    @property
+    def dtype(self) -> np.dtype:
+        return _dtypes.as_dtype(self._value.dtype)
+
+    @property
+    def ndim(self) -> int:
+        return self._value.ndim
+
+    @property
+    def size(self) -> int:
+        return int(np.prod(self.shape, dtype=np.int64))
+
+    @property
+    def device(self):
+        return getattr(self._value, "device", "cpu")
+
+    def numpy(self) -> np.ndarray:
+        """The value as a NumPy array that cannot be used to change the tensor."""
+        value = to_numpy(self._value)
+        return readonly(value) if value is self._value else value
+
+    def __array__(self, dtype=None, copy=None):
+        value = self.numpy()
+        if dtype is not None and value.dtype != dtype:
+            return value.astype(dtype)
+        return np.array(value) if copy else value
+
+    def ref(self) -> Reference:
+        """A hashable key for this object (tensors themselves are unhashable)."""
+        return Reference(self)
+
+    # -- Python conversions -----------------------------------------------------------------
+    def _scalar(self, kind: str):
+        if self.size != 1:
+            raise TypeError(
+                f"only one-element tensors can be converted to Python {kind}; this one has "
+                f"shape {self.shape}: reduce it first (tg.sum, indexing)"
+            )
+        return self.numpy().reshape(()).item()
+
+    def __float__(self) -> float:
+        return float(self._scalar("float"))
+
+    def __int__(self) -> int:
+        return int(self._scalar("int"))
+
+    def __complex__(self) -> complex:
+        return complex(self._scalar("complex"))
+
+    def __index__(self) -> int:
+        if self.dtype.kind not in "iub":
+            raise TypeError(f"a {self.dtype} tensor cannot be used as an index; cast it to int")
+        return int(self._scalar("int"))
+
+    def __bool__(self) -> bool:
+        if self.size != 1:
+            raise ValueError(
+                f"the truth value of a tensor with {self.size} elements (shape {self.shape}) is "
+                "ambiguous: use tg.any(t) or tg.all(t)"
+            )
+        return bool(self._scalar("bool"))
+
+    def __len__(self) -> int:
+        if self.ndim == 0:
+            raise TypeError("len() of a 0-d tensor: it has no first axis")
+        return self.shape[0]
+
+    def __iter__(self):
+        if self.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor: it has no first axis")
+        return (self[i] for i in range(self.shape[0]))
+
+    # -- printing ---------------------------------------------------------------------------
+    def _numpy_text(self) -> str:
+        if backend_name(self._value) == "dask":
+            return "<not computed>"
+        value = to_numpy(self._value)
+        return str(value) if value.ndim == 0 else repr(np.asarray(value))
+
+    def _backend_suffix(self) -> str:
+        name = backend_name(self._value)
+        return "" if name == "numpy" else f", backend={name}"
+
+    def __str__(self) -> str:
+        value = "<not computed>" if backend_name(self._value) == "dask" else None
+        value = value or str(to_numpy(self._value))
+        return f"tg.Tensor({value}, shape={self.shape}, dtype={self.dtype}{self._backend_suffix()})"
+
+    def __repr__(self) -> str:
+        return (
+            f"<tg.Tensor: shape={self.shape}, dtype={self.dtype}{self._backend_suffix()}, "
+            f"numpy={self._numpy_text()}>"
+        )
+
+    # -- copying: a copy is a new tensor with a new uid ---------------------------------------
+    def __reduce__(self):
+        return (_rebuild_tensor, (to_numpy(self._value),))
+
+    def __copy__(self):
+        return self  # immutable
+
+    def __deepcopy__(self, memo):
+        return wrap(xp_of(self._value).asarray(self._value, copy=True))
+
+
+class Variable(Tensor):
+    """A mutable, named tensor whose value is replaced (never written) by ``assign*``.
+
+    >>> import tapegrad as tg
+    >>> v = tg.Variable(1.0)
+    >>> v.assign_add(2)
+    <tg.Variable 'Variable:0' shape=() dtype=float32, numpy=3.0>
+    """
+
+    __slots__ = ("_trainable", "_name")
+
+    def __init__(self, initial_value, trainable: bool = True, name: str | None = None, dtype=None):
+        if isinstance(initial_value, Tensor):
+            initial_value = initial_value._value
+        value = to_array(initial_value, dtype)
+        xp = xp_of(value)
+        # Our own copy: the caller's array may be written later; ours never is.
+        self._value = xp.asarray(value, copy=True) if is_array(initial_value) else value
+        self._uid = _next_uid()  # stable across assigns: the variable is the gradient source
+        self._trainable = bool(trainable)
+        self._name = f"{name or 'Variable'}:0"
+
+    @property
+    def trainable(self) -> bool:
+        return self._trainable
+
+    @property
+    def name(self) -> str:
+        return self._name
+
+    def value(self) -> Tensor:
+        """The current value as a Tensor; later assigns do not change it."""
+        from .ops.creation import identity  # a recorded read, so gradients reach the variable
+
+        return identity(self)
+
+    def read_value(self) -> Tensor:
+        return self.value()
+
+    def assign(self, value, read_value: bool = True) -> Variable:
+        """Replace the value; it must have the variable's shape and a dtype that casts safely."""
+        new = _assignable(self, value, "assign")
+        if tuple(new.shape) != self.shape:
+            raise ValueError(
+                f"cannot assign a value of shape {tuple(new.shape)} to variable '{self._name}' "
+                f"of shape {self.shape}: reshape the value or create a new variable"
+            )
+        self._value = new
+        return self
+
+    def assign_add(self, delta, read_value: bool = True) -> Variable:
+        delta = _assignable(self, delta, "assign_add")
+        return self.assign(xp_of(self._value).add(self._value, delta))
+
+    def assign_sub(self, delta, read_value: bool = True) -> Variable:
+        delta = _assignable(self, delta, "assign_sub")
+        return self.assign(xp_of(self._value).subtract(self._value, delta))
+
+    def __iadd__(self, other):
+        return self.assign_add(other)
+
+    def __isub__(self, other):
+        return self.assign_sub(other)
+
+    def __imul__(self, other):
+        return self.assign(self._value * _assignable(self, other, "*="))
+
+    def __itruediv__(self, other):
+        return self.assign(self._value / _assignable(self, other, "/="))
+
+    def __repr__(self) -> str:
+        return (
+            f"<tg.Variable '{self._name}' shape={self.shape} dtype={self.dtype}"
+            f"{self._backend_suffix()}, numpy={self._numpy_text()}>"
+        )
+
+    __str__ = __repr__
+
+    def __reduce__(self):
+        name = self._name[:-2]
+        return (_rebuild_variable, (to_numpy(self._value), self._trainable, name))
+
+    def __copy__(self):
+        return _rebuild_variable(self._value, self._trainable, self._name[:-2])
+
+    def __deepcopy__(self, memo):
+        return _rebuild_variable(self._value, self._trainable, self._name[:-2])
+
+
+class Reference:
+    """A hashable stand-in for a Tensor or Variable, equal only to references to the same object.
+
+    >>> import tapegrad as tg
+    >>> v = tg.Variable(1.0)
+    >>> v.ref() == v.ref(), v.ref().deref() is v
+    (True, True)
+    """
+
+    __slots__ = ("_obj",)
+
+    def __init__(self, obj):
+        self._obj = obj
+
+    def deref(self):
+        return self._obj
+
+    def __hash__(self) -> int:
+        return id(self._obj)
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, Reference) and other._obj is self._obj
+
+    def __repr__(self) -> str:
+        return f"<Reference to {self._obj!r}>"
+
+
+def wrap(value) -> Tensor:
+    """A new Tensor around a backend array that nobody else will write."""
+    tensor = _new_tensor(Tensor)
+    tensor._value = value
+    tensor._uid = _next_uid()
+    return tensor
+
+
+def wrap_with_uid(value, uid: int) -> Tensor:
+    """A Tensor that stands for a recorded value, so outer tapes recognise it."""
+    tensor = _new_tensor(Tensor)
+    tensor._value = value
+    tensor._uid = uid
+    return tensor
+
+
+_new_tensor = object.__new__
+
+
+def _rebuild_tensor(value):
+    return wrap(np.array(value))
+
+
+def _rebuild_variable(value, trainable, name):
+    return Variable(value, trainable=trainable, name=name)
+
+
+# -- converting Python and backend values -------------------------------------------------------
+def to_array(value, dtype=None):
+    """A backend array for ``value``, with TensorFlow's defaults for Python values.
+
+    Python floats become float32, ints int32, bools bool; NumPy arrays and scalars keep their
+    dtype. A float is never silently truncated to an integer dtype.
+    """
+    if isinstance(value, Tensor):
+        value = value._value
+    dtype = None if dtype is None else _dtypes.as_dtype(dtype)
+    if is_array(value):
+        return _cast_array(value, dtype, "value")
+    array = np.asarray(value)
+    if array.dtype == object or array.dtype.kind in "USV":
+        raise TypeError(
+            f"cannot convert {type(value).__name__} {_short(value)} to a tensor: tapegrad holds "
+            "numbers only (bool, integer, floating-point or complex)"
+        )
+    if dtype is None:
+        return array.astype(_python_default(value, array.dtype), copy=False)
+    return _cast_array(array, dtype, "value")
+
+
+def _python_default(value, numpy_dtype):
+    """NumPy's choice for Python values (float64, int64) narrowed to TensorFlow's defaults."""
+    if numpy_dtype == _dtypes.float64:
+        return _dtypes.DEFAULT_FLOAT
+    if numpy_dtype == _dtypes.complex128:
+        return _dtypes.DEFAULT_COMPLEX
+    if numpy_dtype == _dtypes.int64:
+        array = np.asarray(value)
+        fits = array.size == 0 or (array.min() >= -(2**31) and array.max() < 2**31)
+        return _dtypes.DEFAULT_INT if fits else _dtypes.int64
+    return numpy_dtype
+
+
+def _cast_array(array, dtype, what):
+    if dtype is None or array.dtype == dtype:
+        return array
+    xp = xp_of(array)
+    source = _dtypes.as_dtype(array.dtype)
+    if source.kind in "fc" and dtype.kind in "biu":
+        if not bool(xp.all(xp.equal(array, xp.round(xp.real(array))))) or source.kind == "c":
+            raise TypeError(
+                f"cannot convert {what} of dtype {source} to {dtype}: that would truncate "
+                f"{_short(array)}; round it first (tg.round) or use a floating-point dtype"
+            )
+    if source.kind == "c" and dtype.kind != "c":
+        raise TypeError(
+            f"cannot convert complex {what} to {dtype}: that would drop the imaginary part; "
+            "take tg.real(x) or tg.imag(x) first"
+        )
+    return xp.astype(array, _backend_dtype(xp, dtype))
+
+
+def _backend_dtype(xp, dtype):
+    return getattr(xp, dtype.name)
+
+
+def _assignable(variable: Variable, value, what: str):
+    """The backend value to write into ``variable``, cast only where nothing is lost."""
+    target = variable.dtype
+    if isinstance(value, Tensor):
+        source = value.dtype
+        raw = value._value
+        if source != target and not np.can_cast(source, target, "safe"):
+            raise TypeError(
+                f"cannot {what} a {source} tensor to variable '{variable.name}' of dtype "
+                f"{target}: that may lose information; cast it with tg.astype(value, "
+                f"tg.{target.name})"
+            )
+        return _cast_array(raw, target, "the value")
+    return to_array(value, target)
+
+
+def _short(value) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."

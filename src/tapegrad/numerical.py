@@ -1,0 +1,519 @@
+"""Finite-difference derivatives accurate enough to check automatic differentiation against.
+
+Three difference formulas are available through ``method=``:
+
+``"central"`` (default)
+    ``(f(x + h) - f(x - h)) / (2 h)``. The truncation error is O(h**2) and the rounding
+    error O(eps / h); the default step balances the two, so a smooth function gets about
+    ``eps**(2/3)`` relative error: near 1e-10 in float64 (1e-6 is a safe bound) and near
+    1e-5 in float32 (1e-3 is a safe bound).
+``"forward"``
+    ``(f(x + h) - f(x)) / h``, stepping towards larger x. The truncation error is only
+    O(h), so at best about ``sqrt(eps)``: near 1e-8 relative in float64, with 1e-7 the
+    bound to plan for. It saves function evaluations and never evaluates f below x.
+``"complex"``
+    The complex step ``Im(f(x + i h)) / h``. Nothing is subtracted, so the step can be
+    tiny and the result is exact to rounding (about 1e-15 relative in float64) for a
+    real-analytic f written with operations that accept complex input: ``np.sin``,
+    not ``math.sin``; no ``abs``, ``np.real`` or comparisons on x.
+
+``richardson=True`` forms the difference at steps h, h/2, h/4 and h/8 and combines them
+so that the leading error terms cancel (Richardson extrapolation). Its default step is
+larger, as the truncation error it leaves is O(h**8) (O(h**4) for forward); central
+differences then reach about 1e-12 relative in float64 (1e-8 is a safe bound).
+
+Steps. The step must be small next to the length over which f changes, and that length
+is unknown: it is near ``|x|`` for ``log`` or powers and near 1 for ``sin`` or ``exp``.
+Unless ``step=`` is given, the difference is formed for each of the length scales 1,
+``sqrt(|x|)`` and ``|x|`` (e.g. ``h = eps**(1/3) * scale`` for central), and per element
+the result with the smallest error estimate is kept. The estimate is the change from a
+step twice as large (or between the last two extrapolations) plus the rounding error of
+the function values; a scale whose step leaves f's domain gives NaN and is never kept.
+Steps are rounded so that ``x + h`` is exactly representable, and central steps point
+away from zero. ``step=`` (a positive scalar or array) fixes the step instead.
+
+Types. A Python number x is differentiated in float64. NumPy arrays and scalars keep
+their floating dtype (float32 stays float32); integer and boolean ones become float64.
+Objects with ``__array__`` or ``.numpy()`` (such as tapegrad tensors) are read with
+``np.asarray``. Arrays of other Array API libraries (found through
+``array_api_compat.array_namespace``) stay in their library. The outputs of f go through
+the same conversion.
+
+>>> import numpy as np
+>>> round(float(derivative(np.log, 2.0)), 9)
+0.5
+"""
+
+from __future__ import annotations
+
+import functools
+import itertools
+import math
+import numbers
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+__all__ = ["METHODS", "derivative", "gradient", "jacobian"]
+
+METHODS = ("central", "forward", "complex")
+
+# Richardson extrapolation combines this many steps, each half the previous one.
+_LEVELS = 4
+
+# Default step h = eps**exponent * scale: each exponent balances truncation against
+# rounding for its error order (h**2, h, h**8 and h**4 for forward with Richardson).
+_STEP_EXPONENT = {
+    ("central", False): 1 / 3,
+    ("forward", False): 1 / 2,
+    ("central", True): 1 / 9,
+    ("forward", True): 1 / 5,
+}
+
+# A smaller step's value is taken to be within this many of its error estimates.
+_TRUST = 4
+
+# Order of the leading error term and of each further one, for the extrapolation.
+_ERROR_ORDER = {"central": 2, "forward": 1, "complex": 2}
+
+
+def derivative(
+    f: Callable[[Any], Any],
+    x: Any,
+    *,
+    method: str = "central",
+    step: Any = None,
+    richardson: bool = False,
+) -> Any:
+    """Derivative of ``f`` at ``x``.
+
+    For a scalar ``x`` this is ``df/dx``, with the shape of ``f(x)``. For an array ``x``,
+    f must act elementwise: every element is moved by its own step at once, and the
+    result is the elementwise derivative ``(f(x + h) - f(x - h)) / (2 h)`` (for central
+    differences), with the shape of ``x``. Use :func:`jacobian` for other functions.
+
+    Args:
+        f: function of one argument returning a number or array.
+        x: point, a Python number or array.
+        method: ``"central"``, ``"forward"`` or ``"complex"`` (see the module docs).
+        step: positive step, scalar or array broadcasting to ``x``; chosen when None.
+        richardson: apply Richardson extrapolation.
+
+    Returns:
+        An array (0-d for scalar results), float64 for a Python number ``x``.
+
+    >>> import numpy as np
+    >>> round(float(derivative(np.sin, 0.0)), 9)
+    1.0
+    >>> derivative(lambda t: t**3, np.array([1.0, 2.0]), method="complex").round(9)
+    array([ 3., 12.])
+    """
+    _check_method(method)
+    xp, point = _as_point(x, "x")
+    setup = _Setup.make(f, xp, point, method)
+    return _estimate(setup, _whole, _steps(setup, step, richardson), richardson)
+
+
+def gradient(
+    f: Callable[..., Any],
+    *args: Any,
+    method: str = "central",
+    step: Any = None,
+    richardson: bool = False,
+) -> Any:
+    """Gradient of the scalar function ``f`` with respect to each of its arguments.
+
+    Args:
+        f: function of ``len(args)`` arguments returning a single number.
+        *args: the point; each argument may be a number or an array.
+        method: ``"central"``, ``"forward"`` or ``"complex"`` (see the module docs).
+        step: as for :func:`derivative`, applied to every argument; with several
+            arguments, a tuple gives one step per argument.
+        richardson: apply Richardson extrapolation.
+
+    Returns:
+        With one argument, an array shaped like it; with several, a tuple of such arrays,
+        one per argument.
+
+    >>> import numpy as np
+    >>> gradient(lambda v: np.sum(v**2), np.array([1.0, -2.0])).round(6)
+    array([ 2., -4.])
+    >>> dx, dy = gradient(lambda x, y: x * y**2, 3.0, 2.0)
+    >>> round(float(dx), 6), round(float(dy), 6)
+    (4.0, 12.0)
+    """
+    if not args:
+        raise TypeError("gradient needs at least one argument to differentiate f at")
+    _check_method(method)
+    points = [_as_point(arg, f"argument {i}") for i, arg in enumerate(args)]
+    steps = _per_argument(step, len(args))
+    grads = tuple(
+        _partial_gradient(f, points, i, steps[i], method, richardson) for i in range(len(args))
+    )
+    return grads if len(grads) > 1 else grads[0]
+
+
+def jacobian(
+    f: Callable[[Any], Any],
+    x: Any,
+    *,
+    method: str = "central",
+    step: Any = None,
+    richardson: bool = False,
+) -> Any:
+    """Jacobian of ``f`` at ``x``: entry ``[i..., j...]`` is ``d f(x)[i...] / d x[j...]``.
+
+    Args:
+        f: function of one argument returning a number or array.
+        x: point, a Python number or array.
+        method: ``"central"``, ``"forward"`` or ``"complex"`` (see the module docs).
+        step: positive step, scalar or array broadcasting to ``x``; chosen when None.
+        richardson: apply Richardson extrapolation.
+
+    Returns:
+        An array of shape ``f(x).shape + x.shape``.
+
+    >>> import numpy as np
+    >>> a = np.array([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]])
+    >>> jacobian(lambda v: a @ v, np.array([0.5, -1.0])).round(6)
+    array([[1., 2.],
+           [3., 4.],
+           [5., 6.]])
+    """
+    _check_method(method)
+    xp, point = _as_point(x, "x")
+    return _jacobian(_Setup.make(f, xp, point, method), step, richardson)
+
+
+@dataclass(frozen=True)
+class _Setup:
+    """One differentiation: f, the point, the method and f's value there."""
+
+    f: Callable[[Any], Any]
+    xp: Any
+    x: Any
+    method: str
+    fx: Any
+
+    @classmethod
+    def make(cls, f: Callable[[Any], Any], xp: Any, x: Any, method: str) -> _Setup:
+        if not callable(f):
+            raise TypeError(f"f must be callable, got {type(f).__name__}")
+        if method == "complex" and _is_dtype(xp, x.dtype, "complex floating"):
+            raise ValueError(
+                f"method='complex' needs a real x, got dtype {x.dtype}; "
+                "use method='central' or 'forward' for complex x"
+            )
+        return cls(f, xp, x, method, _call(f, xp, x))
+
+    def call(self, point: Any) -> Any:
+        return _call(self.f, self.xp, point)
+
+
+def _check_method(method: str) -> None:
+    if method not in METHODS:
+        valid = ", ".join(repr(m) for m in METHODS)
+        raise ValueError(f"unknown method {method!r}; use one of {valid}")
+
+
+@functools.cache
+def _compat() -> Any:
+    try:
+        import array_api_compat
+    except ImportError:
+        return None
+    return array_api_compat
+
+
+def _namespace(x: Any) -> Any:
+    # tapegrad tensors are read as plain data, so that a check runs outside any tape.
+    if isinstance(x, np.ndarray | np.generic | numbers.Number) or _from_tapegrad(x):
+        return np
+    compat = _compat()
+    if compat is None or not compat.is_array_api_obj(x):
+        return np
+    xp = compat.array_namespace(x)
+    return np if compat.is_numpy_namespace(xp) else xp
+
+
+def _from_tapegrad(x: Any) -> bool:
+    return type(x).__module__.partition(".")[0] == "tapegrad"
+
+
+def _to_array(xp: Any, value: Any) -> Any:
+    if xp is not np:
+        return xp.asarray(value)
+    if not hasattr(value, "__array__") and callable(getattr(value, "numpy", None)):
+        value = value.numpy()
+    return np.asarray(value)
+
+
+def _is_dtype(xp: Any, dtype: Any, kind: str) -> bool:
+    if xp is np:
+        kinds = {"real floating": "f", "complex floating": "c", "numeric": "iufc"}
+        return np.dtype(dtype).kind in kinds[kind]
+    return xp.isdtype(dtype, kind)
+
+
+def _astype(xp: Any, x: Any, dtype: Any) -> Any:
+    return xp.astype(x, dtype) if hasattr(xp, "astype") else x.astype(dtype)
+
+
+def _as_point(x: Any, name: str) -> tuple[Any, Any]:
+    xp = _namespace(x)
+    try:
+        point = _to_array(xp, x)
+        numeric = _is_dtype(xp, point.dtype, "numeric") or _is_dtype(xp, point.dtype, "bool")
+    except (TypeError, ValueError):
+        numeric = False
+    if not numeric:
+        raise TypeError(f"{name} must be a number or a numeric array, got {type(x).__name__}")
+    if not (
+        _is_dtype(xp, point.dtype, "real floating")
+        or _is_dtype(xp, point.dtype, "complex floating")
+    ):
+        point = _astype(xp, point, xp.float64)
+    if not bool(xp.all(xp.isfinite(point))):
+        raise ValueError(
+            f"{name} must be finite, got {_non_finite(xp, point)}; "
+            "finite differences need a point where f is defined"
+        )
+    return xp, point
+
+
+def _non_finite(xp: Any, point: Any) -> str:
+    if point.ndim == 0:
+        return repr(
+            complex(point) if _is_dtype(xp, point.dtype, "complex floating") else float(point)
+        )
+    return "an array containing nan" if bool(xp.any(xp.isnan(point))) else "an array containing inf"
+
+
+def _call(f: Callable[[Any], Any], xp: Any, point: Any) -> Any:
+    value = f(point)
+    try:
+        out = _to_array(xp, value)
+        numeric = _is_dtype(xp, out.dtype, "numeric")
+    except (TypeError, ValueError):
+        numeric = False
+    if not numeric:
+        raise TypeError(
+            f"f must return a number or a numeric array, got {type(value).__name__} {value!r:.60}"
+        )
+    return out
+
+
+def _partial_gradient(
+    f: Callable[..., Any],
+    points: Sequence[tuple[Any, Any]],
+    index: int,
+    step: Any,
+    method: str,
+    richardson: bool,
+) -> Any:
+    def along(arg: Any) -> Any:
+        return f(*(arg if i == index else p for i, (_, p) in enumerate(points)))
+
+    xp, point = points[index]
+    setup = _Setup.make(along, xp, point, method)
+    if math.prod(setup.fx.shape) != 1:
+        raise ValueError(
+            f"gradient needs f to return a single number, got shape {tuple(setup.fx.shape)}; "
+            "use jacobian for array outputs"
+        )
+    return xp.reshape(_jacobian(setup, step, richardson), point.shape)
+
+
+def _per_argument(step: Any, count: int) -> list[Any]:
+    if count > 1 and isinstance(step, tuple):
+        if len(step) != count:
+            raise ValueError(f"step has {len(step)} entries for {count} arguments")
+        return list(step)
+    return [step] * count
+
+
+def _jacobian(setup: _Setup, step: Any, richardson: bool) -> Any:
+    xp, x = setup.xp, setup.x
+    size = math.prod(x.shape)
+    shape = tuple(setup.fx.shape) + tuple(x.shape)
+    if size == 0:
+        return xp.zeros(shape, dtype=setup.fx.dtype)
+    steps = _steps(setup, step, richardson)
+    index = xp.reshape(_arange(xp, size, x), x.shape)
+    columns = [_estimate(setup, _basis(xp, index, j), steps, richardson) for j in range(size)]
+    return xp.reshape(xp.stack(columns, axis=-1), shape)
+
+
+def _arange(xp: Any, size: int, like: Any) -> Any:
+    if xp is np:
+        return np.arange(size)
+    return xp.arange(size, device=_compat().device(like))
+
+
+def _whole(h: Any) -> tuple[Any, Any]:
+    return h, h
+
+
+def _basis(xp: Any, index: Any, j: int) -> Callable[[Any], tuple[Any, Any]]:
+    """Moves element ``j`` of x only."""
+
+    def direction(h: Any) -> tuple[Any, Any]:
+        shift = xp.where(index == j, h, xp.zeros_like(h))
+        return shift, xp.reshape(h, (-1,))[j]
+
+    return direction
+
+
+def _steps(setup: _Setup, step: Any, richardson: bool) -> list[Any]:
+    """Candidate base steps, shaped like x; more than one only for the default step."""
+    xp = setup.xp
+    size = xp.abs(setup.x)
+    if step is not None:
+        return [_user_step(xp, size, step)]
+    eps = float(xp.finfo(size.dtype).eps)
+    scale = xp.where(size > 0, size, xp.ones_like(size))
+    if setup.method == "complex":
+        # No cancellation: a tiny step costs nothing and removes truncation error.
+        tiny = float(xp.finfo(size.dtype).smallest_normal)
+        return [xp.maximum(eps * scale, xp.full_like(scale, tiny))]
+    factor = eps ** _STEP_EXPONENT[(setup.method, richardson)]
+    return [factor * s for s in (xp.ones_like(scale), xp.sqrt(scale), scale)]
+
+
+def _user_step(xp: Any, size: Any, step: Any) -> Any:
+    h = xp.asarray(step, dtype=size.dtype)
+    if not bool(xp.all(xp.isfinite(h) & (h > 0))):
+        raise ValueError(f"step must be positive and finite, got {step!r}")
+    try:
+        return xp.broadcast_to(h, size.shape)
+    except ValueError:
+        raise ValueError(
+            f"step of shape {tuple(h.shape)} does not broadcast to x's shape {tuple(size.shape)}"
+        ) from None
+
+
+def _estimate(
+    setup: _Setup,
+    direction: Callable[[Any], tuple[Any, Any]],
+    steps: Sequence[Any],
+    richardson: bool,
+) -> Any:
+    """The difference for the given base steps; the most trusted one if several."""
+    if len(steps) == 1:
+        return _extrapolate(setup, direction, steps[0], richardson, False)[0]
+    candidates = [
+        (setup.xp.abs(direction(h)[1]), *_extrapolate(setup, direction, h, richardson, True))
+        for h in steps
+    ]
+    return _most_trusted(setup.xp, candidates)
+
+
+def _most_trusted(xp: Any, candidates: Sequence[tuple[Any, Any, Any]]) -> Any:
+    """Per element, the value with the smallest error estimate.
+
+    A large step can look converged when it averages f over its features (a step near
+    2 pi for sin gives about 0 at every level), so a candidate that disagrees with one at
+    a smaller step by more than that one's error bound is charged the disagreement.
+    """
+    errors = [_charged(xp, candidate, candidates) for candidate in candidates]
+    best, best_error = candidates[0][1], errors[0]
+    for (_, value, _), error in zip(candidates[1:], errors[1:], strict=True):
+        better = error < best_error
+        best = xp.where(better, value, best)
+        best_error = xp.where(better, error, best_error)
+    return best
+
+
+def _charged(
+    xp: Any, candidate: tuple[Any, Any, Any], candidates: Sequence[tuple[Any, Any, Any]]
+) -> Any:
+    step, value, error = candidate
+    for other_step, other_value, other_error in candidates:
+        conflict = xp.abs(value - other_value) - _TRUST * other_error
+        error = xp.where((other_step < step) & (conflict > error), conflict, error)
+    return error
+
+
+def _extrapolate(
+    setup: _Setup,
+    direction: Callable[[Any], tuple[Any, Any]],
+    h: Any,
+    richardson: bool,
+    want_error: bool,
+) -> tuple[Any, Any]:
+    """Difference at step h (or extrapolated from h down) and an estimate of its error."""
+    xp = setup.xp
+    if richardson:
+        levels = [h / 2**k for k in range(_LEVELS)]
+    else:
+        levels = [2 * h, h] if want_error else [h]
+    results = [_difference(setup, *direction(_exact(setup, hk))) for hk in levels]
+    values = [value for value, _ in results]
+    noise = results[-1][1]
+    if richardson:
+        values = _richardson(values, _ERROR_ORDER[setup.method])
+        noise = 2 * noise
+    if len(values) == 1:
+        return values[0], None
+    error = xp.abs(values[-1] - values[-2]) + noise
+    return values[-1], xp.where(xp.isnan(error), xp.full_like(error, math.inf), error)
+
+
+def _richardson(values: Sequence[Any], order: int) -> list[Any]:
+    """The diagonal of the tableau: best estimates using 1, 2, ... of the steps."""
+    column = list(values)
+    diagonal = [column[0]]
+    for j in range(1, len(values)):
+        factor = 2.0 ** (order * j) - 1
+        column = [fine + (fine - coarse) / factor for coarse, fine in itertools.pairwise(column)]
+        diagonal.append(column[0])
+    return diagonal
+
+
+def _exact(setup: _Setup, h: Any) -> Any:
+    """h pointing away from zero and rounded so that x + h is exact."""
+    xp, x = setup.xp, setup.x
+    if setup.method == "complex":
+        return h
+    if _is_dtype(xp, x.dtype, "complex floating"):
+        return xp.real((x + h) - x)
+    if setup.method == "central":
+        h = xp.where(x < 0, -h, h)
+    h = (x + h) - x
+    if bool(xp.any(h == 0)):
+        raise ValueError(
+            f"step is too small to change x in {x.dtype}; use a larger step or step=None"
+        )
+    return h
+
+
+def _difference(setup: _Setup, shift: Any, div: Any) -> tuple[Any, Any]:
+    """One difference quotient and the size of its rounding error."""
+    xp, x = setup.xp, setup.x
+    if setup.method == "complex":
+        return _complex_step(setup, shift, div)
+    if setup.method == "forward":
+        high, low = setup.call(x + shift), setup.fx
+        value = (high - low) / div
+        rounding = (xp.abs(high) + xp.abs(low)) / xp.abs(div)
+    else:
+        high, low = setup.call(x + shift), setup.call(x - shift)
+        value = (high - low) / (2 * div)
+        rounding = (xp.abs(high) + xp.abs(low)) / (2 * xp.abs(div))
+    return value, float(xp.finfo(value.dtype).eps) * rounding
+
+
+def _complex_step(setup: _Setup, shift: Any, div: Any) -> tuple[Any, Any]:
+    xp, x = setup.xp, setup.x
+    cdtype = xp.result_type(x.dtype, xp.complex64)
+    out = setup.call(_astype(xp, x, cdtype) + _astype(xp, shift, cdtype) * 1j)
+    if not _is_dtype(xp, out.dtype, "complex floating"):
+        raise ValueError(
+            f"method='complex' needs f to return complex values for complex input, got "
+            f"dtype {out.dtype}; write f with operations that accept complex numbers "
+            "(np.sin, not math.sin; no abs or np.real) or use method='central'"
+        )
+    value = xp.imag(out) / div
+    return value, float(xp.finfo(value.dtype).eps) * xp.abs(value)

@@ -1,0 +1,145 @@
+"""The one place where Python operators and NumPy calls on tensors are routed to ops.
+
+Installed onto ``Tensor`` when the ops package is imported, so ``_tensor.py`` holds no arithmetic.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .._tensor import Tensor
+from . import elementwise as ew
+from . import manipulation, reduction
+from .indexing import getitem, normalize_index
+from .linalg import matmul
+
+
+def _swap(op):
+    return lambda self, other: op(other, self)
+
+
+def _getitem(self, index):
+    return getitem(self, index=normalize_index(index))
+
+
+def _bool_op(name, op):
+    def operator(self, other):
+        if self.dtype.kind != "b":
+            raise TypeError(
+                f"'{name}' on tensors is a logical operation and needs bool tensors, not "
+                f"{self.dtype}: compare first (x > 0) or cast with tg.astype(x, tg.bool)"
+            )
+        return op(self, other)
+
+    return operator
+
+
+OPERATORS = {
+    "__add__": ew.add,
+    "__radd__": _swap(ew.add),
+    "__sub__": ew.subtract,
+    "__rsub__": _swap(ew.subtract),
+    "__mul__": ew.multiply,
+    "__rmul__": _swap(ew.multiply),
+    "__truediv__": ew.divide,
+    "__rtruediv__": _swap(ew.divide),
+    "__floordiv__": ew.floor_divide,
+    "__rfloordiv__": _swap(ew.floor_divide),
+    "__mod__": ew.remainder,
+    "__rmod__": _swap(ew.remainder),
+    "__pow__": ew.pow,
+    "__rpow__": _swap(ew.pow),
+    "__matmul__": matmul,
+    "__rmatmul__": _swap(matmul),
+    "__neg__": ew.negative,
+    "__pos__": ew.positive,
+    "__abs__": ew.abs,
+    "__eq__": ew.equal,
+    "__ne__": ew.not_equal,
+    "__lt__": ew.less,
+    "__le__": ew.less_equal,
+    "__gt__": ew.greater,
+    "__ge__": ew.greater_equal,
+    "__and__": _bool_op("&", ew.logical_and),
+    "__rand__": _bool_op("&", _swap(ew.logical_and)),
+    "__or__": _bool_op("|", ew.logical_or),
+    "__ror__": _bool_op("|", _swap(ew.logical_or)),
+    "__invert__": _bool_op("~", lambda self, _=None: ew.logical_not(self)),
+    "__getitem__": _getitem,
+}
+
+METHODS = {
+    "sum": lambda self, axis=None, keepdims=False: reduction.sum(self, axis=axis, keepdims=keepdims),
+    "mean": lambda self, axis=None, keepdims=False: reduction.mean(
+        self, axis=axis, keepdims=keepdims
+    ),
+    "max": lambda self, axis=None, keepdims=False: reduction.max(self, axis=axis, keepdims=keepdims),
+    "min": lambda self, axis=None, keepdims=False: reduction.min(self, axis=axis, keepdims=keepdims),
+    "prod": lambda self, axis=None, keepdims=False: reduction.prod(
+        self, axis=axis, keepdims=keepdims
+    ),
+    "reshape": lambda self, *shape: manipulation.reshape(
+        self, shape[0] if len(shape) == 1 and not isinstance(shape[0], int) else shape
+    ),
+    "astype": lambda self, dtype: ew.astype(self, dtype),
+    "T": property(lambda self: manipulation.permute_dims(self, tuple(range(self.ndim))[::-1])),
+    "mT": property(manipulation.matrix_transpose),
+}
+
+# NumPy ufuncs called on tensors (``np.sin(t)``, ``ndarray * t``) run the tapegrad op instead.
+UFUNCS = {
+    np.add: ew.add,
+    np.subtract: ew.subtract,
+    np.multiply: ew.multiply,
+    np.true_divide: ew.divide,
+    np.floor_divide: ew.floor_divide,
+    np.remainder: ew.remainder,
+    np.power: ew.pow,
+    np.matmul: matmul,
+    np.negative: ew.negative,
+    np.positive: ew.positive,
+    np.absolute: ew.abs,
+    np.equal: ew.equal,
+    np.not_equal: ew.not_equal,
+    np.less: ew.less,
+    np.less_equal: ew.less_equal,
+    np.greater: ew.greater,
+    np.greater_equal: ew.greater_equal,
+    np.maximum: ew.maximum,
+    np.minimum: ew.minimum,
+    np.sin: ew.sin,
+    np.cos: ew.cos,
+    np.tan: ew.tan,
+    np.exp: ew.exp,
+    np.expm1: ew.expm1,
+    np.log: ew.log,
+    np.log1p: ew.log1p,
+    np.sqrt: ew.sqrt,
+    np.square: ew.square,
+    np.tanh: ew.tanh,
+    np.sign: ew.sign,
+    np.floor: ew.floor,
+    np.ceil: ew.ceil,
+    np.conjugate: ew.conj,
+}
+
+
+def _array_ufunc(self, ufunc, method, *inputs, **kwargs):
+    op = UFUNCS.get(ufunc)
+    if op is None or method != "__call__" or kwargs.get("out") is not None:
+        name = getattr(ufunc, "__name__", ufunc)
+        raise TypeError(
+            f"numpy.{name} ({method}) has no tapegrad rule, so its gradient would be lost: use "
+            "the tapegrad function of that name, or convert with t.numpy() to leave the tape"
+        )
+    return op(*inputs)
+
+
+def install() -> None:
+    for name, function in {**OPERATORS, **METHODS}.items():
+        setattr(Tensor, name, function)
+    Tensor.__array_ufunc__ = _array_ufunc
+    Tensor.__hash__ = None
+
+
+

@@ -1,0 +1,146 @@
+"""Indexing: ``x[index]``, take_along_axis, and the scatter-adds that are their gradients."""
+
+from __future__ import annotations
+
+from .._backend import is_basic_index, scatter_add, xp_of
+from .._primitive import primitive, raw
+from .._tensor import Tensor
+from ._helpers import lead, negative_axes
+
+
+def normalize_index(index) -> tuple:
+    """A tuple of backend values: tensors become arrays, boolean masks integer index arrays."""
+    if not isinstance(index, tuple):
+        index = (index,)
+    out = []
+    for i in index:
+        if isinstance(i, Tensor):
+            i = i._value
+        elif isinstance(i, list):
+            i = raw(i)
+        if hasattr(i, "dtype") and hasattr(i, "shape"):
+            if i.dtype.kind == "b" and i.ndim > 0:
+                out.extend(xp_of(i).nonzero(i))
+                continue
+            if i.ndim == 0 and i.dtype.kind in "iu":
+                i = int(i)
+            elif i.dtype.kind not in "iub":
+                raise IndexError(
+                    f"index arrays must hold integers or booleans, not {i.dtype}: cast with "
+                    "tg.astype(index, tg.int64)"
+                )
+        out.append(i)
+    return tuple(out)
+
+
+def _batched(index, n_lead):
+    return (slice(None),) * n_lead + index
+
+
+@primitive(
+    vjp=lambda g, ans, x, *, index: index_add(g, index=index, shape=tuple(x.shape), n_lead=len(
+        lead(g, ans))),
+    jvp=lambda ts, ans, x, *, index: getitem(ts[0], index=_batched(index, len(lead(ts[0], x)))),
+)
+def getitem(x, /, *, index):
+    """``x[index]`` for a normalized index (see ``normalize_index``)."""
+    return x[index]
+
+
+def _index_add_vjp(g, ans, x, *, index, shape, n_lead):
+    return getitem(g, index=_batched(index, len(lead(g, ans)) + n_lead))
+
+
+@primitive(
+    vjp=_index_add_vjp,
+    jvp=lambda ts, ans, x, *, index, shape, n_lead: index_add(
+        ts[0], index=index, shape=shape, n_lead=n_lead + len(lead(ts[0], x))
+    ),
+)
+def index_add(x, /, *, index, shape, n_lead=0):
+    """A zero array of ``x.shape[:n_lead] + shape`` with ``x`` added at ``index``: the gradient of
+    indexing (repeated indices accumulate)."""
+    xp = xp_of(x)
+    out = xp.zeros(tuple(x.shape[:n_lead]) + tuple(shape), dtype=x.dtype)
+    full = _batched(index, n_lead)
+    if is_basic_index(index):
+        out[full] = x
+        return out
+    return scatter_add(out, full, x)
+
+
+def take_slice(x, axis: int, start: int, stop):
+    """``x`` at position ``start`` (stop None: the axis is dropped) or ``start:stop`` of the
+    (negative) ``axis``; used by the rules of concat and stack."""
+    sel = start if stop is None else slice(start, stop)
+    return getitem(x, index=(Ellipsis, sel) + (slice(None),) * (-axis - 1))
+
+
+# -- take_along_axis ------------------------------------------------------------------------------
+def _along_index(indices, shape, axis, xp):
+    """The full advanced index that take_along_axis(x, indices, axis) reads, for scatter-add."""
+    ndim = len(shape)
+    grids = []
+    for d in range(ndim):
+        if d == ndim + axis:
+            grids.append(indices)
+        else:
+            n = indices.shape[d]
+            shape_d = [1] * ndim
+            shape_d[d] = n
+            grids.append(xp.reshape(xp.arange(n), tuple(shape_d)))
+    return tuple(grids)
+
+
+@primitive(
+    vjp=(
+        lambda g, ans, x, idx, *, axis: scatter_along_axis(g, idx, axis=axis, shape=tuple(x.shape)),
+        None,
+    ),
+    jvp=lambda ts, ans, x, idx, *, axis: take_along_axis(
+        ts[0], _lead_indices(idx, ts[0], x), axis=axis
+    ),
+)
+def _take_along_axis(x, indices, /, *, axis):
+    return xp_of(x).take_along_axis(x, indices, axis=axis)
+
+
+def _lead_indices(indices, t, x):
+    extra = lead(t, x)
+    if not extra:
+        return indices
+    xp = xp_of(raw(indices))
+    return xp.broadcast_to(raw(indices), extra + tuple(indices.shape))
+
+
+def take_along_axis(x, indices, /, *, axis=-1):
+    """Elements of ``x`` picked along ``axis`` by ``indices`` (shapes broadcast elsewhere).
+
+    >>> import tapegrad as tg
+    >>> x = tg.constant([[1.0, 2.0], [3.0, 4.0]])
+    >>> print(tg.take_along_axis(x, tg.constant([[1], [0]]), axis=1))
+    tg.Tensor(
+    [[2.]
+     [3.]], shape=(2, 1), dtype=float32)
+    """
+    (axis,) = negative_axes(axis, x.ndim)
+    return _take_along_axis(x, raw(indices), axis=axis)
+
+
+@primitive(
+    vjp=(lambda g, ans, x, idx, *, axis, shape: take_along_axis(
+        g, _lead_indices(idx, g, ans), axis=axis), None),
+    jvp=lambda ts, ans, x, idx, *, axis, shape: scatter_along_axis(
+        ts[0], _lead_indices(idx, ts[0], x), axis=axis, shape=shape),
+)
+def scatter_along_axis(x, indices, /, *, axis, shape):
+    """The gradient of take_along_axis: ``x`` added into zeros of ``shape`` (plus x's leading
+    batch axes) at ``indices`` along ``axis``."""
+    xp = xp_of(x)
+    n_lead = x.ndim - len(shape)
+    full_shape = tuple(x.shape[:n_lead]) + tuple(shape)
+    if n_lead:
+        indices = xp.broadcast_to(indices, tuple(x.shape[:n_lead]) + tuple(indices.shape))
+    indices = xp.broadcast_to(indices, tuple(x.shape))
+    out = xp.zeros(full_shape, dtype=x.dtype)
+    return scatter_add(out, _along_index(indices, full_shape, axis, xp), x)

@@ -1,0 +1,227 @@
+"""Shape manipulation: reshape, permute_dims, expand_dims, squeeze, broadcast_to, concat, stack.
+
+All are linear, so each JVP applies the same operation to the tangent, with its leading batch
+axes kept in front; each VJP undoes the operation on the cotangent.
+"""
+
+from __future__ import annotations
+
+from .._backend import xp_of
+from .._primitive import primitive
+from ._helpers import lead, negative_axes
+
+
+def _reshape_like(v, like, shape):
+    return reshape(v, lead(v, like) + tuple(shape))
+
+
+@primitive(
+    vjp=lambda g, ans, x, *, shape, copy=None: _reshape_like(g, ans, x.shape),
+    jvp=lambda ts, ans, x, *, shape, copy=None: _reshape_like(ts[0], x, ans.shape),
+)
+def reshape(x, /, shape, *, copy=None):
+    """``x`` with a new shape holding the same elements in row-major order.
+
+    >>> import tapegrad as tg
+    >>> tg.reshape(tg.constant([1.0, 2.0, 3.0, 4.0]), (2, 2)).shape
+    (2, 2)
+    """
+    return xp_of(x).reshape(x, tuple(shape))
+
+
+def _batched_axes(axes, n_lead):
+    return tuple(range(n_lead)) + tuple(n_lead + a for a in axes)
+
+
+def _inverse(axes):
+    inverse = [0] * len(axes)
+    for i, a in enumerate(axes):
+        inverse[a] = i
+    return tuple(inverse)
+
+
+def _permute_vjp(g, ans, x, *, axes):
+    n = len(lead(g, ans))
+    return permute_dims(g, _batched_axes(_inverse(_normal(axes, x.ndim)), n))
+
+
+def _permute_jvp(ts, ans, x, *, axes):
+    t = ts[0]
+    return permute_dims(t, _batched_axes(_normal(axes, x.ndim), len(lead(t, x))))
+
+
+def _normal(axes, ndim):
+    return tuple(a % ndim for a in axes) if ndim else ()
+
+
+@primitive(vjp=_permute_vjp, jvp=_permute_jvp)
+def permute_dims(x, /, axes):
+    """``x`` with its axes reordered: output axis i is input axis ``axes[i]``."""
+    return xp_of(x).permute_dims(x, tuple(axes))
+
+
+def matrix_transpose(x, /):
+    """Swap the last two axes."""
+    if x.ndim < 2:
+        raise ValueError(f"matrix_transpose needs at least 2 dimensions; got shape {x.shape}")
+    axes = tuple(range(x.ndim - 2)) + (x.ndim - 1, x.ndim - 2)
+    return permute_dims(x, axes)
+
+
+@primitive(
+    vjp=lambda g, ans, x, *, axis=0: _reshape_like(g, ans, x.shape),
+    jvp=lambda ts, ans, x, *, axis=0: _reshape_like(ts[0], x, ans.shape),
+)
+def expand_dims(x, /, *, axis=0):
+    """``x`` with a new axis of length 1 at ``axis``."""
+    return xp_of(x).expand_dims(x, axis=axis)
+
+
+@primitive(
+    vjp=lambda g, ans, x, *, axis: _reshape_like(g, ans, x.shape),
+    jvp=lambda ts, ans, x, *, axis: _reshape_like(ts[0], x, ans.shape),
+)
+def squeeze(x, /, axis):
+    """``x`` without the length-1 axes named by ``axis``."""
+    for a in negative_axes(axis, x.ndim):
+        if x.shape[a] != 1:
+            raise ValueError(
+                f"cannot squeeze axis {a} of shape {tuple(x.shape)}: its length is "
+                f"{x.shape[a]}, not 1"
+            )
+    return xp_of(x).squeeze(x, axis=axis)
+
+
+@primitive(
+    # the engine sums the cotangent back to the input's shape, as for any broadcast
+    vjp=lambda g, ans, x, *, shape: g,
+    jvp=lambda ts, ans, x, *, shape: broadcast_to(ts[0], lead(ts[0], x) + tuple(ans.shape)),
+)
+def broadcast_to(x, /, shape):
+    """``x`` broadcast to ``shape`` (NumPy's rules)."""
+    shape = tuple(shape)
+    if tuple(x.shape) == shape:
+        return x
+    return xp_of(x).broadcast_to(x, shape)
+
+
+def _sum_to_shape_vjp(g, ans, x, *, shape, n_lead):
+    # undo the reduction: ones where summed axes were, then broadcast back over them
+    outer = lead(g, ans)
+    extra = x.ndim - n_lead - len(shape)
+    keep = outer + tuple(x.shape[:n_lead]) + (1,) * extra + tuple(shape)
+    return broadcast_to(reshape(g, keep), outer + tuple(x.shape))
+
+
+@primitive(
+    vjp=_sum_to_shape_vjp,
+    jvp=lambda ts, ans, x, *, shape, n_lead: sum_to_shape(
+        ts[0], shape=shape, n_lead=n_lead + len(lead(ts[0], x))
+    ),
+)
+def sum_to_shape(x, /, *, shape, n_lead=0):
+    """Sum a broadcast value back to ``x.shape[:n_lead] + shape``: the engine's one place for
+    reducing broadcast gradients (leading batch axes kept)."""
+    shape = tuple(shape)
+    extra = x.ndim - n_lead - len(shape)
+    offset = n_lead + extra
+    axes = tuple(range(n_lead, offset))
+    axes += tuple(offset + i for i, n in enumerate(shape) if n == 1 and x.shape[offset + i] != 1)
+    xp = xp_of(x)
+    summed = xp.sum(x, axis=axes, keepdims=True) if axes else x
+    return xp.reshape(summed, tuple(x.shape[:n_lead]) + shape)
+
+
+# -- joining -------------------------------------------------------------------------------------
+def _piece(g, ans, arrays, index, axis, stacked):
+    """The part of a cotangent that belongs to input ``index`` of a concat or stack."""
+    from .indexing import take_slice
+
+    n_out = len(ans.shape)
+    ax = axis - n_out if axis >= 0 else axis
+    if stacked:
+        return take_slice(g, ax, index, None)
+    start = 0
+    for a in arrays[:index]:
+        start += a.shape[ax + n_out]
+    return take_slice(g, ax, start, start + arrays[index].shape[ax + n_out])
+
+
+def _join_vjps(n, stacked):
+    def rule(i):
+        return lambda g, ans, *arrays, axis: _piece(g, ans, arrays, i, axis, stacked)
+
+    return tuple(rule(i) for i in range(n))
+
+
+def _join_jvp(ts, ans, *arrays, axis, stacked):
+    from .creation import zeros_like
+
+    like = next(t for t in ts if t is not None)
+    n_lead = len(lead(like, arrays[0]))
+    filled = []
+    for t, a in zip(ts, arrays):
+        if t is None:
+            t = broadcast_to(zeros_like(a), lead(like, a) + tuple(a.shape))
+        filled.append(t)
+    ax = axis if axis < 0 else axis + n_lead
+    if stacked and axis < 0:
+        ax = axis
+    return (_stack if stacked else _concat)(*filled, axis=ax)
+
+
+class _Variadic:
+    """Rules for an op with any number of array inputs, made to the count at hand."""
+
+    def __init__(self, stacked):
+        self.stacked = stacked
+        self.cache = {}
+
+    def __getitem__(self, i):
+        n = i + 1
+        if n not in self.cache:
+            self.cache[n] = _join_vjps(n, self.stacked)
+        return self.cache[n][i]
+
+    def __len__(self):  # pragma: no cover - never iterated whole
+        return 0
+
+
+def _concat_forward(*arrays, axis=0):
+    return xp_of(arrays[0]).concat(list(arrays), axis=axis)
+
+
+def _stack_forward(*arrays, axis=0):
+    return xp_of(arrays[0]).stack(list(arrays), axis=axis)
+
+
+_concat = primitive(vjp=None, jvp=lambda ts, ans, *a, axis: _join_jvp(ts, ans, *a, axis=axis,
+                    stacked=False), name="concat")(_concat_forward)
+_stack = primitive(vjp=None, jvp=lambda ts, ans, *a, axis: _join_jvp(ts, ans, *a, axis=axis,
+                   stacked=True), name="stack")(_stack_forward)
+_concat.primitive.vjps = _Variadic(stacked=False)
+_stack.primitive.vjps = _Variadic(stacked=True)
+
+
+def concat(arrays, /, *, axis=0):
+    """Join a sequence of arrays along an existing axis (``axis=None`` flattens them first).
+
+    >>> import tapegrad as tg
+    >>> tg.concat([tg.ones((2,)), tg.zeros((3,))]).shape
+    (5,)
+    """
+    arrays = list(arrays)
+    if not arrays:
+        raise ValueError("concat needs at least one array; got an empty sequence")
+    if axis is None:
+        arrays = [reshape(a, (-1,)) for a in arrays]
+        axis = 0
+    return _concat(*arrays, axis=axis)
+
+
+def stack(arrays, /, *, axis=0):
+    """Join a sequence of same-shaped arrays along a new axis."""
+    arrays = list(arrays)
+    if not arrays:
+        raise ValueError("stack needs at least one array; got an empty sequence")
+    return _stack(*arrays, axis=axis)

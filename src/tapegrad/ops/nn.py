@@ -1,0 +1,114 @@
+"""Neural-network functions. Most are composites of other ops, with no rules of their own;
+``sigmoid``, ``relu`` and the fused cross-entropy are primitives for stability and speed."""
+
+from __future__ import annotations
+
+from .._backend import xp_of
+from .._primitive import primitive, raw
+from .creation import stop_gradient
+from .elementwise import astype, exp, isfinite, log, where
+from .manipulation import expand_dims, squeeze
+from .reduction import max, sum
+
+
+@primitive(vjp=lambda g, ans, x: g * (x > 0), jvp="elementwise")
+def relu(x, /):
+    """``max(x, 0)``; its derivative at 0 is taken as 0.
+
+    >>> import tapegrad as tg
+    >>> print(tg.nn.relu(tg.constant([-1.0, 0.0, 2.0])))
+    tg.Tensor([0. 0. 2.], shape=(3,), dtype=float32)
+    """
+    return xp_of(x).maximum(x, 0)
+
+
+@primitive(vjp=lambda g, ans, x: g * (ans * (1 - ans)), jvp="elementwise")
+def sigmoid(x, /):
+    """``1 / (1 + exp(-x))``, computed without overflow for large ``|x|``."""
+    xp = xp_of(x)
+    e = xp.exp(-xp.abs(x))
+    return xp.where(x >= 0, 1 / (1 + e), e / (1 + e))
+
+
+def logsumexp(x, /, *, axis=None, keepdims=False):
+    """``log(sum(exp(x)))`` over ``axis``, without overflow: the maximum is subtracted first.
+
+    >>> import tapegrad as tg
+    >>> round(float(tg.nn.logsumexp(tg.constant([1000.0, 1000.0]))), 4)
+    1000.6931
+    """
+    peak = stop_gradient(max(x, axis=axis, keepdims=True))
+    peak = where(isfinite(peak), peak, 0)  # all -inf (or inf) slices stay exact
+    result = log(sum(exp(x - peak), axis=axis, keepdims=True)) + peak
+    if keepdims:
+        return result
+    return squeeze(result, axis=tuple(range(x.ndim)) if axis is None else axis)
+
+
+def softmax(x, /, *, axis=-1):
+    """``exp(x) / sum(exp(x))`` along ``axis``, stable for large inputs."""
+    e = exp(x - stop_gradient(max(x, axis=axis, keepdims=True)))
+    return e / sum(e, axis=axis, keepdims=True)
+
+
+def log_softmax(x, /, *, axis=-1):
+    """``log(softmax(x))`` along ``axis``, computed as ``x - logsumexp(x)``."""
+    return x - logsumexp(x, axis=axis, keepdims=True)
+
+
+def _one_hot(labels, like):
+    xp = xp_of(raw(labels))
+    classes = xp.arange(like.shape[-1])
+    return astype(expand_dims(labels, axis=-1) == classes, like.dtype)
+
+
+def _xent_vjp(g, ans, logits, labels):
+    return expand_dims(g, axis=-1) * (softmax(logits, axis=-1) - _one_hot(labels, logits))
+
+
+def _xent_jvp(ts, ans, logits, labels):
+    return sum(ts[0] * (softmax(logits, axis=-1) - _one_hot(labels, logits)), axis=-1)
+
+
+@primitive(vjp=(_xent_vjp, None), jvp=_xent_jvp)
+def _sparse_softmax_cross_entropy(logits, labels, /):
+    # one fused primitive: one pass forward, and the textbook softmax - one_hot backward
+    xp = xp_of(logits)
+    shifted = logits - xp.max(logits, axis=-1, keepdims=True)
+    picked = xp.take_along_axis(shifted, labels[..., None], axis=-1)[..., 0]
+    return xp.log(xp.sum(xp.exp(shifted), axis=-1)) - picked
+
+
+def sparse_softmax_cross_entropy(labels, logits):
+    """Per-example cross-entropy between integer ``labels`` and unnormalised ``logits``, as
+    TensorFlow's ``sparse_softmax_cross_entropy_with_logits``.
+
+    >>> import tapegrad as tg
+    >>> loss = tg.nn.sparse_softmax_cross_entropy(tg.constant([0]), tg.constant([[0.0, 0.0]]))
+    >>> round(float(loss[0]), 4)
+    0.6931
+    """
+    label_values = raw(labels)
+    logit_shape = tuple(raw(logits).shape)
+    if label_values.dtype.kind not in "iu":
+        raise TypeError(
+            f"labels must be integers (class indices), not {label_values.dtype}: cast them "
+            "with tg.astype(labels, tg.int32)"
+        )
+    if tuple(label_values.shape) != logit_shape[:-1]:
+        raise ValueError(
+            f"labels of shape {tuple(label_values.shape)} do not match logits of shape "
+            f"{logit_shape}: labels need the logits' shape without its last (class) axis"
+        )
+    xp = xp_of(label_values)
+    n_classes = logit_shape[-1]
+    if label_values.size and bool(
+        xp.any(label_values < 0) or xp.any(label_values >= n_classes)
+    ):
+        raise ValueError(
+            f"labels must lie in [0, {n_classes}) for logits with {n_classes} classes; got "
+            f"values from {int(xp.min(label_values))} to {int(xp.max(label_values))}"
+        )
+    return _sparse_softmax_cross_entropy(logits, label_values)
+
+
