@@ -2,8 +2,10 @@
 
 An accumulator keeps a tangent per uid. When an operation reads a tensor with a tangent, the
 op's JVP rule computes the output's tangent, with this accumulator suspended (it must not track
-its own bookkeeping) while outer accumulators and tapes still see those operations: that is what
-makes forward-over-reverse and reverse-over-forward compose in any order.
+its own bookkeeping, nor may accumulators inside it) while outer accumulators and tapes still see
+those operations: that is what makes forward-over-reverse and reverse-over-forward compose in any
+order. Accumulators push outermost first, so an inner rule that uses the output sees its outer
+tangent.
 """
 
 from __future__ import annotations
@@ -97,7 +99,9 @@ class ForwardAccumulator:
         if prim.jvp is None or prim.vjps is None or out._value.dtype.kind not in "fc":
             return  # the path is cut here (no derivative, or an integer result)
         inputs = [wrap_with_uid(v, a._uid) if isinstance(a, Tensor) else v for a, v in zip(args, vals)]
-        with suspended(accumulators=(self,)):
+        # this accumulator and those inside it do not see the tangent computation; outer ones do
+        inner = state.accumulators[state.accumulators.index(self) :]
+        with suspended(accumulators=inner):
             if prim.jvp == "elementwise":
                 tangent = _elementwise(prim, ts, out, inputs, params)
             else:

@@ -222,6 +222,7 @@ def _traced(prim: Primitive, args, vals, params):
         params = {**prim.defaults, **params}
     for tape in state.tapes:
         tape._record(prim, args, vals, out, params)
-    for accumulator in reversed(state.accumulators):
+    # outermost first: an inner accumulator's rule may use ``out``, whose outer tangent must exist
+    for accumulator in state.accumulators:
         accumulator._push(prim, args, vals, out, params)
     return out

@@ -46,6 +46,7 @@ the same conversion.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import itertools
 import math
@@ -209,7 +210,9 @@ class _Setup:
         return cls(f, xp, x, method, _call(f, xp, x))
 
     def call(self, point: Any) -> Any:
-        return _call(self.f, self.xp, point)
+        # Steps that leave f's domain are tried and then discarded: their warnings are noise.
+        with np.errstate(all="ignore") if self.xp is np else contextlib.nullcontext():
+            return _call(self.f, self.xp, point)
 
 
 def _check_method(method: str) -> None:
@@ -252,7 +255,7 @@ def _to_array(xp: Any, value: Any) -> Any:
 
 def _is_dtype(xp: Any, dtype: Any, kind: str) -> bool:
     if xp is np:
-        kinds = {"real floating": "f", "complex floating": "c", "numeric": "iufc"}
+        kinds = {"bool": "b", "real floating": "f", "complex floating": "c", "numeric": "iufc"}
         return np.dtype(dtype).kind in kinds[kind]
     return xp.isdtype(dtype, kind)
 
@@ -371,27 +374,52 @@ def _steps(setup: _Setup, step: Any, richardson: bool) -> list[Any]:
     xp = setup.xp
     size = xp.abs(setup.x)
     if step is not None:
-        return [_user_step(xp, size, step)]
+        return [_user_step(setup, size, step, richardson)]
     eps = float(xp.finfo(size.dtype).eps)
+    tiny = float(xp.finfo(size.dtype).smallest_normal)
+    # At x = 0 there is no length to go by; near underflow, eps * |x| loses its bits.
     scale = xp.where(size > 0, size, xp.ones_like(size))
+    scale = xp.maximum(scale, xp.full_like(scale, tiny / eps))
     if setup.method == "complex":
         # No cancellation: a tiny step costs nothing and removes truncation error.
-        tiny = float(xp.finfo(size.dtype).smallest_normal)
-        return [xp.maximum(eps * scale, xp.full_like(scale, tiny))]
+        return [eps * scale]
     factor = eps ** _STEP_EXPONENT[(setup.method, richardson)]
-    return [factor * s for s in (xp.ones_like(scale), xp.sqrt(scale), scale)]
+    # Even the finest step must move x by a few units in the last place.
+    least = 4 * _finest(richardson) * eps * scale
+    scales = (xp.ones_like(scale), xp.sqrt(scale), scale)
+    return [_orient(setup, xp.maximum(factor * s, least)) for s in scales]
 
 
-def _user_step(xp: Any, size: Any, step: Any) -> Any:
+def _user_step(setup: _Setup, size: Any, step: Any, richardson: bool) -> Any:
+    xp = setup.xp
     h = xp.asarray(step, dtype=size.dtype)
     if not bool(xp.all(xp.isfinite(h) & (h > 0))):
         raise ValueError(f"step must be positive and finite, got {step!r}")
     try:
-        return xp.broadcast_to(h, size.shape)
+        h = _orient(setup, xp.broadcast_to(h, size.shape))
     except ValueError:
         raise ValueError(
             f"step of shape {tuple(h.shape)} does not broadcast to x's shape {tuple(size.shape)}"
         ) from None
+    if bool(xp.any(_exact(setup, h / _finest(richardson)) == 0)):
+        raise ValueError(
+            f"step={step!r} is too small to change x in {setup.x.dtype}; "
+            "use a larger step or step=None"
+        )
+    return h
+
+
+def _finest(richardson: bool) -> int:
+    """How many times smaller than the base step the finest step is."""
+    return 2 ** (_LEVELS - 1) if richardson else 1
+
+
+def _orient(setup: _Setup, h: Any) -> Any:
+    """Central steps point away from zero, so that x - h is exact whenever x + h is."""
+    xp, x = setup.xp, setup.x
+    if setup.method != "central" or _is_dtype(xp, x.dtype, "complex floating"):
+        return h
+    return xp.where(x < 0, -h, h)
 
 
 def _estimate(
@@ -415,7 +443,7 @@ def _most_trusted(xp: Any, candidates: Sequence[tuple[Any, Any, Any]]) -> Any:
 
     A large step can look converged when it averages f over its features (a step near
     2 pi for sin gives about 0 at every level), so a candidate that disagrees with one at
-    a smaller step by more than that one's error bound is charged the disagreement.
+    a smaller step by more than that one's error bound is charged the whole disagreement.
     """
     errors = [_charged(xp, candidate, candidates) for candidate in candidates]
     best, best_error = candidates[0][1], errors[0]
@@ -431,8 +459,9 @@ def _charged(
 ) -> Any:
     step, value, error = candidate
     for other_step, other_value, other_error in candidates:
-        conflict = xp.abs(value - other_value) - _TRUST * other_error
-        error = xp.where((other_step < step) & (conflict > error), conflict, error)
+        conflict = xp.abs(value - other_value)
+        charge = (other_step < step) & (conflict > _TRUST * other_error) & (conflict > error)
+        error = xp.where(charge, conflict, error)
     return error
 
 
@@ -473,20 +502,13 @@ def _richardson(values: Sequence[Any], order: int) -> list[Any]:
 
 
 def _exact(setup: _Setup, h: Any) -> Any:
-    """h pointing away from zero and rounded so that x + h is exact."""
+    """h rounded so that x + h is exact, keeping rounding of x out of the difference."""
     xp, x = setup.xp, setup.x
     if setup.method == "complex":
         return h
     if _is_dtype(xp, x.dtype, "complex floating"):
         return xp.real((x + h) - x)
-    if setup.method == "central":
-        h = xp.where(x < 0, -h, h)
-    h = (x + h) - x
-    if bool(xp.any(h == 0)):
-        raise ValueError(
-            f"step is too small to change x in {x.dtype}; use a larger step or step=None"
-        )
-    return h
+    return (x + h) - x
 
 
 def _difference(setup: _Setup, shift: Any, div: Any) -> tuple[Any, Any]:

@@ -80,9 +80,10 @@ def take_slice(x, axis: int, start: int, stop):
 def _along_index(indices, shape, axis, xp):
     """The full advanced index that take_along_axis(x, indices, axis) reads, for scatter-add."""
     ndim = len(shape)
+    axis %= ndim
     grids = []
     for d in range(ndim):
-        if d == ndim + axis:
+        if d == axis:
             grids.append(indices)
         else:
             n = indices.shape[d]

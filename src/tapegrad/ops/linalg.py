@@ -12,6 +12,8 @@ from .reduction import sum
 
 def _matmul_vjp_x(g, ans, x, y):
     y = _conj(y)
+    if x.ndim == 1 and y.ndim == 1:  # inner product: the cotangent scales the other vector
+        return expand_dims(g, axis=-1) * y
     if y.ndim == 1:  # (..., n) x (n,): the cotangent of x is an outer product
         return expand_dims(g, axis=-1) * y
     if x.ndim == 1:  # (n,) x (..., n, m)
@@ -21,6 +23,8 @@ def _matmul_vjp_x(g, ans, x, y):
 
 def _matmul_vjp_y(g, ans, x, y):
     x = _conj(x)
+    if x.ndim == 1 and y.ndim == 1:
+        return expand_dims(g, axis=-1) * x
     if x.ndim == 1:  # (n,) x (..., n, m): outer product again
         return expand_dims(x, axis=-1) * expand_dims(g, axis=-2)
     if y.ndim == 1:  # (..., k, n) x (n,): cotangent (..., k) against x gives (..., n)

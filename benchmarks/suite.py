@@ -1,0 +1,126 @@
+"""The timed workloads: each pairs a tapegrad callable with its NumPy floor and a target ratio.
+
+``prepare`` builds both, checks once that they compute the same numbers (so a wrong benchmark
+cannot pass silently), and returns the two callables to time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import floors, workloads
+
+RTOL = 1e-5
+
+
+class MismatchError(AssertionError):
+    """tapegrad and the floor disagree: the benchmark would time different computations."""
+
+
+def as_numpy(value) -> np.ndarray:
+    return np.asarray(value.numpy() if hasattr(value, "numpy") else value)
+
+
+def check_close(name: str, what: str, actual, expected, rtol: float = RTOL) -> None:
+    """Norm-wise relative agreement: ``|actual - expected| <= rtol * |expected|``."""
+    a = as_numpy(actual).astype(np.float64)
+    e = as_numpy(expected).astype(np.float64)
+    if a.shape != e.shape:
+        raise MismatchError(f"{name}: {what} has shape {a.shape}, the floor's {e.shape}")
+    err = float(np.linalg.norm(a - e))
+    scale = float(np.linalg.norm(e))
+    if not err <= rtol * max(scale, np.finfo(np.float64).tiny):
+        raise MismatchError(
+            f"{name}: {what} differs from the floor's by {err:.3g} (relative "
+            f"{err / max(scale, 1e-300):.3g}, allowed {rtol:g})"
+        )
+
+
+@dataclass
+class Case:
+    name: str
+    target: float  # the largest acceptable tapegrad / floor ratio
+    summary: str
+    prepare: Callable[[], tuple[Callable[[], object], Callable[[], object]]]
+
+
+def _seed_grad():
+    run = workloads.make_seed_grad()
+    z, (gx, gy) = run()
+    fz, (fgx, fgy) = floors.seed_grad()
+    for what, a, e in (("z", z, fz), ("dz/dx", gx, fgx), ("dz/dy", gy, fgy)):
+        check_close("seed_grad", what, a, e)
+    return run, floors.seed_grad
+
+
+def _seed_sgd():
+    check_close("seed_sgd", "final x", workloads.seed_sgd(), floors.seed_sgd())
+    return workloads.make_seed_sgd(), floors.seed_sgd
+
+
+def _chain():
+    x0 = np.random.default_rng(0).standard_normal(100)
+    run = workloads.make_chain(x0, steps=2000)
+    check_close("chain", "gradient", run(), floors.chain(x0, steps=2000))
+    return run, lambda: floors.chain(x0, steps=2000)
+
+
+def _mlp(name: str, batch: int, sizes: list[int]):
+    def prepare():
+        X, labels, weights, biases = floors.mlp_data(batch, sizes)
+        model = workloads.MLP(X, labels, weights, biases, lr=0.01)
+        floor_w = [W.copy() for W in weights]
+        floor_b = [b.copy() for b in biases]
+        # one step each from the same state: the losses, gradients and new weights must agree
+        loss, grads = model.gradients()
+        floor_grads: list = []
+        floor_loss = floors.mlp_step(X, labels, floor_w, floor_b, grads=floor_grads)
+        check_close(name, "loss", loss, floor_loss)
+        n = len(weights)
+        for i, dW, db in floor_grads:
+            check_close(name, f"dW{i}", grads[i], dW)
+            check_close(name, f"db{i}", grads[n + i], db)
+        model.optimizer.apply_gradients(zip(grads, model.variables, strict=True))
+        for i in range(n):
+            check_close(name, f"W{i} after the update", model.weights[i], floor_w[i])
+            check_close(name, f"b{i} after the update", model.biases[i], floor_b[i])
+        return model.step, lambda: floors.mlp_step(X, labels, floor_w, floor_b)
+
+    return prepare
+
+
+CASES = [
+    Case(
+        "seed_grad",
+        20.0,
+        "z = x**2 + y**2 + 1, gradient wrt two float32 Variables, a new tape per call",
+        _seed_grad,
+    ),
+    Case(
+        "seed_sgd",
+        25.0,
+        "100 SGD(0.1) steps on x**2 + 2x + 1 from x = 0 (float32)",
+        _seed_sgd,
+    ),
+    Case(
+        "chain",
+        3.0,
+        "2000 steps of y = sin(y) * 1.0001 on 100 float64, then d sum(y) / d x0",
+        _chain,
+    ),
+    Case(
+        "mlp_small",
+        1.5,
+        "one SGD training step, 64-128-10 ReLU MLP, batch 64, float32",
+        _mlp("mlp_small", 64, [64, 128, 10]),
+    ),
+    Case(
+        "mlp_large",
+        1.1,
+        "one SGD training step, 784-2048-2048-10 ReLU MLP, batch 1024, float32",
+        _mlp("mlp_large", 1024, [784, 2048, 2048, 10]),
+    ),
+]

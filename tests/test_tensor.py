@@ -1,0 +1,661 @@
+"""Tensor semantics: creation, dtypes, promotion, conversions, operators, indexing, printing."""
+
+import copy
+import pickle
+import re
+
+import numpy as np
+import pytest
+
+import tapegrad as tg
+
+DTYPE_NAMES = [
+    "float16",
+    "float32",
+    "float64",
+    "int8",
+    "int16",
+    "int32",
+    "int64",
+    "uint8",
+    "uint16",
+    "uint32",
+    "uint64",
+    "bool",
+    "complex64",
+    "complex128",
+]
+
+
+def grad_of(f, x):
+    with tg.GradientTape() as tape:
+        tape.watch(x)
+        y = f(x)
+    return tape.gradient(y, x)
+
+
+# -- creation and default dtypes ------------------------------------------------------------------
+@pytest.mark.parametrize("name", DTYPE_NAMES)
+def test_every_dtype_is_exported_and_usable(name):
+    dtype = getattr(tg, name)
+    assert dtype == np.dtype(name)
+    assert tg.constant(1, dtype=dtype).dtype == dtype
+
+
+@pytest.mark.parametrize(
+    ("value", "dtype"),
+    [
+        (2.0, "float32"),
+        (2, "int32"),
+        (True, "bool"),
+        (1 + 2j, "complex64"),
+        ([1.0, 2.0], "float32"),
+        ([1, 2], "int32"),
+        ([True, False], "bool"),
+        ([[1, 2], [3, 4]], "int32"),
+    ],
+)
+def test_python_values_take_tensorflow_default_dtypes(value, dtype):
+    assert tg.constant(value).dtype == np.dtype(dtype)
+    assert tg.convert_to_tensor(value).dtype == np.dtype(dtype)
+
+
+def test_python_int_too_large_for_int32_becomes_int64():
+    assert tg.constant(2**40).dtype == tg.int64
+
+
+def test_mixed_int_and_float_list_is_float32():
+    t = tg.constant([1, 2.5])
+    assert t.dtype == tg.float32
+    assert t.numpy().tolist() == [1.0, 2.5]
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        np.array([1.0, 2.0]),
+        np.array([1, 2], dtype=np.int64),
+        np.array([1, 2], dtype=np.uint8),
+        np.array([1.0], dtype=np.float16),
+        np.float64(1.0),
+        np.float32(1.0),
+        np.int64(3),
+        np.int16(3),
+        np.bool_(True),
+        np.complex128(1j),
+    ],
+    ids=lambda v: f"{type(v).__name__}-{v.dtype}",
+)
+def test_numpy_arrays_and_scalars_keep_their_dtype(value):
+    assert tg.constant(value).dtype == value.dtype
+    assert tg.convert_to_tensor(value).dtype == value.dtype
+
+
+def test_numpy_float64_scalar_stays_float64_though_it_subclasses_float():
+    assert isinstance(np.float64(1.0), float)
+    t = tg.constant(np.float64(1.0))
+    assert t.dtype == tg.float64
+    assert float(t) == 1.0
+
+
+def test_constant_with_dtype_casts_python_values():
+    t = tg.constant([1, 2], dtype=tg.float64)
+    assert t.dtype == tg.float64
+    assert t.numpy().tolist() == [1.0, 2.0]
+
+
+def test_constant_accepts_dtype_names():
+    assert tg.constant(1.0, dtype="float64").dtype == tg.float64
+
+
+def test_constant_never_truncates_a_float_to_an_integer():
+    with pytest.raises(TypeError, match="truncate"):
+        tg.constant([1.5, 2.0], dtype=tg.int32)
+
+
+def test_constant_of_numpy_float_array_to_int_dtype_does_not_truncate():
+    with pytest.raises(TypeError, match=r"float64.*int64"):
+        tg.constant(np.array([0.5]), dtype=tg.int64)
+
+
+def test_constant_of_a_string_raises_type_error():
+    with pytest.raises(TypeError, match="str"):
+        tg.constant("abc")
+
+
+def test_constant_of_unknown_dtype_raises_type_error():
+    with pytest.raises(TypeError, match="unknown dtype"):
+        tg.constant(1.0, dtype="float128x")
+
+
+def test_constant_copies_the_numpy_array_it_is_given():
+    source = np.array([1.0, 2.0])
+    t = tg.constant(source)
+    source[0] = 100.0
+    assert t.numpy().tolist() == [1.0, 2.0]
+
+
+def test_constant_of_a_tensor_is_a_new_tensor_with_equal_value():
+    t = tg.constant([1.0, 2.0])
+    u = tg.constant(t)
+    assert isinstance(u, tg.Tensor)
+    assert u.numpy().tolist() == [1.0, 2.0]
+
+
+def test_convert_to_tensor_returns_a_tensor_unchanged():
+    t = tg.constant([1.0, 2.0])
+    assert tg.convert_to_tensor(t) is t
+
+
+def test_convert_to_tensor_with_a_different_dtype_raises_type_error():
+    with pytest.raises(TypeError, match=r"float32.*float64"):
+        tg.convert_to_tensor(tg.constant(1.0), dtype=tg.float64)
+
+
+def test_convert_to_tensor_of_a_variable_keeps_the_gradient_path():
+    v = tg.Variable(3.0)
+    with tg.GradientTape() as tape:
+        y = tg.convert_to_tensor(v) * 2.0
+    assert float(tape.gradient(y, v)) == 2.0
+
+
+# -- properties and conversions ---------------------------------------------------------------------
+def test_shape_dtype_ndim_size():
+    t = tg.constant(np.zeros((2, 3, 4), dtype=np.float32))
+    assert t.shape == (2, 3, 4)
+    assert isinstance(t.shape, tuple)
+    assert t.dtype == tg.float32
+    assert t.ndim == 3
+    assert t.size == 24
+
+
+def test_scalar_properties():
+    t = tg.constant(1.0)
+    assert (t.shape, t.ndim, t.size) == ((), 0, 1)
+
+
+def test_zero_size_tensor_properties():
+    t = tg.constant(np.zeros((3, 0)))
+    assert (t.shape, t.ndim, t.size) == ((3, 0), 2, 0)
+
+
+def test_numpy_returns_the_values():
+    t = tg.constant([[1.0, 2.0], [3.0, 4.0]])
+    a = t.numpy()
+    assert isinstance(a, np.ndarray)
+    assert a.dtype == np.float32
+    np.testing.assert_array_equal(a, [[1.0, 2.0], [3.0, 4.0]])
+
+
+def test_numpy_result_cannot_change_the_tensor():
+    t = tg.constant([1.0, 2.0])
+    a = t.numpy()
+    try:
+        a[0] = 99.0
+    except ValueError:
+        pass
+    assert t.numpy().tolist() == [1.0, 2.0]
+    assert float(t[0]) == 1.0
+
+
+def test_np_asarray_of_a_tensor():
+    t = tg.constant([1, 2, 3])
+    a = np.asarray(t)
+    assert isinstance(a, np.ndarray)
+    assert a.dtype == np.int32
+    assert a.tolist() == [1, 2, 3]
+
+
+def test_np_asarray_with_dtype():
+    a = np.asarray(tg.constant([1, 2]), dtype=np.float64)
+    assert a.dtype == np.float64
+    assert a.tolist() == [1.0, 2.0]
+
+
+def test_np_array_result_cannot_change_the_tensor():
+    t = tg.constant([1.0, 2.0])
+    a = np.asarray(t)
+    try:
+        a[0] = 99.0
+    except ValueError:
+        pass
+    assert t.numpy().tolist() == [1.0, 2.0]
+
+
+@pytest.mark.parametrize("value", [2.5, [2.5], [[2.5]]])
+def test_float_int_bool_of_one_element_tensors(value):
+    t = tg.constant(value)
+    assert float(t) == 2.5
+    assert int(t) == 2
+    assert bool(t) is True
+    assert bool(tg.constant(0.0)) is False
+
+
+def test_conversions_return_python_types():
+    assert type(float(tg.constant(1))) is float
+    assert type(int(tg.constant(1.0))) is int
+    assert type(bool(tg.constant(1))) is bool
+
+
+def test_bool_of_a_larger_tensor_raises_value_error():
+    with pytest.raises(ValueError, match="ambiguous"):
+        bool(tg.constant([1.0, 2.0]))
+
+
+def test_if_on_a_larger_tensor_raises_value_error():
+    with pytest.raises(ValueError):
+        if tg.constant([True, True]):
+            pass
+
+
+def test_float_of_a_larger_tensor_raises_type_error():
+    with pytest.raises(TypeError, match=re.escape("(2,)")):
+        float(tg.constant([1.0, 2.0]))
+
+
+def test_int_tensor_works_as_a_python_index():
+    assert [10, 20, 30][tg.constant(1)] == 20
+
+
+def test_float_tensor_does_not_work_as_a_python_index():
+    with pytest.raises(TypeError):
+        [10, 20, 30][tg.constant(1.0)]
+
+
+# -- comparisons, hashing, references -------------------------------------------------------------
+def test_equality_is_elementwise_and_gives_a_bool_tensor():
+    a = tg.constant([1.0, 2.0, 3.0])
+    b = tg.constant([1.0, 0.0, 3.0])
+    result = a == b
+    assert isinstance(result, tg.Tensor)
+    assert result.dtype == tg.bool
+    assert result.numpy().tolist() == [True, False, True]
+    assert (a != b).numpy().tolist() == [False, True, False]
+
+
+def test_ordering_comparisons_are_elementwise():
+    a = tg.constant([1.0, 2.0, 3.0])
+    assert (a < 2).numpy().tolist() == [True, False, False]
+    assert (a <= 2).numpy().tolist() == [True, True, False]
+    assert (a > 2).numpy().tolist() == [False, False, True]
+    assert (a >= 2).numpy().tolist() == [False, True, True]
+    assert (2 < a).numpy().tolist() == [False, False, True]
+
+
+def test_comparison_with_numpy_array_on_the_left_gives_a_tensor():
+    result = np.array([1.0, 5.0]) < tg.constant([2.0, 2.0])
+    assert isinstance(result, tg.Tensor)
+    assert result.numpy().tolist() == [True, False]
+
+
+def test_comparisons_cut_the_gradient_path():
+    x = tg.constant([1.0, -1.0])
+    g = grad_of(lambda x: tg.astype(x > 0, tg.float32), x)
+    assert g is None
+
+
+def test_tensors_are_unhashable():
+    with pytest.raises(TypeError, match="unhashable"):
+        hash(tg.constant(1.0))
+    with pytest.raises(TypeError, match="unhashable"):
+        {tg.constant(1.0)}
+
+
+def test_ref_is_a_hashable_key_for_the_object():
+    a = tg.constant(1.0)
+    b = tg.constant(1.0)
+    table = {a.ref(): "a", b.ref(): "b"}
+    assert table[a.ref()] == "a"
+    assert table[b.ref()] == "b"
+    assert a.ref() == a.ref()
+    assert a.ref() != b.ref()
+    assert a.ref().deref() is a
+
+
+# -- dtype promotion --------------------------------------------------------------------------------
+def test_python_float_with_float32_tensor_stays_float32():
+    x = tg.constant(3.0)
+    assert (x * 2.0).dtype == tg.float32
+    assert (2.0 * x).dtype == tg.float32
+    assert (x + 0.1).dtype == tg.float32
+    assert float(x * 2.0) == 6.0
+
+
+@pytest.mark.parametrize("name", ["float16", "float32", "float64"])
+def test_python_scalars_take_the_float_tensor_dtype(name):
+    x = tg.constant([1.0], dtype=name)
+    for result in (x + 1, 1 + x, x * 2.5, 2.5 * x, x / 3, 3 - x, x**2, 2.0**x):
+        assert result.dtype == np.dtype(name)
+
+
+def test_python_int_with_int_tensor_keeps_the_int_dtype():
+    x = tg.constant(np.array([1, 2], dtype=np.int16))
+    assert (x + 1).dtype == tg.int16
+    assert (3 * x).dtype == tg.int16
+
+
+def test_python_float_with_int_tensor_gives_float32_without_truncation():
+    x = tg.constant([1, 2])
+    result = x * 2.5
+    assert result.dtype == tg.float32
+    assert result.numpy().tolist() == [2.5, 5.0]
+    assert (2.5 * x).numpy().tolist() == [2.5, 5.0]
+    assert (x + 0.5).numpy().tolist() == [1.5, 2.5]
+
+
+def test_python_float_with_int64_tensor_gives_float32():
+    assert (tg.constant(np.array([1], dtype=np.int64)) * 0.5).dtype == tg.float32
+
+
+def test_float32_and_float64_tensors_promote_to_float64():
+    a = tg.constant(1.0)
+    b = tg.constant(np.float64(2.0))
+    assert (a + b).dtype == tg.float64
+    assert (b * a).dtype == tg.float64
+    assert float(a + b) == 3.0
+
+
+def test_int_tensors_promote_by_the_array_api_table():
+    int8 = tg.constant(np.array([1], dtype=np.int8))
+    int16 = tg.constant(np.array([1], dtype=np.int16))
+    uint8 = tg.constant(np.array([1], dtype=np.uint8))
+    assert (int8 + int16).dtype == tg.int16
+    assert (uint8 + int8).dtype == tg.int16
+
+
+def test_numpy_scalar_with_tensor_keeps_its_dtype():
+    assert (np.float64(2.0) * tg.constant(1.0)).dtype == tg.float64
+    assert (tg.constant(1.0) * np.float64(2.0)).dtype == tg.float64
+
+
+def test_numpy_float32_array_with_float32_tensor_stays_float32():
+    assert (np.ones(2, dtype=np.float32) * tg.constant(1.0)).dtype == tg.float32
+
+
+# -- operators ----------------------------------------------------------------------------------------
+OPERATOR_CASES = [
+    ("+", lambda a, b: a + b),
+    ("-", lambda a, b: a - b),
+    ("*", lambda a, b: a * b),
+    ("/", lambda a, b: a / b),
+    ("//", lambda a, b: a // b),
+    ("%", lambda a, b: a % b),
+    ("**", lambda a, b: a**b),
+]
+
+
+@pytest.mark.parametrize(("symbol", "op"), OPERATOR_CASES, ids=[c[0] for c in OPERATOR_CASES])
+def test_operators_with_tensors_scalars_and_arrays_on_either_side(symbol, op):
+    a_np = np.array([1.5, 2.0, 7.0])
+    b_np = np.array([2.0, 3.0, 2.5])
+    expected = op(a_np, b_np)
+    a = tg.constant(a_np)
+    b = tg.constant(b_np)
+    for result in (op(a, b), op(a, b_np), op(a_np, b)):
+        assert isinstance(result, tg.Tensor)
+        assert result.dtype == tg.float64
+        np.testing.assert_allclose(result.numpy(), expected, rtol=1e-15)
+    np.testing.assert_allclose(op(a, 2.0).numpy(), op(a_np, 2.0), rtol=1e-15)
+    np.testing.assert_allclose(op(2.0, b).numpy(), op(2.0, b_np), rtol=1e-15)
+
+
+def test_matmul_operator_with_arrays_on_either_side():
+    a = np.array([[1.0, 2.0], [3.0, 4.0]])
+    b = np.array([[0.5], [-1.0]])
+    for result in (tg.constant(a) @ tg.constant(b), tg.constant(a) @ b, a @ tg.constant(b)):
+        assert isinstance(result, tg.Tensor)
+        np.testing.assert_array_equal(result.numpy(), a @ b)
+
+
+def test_unary_operators():
+    t = tg.constant([-1.5, 0.0, 2.0])
+    assert (-t).numpy().tolist() == [1.5, -0.0, -2.0]
+    assert abs(t).numpy().tolist() == [1.5, 0.0, 2.0]
+    assert (+t).numpy().tolist() == [-1.5, 0.0, 2.0]
+
+
+def test_operators_broadcast_like_numpy():
+    a = tg.constant([[1.0], [2.0]])
+    b = tg.constant([10.0, 20.0, 30.0])
+    result = a + b
+    assert result.shape == (2, 3)
+    np.testing.assert_array_equal(result.numpy(), [[11, 21, 31], [12, 22, 32]])
+
+
+def test_incompatible_shapes_raise_value_error_naming_both():
+    with pytest.raises(ValueError, match=r"\(2,\).*\(3,\)"):
+        tg.constant([1.0, 2.0]) + tg.constant([1.0, 2.0, 3.0])
+
+
+def test_matmul_of_incompatible_shapes_raises_value_error_naming_both():
+    with pytest.raises(ValueError, match=r"\(2, 3\).*\(2, 3\)"):
+        tg.constant(np.ones((2, 3))) @ tg.constant(np.ones((2, 3)))
+
+
+def test_operations_never_change_their_inputs():
+    x = tg.constant([1.0, 2.0])
+    _ = x + 1
+    _ = x * 3
+    _ = -x
+    assert x.numpy().tolist() == [1.0, 2.0]
+
+
+def test_ndarray_times_tensor_is_recorded():
+    x = tg.constant([1.0, 2.0, 3.0])
+    weights = np.array([2.0, 3.0, 4.0], dtype=np.float32)
+    with tg.GradientTape() as tape:
+        tape.watch(x)
+        y = weights * x
+        assert isinstance(y, tg.Tensor)
+        loss = tg.sum(y)
+    assert tape.gradient(loss, x).numpy().tolist() == [2.0, 3.0, 4.0]
+
+
+@pytest.mark.parametrize(
+    ("f", "expected"),
+    [
+        (lambda a, x: a + x, [1.0, 1.0]),
+        (lambda a, x: a - x, [-1.0, -1.0]),
+        (lambda a, x: a / x, [-2.0, -0.75]),
+        (lambda a, x: a @ x, [2.0, 3.0]),
+        (lambda a, x: a**x, [2.0 * np.log(2.0), 9.0 * np.log(3.0)]),
+    ],
+    ids=["add", "sub", "div", "matmul", "pow"],
+)
+def test_ndarray_on_the_left_keeps_the_gradient(f, expected):
+    a = np.array([2.0, 3.0])
+    x = tg.constant([1.0, 2.0], dtype=tg.float64)
+    g = grad_of(lambda x: tg.sum(f(a, x)), x)
+    np.testing.assert_allclose(g.numpy(), expected, rtol=1e-14)
+
+
+def test_numpy_ufunc_on_a_tensor_runs_the_tapegrad_op():
+    x = tg.constant(0.5, dtype=tg.float64)
+    g = grad_of(lambda x: np.sin(x), x)
+    assert float(g) == np.cos(0.5)
+
+
+def test_numpy_function_without_rule_raises_type_error():
+    with pytest.raises(TypeError, match="no tapegrad rule"):
+        np.arctan2(tg.constant(1.0), tg.constant(1.0))
+
+
+# -- indexing, len, iteration -----------------------------------------------------------------------
+MATRIX = np.arange(12.0).reshape(3, 4)
+
+INDEX_CASES = [
+    1,
+    -1,
+    slice(1, 3),
+    slice(None, None, -1),
+    (1, 2),
+    (slice(None), 1),
+    (0, slice(1, None)),
+    None,
+    (None, 1),
+    (Ellipsis, 0),
+    (Ellipsis, None),
+    (slice(None), None, 1),
+    np.array([0, 2]),
+    [2, 0, 2],
+    (np.array([0, 2]), np.array([1, 3])),
+    np.array([True, False, True]),
+    MATRIX > 5,
+]
+
+
+@pytest.mark.parametrize("index", INDEX_CASES, ids=[repr(i) for i in INDEX_CASES])
+def test_indexing_matches_numpy(index):
+    result = tg.constant(MATRIX)[index]
+    expected = MATRIX[index]
+    assert isinstance(result, tg.Tensor)
+    assert result.shape == expected.shape
+    np.testing.assert_array_equal(result.numpy(), expected)
+
+
+def test_indexing_with_tensor_indices_and_masks():
+    t = tg.constant(MATRIX)
+    np.testing.assert_array_equal(t[tg.constant([2, 0])].numpy(), MATRIX[[2, 0]])
+    np.testing.assert_array_equal(t[t > 5].numpy(), MATRIX[MATRIX > 5])
+    np.testing.assert_array_equal(t[tg.constant(1)].numpy(), MATRIX[1])
+
+
+def test_gradient_through_integer_array_index_accumulates_repeats():
+    x = tg.constant([1.0, 2.0, 3.0])
+    g = grad_of(lambda x: tg.sum(x[np.array([0, 0, 2])]), x)
+    assert g.numpy().tolist() == [2.0, 0.0, 1.0]
+
+
+def test_gradient_through_boolean_mask():
+    x = tg.constant([1.0, -2.0, 3.0])
+    g = grad_of(lambda x: tg.sum(x[x > 0] * 2.0), x)
+    assert g.numpy().tolist() == [2.0, 0.0, 2.0]
+
+
+def test_gradient_through_slices_none_and_ellipsis():
+    x = tg.constant(np.ones((2, 3)))
+    g = grad_of(lambda x: tg.sum(x[None, ..., 1:] * 3.0), x)
+    np.testing.assert_array_equal(g.numpy(), [[0.0, 3.0, 3.0], [0.0, 3.0, 3.0]])
+
+
+def test_index_out_of_range_raises_index_error():
+    with pytest.raises(IndexError):
+        tg.constant([1.0, 2.0])[5]
+
+
+def test_len_is_the_first_axis():
+    assert len(tg.constant(np.zeros((4, 2)))) == 4
+
+
+def test_len_of_a_scalar_raises_type_error():
+    with pytest.raises(TypeError, match="0-d"):
+        len(tg.constant(1.0))
+
+
+def test_iteration_goes_over_the_first_axis():
+    rows = list(tg.constant([[1.0, 2.0], [3.0, 4.0]]))
+    assert len(rows) == 2
+    assert all(isinstance(r, tg.Tensor) for r in rows)
+    assert [r.numpy().tolist() for r in rows] == [[1.0, 2.0], [3.0, 4.0]]
+
+
+def test_iteration_over_a_scalar_raises_type_error():
+    with pytest.raises(TypeError, match="0-d"):
+        iter(tg.constant(1.0))
+
+
+def test_iteration_keeps_the_gradient_path():
+    x = tg.constant([1.0, 2.0, 3.0])
+
+    def f(x):
+        a, b, c = x
+        return a * b * c
+
+    assert grad_of(f, x).numpy().tolist() == [6.0, 3.0, 2.0]
+
+
+# -- pickle and deepcopy ----------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "value", [np.float32(2.5), np.arange(6, dtype=np.int64).reshape(2, 3), np.array([1 + 2j])]
+)
+def test_tensor_survives_pickle(value):
+    t = tg.constant(value)
+    u = pickle.loads(pickle.dumps(t))
+    assert type(u) is tg.Tensor
+    assert u.dtype == t.dtype
+    assert u.shape == t.shape
+    np.testing.assert_array_equal(u.numpy(), t.numpy())
+
+
+def test_tensor_survives_deepcopy():
+    t = tg.constant([[1.0, 2.0]])
+    u = copy.deepcopy(t)
+    assert type(u) is tg.Tensor
+    assert (u.dtype, u.shape) == (tg.float32, (1, 2))
+    np.testing.assert_array_equal(u.numpy(), t.numpy())
+
+
+def test_deepcopy_of_a_structure_of_tensors():
+    tree = {"a": [tg.constant(1.0), tg.constant([2, 3])]}
+    copied = copy.deepcopy(tree)
+    assert float(copied["a"][0]) == 1.0
+    assert copied["a"][1].numpy().tolist() == [2, 3]
+
+
+def test_pickled_tensor_computes_like_the_original():
+    u = pickle.loads(pickle.dumps(tg.constant([1.0, 2.0])))
+    assert (u * 2.0).numpy().tolist() == [2.0, 4.0]
+    assert grad_of(lambda x: tg.sum(x * x), u).numpy().tolist() == [2.0, 4.0]
+
+
+# -- printing ---------------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        (4.0, "tg.Tensor(4.0, shape=(), dtype=float32)"),
+        (np.float64(0.1), "tg.Tensor(0.1, shape=(), dtype=float64)"),
+        (3, "tg.Tensor(3, shape=(), dtype=int32)"),
+        (True, "tg.Tensor(True, shape=(), dtype=bool)"),
+        ([1.0, 2.5], "tg.Tensor([1.  2.5], shape=(2,), dtype=float32)"),
+        ([1, 2], "tg.Tensor([1 2], shape=(2,), dtype=int32)"),
+        ([[1.0, 2.0], [3.0, 4.0]], "tg.Tensor(\n[[1. 2.]\n [3. 4.]], shape=(2, 2), dtype=float32)"),
+    ],
+    ids=["float32", "float64", "int32", "bool", "vector", "int-vector", "matrix"],
+)
+def test_str_of_tensors(value, text):
+    assert str(tg.constant(value)) == text
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        (4.0, "<tg.Tensor: shape=(), dtype=float32, numpy=4.0>"),
+        (np.float32(-0.99999988), "<tg.Tensor: shape=(), dtype=float32, numpy=-0.9999999>"),
+        (3, "<tg.Tensor: shape=(), dtype=int32, numpy=3>"),
+        ([1.0, 2.0], "<tg.Tensor: shape=(2,), dtype=float32, numpy=array([1., 2.], dtype=float32)>"),
+        ([1, 2], "<tg.Tensor: shape=(2,), dtype=int32, numpy=array([1, 2], dtype=int32)>"),
+        (
+            np.array([[1.0, 2.0], [3.0, 4.0]]),
+            "<tg.Tensor: shape=(2, 2), dtype=float64, numpy=\narray([[1., 2.],\n       [3., 4.]])>",
+        ),
+    ],
+    ids=["float32", "float32-rounded", "int32", "vector", "int-vector", "matrix"],
+)
+def test_repr_of_tensors(value, text):
+    assert repr(tg.constant(value)) == text
+
+
+def test_print_of_a_tensor(capsys):
+    print(tg.constant(4.0))
+    assert capsys.readouterr().out == "tg.Tensor(4.0, shape=(), dtype=float32)\n"
+
+
+def test_tensor_in_a_list_prints_its_repr(capsys):
+    print([tg.constant(4.0), None])
+    assert capsys.readouterr().out == "[<tg.Tensor: shape=(), dtype=float32, numpy=4.0>, None]\n"
+
+
+def test_large_tensor_prints_summarised_like_numpy():
+    t = tg.constant(np.arange(2000, dtype=np.int64))
+    assert str(t) == f"tg.Tensor({np.arange(2000)}, shape=(2000,), dtype=int64)"
+    assert "..." in str(t)
