@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import os
 import platform
@@ -91,6 +92,33 @@ def _openblas_threads() -> int | None:
         return None
     fn.restype = ctypes.c_int
     return int(fn())
+
+
+def blas_thread_count() -> int | None:
+    try:
+        from threadpoolctl import threadpool_info
+
+        counts = [i["num_threads"] for i in threadpool_info() if i.get("user_api") == "blas"]
+        if counts:
+            return max(counts)
+    except ImportError:
+        pass
+    return _openblas_threads()
+
+
+@contextlib.contextmanager
+def blas_threads_limited(n: int | None):
+    """Run the block with BLAS limited to ``n`` threads (no change for None); yields whether the
+    limit is in force, and restores the previous count afterwards."""
+    before = blas_thread_count()
+    if n is None or before is None or before == n:
+        yield n is None or before == n
+        return
+    applied = set_blas_threads(n)
+    try:
+        yield applied
+    finally:
+        set_blas_threads(before)
 
 
 def set_blas_threads(n: int) -> bool:

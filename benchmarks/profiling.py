@@ -9,6 +9,7 @@ import pstats
 import sys
 from time import perf_counter
 
+from . import machine
 from .suite import CASES
 
 DEFAULT = ["seed_grad", "seed_sgd", "chain", "mlp_small"]
@@ -17,15 +18,16 @@ SECONDS = 1.0  # profile each workload for about this long
 
 def profile(name: str, top: int, sort: str) -> None:
     case = next(c for c in CASES if c.name == name)
-    run, _floor = case.prepare()
-    start = perf_counter()
-    run()
-    calls = max(1, int(SECONDS / max(perf_counter() - start, 1e-6)))
-    profiler = cProfile.Profile()
-    profiler.enable()
-    for _ in range(calls):
+    with machine.blas_threads_limited(case.blas_threads):
+        run, _floor = case.prepare()
+        start = perf_counter()
         run()
-    profiler.disable()
+        calls = max(1, int(SECONDS / max(perf_counter() - start, 1e-6)))
+        profiler = cProfile.Profile()
+        profiler.enable()
+        for _ in range(calls):
+            run()
+        profiler.disable()
     print(f"=== {name}: {calls} calls, sorted by {sort} ===")
     stats = pstats.Stats(profiler, stream=sys.stdout)
     stats.strip_dirs().sort_stats(sort).print_stats(top)

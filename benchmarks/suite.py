@@ -45,6 +45,9 @@ class Case:
     target: float  # the largest acceptable tapegrad / floor ratio
     summary: str
     prepare: Callable[[], tuple[Callable[[], object], Callable[[], object]]]
+    # BLAS threads for both sides (None: the machine's default); see ``note``
+    blas_threads: int | None = None
+    note: str = ""
 
 
 def _seed_grad():
@@ -116,6 +119,11 @@ CASES = [
         1.5,
         "one SGD training step, 64-128-10 ReLU MLP, batch 64, float32",
         _mlp("mlp_small", 64, [64, 128, 10]),
+        blas_threads=1,
+        note=(
+            "runs with 1 BLAS thread on both sides: its matrices are too small to gain from "
+            "threads, and waking BLAS threads on a busy machine would dominate both timings"
+        ),
     ),
     Case(
         "mlp_large",

@@ -123,7 +123,9 @@ def test_exact_steps_make_the_identity_exact(x, method):
 
 
 def test_python_numbers_are_differentiated_in_float64():
+    assert isinstance(derivative(np.sin, 1.0), np.ndarray)
     assert derivative(np.sin, 1.0).dtype == np.float64
+    assert derivative(np.sin, 1.0, step=1e-3).dtype == np.float64
     assert derivative(np.sin, 1).dtype == np.float64
     assert derivative(np.sin, np.float32(1.0)).dtype == np.float32
     assert derivative(np.sin, np.arange(3)).dtype == np.float64

@@ -128,12 +128,21 @@ def take_along_axis(x, indices, /, *, axis=-1):
     return _take_along_axis(x, raw(indices), axis=axis)
 
 
-@primitive(
-    vjp=(lambda g, ans, x, idx, *, axis, shape: take_along_axis(
-        g, _lead_indices(idx, g, ans), axis=axis), None),
-    jvp=lambda ts, ans, x, idx, *, axis, shape: scatter_along_axis(
-        ts[0], _lead_indices(idx, ts[0], x), axis=axis, shape=shape),
-)
+def _scatter_vjp(g, ans, x, idx, *, axis, shape):
+    axis = _negative(axis, len(shape))
+    return take_along_axis(g, _lead_indices(idx, g, ans), axis=axis)
+
+
+def _scatter_jvp(ts, ans, x, idx, *, axis, shape):
+    axis = _negative(axis, len(shape))
+    return scatter_along_axis(ts[0], _lead_indices(idx, ts[0], x), axis=axis, shape=shape)
+
+
+def _negative(axis, ndim):
+    return axis - ndim if axis >= 0 else axis
+
+
+@primitive(vjp=(_scatter_vjp, None), jvp=_scatter_jvp)
 def scatter_along_axis(x, indices, /, *, axis, shape):
     """The gradient of take_along_axis: ``x`` added into zeros of ``shape`` (plus x's leading
     batch axes) at ``indices`` along ``axis``."""
@@ -144,4 +153,5 @@ def scatter_along_axis(x, indices, /, *, axis, shape):
         indices = xp.broadcast_to(indices, tuple(x.shape[:n_lead]) + tuple(indices.shape))
     indices = xp.broadcast_to(indices, tuple(x.shape))
     out = xp.zeros(full_shape, dtype=x.dtype)
+    axis = _negative(axis, len(shape))
     return scatter_add(out, _along_index(indices, full_shape, axis, xp), x)
