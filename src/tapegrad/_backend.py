@@ -91,3 +91,16 @@ def is_basic_index(index: tuple) -> bool:
     return all(
         isinstance(i, (int, slice)) or i is None or i is Ellipsis for i in index
     ) and not any(isinstance(i, bool) for i in index)
+
+
+_ONES: dict = {}
+
+
+def ones_like(value):
+    """Ones of ``value``'s shape, dtype and library: the seed of a backward pass."""
+    if isinstance(value, np.generic):
+        seed = _ONES.get(value.dtype)
+        if seed is None:
+            seed = _ONES[value.dtype] = value.dtype.type(1)
+        return seed
+    return xp_of(value).ones(tuple(value.shape), dtype=value.dtype)

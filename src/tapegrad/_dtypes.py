@@ -33,10 +33,14 @@ ALL += (float16, float32, float64, complex64, complex128)
 _BY_NAME = {d.name: d for d in ALL}
 
 
+_CANONICAL = {d: d for d in ALL}
+
+
 def as_dtype(dtype) -> np.dtype:
     """The tapegrad dtype for ``dtype`` (a dtype, a name, or another library's dtype object)."""
-    if isinstance(dtype, np.dtype) and dtype.name in _BY_NAME:
-        return dtype
+    known = _CANONICAL.get(dtype) if isinstance(dtype, np.dtype) else None
+    if known is not None:
+        return known
     name = getattr(dtype, "name", None) or str(dtype)
     try:
         return _BY_NAME[np.dtype(name).name]

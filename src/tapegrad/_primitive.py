@@ -108,54 +108,46 @@ def raw(value):
     return to_array(value)
 
 
-def _promoted_pair(x, y):
-    """Backend values for a binary elementwise op: Python scalars are weak, as in JAX."""
+def binary_values(x, y):
+    """Backend values for a binary elementwise op. Python scalars are weak: they take the dtype
+    of the array they meet (``x * 2.0`` stays float32), except that a Python float meeting an
+    integer or bool array gives the default float dtype, as in JAX."""
     if isinstance(x, Tensor):
         xv = x._value
         if isinstance(y, Tensor):
             return xv, y._value
-        return xv, _weak(y, xv, 1)[1] if type(y) in _PY_SCALARS else raw(y)
+        if (type(y) is float or type(y) is int) and xv.dtype.kind in "fc" and _NEP50:
+            return xv, y  # the common case: the backend's own weak promotion is right
+        return _weak_pair(xv, y, scalar_first=False)
     if isinstance(y, Tensor):
         yv = y._value
-        return (_weak(x, yv, 0)[1] if type(x) in _PY_SCALARS else raw(x)), yv
+        if (type(x) is float or type(x) is int) and yv.dtype.kind in "fc" and _NEP50:
+            return x, yv
+        return _weak_pair(yv, x, scalar_first=True)
+    if type(x) in _PY_SCALARS and is_array(y):
+        return _weak_pair(y, x, scalar_first=True)
+    if type(y) in _PY_SCALARS and is_array(x):
+        return _weak_pair(x, y, scalar_first=False)
     return raw(x), raw(y)
 
 
 _PY_SCALARS = {int, float, complex, bool}
 
 
-def _weak(scalar, array, _position):
-    """(dtype, value) for a Python scalar beside ``array``: kept as a Python scalar where the
-    backend's own promotion gives the right dtype, converted where it would not."""
-    strong = array.dtype
-    target = _dtypes.weak_scalar_dtype(scalar, strong)
-    if target == strong and _NEP50:
-        return strong, scalar
-    return target, to_array(scalar, target)
+def _weak_pair(array, other, scalar_first):
+    """``array`` beside ``other``, which is a Python scalar (weak) or anything else (strong)."""
+    if type(other) not in _PY_SCALARS:
+        other = raw(other)
+    else:
+        target = _dtypes.weak_scalar_dtype(other, array.dtype)
+        if target != array.dtype:  # an int or bool array meeting a float: both become float
+            from ._backend import xp_of
 
-
-def _cast_for_scalar(x, y):
-    """An int or bool tensor meeting a Python float takes the default float dtype (as in JAX)."""
-    xv, yv = _promoted_pair(x, y)
-    xs, ys = type(x) in _PY_SCALARS, type(y) in _PY_SCALARS
-    if ys and not xs:
-        xv = _upcast(xv, yv)
-    elif xs and not ys:
-        yv = _upcast(yv, xv)
-    return xv, yv
-
-
-def _upcast(array, other):
-    kind = array.dtype.kind
-    other_kind = getattr(other, "dtype", None)
-    if other_kind is None or kind in "fc":
-        return array
-    target = other.dtype
-    if target.kind in "biu" and kind != "b":
-        return array
-    from ._backend import xp_of
-
-    return xp_of(array).astype(array, getattr(xp_of(array), _dtypes.as_dtype(target).name))
+            xp = xp_of(array)
+            array = xp.astype(array, getattr(xp, target.name))
+        if not _NEP50:
+            other = to_array(other, target)
+    return (other, array) if scalar_first else (array, other)
 
 
 # -- the call ----------------------------------------------------------------------------------
@@ -167,7 +159,7 @@ def _make_op(prim: Primitive, promote: bool):
     if promote:
 
         def op(x, y, /):
-            xv, yv = _cast_for_scalar(x, y)
+            xv, yv = binary_values(x, y)
             if state.mode == PLAIN:
                 return wrap(forward(xv, yv))
             if state.mode == RAW:

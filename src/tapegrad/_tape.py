@@ -14,7 +14,7 @@ from __future__ import annotations
 from contextlib import contextmanager, nullcontext
 
 from . import _dtypes
-from ._backend import xp_of
+from ._backend import ones_like, xp_of
 from ._state import TRACED, raw_mode, state
 from ._structure import flatten
 from ._tensor import Tensor, Variable, wrap, wrap_with_uid
@@ -115,22 +115,31 @@ class GradientTape:
 
     def _record(self, prim, args, vals, out, params) -> None:
         watched = self._watched
+        uids = []
+        needs = []
         hit = False
         for a in args:
             if isinstance(a, Tensor):
-                if a._uid in watched:
-                    hit = True
-                elif self._watch_accessed and type(a) is Variable and a._trainable:
-                    if a._value.dtype.kind in "fc":
-                        watched.add(a._uid)
-                        self._variables[a._uid] = a
-                        hit = True
+                uid = a._uid
+                need = uid in watched or (type(a) is Variable and self._watch_on_read(a))
+                hit = hit or need
+                uids.append(uid)
+                needs.append(need)
+            else:
+                uids.append(None)
+                needs.append(False)
         if not hit or prim.vjps is None or out._value.dtype.kind not in "fc":
             return  # not on a watched path, or the path is cut here
-        uids = tuple(a._uid if isinstance(a, Tensor) else None for a in args)
-        needs = tuple(u is not None and u in watched for u in uids)
         self._entries.append((prim, uids, needs, vals, out._uid, out._value, params))
         watched.add(out._uid)
+
+    def _watch_on_read(self, variable: Variable) -> bool:
+        """Trainable float variables are watched when an operation reads them."""
+        if self._watch_accessed and variable._trainable and variable._value.dtype.kind in "fc":
+            self._watched.add(variable._uid)
+            self._variables[variable._uid] = variable
+            return True
+        return False
 
     # -- differentiation -------------------------------------------------------------------------
     def gradient(
@@ -142,13 +151,13 @@ class GradientTape:
         or with ``output_gradients``. An unconnected source gives None (or zeros with
         ``unconnected_gradients="zero"``).
         """
-        self._check_usable("gradient")
         _check_unconnected(unconnected_gradients)
-        targets, _ = flatten(target)
+        targets = [target] if isinstance(target, Tensor) else flatten(target)[0]
         _check_tensors(targets, "target")
-        source_leaves, rebuild = flatten(sources)
+        source_leaves, rebuild = _leaves(sources)
         _check_sources(source_leaves)
         seeds = _seeds(targets, output_gradients)
+        self._check_usable("gradient")
         grads = self._backward(seeds, source_leaves, n_lead=0)
         results = [_result(grads.get(s._uid), s, (), unconnected_gradients) for s in source_leaves]
         return rebuild(results)
@@ -238,6 +247,19 @@ class GradientTape:
         return f"<tg.GradientTape {kind}, {len(self._entries)} recorded operations>"
 
 
+def _leaves(sources):
+    """Flatten the sources; a single tensor or a flat list of tensors skips the general path."""
+    if isinstance(sources, Tensor):
+        return [sources], _first
+    if type(sources) is list and all(isinstance(s, Tensor) for s in sources):
+        return sources, list
+    return flatten(sources)
+
+
+def _first(values):
+    return values[0]
+
+
 def _loop(entries, grads, keep, n_lead, traced, persistent) -> dict:
     for i in range(len(entries) - 1, -1, -1):
         entry = entries[i]
@@ -265,8 +287,9 @@ def _loop(entries, grads, keep, n_lead, traced, persistent) -> dict:
 
 def _fit(g, like, n_lead):
     """The engine's one reduction of a broadcast cotangent to its input's shape and dtype."""
-    shape = tuple(like.shape)
-    if g.ndim != n_lead + len(shape) or tuple(g.shape[n_lead:]) != shape:
+    shape = like.shape
+    g_shape = g.shape
+    if (g_shape[n_lead:] if n_lead else g_shape) != shape or len(g_shape) != n_lead + len(shape):
         g = sum_to_shape(g, shape=shape, n_lead=n_lead)
     if g.dtype != like.dtype:
         g = astype(g if like.dtype.kind == "c" else real(g), like.dtype)
@@ -287,7 +310,7 @@ def _seeds(targets, output_gradients) -> dict:
     for target, seed in zip(targets, given):
         value = target._value
         if seed is None:
-            seed = xp_of(value).ones(tuple(value.shape), dtype=value.dtype)
+            seed = ones_like(value)
         else:
             seed_value = seed._value if isinstance(seed, Tensor) else xp_of(value).asarray(seed)
             if tuple(seed_value.shape) != target.shape:
@@ -310,7 +333,7 @@ def _result(g, source, out_shape, unconnected):
         return wrap(xp_of(value).zeros(tuple(out_shape) + source.shape, dtype=value.dtype))
     if not isinstance(g, Tensor):
         g = wrap(g)
-    if g.dtype != source.dtype:
+    if g._value.dtype != source._value.dtype:
         g = astype(g, source.dtype)
     return g
 
@@ -334,7 +357,7 @@ def _check_tensors(values, what: str) -> None:
 def _check_sources(sources) -> None:
     _check_tensors(sources, "sources")
     for s in sources:
-        if not _dtypes.is_differentiable(s.dtype):
+        if s._value.dtype.kind not in "fc":
             raise TypeError(
                 f"cannot take a gradient with respect to a {s.dtype} tensor: only floating-point "
                 "and complex tensors are differentiable; cast it with tg.astype(x, tg.float32) "

@@ -298,7 +298,19 @@ def to_array(value, dtype=None):
         value = value._value
     dtype = None if dtype is None else _dtypes.as_dtype(dtype)
     if is_array(value):
-        return _cast_array(value, dtype, "value")
+        return _numpy_scalar(_cast_array(value, dtype, "value"))
+    return _numpy_scalar(_from_python(value, dtype))
+
+
+def _numpy_scalar(array):
+    """0-d NumPy values are kept as NumPy scalars: their arithmetic is ~10x faster than 0-d
+    arrays', and NumPy's own operations return scalars for 0-d results anyway."""
+    if type(array) is np.ndarray and array.ndim == 0:
+        return array[()]
+    return array
+
+
+def _from_python(value, dtype):
     array = np.asarray(value)
     if array.dtype == object or array.dtype.kind in "USV":
         raise TypeError(
