@@ -193,6 +193,12 @@ def _xent(logits):
     return tg.nn.sparse_softmax_cross_entropy(labels, logits)
 
 
+def _softmax_minus_one_hot(logits):
+    from tapegrad.ops.nn import _softmax_minus_one_hot
+
+    return _softmax_minus_one_hot(logits, np.arange(logits.shape[0]) % logits.shape[-1])
+
+
 def _where(x, y):
     condition = np.arange(np.broadcast_shapes(x.shape, y.shape) and 1 or 1) > 0
     rng = np.random.default_rng(x.size + y.size)
@@ -263,6 +269,10 @@ ROWS: dict[str, Row] = {
     "logsumexp": Row(tg.nn.logsumexp, draw=_reduction(nonempty=True)),
     "_sparse_softmax_cross_entropy": Row(
         _xent, draw=_one(hnp.array_shapes(min_dims=2, max_dims=2, min_side=1, max_side=4))
+    ),
+    "_softmax_minus_one_hot": Row(
+        _softmax_minus_one_hot,
+        draw=_one(hnp.array_shapes(min_dims=2, max_dims=2, min_side=1, max_side=4)),
     ),
     "boolean_mask": Row(_index_mask, draw=_one(NONEMPTY)),
 }

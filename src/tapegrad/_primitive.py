@@ -159,12 +159,16 @@ def _make_op(prim: Primitive, promote: bool):
     if promote:
 
         def op(x, y, /):
-            xv, yv = binary_values(x, y)
-            if state.mode == PLAIN:
+            if isinstance(x, Tensor) and isinstance(y, Tensor):
+                xv, yv = x._value, y._value
+            else:
+                xv, yv = binary_values(x, y)
+            mode = state.mode
+            if mode == PLAIN:
                 return wrap(forward(xv, yv))
-            if state.mode == RAW:
+            if mode == RAW:
                 return forward(xv, yv)
-            return _traced(prim, (x, y), (xv, yv), {})
+            return _traced(prim, (x, y), (xv, yv), _NO_PARAMS)
 
         return op
 
@@ -172,11 +176,12 @@ def _make_op(prim: Primitive, promote: bool):
 
         def op(x, /):
             xv = x._value if isinstance(x, Tensor) else raw(x)
-            if state.mode == PLAIN:
+            mode = state.mode
+            if mode == PLAIN:
                 return wrap(forward(xv))
-            if state.mode == RAW:
+            if mode == RAW:
                 return forward(xv)
-            return _traced(prim, (x,), (xv,), {})
+            return _traced(prim, (x,), (xv,), _NO_PARAMS)
 
         return op
 
@@ -184,9 +189,10 @@ def _make_op(prim: Primitive, promote: bool):
         if n_arrays is not None and len(args) > n_arrays:
             args, params = _statics_by_position(prim, args, params)
         vals = [a._value if isinstance(a, Tensor) else raw(a) for a in args]
-        if state.mode == PLAIN:
+        mode = state.mode
+        if mode == PLAIN:
             return wrap(forward(*vals, **params))
-        if state.mode == RAW:
+        if mode == RAW:
             return forward(*vals, **params)
         return _traced(prim, args, vals, params)
 
@@ -207,6 +213,9 @@ def _statics_by_position(prim, args, params):
     return args[: prim.n_arrays], params
 
 
+_NO_PARAMS: dict = {}  # shared and never written: rules receive static parameters by keyword
+
+
 def _traced(prim: Primitive, args, vals, params):
     """Compute, then show the call to every active tape and forward accumulator."""
     out = wrap(prim.forward(*vals, **params))
@@ -214,7 +223,9 @@ def _traced(prim: Primitive, args, vals, params):
         params = {**prim.defaults, **params}
     for tape in state.tapes:
         tape._record(prim, args, vals, out, params)
-    # outermost first: an inner accumulator's rule may use ``out``, whose outer tangent must exist
-    for accumulator in state.accumulators:
-        accumulator._push(prim, args, vals, out, params)
+    if state.accumulators:
+        # outermost first: an inner accumulator's rule may use ``out``, whose outer tangent must
+        # already exist
+        for accumulator in state.accumulators:
+            accumulator._push(prim, args, vals, out, params)
     return out

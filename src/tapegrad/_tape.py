@@ -11,7 +11,7 @@ reach the tape only through the per-thread stack in ``_state`` (``tape._record``
 
 from __future__ import annotations
 
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager
 
 from . import _dtypes
 from ._backend import ones_like, xp_of
@@ -114,23 +114,25 @@ class GradientTape:
         return tuple(self._variables.values())
 
     def _record(self, prim, args, vals, out, params) -> None:
+        """Keep an entry if the op reads a watched tensor. Each input's uid is stored negated
+        when that input was not watched then: it needs no cotangent, but traced backward passes
+        still hand it to rules under its uid, so that outer tapes recognise it."""
         watched = self._watched
         uids = []
-        needs = []
         hit = False
         for a in args:
             if isinstance(a, Tensor):
                 uid = a._uid
-                need = uid in watched or (type(a) is Variable and self._watch_on_read(a))
-                hit = hit or need
-                uids.append(uid)
-                needs.append(need)
+                if uid in watched or (type(a) is Variable and self._watch_on_read(a)):
+                    hit = True
+                    uids.append(uid)
+                else:
+                    uids.append(-uid)
             else:
                 uids.append(None)
-                needs.append(False)
         if not hit or prim.vjps is None or out._value.dtype.kind not in "fc":
             return  # not on a watched path, or the path is cut here
-        self._entries.append((prim, uids, needs, vals, out._uid, out._value, params))
+        self._entries.append((prim, uids, vals, out._uid, out._value, params))
         watched.add(out._uid)
 
     def _watch_on_read(self, variable: Variable) -> bool:
@@ -234,9 +236,12 @@ class GradientTape:
         """The reversed loop. Returns the cotangents of the sources (and of whatever else was
         left), keyed by uid. Rules get raw arrays unless something is recording."""
         keep = {s._uid for s in sources}
-        traced = state.mode == TRACED
-        with nullcontext() if traced else raw_mode():
-            grads = _loop(self._entries, seeds, keep, n_lead, traced, self._persistent)
+        entries, persistent = self._entries, self._persistent
+        if state.mode == TRACED:
+            grads = _loop(entries, seeds, keep, n_lead, True, persistent)
+        else:
+            with raw_mode():
+                grads = _loop(entries, seeds, keep, n_lead, False, persistent)
         if not self._persistent:
             self._entries = []
             self._watched = set()
@@ -265,21 +270,20 @@ def _loop(entries, grads, keep, n_lead, traced, persistent) -> dict:
         entry = entries[i]
         if not persistent:
             entries[i] = None  # release the saved arrays as the loop passes them
-        prim, uids, needs, vals, out_uid, ans, params = entry
+        prim, uids, vals, out_uid, ans, params = entry
         g = grads.get(out_uid) if out_uid in keep else grads.pop(out_uid, None)
         if g is None:
             continue
         if traced:  # rules get tensors with the recorded uids, so outer tapes see the path
-            inputs = [v if u is None else wrap_with_uid(v, u) for v, u in zip(vals, uids)]
+            inputs = [v if u is None else wrap_with_uid(v, abs(u)) for v, u in zip(vals, uids)]
             answer = wrap_with_uid(ans, out_uid)
         else:
             inputs, answer = vals, ans
         rules = prim.vjps
-        for k, need in enumerate(needs):
-            if not need or rules[k] is None:
+        for k, u in enumerate(uids):
+            if u is None or u < 0 or rules[k] is None:
                 continue
             gk = _fit(rules[k](g, answer, *inputs, **params), vals[k], n_lead)
-            u = uids[k]
             previous = grads.get(u)
             grads[u] = gk if previous is None else previous + gk
     return grads

@@ -6,7 +6,7 @@ from __future__ import annotations
 from .._backend import xp_of
 from .._primitive import primitive, raw
 from .creation import stop_gradient
-from .elementwise import astype, exp, isfinite, log, where
+from .elementwise import exp, isfinite, log, where
 from .manipulation import expand_dims, squeeze
 from .reduction import max, sum
 
@@ -56,18 +56,30 @@ def log_softmax(x, /, *, axis=-1):
     return x - logsumexp(x, axis=axis, keepdims=True)
 
 
-def _one_hot(labels, like):
-    xp = xp_of(raw(labels))
-    classes = xp.arange(like.shape[-1])
-    return astype(expand_dims(labels, axis=-1) == classes, like.dtype)
+def _softmax_jvp(p, t):
+    """The softmax Jacobian (symmetric) applied to ``t``, given the probabilities ``p``."""
+    return p * (t - sum(p * t, axis=-1, keepdims=True))
+
+
+@primitive(
+    vjp=(lambda g, ans, logits, labels: _softmax_jvp(softmax(logits), g), None),
+    jvp=lambda ts, ans, logits, labels: _softmax_jvp(softmax(logits), ts[0]),
+)
+def _softmax_minus_one_hot(logits, labels, /):
+    # d cross-entropy / d logits: its own primitive so the backward pass is three array ops
+    xp = xp_of(logits)
+    shifted = xp.exp(logits - xp.max(logits, axis=-1, keepdims=True))
+    p = shifted / xp.sum(shifted, axis=-1, keepdims=True)
+    picked = xp.take_along_axis(p, labels[..., None], axis=-1)
+    return xp.where(xp.arange(p.shape[-1]) == labels[..., None], picked - 1, p)
 
 
 def _xent_vjp(g, ans, logits, labels):
-    return expand_dims(g, axis=-1) * (softmax(logits, axis=-1) - _one_hot(labels, logits))
+    return expand_dims(g, axis=-1) * _softmax_minus_one_hot(logits, labels)
 
 
 def _xent_jvp(ts, ans, logits, labels):
-    return sum(ts[0] * (softmax(logits, axis=-1) - _one_hot(labels, logits)), axis=-1)
+    return sum(ts[0] * _softmax_minus_one_hot(logits, labels), axis=-1)
 
 
 @primitive(vjp=(_xent_vjp, None), jvp=_xent_jvp)
