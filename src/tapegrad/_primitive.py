@@ -168,7 +168,12 @@ def _make_op(prim: Primitive, promote: bool):
                 return wrap(forward(xv, yv))
             if mode == RAW:
                 return forward(xv, yv)
-            return _traced(prim, (x, y), (xv, yv), _NO_PARAMS)
+            out = wrap(forward(xv, yv))  # traced: _traced inlined, as this is the hottest path
+            for tape in state.tapes:
+                tape._record(prim, (x, y), (xv, yv), out, _NO_PARAMS)
+            if state.accumulators:
+                _push(prim, (x, y), (xv, yv), out, _NO_PARAMS)
+            return out
 
         return op
 
@@ -224,8 +229,12 @@ def _traced(prim: Primitive, args, vals, params):
     for tape in state.tapes:
         tape._record(prim, args, vals, out, params)
     if state.accumulators:
-        # outermost first: an inner accumulator's rule may use ``out``, whose outer tangent must
-        # already exist
-        for accumulator in state.accumulators:
-            accumulator._push(prim, args, vals, out, params)
+        _push(prim, args, vals, out, params)
     return out
+
+
+def _push(prim, args, vals, out, params):
+    # outermost first: an inner accumulator's rule may use ``out``, whose outer tangent must
+    # already exist
+    for accumulator in state.accumulators:
+        accumulator._push(prim, args, vals, out, params)

@@ -283,7 +283,10 @@ def _loop(entries, grads, keep, n_lead, traced, persistent) -> dict:
         for k, u in enumerate(uids):
             if u is None or u < 0 or rules[k] is None:
                 continue
-            gk = _fit(rules[k](g, answer, *inputs, **params), vals[k], n_lead)
+            gk = rules[k](g, answer, *inputs, **params)
+            like = vals[k]
+            if n_lead or gk.shape != like.shape or gk.dtype != like.dtype:
+                gk = _fit(gk, like, n_lead)
             previous = grads.get(u)
             grads[u] = gk if previous is None else previous + gk
     return grads
