@@ -29,8 +29,7 @@ DOMAINS = {
     "large": lambda rng, s: rng.uniform(5, 6, s),
     "off_integers": lambda rng, s: rng.integers(-3, 3, s) + rng.uniform(0.2, 0.8, s),
     # distinct values, so that max/min/maximum have no ties within finite-difference reach
-    "distinct": lambda rng, s: rng.permutation(np.arange(int(np.prod(s)))).reshape(s) * 0.37
-    - 1.0,
+    "distinct": lambda rng, s: rng.permutation(np.arange(int(np.prod(s)))).reshape(s) * 0.37 - 1.0,
 }
 
 
@@ -79,7 +78,11 @@ def _reduction(nonempty=False):
 def _reshape(data):
     shape = data.draw(SHAPES)
     n = int(np.prod(shape))
-    target = data.draw(st.sampled_from([(n,), (-1,), (1, n), (n, 1), ()] if n == 1 else [(n,), (-1,), (1, n), (n, 1)]))
+    target = data.draw(
+        st.sampled_from(
+            [(n,), (-1,), (1, n), (n, 1), ()] if n == 1 else [(n,), (-1,), (1, n), (n, 1)]
+        )
+    )
     return ((shape,), {"shape": target})
 
 
@@ -115,7 +118,9 @@ def _join(stacked):
             return (tuple(shape for _ in range(n)), {"axis": axis})
         axis = data.draw(st.integers(-len(shape), len(shape) - 1))
         sizes = [data.draw(st.integers(0, 3)) for _ in range(n)]
-        shapes = [tuple(s if i != axis % len(shape) else k for i, s in enumerate(shape)) for k in sizes]
+        shapes = [
+            tuple(s if i != axis % len(shape) else k for i, s in enumerate(shape)) for k in sizes
+        ]
         return (tuple(shapes), {"axis": axis})
 
     return draw
@@ -124,10 +129,21 @@ def _join(stacked):
 def _matmul(data):
     n, k, m = (data.draw(st.integers(1, 3)) for _ in range(3))
     batch = data.draw(st.sampled_from([(), (2,)]))
-    return (data.draw(st.sampled_from([
-        ((k,), (k,)), ((n, k), (k,)), ((k,), (k, m)), ((n, k), (k, m)),
-        (batch + (n, k), (k, m)), ((n, k), batch + (k, m)),
-    ])), {})
+    return (
+        data.draw(
+            st.sampled_from(
+                [
+                    ((k,), (k,)),
+                    ((n, k), (k,)),
+                    ((k,), (k, m)),
+                    ((n, k), (k, m)),
+                    (batch + (n, k), (k, m)),
+                    ((n, k), batch + (k, m)),
+                ]
+            )
+        ),
+        {},
+    )
 
 
 def _along(data):
@@ -145,7 +161,14 @@ def _take_along_axis(x, *, axis):
 
 
 INDEXES = [
-    0, -1, slice(None), slice(1, None), (Ellipsis, 0), (None, 0), ([0, 0, -1],), (slice(None), [1, 0]),
+    0,
+    -1,
+    slice(None),
+    slice(1, None),
+    (Ellipsis, 0),
+    (None, 0),
+    ([0, 0, -1],),
+    (slice(None), [1, 0]),
 ]
 
 

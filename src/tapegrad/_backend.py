@@ -20,8 +20,23 @@ def _fast_numpy_namespace():
     microsecond a call, which small workloads feel on every operation."""
     namespace = types.SimpleNamespace(**vars(_compat_numpy))
     if int(np.__version__.split(".")[0]) >= 2:
-        for name in ("matmul", "max", "min", "mean", "exp", "log", "broadcast_to", "expand_dims",
-                     "take_along_axis", "where", "maximum", "minimum", "tanh", "sin", "cos"):
+        for name in (
+            "matmul",
+            "max",
+            "min",
+            "mean",
+            "exp",
+            "log",
+            "broadcast_to",
+            "expand_dims",
+            "take_along_axis",
+            "where",
+            "maximum",
+            "minimum",
+            "tanh",
+            "sin",
+            "cos",
+        ):
             setattr(namespace, name, getattr(np, name))
         namespace.permute_dims = np.transpose
         namespace.concat = np.concatenate

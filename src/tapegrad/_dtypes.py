@@ -48,9 +48,7 @@ def as_dtype(dtype) -> np.dtype:
         pass
     except KeyError:
         pass
-    raise TypeError(
-        f"unknown dtype {dtype!r}: use one of tg.{', tg.'.join(_BY_NAME)}"
-    )
+    raise TypeError(f"unknown dtype {dtype!r}: use one of tg.{', tg.'.join(_BY_NAME)}")
 
 
 def is_differentiable(dtype) -> bool:
@@ -69,7 +67,7 @@ def python_scalar_dtype(value) -> np.dtype:
     return DEFAULT_COMPLEX
 
 
-builtins_bool = type(True)
+builtins_bool = type(True)  # noqa: UP003 - `bool` is the dtype in this module
 PYTHON_SCALARS = (int, float, complex)  # bool is an int subclass
 
 

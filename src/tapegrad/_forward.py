@@ -82,9 +82,7 @@ class ForwardAccumulator:
         out = []
         for leaf in leaves:
             if not isinstance(leaf, Tensor):
-                raise TypeError(
-                    f"ForwardAccumulator.jvp takes tensors, not {type(leaf).__name__}"
-                )
+                raise TypeError(f"ForwardAccumulator.jvp takes tensors, not {type(leaf).__name__}")
             tangent = self._tangents.get(leaf._uid)
             if tangent is None and unconnected_gradients == "zero":
                 tangent = zeros_like(leaf)
@@ -98,7 +96,9 @@ class ForwardAccumulator:
             return
         if prim.jvp is None or prim.vjps is None or out._value.dtype.kind not in "fc":
             return  # the path is cut here (no derivative, or an integer result)
-        inputs = [wrap_with_uid(v, a._uid) if isinstance(a, Tensor) else v for a, v in zip(args, vals)]
+        inputs = [
+            wrap_with_uid(v, a._uid) if isinstance(a, Tensor) else v for a, v in zip(args, vals)
+        ]
         # this accumulator and those inside it do not see the tangent computation; outer ones do
         inner = state.accumulators[state.accumulators.index(self) :]
         with suspended(accumulators=inner):

@@ -144,9 +144,7 @@ class GradientTape:
         return False
 
     # -- differentiation -------------------------------------------------------------------------
-    def gradient(
-        self, target, sources, output_gradients=None, unconnected_gradients="none"
-    ):
+    def gradient(self, target, sources, output_gradients=None, unconnected_gradients="none"):
         """d(sum of targets) / d(each source), in the structure of ``sources``.
 
         A list of targets is differentiated as their sum; a non-scalar target is seeded with ones,
@@ -347,9 +345,7 @@ def _result(g, source, out_shape, unconnected):
 
 def _check_unconnected(value) -> None:
     if value not in _UNCONNECTED and value != "raise":
-        raise ValueError(
-            f"unconnected_gradients must be 'none' or 'zero', not {value!r}"
-        )
+        raise ValueError(f"unconnected_gradients must be 'none' or 'zero', not {value!r}")
 
 
 def _check_tensors(values, what: str) -> None:

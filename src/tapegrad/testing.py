@@ -71,10 +71,11 @@ def _check(f, args, order, modes, rng, rtol, atol, name) -> None:
     for mode in modes:
         derivative = _directional(f, args, wrt, v, u, mode)
         if not abs(derivative - expected) <= at + rt * abs(expected):
+            difference, allowed = abs(derivative - expected), at + rt * abs(expected)
             raise AssertionError(
                 f"check_grads: the {mode} derivative of {name} along a random direction is "
                 f"{derivative!r}, but the numerical derivative is {expected!r} "
-                f"(difference {abs(derivative - expected):.3g}, allowed {at + rt * abs(expected):.3g})"
+                f"(difference {difference:.3g}, allowed {allowed:.3g})"
             )
         if order > 1:
             inner = _as_function(f, wrt, v, u, mode)

@@ -69,12 +69,18 @@ OPERATORS = {
 }
 
 METHODS = {
-    "sum": lambda self, axis=None, keepdims=False: reduction.sum(self, axis=axis, keepdims=keepdims),
+    "sum": lambda self, axis=None, keepdims=False: reduction.sum(
+        self, axis=axis, keepdims=keepdims
+    ),
     "mean": lambda self, axis=None, keepdims=False: reduction.mean(
         self, axis=axis, keepdims=keepdims
     ),
-    "max": lambda self, axis=None, keepdims=False: reduction.max(self, axis=axis, keepdims=keepdims),
-    "min": lambda self, axis=None, keepdims=False: reduction.min(self, axis=axis, keepdims=keepdims),
+    "max": lambda self, axis=None, keepdims=False: reduction.max(
+        self, axis=axis, keepdims=keepdims
+    ),
+    "min": lambda self, axis=None, keepdims=False: reduction.min(
+        self, axis=axis, keepdims=keepdims
+    ),
     "prod": lambda self, axis=None, keepdims=False: reduction.prod(
         self, axis=axis, keepdims=keepdims
     ),
@@ -140,6 +146,3 @@ def install() -> None:
         setattr(Tensor, name, function)
     Tensor.__array_ufunc__ = _array_ufunc
     Tensor.__hash__ = None
-
-
-

@@ -257,7 +257,7 @@ def round(x, /):  # noqa: A001 - the Array API name
     return xp_of(x).round(x)
 
 
-# -- complex parts: conj is its own derivative rule's building block ---------------------------------
+# -- complex parts ---------------------------------------------------------------------------------
 @primitive(vjp=lambda g, ans, x: conj(g), jvp=lambda ts, ans, x: conj(ts[0]))
 def conj(x, /):
     """Complex conjugate (the identity on real values)."""
@@ -295,7 +295,7 @@ def astype(x, /, dtype, *, copy=True):
     return xp.astype(x, getattr(xp, target.name))
 
 
-# -- comparisons and logic: boolean results, no derivative ------------------------------------------
+# -- comparisons and logic: boolean results, no derivative -----------------------------------------
 @primitive(promote=True)
 def equal(x, y, /):
     """``x == y``, elementwise (no derivative)."""

@@ -38,8 +38,9 @@ def _batched(index, n_lead):
 
 
 @primitive(
-    vjp=lambda g, ans, x, *, index: index_add(g, index=index, shape=tuple(x.shape), n_lead=len(
-        lead(g, ans))),
+    vjp=lambda g, ans, x, *, index: index_add(
+        g, index=index, shape=tuple(x.shape), n_lead=len(lead(g, ans))
+    ),
     jvp=lambda ts, ans, x, *, index: getitem(ts[0], index=_batched(index, len(lead(ts[0], x)))),
 )
 def getitem(x, /, *, index):

@@ -195,10 +195,16 @@ def _stack_forward(*arrays, axis=0):
     return xp_of(arrays[0]).stack(list(arrays), axis=axis)
 
 
-_concat = primitive(vjp=None, jvp=lambda ts, ans, *a, axis: _join_jvp(ts, ans, *a, axis=axis,
-                    stacked=False), name="concat")(_concat_forward)
-_stack = primitive(vjp=None, jvp=lambda ts, ans, *a, axis: _join_jvp(ts, ans, *a, axis=axis,
-                   stacked=True), name="stack")(_stack_forward)
+_concat = primitive(
+    vjp=None,
+    jvp=lambda ts, ans, *a, axis: _join_jvp(ts, ans, *a, axis=axis, stacked=False),
+    name="concat",
+)(_concat_forward)
+_stack = primitive(
+    vjp=None,
+    jvp=lambda ts, ans, *a, axis: _join_jvp(ts, ans, *a, axis=axis, stacked=True),
+    name="stack",
+)(_stack_forward)
 _concat.primitive.vjps = _Variadic(stacked=False)
 _stack.primitive.vjps = _Variadic(stacked=True)
 

@@ -114,13 +114,9 @@ def sparse_softmax_cross_entropy(labels, logits):
         )
     xp = xp_of(label_values)
     n_classes = logit_shape[-1]
-    if label_values.size and bool(
-        xp.any(label_values < 0) or xp.any(label_values >= n_classes)
-    ):
+    if label_values.size and bool(xp.any(label_values < 0) or xp.any(label_values >= n_classes)):
         raise ValueError(
             f"labels must lie in [0, {n_classes}) for logits with {n_classes} classes; got "
             f"values from {int(xp.min(label_values))} to {int(xp.max(label_values))}"
         )
     return _sparse_softmax_cross_entropy(logits, label_values)
-
-

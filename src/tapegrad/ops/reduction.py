@@ -70,8 +70,9 @@ def _prod_partials(x, ans, axis):
 
 
 @primitive(
-    vjp=lambda g, ans, x, *, axis, dtype, keepdims: _spread(g, ans, x, axis)
-    * _prod_partials(x, ans, axis),
+    vjp=lambda g, ans, x, *, axis, dtype, keepdims: (
+        _spread(g, ans, x, axis) * _prod_partials(x, ans, axis)
+    ),
     jvp=lambda ts, ans, x, *, axis, dtype, keepdims: sum(
         ts[0] * _prod_partials(x, ans, axis), axis=_axes(ts[0], x, axis), keepdims=keepdims
     ),
@@ -88,8 +89,9 @@ def _extreme_weights(x, ans, axis):
 
 
 @primitive(
-    vjp=lambda g, ans, x, *, axis, keepdims: _spread(g, ans, x, axis)
-    * _extreme_weights(x, ans, axis),
+    vjp=lambda g, ans, x, *, axis, keepdims: (
+        _spread(g, ans, x, axis) * _extreme_weights(x, ans, axis)
+    ),
     jvp=lambda ts, ans, x, *, axis, keepdims: sum(
         ts[0] * _extreme_weights(x, ans, axis), axis=_axes(ts[0], x, axis), keepdims=keepdims
     ),
@@ -100,8 +102,9 @@ def max(x, /, *, axis=None, keepdims=False):  # noqa: A001 - the Array API name
 
 
 @primitive(
-    vjp=lambda g, ans, x, *, axis, keepdims: _spread(g, ans, x, axis)
-    * _extreme_weights(x, ans, axis),
+    vjp=lambda g, ans, x, *, axis, keepdims: (
+        _spread(g, ans, x, axis) * _extreme_weights(x, ans, axis)
+    ),
     jvp=lambda ts, ans, x, *, axis, keepdims: sum(
         ts[0] * _extreme_weights(x, ans, axis), axis=_axes(ts[0], x, axis), keepdims=keepdims
     ),

@@ -96,9 +96,7 @@ def _check_pair(pair):
     try:
         grad, var = pair
     except (TypeError, ValueError):
-        raise TypeError(
-            f"apply_gradients takes (gradient, variable) pairs, not {pair!r}"
-        ) from None
+        raise TypeError(f"apply_gradients takes (gradient, variable) pairs, not {pair!r}") from None
     if not isinstance(var, Variable):
         raise TypeError(
             f"apply_gradients can only update tg.Variable objects, not {type(var).__name__}: "

@@ -22,8 +22,13 @@ class SGD(Optimizer):
     <tg.Variable 'Variable:0' shape=() dtype=float32, numpy=-0.9999999>
     """
 
-    def __init__(self, learning_rate=0.01, momentum: float = 0.0, nesterov: bool = False,
-                 name: str | None = None):
+    def __init__(
+        self,
+        learning_rate=0.01,
+        momentum: float = 0.0,
+        nesterov: bool = False,
+        name: str | None = None,
+    ):
         super().__init__(learning_rate, name)
         if not 0 <= momentum <= 1:
             raise ValueError(f"momentum must lie in [0, 1], not {momentum!r}")
