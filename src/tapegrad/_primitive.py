@@ -163,13 +163,17 @@ def _make_op(prim: Primitive, promote: bool):
                 xv, yv = x._value, y._value
             else:
                 xv, yv = binary_values(x, y)
+            try:
+                value = forward(xv, yv)
+            except ValueError as error:
+                raise _shape_error(prim, xv, yv) or error from None
             mode = state.mode
-            if mode == PLAIN:
-                return wrap(forward(xv, yv))
             if mode == RAW:
-                return forward(xv, yv)
-            out = wrap(forward(xv, yv))  # traced: _traced inlined, as this is the hottest path
-            for tape in state.tapes:
+                return value
+            out = wrap(value)
+            if mode == PLAIN:
+                return out
+            for tape in state.tapes:  # traced: _traced inlined, as this is the hottest path
                 tape._record(prim, (x, y), (xv, yv), out, _NO_PARAMS)
             if state.accumulators:
                 _push(prim, (x, y), (xv, yv), out, _NO_PARAMS)
@@ -202,6 +206,19 @@ def _make_op(prim: Primitive, promote: bool):
         return _traced(prim, args, vals, params)
 
     return op
+
+
+def _shape_error(prim, x, y):
+    """A ValueError naming both shapes when they do not broadcast (None if they do)."""
+    x_shape, y_shape = tuple(getattr(x, "shape", ())), tuple(getattr(y, "shape", ()))
+    try:
+        _np.broadcast_shapes(x_shape, y_shape)
+    except ValueError:
+        return ValueError(
+            f"{prim.name}: shapes {x_shape} and {y_shape} do not broadcast together (each "
+            "axis, counted from the end, must be equal or 1): reshape or expand one operand"
+        )
+    return None
 
 
 def _statics_by_position(prim, args, params):

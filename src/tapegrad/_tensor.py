@@ -31,7 +31,10 @@ class Tensor:
     __hash__ = None  # ``==`` is elementwise, as in NumPy and TensorFlow 2: use ``t.ref()``
 
     def __init__(self, value, dtype=None):
-        self._value = to_array(value, dtype)
+        array = to_array(value, dtype)
+        if array is value and is_array(value):
+            array = xp_of(value).asarray(value, copy=True)  # the caller may write theirs later
+        self._value = array
         self._uid = _next_uid()
 
     # -- properties -------------------------------------------------------------------------

@@ -69,4 +69,10 @@ def matmul(x, y, /):
             f"matmul needs arrays of at least 1 dimension; got shapes {tuple(x.shape)} and "
             f"{tuple(y.shape)}: use multiply (*) for scalars"
         )
+    if x.shape[-1] != y.shape[-2 if y.ndim > 1 else 0]:
+        raise ValueError(
+            f"matmul: shapes {tuple(x.shape)} and {tuple(y.shape)} do not match: the last axis "
+            "of the first operand must equal the second-to-last axis of the second (the only "
+            "axis of a 1-D operand)"
+        )
     return xp_of(x).matmul(x, y)
