@@ -21,7 +21,7 @@ def f64(value):
     return tg.constant(value, dtype=tg.float64)
 
 
-# -- persistence -------------------------------------------------------------------------------------
+# -- persistence --
 def test_non_persistent_tape_allows_one_gradient():
     x = tg.Variable(2.0)
     with tg.GradientTape() as tape:
@@ -60,7 +60,7 @@ def test_persistent_tape_allows_many_gradients():
     assert tape.jacobian(y, x).numpy().tolist() == 4.0
 
 
-# -- watch ----------------------------------------------------------------------------------------------
+# -- watch --
 def test_unwatched_constant_has_no_gradient():
     x = tg.constant(2.0)
     with tg.GradientTape() as tape:
@@ -119,7 +119,7 @@ def test_complex_tensor_can_be_watched():
     assert tape.gradient(y, x) is not None
 
 
-# -- gradient: structure of sources and targets -----------------------------------------------------
+# -- gradient: structure of sources and targets --
 def scalar_setup():
     x, y = tg.Variable(2.0), tg.Variable(3.0)
     tape = tg.GradientTape(persistent=True)
@@ -263,7 +263,7 @@ def test_gradient_path_cut_by_stop_gradient():
     assert float(tape.gradient(y, x)) == 3.0
 
 
-# -- bad input --------------------------------------------------------------------------------------
+# -- bad input --
 def test_gradient_with_respect_to_an_int_tensor_raises_type_error():
     n = tg.constant(3)
     x = tg.Variable(1.0)
@@ -293,13 +293,6 @@ def test_source_that_is_not_a_tensor_raises_type_error(source):
 
 def test_entering_a_recording_tape_again_raises_runtime_error():
     tape = tg.GradientTape()
-    with tape:
-        with pytest.raises(RuntimeError, match="already recording"):
-            tape.__enter__()
-
-
-def test_nesting_a_tape_inside_itself_raises_runtime_error():
-    tape = tg.GradientTape()
     with pytest.raises(RuntimeError, match="already recording"):
         with tape:
             with tape:
@@ -321,7 +314,7 @@ def test_stop_recording_on_a_tape_never_entered_raises_runtime_error():
             pass
 
 
-# -- stop_recording, reset, watched_variables -------------------------------------------------------
+# -- stop_recording, reset, watched_variables --
 def test_stop_recording_leaves_operations_off_the_tape():
     x = tg.Variable(2.0)
     with tg.GradientTape() as tape:
@@ -413,7 +406,7 @@ def test_watch_accessed_variables_false_with_explicit_watch():
     assert tape.watched_variables() == (v,)
 
 
-# -- nested tapes and higher orders -----------------------------------------------------------------
+# -- nested tapes and higher orders --
 def test_nested_tapes_give_second_derivative():
     x = tg.Variable(3.0)
     with tg.GradientTape() as outer:
@@ -487,7 +480,7 @@ def test_hessian_of_a_vector_function_through_jacobian_of_gradient():
     np.testing.assert_allclose(hessian.numpy(), expected, rtol=1e-14)
 
 
-# -- jacobian and batch_jacobian ---------------------------------------------------------------------
+# -- jacobian and batch_jacobian --
 RNG = np.random.default_rng(0)
 A = RNG.normal(size=(4, 3))
 X0 = RNG.normal(size=3)
@@ -593,12 +586,12 @@ def test_batch_jacobian_with_mismatched_batch_raises_value_error():
         tape.batch_jacobian(y, x)
 
 
-# -- threads -----------------------------------------------------------------------------------------
+# -- threads --
 def test_a_tape_never_records_another_threads_operations():
     x = tg.Variable(2.0)
     results = {}
-    inside = threading.Barrier(2)
-    done = threading.Barrier(2)
+    inside = threading.Barrier(2, timeout=30)
+    done = threading.Barrier(2, timeout=30)
 
     def other_thread():
         inside.wait()
@@ -618,7 +611,7 @@ def test_a_tape_never_records_another_threads_operations():
 
 def test_tapes_in_two_threads_record_only_their_own_operations():
     x = tg.Variable(2.0)
-    barrier = threading.Barrier(4)
+    barrier = threading.Barrier(3, timeout=30)
     results = {}
 
     def work(name, factor):
@@ -666,7 +659,7 @@ def test_gradients_in_many_threads_at_once():
     assert out == [3.0 * i * i for i in range(8)]
 
 
-# -- depth ---------------------------------------------------------------------------------------------
+# -- depth --
 def test_a_chain_of_one_million_operations():
     limit = sys.getrecursionlimit()
     x = tg.constant(0.0)
@@ -700,7 +693,7 @@ def test_a_deep_chain_of_mixed_operations_has_the_right_gradient():
     np.testing.assert_allclose(float(g), expected_g, rtol=1e-9)
 
 
-# -- memory ---------------------------------------------------------------------------------------------
+# -- memory --
 def test_non_persistent_gradient_releases_every_saved_array():
     x = tg.constant(np.linspace(0.1, 1.0, 5).astype(np.float32))
     saved = np.linspace(2.0, 3.0, 5).astype(np.float32)

@@ -10,7 +10,7 @@ import pytest
 import tapegrad as tg
 
 
-# -- construction and properties --------------------------------------------------------------------
+# -- construction and properties --
 def test_default_properties():
     v = tg.Variable(1.0)
     assert isinstance(v, tg.Tensor)
@@ -83,7 +83,7 @@ def test_numpy_result_is_not_changed_by_a_later_assign():
     assert a.tolist() == [1.0, 2.0]
 
 
-# -- assign, assign_add, assign_sub -----------------------------------------------------------------
+# -- assign, assign_add, assign_sub --
 def test_assign_returns_the_variable_and_replaces_the_value():
     v = tg.Variable([1.0, 2.0])
     assert v.assign([3.0, 4.0]) is v
@@ -188,7 +188,7 @@ def test_int_variable_accepts_int_values():
     assert (v.dtype, int(v)) == (tg.int32, 3)
 
 
-# -- in-place operators -----------------------------------------------------------------------------
+# -- in-place operators --
 def test_in_place_subtract_updates_the_same_variable():
     v = tg.Variable([1.0, 2.0])
     original = v
@@ -224,7 +224,7 @@ def test_in_place_operator_keeps_dtype_and_shape_rules():
         w -= 0.5
 
 
-# -- a Variable works as a Tensor -----------------------------------------------------------------
+# -- a Variable works as a Tensor --
 def test_variable_in_operations_gives_tensors():
     v = tg.Variable([1.0, 4.0])
     for result in (v + 1, 2 * v, tg.sqrt(v), v[0], np.float32(2) * v):
@@ -246,7 +246,7 @@ def test_variable_comparison_is_elementwise():
     assert (v == tg.constant([1.0, 0.0])).numpy().tolist() == [True, False]
 
 
-# -- gradients and snapshots ------------------------------------------------------------------------
+# -- gradients and snapshots --
 def test_trainable_variable_is_watched_when_read():
     v = tg.Variable(3.0)
     with tg.GradientTape() as tape:
@@ -318,7 +318,7 @@ def test_gradient_with_respect_to_int_variable_raises_type_error():
         tape.gradient(y, v)
 
 
-# -- pickle, deepcopy, printing ---------------------------------------------------------------------
+# -- pickle, deepcopy, printing --
 def test_variable_survives_pickle():
     v = tg.Variable([1.0, 2.0], trainable=False, name="w")
     u = pickle.loads(pickle.dumps(v))

@@ -119,7 +119,7 @@ class Tensor:
         if backend_name(self._value) == "dask":
             return "<not computed>"
         value = to_numpy(self._value)
-        return str(value) if value.ndim == 0 else repr(np.asarray(value))
+        return _multiline(str(value) if value.ndim == 0 else repr(np.asarray(value)))
 
     def _backend_suffix(self) -> str:
         name = backend_name(self._value)
@@ -127,7 +127,7 @@ class Tensor:
 
     def __str__(self) -> str:
         value = "<not computed>" if backend_name(self._value) == "dask" else None
-        value = value or str(to_numpy(self._value))
+        value = value or _multiline(str(to_numpy(self._value)))
         return f"tg.Tensor({value}, shape={self.shape}, dtype={self.dtype}{self._backend_suffix()})"
 
     def __repr__(self) -> str:
@@ -374,7 +374,20 @@ def _assignable(variable: Variable, value, what: str):
                 f"tg.{target.name})"
             )
         return _cast_array(raw, target, "the value")
+    own = to_array(value)
+    if target.kind in "biu" and own.dtype.kind in "fc":
+        raise TypeError(
+            f"cannot {what} a {own.dtype.name} value {_short(value)} to variable "
+            f"'{variable.name}' of dtype {target}: a float is never truncated to an integer; "
+            "round and cast it first, e.g. tg.astype(tg.round(value), "
+            f"tg.{target.name})"
+        )
     return to_array(value, target)
+
+
+def _multiline(text: str) -> str:
+    """A value printed on several lines starts on a line of its own, as TensorFlow prints it."""
+    return "\n" + text if "\n" in text else text
 
 
 def _short(value) -> str:
