@@ -26,6 +26,18 @@ from ._dtypes import (
     uint64,
 )
 from ._forward import ForwardAccumulator
+from .functional import (
+    grad,
+    hessian,
+    hvp,
+    jacfwd,
+    jacobian,
+    jacrev,
+    jvp,
+    linearize,
+    value_and_grad,
+    vjp,
+)
 from ._tape import GradientTape
 from ._tensor import Reference, Tensor, Variable
 from .ops import *  # noqa: F403 - the function catalogue is the public surface
@@ -34,6 +46,16 @@ from .ops import __all__ as _ops_all
 __version__ = "0.1.0"
 __all__ = [
     "ForwardAccumulator",
+    "grad",
+    "hessian",
+    "hvp",
+    "jacfwd",
+    "jacobian",
+    "jacrev",
+    "jvp",
+    "linearize",
+    "value_and_grad",
+    "vjp",
     "GradientTape",
     "Reference",
     "Tensor",

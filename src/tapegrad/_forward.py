@@ -13,7 +13,7 @@ from __future__ import annotations
 from ._state import state, suspended
 from ._structure import flatten
 from ._tensor import Tensor, wrap_with_uid
-from .ops import broadcast_to, conj, convert_to_tensor, zeros_like
+from .ops import broadcast_to, conj, convert_to_tensor, reshape, zeros_like
 from .ops._helpers import lead
 
 
@@ -28,7 +28,7 @@ class ForwardAccumulator:
     tg.Tensor(12.0, shape=(), dtype=float32)
     """
 
-    def __init__(self, primals, tangents):
+    def __init__(self, primals, tangents, *, _batched: bool = False):
         primal_leaves, _ = flatten(primals)
         tangent_leaves, _ = flatten(tangents)
         if len(primal_leaves) != len(tangent_leaves):
@@ -37,6 +37,9 @@ class ForwardAccumulator:
                 "tangents: give one tangent per primal, in the same structure"
             )
         self._tangents: dict[int, object] = {}
+        # batched: each tangent carries one leading axis of directions (all basis vectors of a
+        # forward-mode Jacobian go through one pass); the JVP rules keep such axes in front
+        self._batched = _batched
         for primal, tangent in zip(primal_leaves, tangent_leaves):
             self._watch(primal, tangent)
         self._active = False
@@ -53,7 +56,7 @@ class ForwardAccumulator:
                 "complex tensors are differentiable; cast it with tg.astype(x, tg.float32)"
             )
         tangent = convert_to_tensor(tangent, None)
-        if tangent.shape != primal.shape:
+        if (tangent.shape[1:] if self._batched else tangent.shape) != primal.shape:
             raise ValueError(
                 f"the tangent of shape {tangent.shape} does not match its primal of shape "
                 f"{primal.shape}"
@@ -112,15 +115,18 @@ class ForwardAccumulator:
 def _elementwise(prim, ts, ans, inputs, params):
     """The JVP of an op with a diagonal derivative, from its VJP rules: for a VJP rule
     ``g * conj(f'(x))``, ``conj(rule(conj(t)))`` is ``f'(x) * t``."""
-    total = None
-    for rule, t in zip(prim.vjps, ts):
+    total, batch = None, ()
+    for rule, t, x in zip(prim.vjps, ts, inputs):
         if t is None or rule is None:
             continue
+        batch = lead(t, x)
+        if x.ndim < ans.ndim and batch:  # keep the batch axes in front of the broadcast ones
+            t = reshape(t, batch + (1,) * (ans.ndim - x.ndim) + tuple(x.shape))
         complex_ = t.dtype.kind == "c"
         term = rule(conj(t) if complex_ else t, ans, *inputs, **params)
         term = conj(term) if complex_ else term
         total = term if total is None else total + term
-    full = lead(total, ans) + tuple(ans.shape)
+    full = batch + tuple(ans.shape)
     if tuple(total.shape) != full:
         total = broadcast_to(total, full)
     return total

@@ -369,17 +369,10 @@ def isnan(x, /):
         lambda g, ans, c, x, y: where(c, g, 0),
         lambda g, ans, c, x, y: where(c, 0, g),
     ),
-    jvp=lambda ts, ans, c, x, y: _where_jvp(ts, ans, c),
+    jvp="elementwise",
 )
 def _where(condition, x, y, /):
     return _xp(x, y).where(condition, x, y)
-
-
-def _where_jvp(ts, ans, c):
-    _, tx, ty = ts
-    like = tx if tx is not None else ty
-    zero = like * 0
-    return where(c, zero if tx is None else tx, zero if ty is None else ty)
 
 
 def where(condition, x, y, /):

@@ -136,7 +136,7 @@ def _scatter_vjp(g, ans, x, idx, *, axis, shape):
 
 def _scatter_jvp(ts, ans, x, idx, *, axis, shape):
     axis = _negative(axis, len(shape))
-    return scatter_along_axis(ts[0], _lead_indices(idx, ts[0], x), axis=axis, shape=shape)
+    return scatter_along_axis(ts[0], idx, axis=axis, shape=shape)  # the forward adds the lead
 
 
 def _negative(axis, ndim):

@@ -6,7 +6,8 @@ from __future__ import annotations
 from .._backend import xp_of
 from .._primitive import primitive
 from .elementwise import _conj
-from .manipulation import expand_dims, matrix_transpose, squeeze
+from ._helpers import lead
+from .manipulation import expand_dims, matrix_transpose, reshape, squeeze
 from .reduction import sum
 
 
@@ -45,6 +46,11 @@ def _matmul_jvp(ts, ans, x, y):
 
 def _product_of_batched(t, x, y, left):
     """``t @ y`` or ``x @ t`` where the tangent ``t`` may carry leading batch axes."""
+    operand, other = (x, y) if left else (y, x)
+    batch = lead(t, operand)
+    if batch and operand.ndim >= 2 and other.ndim > operand.ndim:
+        # the tangent's batch axes stay in front of the stack axes the other operand adds
+        t = reshape(t, batch + (1,) * (other.ndim - operand.ndim) + tuple(operand.shape))
     if left:
         if x.ndim == 1 and t.ndim > 1:  # batched vector times matrix: a row per batch element
             return squeeze(matmul(expand_dims(t, axis=-2), y), axis=-2)
