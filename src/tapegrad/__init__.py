@@ -26,6 +26,8 @@ from ._dtypes import (
     uint64,
 )
 from ._forward import ForwardAccumulator
+from ._tape import GradientTape
+from ._tensor import Reference, Tensor, Variable
 from .functional import (
     grad,
     hessian,
@@ -38,8 +40,6 @@ from .functional import (
     value_and_grad,
     vjp,
 )
-from ._tape import GradientTape
-from ._tensor import Reference, Tensor, Variable
 from .ops import *  # noqa: F403 - the function catalogue is the public surface
 from .ops import __all__ as _ops_all
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from .._backend import xp_of
 from .._primitive import primitive
-from .elementwise import _conj
 from ._helpers import lead
+from .elementwise import _conj
 from .manipulation import expand_dims, matrix_transpose, reshape, squeeze
 from .reduction import sum
 
