@@ -9,6 +9,7 @@ tg.Tensor(4.0, shape=(), dtype=float32)
 """
 
 from . import nn, numerical, optimizers, testing
+from ._custom import custom_gradient, custom_jvp, custom_vjp, recompute_grad
 from ._dtypes import (
     bool,
     complex64,
@@ -46,6 +47,10 @@ from .ops import __all__ as _ops_all
 __version__ = "0.1.0"
 __all__ = [
     "ForwardAccumulator",
+    "custom_gradient",
+    "custom_jvp",
+    "custom_vjp",
+    "recompute_grad",
     "grad",
     "hessian",
     "hvp",

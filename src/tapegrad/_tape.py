@@ -102,8 +102,8 @@ class GradientTape:
             )
         if not _dtypes.is_differentiable(leaf.dtype):
             raise TypeError(
-                f"cannot watch a {leaf.dtype} tensor: only floating-point and complex tensors "
-                f"are differentiable; cast it with tg.astype(x, tg.float32)"
+                f"cannot watch a tensor of dtype {leaf.dtype}: only floating-point and complex "
+                "tensors are differentiable; cast it with tg.astype(x, tg.float32)"
             )
         self._watched.add(leaf._uid)
         if isinstance(leaf, Variable):
@@ -221,6 +221,14 @@ class GradientTape:
             g = permute_dims(g, (1, 0) + tuple(range(2, g.ndim)))
             g = reshape(g, (batch,) + rest + source.shape[1:])
         return _result(g, source, target.shape[1:], unconnected_gradients)
+
+    def _vjp(self, target: Tensor, sources: list, cotangent) -> list:
+        """Cotangents of ``sources`` for a ``cotangent`` of ``target`` that may carry leading
+        batch axes (as a vectorized Jacobian sends them); zeros where unconnected."""
+        self._check_usable("gradient")
+        batch = tuple(cotangent.shape[: cotangent.ndim - target.ndim])
+        grads = self._backward({target._uid: cotangent}, sources, n_lead=len(batch))
+        return [_result(grads.get(s._uid), s, batch, "zero") for s in sources]
 
     def _check_usable(self, what: str) -> None:
         if self._spent:

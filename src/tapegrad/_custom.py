@@ -1,0 +1,380 @@
+"""Custom derivative rules and checkpointing: ``custom_gradient`` (TensorFlow's semantics),
+``custom_vjp`` and ``custom_jvp`` (JAX's), and ``recompute_grad``.
+
+Each call of a decorated function is recorded as one operation of its own (a ``Primitive`` made
+for that call), whose rules call the user's. A reverse rule serves forward mode too, and a
+forward rule reverse mode, by transposition: both are linear maps, and the gradient of
+``<u, L(v)>`` with respect to ``v`` is ``L^T u``, which a tape computes from ``L`` itself.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+
+from ._backend import xp_of
+from ._primitive import Primitive, _traced
+from ._state import TRACED, state, suspended
+from ._structure import flatten
+from ._tape import GradientTape
+from ._tensor import Tensor, Variable, wrap
+from .ops import concat, reshape, zeros_like
+
+
+# -- recording one call as one operation -----------------------------------------------------------
+class _JointRules:
+    """Per-input VJP rules backed by one function that returns every input's cotangent at once;
+    the backward loop asks input by input, so the last answer is kept for the same cotangent."""
+
+    def __init__(self, joint: Callable, n_inputs: int):
+        self.joint, self.n_inputs = joint, n_inputs
+        self.last_g = self.last = None
+
+    def __getitem__(self, k: int):
+        return functools.partial(self._rule, k)
+
+    def __len__(self) -> int:
+        return self.n_inputs
+
+    def _rule(self, k, g, ans, *inputs):
+        if g is not self.last_g:
+            self.last_g, self.last = g, self.joint(g, *inputs)
+        return self.last[k]
+
+
+def _record_call(name: str, inputs: list, value, vjp_joint=None, jvp_rule=None):
+    """Record ``value`` (a Tensor) as the output of one operation on ``inputs`` (Tensors).
+    Returns the recorded output tensor (``value`` itself when nothing records)."""
+    if state.mode != TRACED or not inputs:
+        return value
+    raw_out = value._value
+    prim = Primitive(name, lambda *vals: raw_out, None, jvp_rule, len(inputs), (), {})
+    if vjp_joint is not None:
+        prim.vjps = _JointRules(vjp_joint, len(inputs))
+    return _traced(prim, inputs, [t._value for t in inputs], {})
+
+
+def _pack(outputs: list):
+    """Several output tensors as one flat tensor (one recorded operation has one output)."""
+    if len(outputs) == 1:
+        return outputs[0]
+    return concat([reshape(o, (-1,)) for o in outputs])
+
+
+def _unpack(packed, like: list) -> list:
+    if len(like) == 1:
+        return [packed]
+    parts, at = [], 0
+    for o in like:
+        parts.append(reshape(packed[..., at : at + o.size], _lead(packed) + o.shape))
+        at += o.size
+    return parts
+
+
+def _lead(packed) -> tuple:
+    return tuple(packed.shape[:-1])
+
+
+def _check_count(what: str, got, expected: int, names: str):
+    if len(got) != expected:
+        raise ValueError(
+            f"{what} returned {len(got)} gradients, but the function has {expected} {names}: "
+            "return one gradient (or None) per input, in order"
+        )
+
+
+def _check_shapes(what: str, grads, inputs) -> None:
+    for i, (g, x) in enumerate(zip(grads, inputs)):
+        if g is None:
+            continue
+        shape = tuple(g.shape) if hasattr(g, "shape") else ()
+        lead = shape[: len(shape) - len(x.shape)]
+        if shape[len(lead) :] != x.shape:
+            raise ValueError(
+                f"{what} returned a gradient of shape {shape} for input {i} of shape "
+                f"{x.shape}: each gradient must have its input's shape"
+            )
+
+
+class _VariableProbe(GradientTape):
+    """A tape that records nothing and only notes which trainable variables were read."""
+
+    def __init__(self):
+        super().__init__(watch_accessed_variables=True)
+
+    def _record(self, prim, args, vals, out, params) -> None:
+        for a in args:
+            if type(a) is Variable and a._trainable and a._value.dtype.kind in "fc":
+                self._variables.setdefault(a._uid, a)
+
+
+def _run_unrecorded(f, args, kwargs):
+    """Run ``f`` with every tape and accumulator paused; return its result and the trainable
+    variables it read."""
+    with suspended(tapes=list(state.tapes), accumulators=list(state.accumulators)):
+        with _VariableProbe() as probe:
+            result = f(*args, **kwargs)
+    return result, list(probe.watched_variables())
+
+
+def _transpose_vjp_to_jvp(vjp_of: Callable, inputs: list, out_like):
+    """A JVP rule from a VJP: J t is the gradient of <vjp(u), t> with respect to u. Tangents
+    with a leading batch axis get a batch of cotangents u, one per direction."""
+
+    def jvp_rule(ts, ans, *vals):
+        batch = next(tuple(t.shape[: t.ndim - x.ndim]) for t, x in zip(ts, inputs) if t is not None)
+        u = _fresh_zeros(out_like, batch)
+        with GradientTape() as tape:
+            tape.watch(u)
+            cotangents = vjp_of(u, *vals)
+            total = None
+            for c, t in zip(cotangents, ts):
+                if c is None or t is None:
+                    continue
+                term = _inner(c, t)
+                total = term if total is None else total + term
+        if total is None:
+            return u
+        return tape.gradient(total, u, unconnected_gradients="zero")
+
+    return jvp_rule
+
+
+def _fresh_zeros(like: Tensor, batch: tuple = ()) -> Tensor:
+    """A new zero tensor to differentiate with respect to (in any mode, even a raw backward)."""
+    xp = xp_of(like._value)
+    return wrap(xp.zeros(batch + like.shape, dtype=like._value.dtype))
+
+
+def _inner(a, b):
+    from .ops import real, sum
+
+    return real(sum(a * b))
+
+
+# -- TensorFlow's custom_gradient ------------------------------------------------------------------
+def custom_gradient(f: Callable) -> Callable:
+    """Give ``f`` its own gradient, as ``tf.custom_gradient``: ``f(*x)`` returns ``(y, grad_fn)``
+    and ``grad_fn(*upstream)`` returns one gradient per input (a single value for one input).
+    When ``f`` reads trainable variables, ``grad_fn`` is also called with ``variables=`` (the
+    variables read) and returns ``(input_gradients, variable_gradients)``.
+
+    >>> import tapegrad as tg
+    >>> @tg.custom_gradient
+    ... def clipped_identity(x):
+    ...     return tg.identity(x), lambda g: tg.minimum(tg.maximum(g, -1.0), 1.0)
+    >>> x = tg.constant(2.0)
+    >>> with tg.GradientTape() as tape:
+    ...     tape.watch(x)
+    ...     y = clipped_identity(x) * 10.0
+    >>> print(tape.gradient(y, x))
+    tg.Tensor(1.0, shape=(), dtype=float32)
+    """
+
+    @functools.wraps(f)
+    def wrapped(*args, **kwargs):
+        (y, grad_fn), variables = _run_unrecorded(f, args, kwargs)
+        outputs, rebuild = flatten(y)
+        _check_outputs(f, outputs)
+        inputs = [a for a in args if isinstance(a, Tensor)]
+        recorded_inputs = inputs + variables
+        name = getattr(f, "__name__", "custom_gradient")
+
+        def joint(g, *vals):
+            upstream = _unpack(g, outputs)
+            if variables:
+                result = grad_fn(*upstream, variables=variables)
+                if not isinstance(result, (tuple, list)) or len(result) != 2:
+                    raise ValueError(
+                        f"the grad_fn of {name} reads variables, so it must return a pair "
+                        "(input_gradients, variable_gradients)"
+                    )
+                grads_x, grads_v = _as_list(result[0]), _as_list(result[1])
+                _check_count(f"the grad_fn of {name}", grads_x, len(inputs), "tensor inputs")
+                _check_count(f"the grad_fn of {name}", grads_v, len(variables), "variables")
+                grads = grads_x + grads_v
+            else:
+                grads = _as_list(grad_fn(*upstream))
+                _check_count(f"the grad_fn of {name}", grads, len(inputs), "tensor inputs")
+            _check_shapes(f"the grad_fn of {name}", grads, recorded_inputs)
+            return grads
+
+        packed = _pack(outputs)
+        out = _record_call(
+            name,
+            recorded_inputs,
+            packed,
+            vjp_joint=joint,
+            jvp_rule=_transpose_vjp_to_jvp(joint, recorded_inputs, packed),
+        )
+        if out is packed:
+            return y
+        return rebuild(_unpack(out, outputs))
+
+    return wrapped
+
+
+def _as_list(value) -> list:
+    return list(value) if isinstance(value, (tuple, list)) else [value]
+
+
+def _check_outputs(f, outputs):
+    for o in outputs:
+        if not isinstance(o, Tensor):
+            raise TypeError(
+                f"{getattr(f, '__name__', 'the function')} must return tensors (and a grad_fn); "
+                f"it returned {type(o).__name__}"
+            )
+
+
+# -- JAX's custom_vjp and custom_jvp ---------------------------------------------------------------
+class custom_vjp:
+    """A function with a reverse rule of its own, as ``jax.custom_vjp``:
+    ``f.defvjp(fwd, bwd)`` where ``fwd(*args)`` returns ``(out, residuals)`` and
+    ``bwd(residuals, g)`` returns a tuple with one cotangent per argument.
+
+    >>> import tapegrad as tg
+    >>> @tg.custom_vjp
+    ... def f(x):
+    ...     return tg.sin(x)
+    >>> f.defvjp(lambda x: (tg.sin(x), tg.cos(x)), lambda cos_x, g: (2 * cos_x * g,))
+    >>> float(tg.grad(f)(0.0))
+    2.0
+    """
+
+    def __init__(self, fun: Callable):
+        functools.update_wrapper(self, fun)
+        self.fun = fun
+        self.fwd = self.bwd = None
+
+    def defvjp(self, fwd: Callable, bwd: Callable) -> None:
+        self.fwd, self.bwd = fwd, bwd
+
+    def __call__(self, *args):
+        if self.fwd is None:
+            raise TypeError(
+                f"custom_vjp function {self.__name__} has no rule yet: call "
+                f"{self.__name__}.defvjp(fwd, bwd) first"
+            )
+        if state.mode != TRACED:
+            return self.fun(*args)
+        # fwd runs recorded, as in JAX: residuals stay functions of the inputs on outer tapes,
+        # so the bwd rule can itself be differentiated (the output's own path is replaced below)
+        out, residuals = self.fwd(*args)
+        if not isinstance(out, Tensor):
+            raise TypeError(f"the fwd rule of {self.__name__} must return (tensor, residuals)")
+        positions = [i for i, a in enumerate(args) if isinstance(a, Tensor)]
+        name = self.__name__
+
+        def joint(g, *vals):
+            cotangents = self.bwd(residuals, g)
+            if not isinstance(cotangents, tuple):
+                raise TypeError(
+                    f"the bwd rule of {name} must return a tuple with one cotangent per "
+                    f"argument; it returned {type(cotangents).__name__}"
+                )
+            _check_count(f"the bwd rule of {name}", cotangents, len(args), "arguments")
+            picked = [cotangents[i] for i in positions]
+            _check_shapes(f"the bwd rule of {name}", picked, [args[i] for i in positions])
+            return picked
+
+        inputs = [args[i] for i in positions]
+        return _record_call(
+            name, inputs, out, vjp_joint=joint, jvp_rule=_transpose_vjp_to_jvp(joint, inputs, out)
+        )
+
+
+class custom_jvp:
+    """A function with a forward rule of its own, as ``jax.custom_jvp``:
+    ``f.defjvp(rule)`` where ``rule(primals, tangents)`` returns ``(out, tangent_out)``. Reverse
+    mode transposes the rule, which must be linear in the tangents.
+
+    >>> import tapegrad as tg
+    >>> @tg.custom_jvp
+    ... def f(x):
+    ...     return tg.exp(x)
+    >>> _ = f.defjvp(lambda primals, tangents: (f(primals[0]), 3.0 * tangents[0]))
+    >>> float(tg.jvp(f, (0.0,), (1.0,))[1]), float(tg.grad(f)(0.0))
+    (3.0, 3.0)
+    """
+
+    def __init__(self, fun: Callable):
+        functools.update_wrapper(self, fun)
+        self.fun = fun
+        self.rule = None
+
+    def defjvp(self, rule: Callable) -> Callable:
+        self.rule = rule
+        return rule
+
+    def __call__(self, *args):
+        if self.rule is None:
+            raise TypeError(
+                f"custom_jvp function {self.__name__} has no rule yet: call "
+                f"{self.__name__}.defjvp(rule) first"
+            )
+        if state.mode != TRACED:
+            return self.fun(*args)
+        out, _ = _run_unrecorded(self.fun, args, {})
+        positions = [i for i, a in enumerate(args) if isinstance(a, Tensor)]
+        inputs = [args[i] for i in positions]
+        name = self.__name__
+
+        def tangent_out(ts, ans, *vals):
+            tangents = list(zeros_like(a) if not isinstance(a, Tensor) else a for a in args)
+            for i, t in zip(positions, ts):
+                tangents[i] = zeros_like(args[i]) if t is None else t
+            result = self.rule(tuple(args), tuple(tangents))
+            if not isinstance(result, (tuple, list)) or len(result) != 2:
+                raise TypeError(
+                    f"the jvp rule of {name} must return (primal_out, tangent_out); it returned "
+                    f"{type(result).__name__}"
+                )
+            return result[1]
+
+        def joint(g, *vals):
+            ts = [_fresh_zeros(x) for x in inputs]
+            with GradientTape() as tape:
+                tape.watch(ts)
+                t_out = tangent_out(ts, out, *vals)
+            return tape._vjp(t_out, ts, g)
+
+        return _record_call(name, inputs, out, vjp_joint=joint, jvp_rule=tangent_out)
+
+
+# -- checkpointing ---------------------------------------------------------------------------------
+def recompute_grad(f: Callable) -> Callable:
+    """Checkpointing: ``f``'s intermediate values are not kept; the backward pass runs ``f``
+    again to get them. Gradients reach ``f``'s tensor arguments and the variables it reads.
+
+    >>> import tapegrad as tg
+    >>> block = tg.recompute_grad(lambda x: tg.tanh(x) * 2.0)
+    >>> float(tg.grad(block)(0.0))
+    2.0
+    """
+
+    @functools.wraps(f)
+    def wrapped(*args, **kwargs):
+        out, variables = _run_unrecorded(f, args, kwargs)
+        if not isinstance(out, Tensor):
+            raise TypeError(
+                f"recompute_grad needs a function that returns one tensor; "
+                f"{getattr(f, '__name__', 'it')} returned {type(out).__name__}"
+            )
+        inputs = [a for a in args if isinstance(a, Tensor)] + variables
+
+        def joint(g, *vals):
+            with GradientTape() as tape:
+                tape.watch(inputs)
+                again = f(*args, **kwargs)
+            return tape._vjp(again, inputs, g)
+
+        return _record_call(
+            getattr(f, "__name__", "recompute_grad"),
+            inputs,
+            out,
+            vjp_joint=joint,
+            jvp_rule=_transpose_vjp_to_jvp(joint, inputs, out),
+        )
+
+    return wrapped
