@@ -26,6 +26,7 @@ from ._dtypes import (
     uint32,
     uint64,
 )
+from ._explain import UnconnectedGradientError
 from ._forward import ForwardAccumulator
 from ._tape import GradientTape
 from ._tensor import Reference, Tensor, Variable
@@ -47,6 +48,7 @@ from .ops import __all__ as _ops_all
 __version__ = "0.1.0"
 __all__ = [
     "ForwardAccumulator",
+    "UnconnectedGradientError",
     "custom_gradient",
     "custom_jvp",
     "custom_vjp",

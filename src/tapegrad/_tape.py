@@ -15,13 +15,14 @@ from contextlib import contextmanager
 
 from . import _dtypes
 from ._backend import ones_like, xp_of
+from ._explain import UnconnectedGradientError, caller_location, explain
 from ._state import TRACED, raw_mode, state
 from ._structure import flatten
 from ._tensor import Tensor, Variable, wrap, wrap_with_uid
 from .ops import astype, permute_dims, real, reshape
 from .ops.manipulation import sum_to_shape
 
-_UNCONNECTED = ("none", "zero")
+_UNCONNECTED = ("none", "zero", "raise")
 
 
 class GradientTape:
@@ -43,6 +44,8 @@ class GradientTape:
         self._variables: dict[int, Variable] = {}
         self._recording = False
         self._spent = False
+        self._cuts: list = []  # (op name or None, location, input uids, output uid): see _explain
+        self._shadow: set[int] = set()  # values computed from a cut
 
     # -- recording ------------------------------------------------------------------------------
     def __enter__(self) -> GradientTape:
@@ -86,6 +89,8 @@ class GradientTape:
         self._entries = []
         self._watched = set()
         self._variables = {}
+        self._cuts = []
+        self._shadow = set()
         self._spent = False
 
     def watch(self, tensor) -> None:
@@ -130,10 +135,37 @@ class GradientTape:
                     uids.append(-uid)
             else:
                 uids.append(None)
-        if not hit or prim.vjps is None or out._value.dtype.kind not in "fc":
-            return  # not on a watched path, or the path is cut here
+        if not hit:
+            if self._shadow:
+                self._follow_cut(uids, out)
+            return
+        if prim.vjps is None or out._value.dtype.kind not in "fc":
+            self._note_cut(prim.name, uids, out)  # a watched path ends here
+            return
         self._entries.append((prim, uids, vals, out._uid, out._value, params))
         watched.add(out._uid)
+
+    def _note_cut(self, name, uids, out) -> None:
+        self._cuts.append((name, caller_location(), uids, out._uid))
+        self._shadow.add(out._uid)
+
+    def _follow_cut(self, uids, out) -> None:
+        if any(u is not None and abs(u) in self._shadow for u in uids):
+            self._cuts.append((None, None, uids, out._uid))
+            self._shadow.add(out._uid)
+
+    def explain(self, target, source) -> str:
+        """Why ``tape.gradient(target, source)`` is or is not connected, in one sentence.
+
+        >>> import tapegrad as tg
+        >>> x = tg.constant(1.0)
+        >>> with tg.GradientTape() as tape:
+        ...     y = x * 2.0
+        >>> print(tape.explain(y, x))  # doctest: +ELLIPSIS
+        the float32 tensor of shape () was never watched: ... tape.watch(x), ...
+        """
+        _check_tensors([target, source], "target and source")
+        return explain(self, target._uid, source)
 
     def _watch_on_read(self, variable: Variable) -> bool:
         """Trainable float variables are watched when an operation reads them."""
@@ -158,7 +190,9 @@ class GradientTape:
         _check_sources(source_leaves)
         seeds = _seeds(targets, output_gradients)
         self._check_usable("gradient")
+        saved = _saved_for_explaining(self, unconnected_gradients)
         grads = self._backward(seeds, source_leaves, n_lead=0)
+        _raise_unconnected(saved, grads, targets, source_leaves, unconnected_gradients)
         results = [_result(grads.get(s._uid), s, (), unconnected_gradients) for s in source_leaves]
         return rebuild(results)
 
@@ -183,7 +217,9 @@ class GradientTape:
         n = _size(shape)
         xp = xp_of(target._value)
         seed = xp.reshape(xp.eye(n, dtype=target._value.dtype), (n,) + shape)
+        saved = _saved_for_explaining(self, unconnected_gradients)
         grads = self._backward({target._uid: seed}, source_leaves, n_lead=1)
+        _raise_unconnected(saved, grads, [target], source_leaves, unconnected_gradients)
         results = []
         for s in source_leaves:
             g = grads.get(s._uid)
@@ -215,7 +251,9 @@ class GradientTape:
         xp = xp_of(target._value)
         eye = xp.reshape(xp.eye(m, dtype=target._value.dtype), (m, 1) + rest)
         seed = xp.broadcast_to(eye, (m, batch) + rest)
+        saved = _saved_for_explaining(self, unconnected_gradients)
         grads = self._backward({target._uid: seed}, [source], n_lead=1)
+        _raise_unconnected(saved, grads, [target], [source], unconnected_gradients)
         g = grads.get(source._uid)
         if g is not None:  # (m, batch, *source_rest) -> (batch, *target_rest, *source_rest)
             g = permute_dims(g, (1, 0) + tuple(range(2, g.ndim)))
@@ -352,8 +390,37 @@ def _result(g, source, out_shape, unconnected):
 
 
 def _check_unconnected(value) -> None:
-    if value not in _UNCONNECTED and value != "raise":
-        raise ValueError(f"unconnected_gradients must be 'none' or 'zero', not {value!r}")
+    if value not in _UNCONNECTED:
+        raise ValueError(f"unconnected_gradients must be 'none', 'zero' or 'raise', not {value!r}")
+
+
+class _Saved:
+    """What explaining needs of a tape, kept before a non-persistent backward pass frees it."""
+
+    def __init__(self, tape):
+        self._entries = list(tape._entries)
+        self._watched, self._variables = set(tape._watched), tape._variables
+        self._cuts, self._watch_accessed = list(tape._cuts), tape._watch_accessed
+
+
+def _saved_for_explaining(tape, unconnected):
+    return _Saved(tape) if unconnected == "raise" else None
+
+
+def _raise_unconnected(saved, grads, targets, sources, unconnected) -> None:
+    if unconnected != "raise":
+        return
+    missing = [(i, s) for i, s in enumerate(sources) if grads.get(s._uid) is None]
+    if not missing:
+        return
+    lines = []
+    for i, s in missing:
+        reasons = [explain(saved, t._uid, s) for t in targets]
+        lines.append(f"- source {i}: {reasons[0]}")
+    raise UnconnectedGradientError(
+        f"the target does not depend on {len(missing)} of the {len(sources)} sources:\n"
+        + "\n".join(lines)
+    )
 
 
 def _check_tensors(values, what: str) -> None:

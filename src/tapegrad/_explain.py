@@ -1,0 +1,130 @@
+"""Why is my gradient None? The answer, from what a tape saw.
+
+A tape notes each operation without a derivative that consumed a watched value (a cut: argmax, a
+cast to an integer dtype, a comparison, ``stop_gradient``), with the file and line of the user's
+code that called it, and follows the values computed from the cut. From those notes and the
+recorded entries, an unconnected source is explained as one of: never watched; not read inside
+the tape; read, but the target does not depend on it; or its path to the target is cut.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from ._tensor import Variable
+
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
+
+
+class UnconnectedGradientError(ValueError):
+    """A gradient was requested with ``unconnected_gradients="raise"`` for a source the target
+    does not depend on; the message says why, for each such source."""
+
+
+def caller_location() -> str:
+    """``file:line`` of the innermost frame outside tapegrad: the user's code."""
+    frame = sys._getframe(1)
+    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(_PACKAGE_DIR):
+        frame = frame.f_back
+    if frame is None:  # pragma: no cover - tapegrad called from nowhere
+        return "<unknown>"
+    return f"{frame.f_code.co_filename}:{frame.f_lineno}"
+
+
+def explain(tape, target_uid: int, source) -> str:
+    """One sentence on how ``source`` reaches the target, or why it does not."""
+    name = _describe(source)
+    uid = source._uid
+    if uid not in tape._watched:
+        return f"{name} {_why_not_watched(tape, source)}"
+    if uid == target_uid:
+        return f"{name} is the target itself"
+    recorded = _reach(uid, [(e[1], e[3]) for e in tape._entries if e is not None])
+    if target_uid in recorded:
+        return f"{name} is connected: the target depends on it through recorded operations"
+    edges = [(e[1], e[3]) for e in tape._entries if e is not None]
+    edges += [(inputs, out) for _, _, inputs, out in tape._cuts]
+    if target_uid in _reach(uid, edges):
+        return f"{name} {_why_cut(tape, uid, recorded, edges, target_uid)}"
+    if not any(_uses(inputs, uid) for inputs, _ in edges):
+        return (
+            f"{name} was watched, but no operation recorded by the tape used it: compute the "
+            "target from it inside the tape's `with` block"
+        )
+    return (
+        f"{name} was read inside the tape, but the target does not depend on it: the target "
+        "was computed without it (check which value the loss uses)"
+    )
+
+
+def _describe(source) -> str:
+    if isinstance(source, Variable):
+        return f"variable '{source.name}'"
+    return f"the {source.dtype} tensor of shape {source.shape}"
+
+
+def _why_not_watched(tape, source) -> str:
+    if isinstance(source, Variable):
+        if not source.trainable:
+            return (
+                "is not trainable, so tapes do not watch it: call tape.watch(v), or create it "
+                "with trainable=True"
+            )
+        if not tape._watch_accessed:
+            return (
+                "was never watched: this tape has watch_accessed_variables=False; call "
+                "tape.watch(v) inside the `with` block"
+            )
+        return (
+            "was not read inside the tape: only operations run inside the tape's `with` block "
+            "are recorded; compute the target from it there"
+        )
+    return (
+        "was never watched: tapes watch variables automatically but other tensors only after "
+        "tape.watch(x), called before x is used"
+    )
+
+
+def _why_cut(tape, uid, recorded, edges, target_uid) -> str:
+    ancestors = _ancestors(target_uid, edges)
+    reached = _reach(uid, edges)
+    cuts = [
+        (name, where)
+        for name, where, inputs, out in tape._cuts
+        if name is not None and out in ancestors and any(_uses(inputs, u) for u in reached)
+    ]
+    described = "; ".join(f"{name} at {where}" for name, where in cuts) or "an operation"
+    return (
+        f"reaches the target only through an operation without a derivative, which cuts the "
+        f"gradient: {described}. Remove it from the path (for a cast, keep a floating-point "
+        "dtype; for stop_gradient, that is its purpose)"
+    )
+
+
+def _uses(inputs, uid) -> bool:
+    return any(u is not None and abs(u) == uid for u in inputs)
+
+
+def _reach(start: int, edges) -> set:
+    """Uids computed (through ``edges``, in recording order) from ``start``."""
+    reached = {start}
+    for inputs, out in edges:
+        if any(u is not None and abs(u) in reached for u in inputs):
+            reached.add(out)
+    # cut edges were noted apart from the entries; a second pass catches their interleaving
+    for inputs, out in edges:
+        if any(u is not None and abs(u) in reached for u in inputs):
+            reached.add(out)
+    return reached
+
+
+def _ancestors(target: int, edges) -> set:
+    found = {target}
+    for inputs, out in reversed(edges):
+        if out in found:
+            found.update(abs(u) for u in inputs if u is not None)
+    for inputs, out in reversed(edges):
+        if out in found:
+            found.update(abs(u) for u in inputs if u is not None)
+    return found
