@@ -8,7 +8,7 @@
 tg.Tensor(4.0, shape=(), dtype=float32)
 """
 
-from . import nn, numerical, optimizers, testing
+from . import debug, nn, numerical, optimizers, testing
 from ._custom import custom_gradient, custom_jvp, custom_vjp, recompute_grad
 from ._dtypes import (
     bool,
@@ -67,6 +67,7 @@ __all__ = [
     "Reference",
     "Tensor",
     "Variable",
+    "debug",
     "nn",
     "numerical",
     "optimizers",

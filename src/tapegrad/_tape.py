@@ -260,6 +260,56 @@ class GradientTape:
             g = reshape(g, (batch,) + rest + source.shape[1:])
         return _result(g, source, target.shape[1:], unconnected_gradients)
 
+    def hessian(self, target, source):
+        """The Hessian of a scalar ``target`` with respect to ``source``, of shape
+        ``source.shape + source.shape``, from a persistent tape (TensorFlow has none).
+
+        The recorded operations are replayed from ``source`` under fresh tapes, so the
+        derivative rules are themselves differentiated: nothing needs recording twice.
+
+        >>> import tapegrad as tg
+        >>> x = tg.Variable([1.0, 2.0])
+        >>> with tg.GradientTape(persistent=True) as tape:
+        ...     y = tg.sum(x ** 3)
+        >>> tape.hessian(y, x).numpy()
+        array([[ 6.,  0.],
+               [ 0., 12.]], dtype=float32)
+        """
+        _check_tensors([target, source], "target and source")
+        _check_sources([source])
+        if not self._persistent:
+            raise RuntimeError(
+                "GradientTape.hessian needs a persistent tape: create it with "
+                "tg.GradientTape(persistent=True)"
+            )
+        if target.shape != ():
+            raise ValueError(
+                f"GradientTape.hessian needs a scalar target; this one has shape {target.shape}: "
+                "reduce it (tg.sum) or use tg.jacobian of a gradient"
+            )
+        x = wrap(source._value)
+        with GradientTape(persistent=True) as outer:
+            outer.watch(x)
+            with GradientTape() as inner:
+                inner.watch(x)
+                y = self._replay({source._uid: x}, target._uid)
+            g = inner.gradient(y, x, unconnected_gradients="zero") if y is not None else None
+        if g is None:
+            return _result(None, source, source.shape, "zero")
+        return outer.jacobian(g, x, unconnected_gradients="zero")
+
+    def _replay(self, values: dict, target_uid: int):
+        """Run the recorded operations again from ``values`` (uid -> tensor); returns the new
+        tensor standing for ``target_uid`` (None if the target does not depend on them)."""
+        from ._primitive import _traced
+
+        for prim, uids, vals, out_uid, _ans, params in self._entries:
+            inputs = [v if u is None else values.get(abs(u), v) for v, u in zip(vals, uids)]
+            if any(isinstance(i, Tensor) for i in inputs):
+                raw = [i._value if isinstance(i, Tensor) else i for i in inputs]
+                values[out_uid] = _traced(prim, inputs, raw, params)
+        return values.get(target_uid)
+
     def _vjp(self, target: Tensor, sources: list, cotangent) -> list:
         """Cotangents of ``sources`` for a ``cotangent`` of ``target`` that may carry leading
         batch axes (as a vectorized Jacobian sends them); zeros where unconnected."""

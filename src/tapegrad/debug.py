@@ -1,0 +1,65 @@
+"""Debugging help: ``check_numerics`` finds the first operation that makes a NaN or an Inf."""
+
+from __future__ import annotations
+
+import sys
+
+from ._backend import xp_of
+from ._explain import caller_location
+from ._state import state
+
+__all__ = ["check_numerics"]
+
+
+class check_numerics:
+    """Inside this block, the first operation whose forward or backward result holds NaN or Inf
+    raises FloatingPointError, naming the operation, its input shapes and the file and line of
+    the user's code that called it. Every operation is checked, so this is slower: use it to
+    find a problem, not in production.
+
+    >>> import tapegrad as tg
+    >>> with tg.debug.check_numerics():
+    ...     tg.log(tg.constant(-1.0))  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    FloatingPointError: log produced NaN in its forward result; input shapes [()]; called at ...
+    """
+
+    def __enter__(self) -> check_numerics:
+        state.accumulators.append(self)  # seen by every operation, as a forward accumulator is
+        state.refresh()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        state.accumulators.remove(self)
+        state.refresh()
+
+    def _push(self, prim, args, vals, out, params) -> None:
+        value = out._value
+        if value.dtype.kind not in "fc":
+            return
+        xp = xp_of(value)
+        if bool(xp.all(xp.isfinite(value))):
+            return
+        kind = "NaN" if bool(xp.any(xp.isnan(value))) else "Inf"
+        shapes = [tuple(v.shape) if hasattr(v, "shape") else () for v in vals]
+        differentiating = _op_being_differentiated()
+        where = (
+            f"backward result (in the gradient rule of {differentiating})"
+            if differentiating
+            else "forward result"
+        )
+        raise FloatingPointError(
+            f"{prim.name} produced {kind} in its {where}; input shapes {shapes}; called at "
+            f"{caller_location()}"
+        )
+
+
+def _op_being_differentiated():
+    """The operation whose rule is running, if a backward pass is on the stack."""
+    frame = sys._getframe(2)
+    while frame is not None:
+        if frame.f_code.co_name == "_loop" and frame.f_code.co_filename.endswith("_tape.py"):
+            return frame.f_locals["prim"].name
+        frame = frame.f_back
+    return None
