@@ -36,6 +36,8 @@ def _fast_numpy_namespace():
             "tanh",
             "sin",
             "cos",
+            "sum",
+            "prod",
         ):
             setattr(namespace, name, getattr(np, name))
         namespace.permute_dims = np.transpose

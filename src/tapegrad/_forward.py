@@ -67,7 +67,10 @@ class ForwardAccumulator:
 
     def __enter__(self) -> ForwardAccumulator:
         if self._active:
-            raise RuntimeError("this ForwardAccumulator is already active: enter it once")
+            raise ValueError(  # TensorFlow's type and words
+                "Accumulator is already recording: enter each ForwardAccumulator once, or "
+                "create a new one for a nested computation"
+            )
         self._active = True
         state.accumulators.append(self)
         state.refresh()

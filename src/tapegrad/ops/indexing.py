@@ -131,7 +131,9 @@ def take_along_axis(x, indices, /, *, axis=-1):
 
 def _scatter_vjp(g, ans, x, idx, *, axis, shape):
     axis = _negative(axis, len(shape))
-    return take_along_axis(g, _lead_indices(idx, g, ans), axis=axis)
+    batch = tuple(g.shape[: g.ndim - len(shape)])  # the forward's own and the cotangent's
+    xp = xp_of(raw(idx))
+    return take_along_axis(g, xp.broadcast_to(raw(idx), batch + tuple(idx.shape)), axis=axis)
 
 
 def _scatter_jvp(ts, ans, x, idx, *, axis, shape):

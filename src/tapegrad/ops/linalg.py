@@ -45,21 +45,23 @@ def _matmul_jvp(ts, ans, x, y):
 
 
 def _product_of_batched(t, x, y, left):
-    """``t @ y`` or ``x @ t`` where the tangent ``t`` may carry leading batch axes."""
+    """``t @ y`` (left) or ``x @ t``, where the tangent ``t`` of ``x`` (or ``y``) may carry
+    leading batch axes: 1-D operands are made matrices, and the batch axes are kept in front of
+    the stack axes the other operand brings, as matmul's broadcasting would not."""
     operand, other = (x, y) if left else (y, x)
     batch = lead(t, operand)
-    if batch and operand.ndim >= 2 and other.ndim > operand.ndim:
-        # the tangent's batch axes stay in front of the stack axes the other operand adds
+    if operand.ndim == 1 and other.ndim == 1:
+        return sum(t * other, axis=-1)
+    if operand.ndim == 1:  # a vector against a (stack of) matrices
+        axis = -2 if left else -1
+        t = expand_dims(t, axis=axis)
+        stacked = tuple(t.shape[len(batch) :])
+        t = reshape(t, batch + (1,) * (other.ndim - 2) + stacked)
+        product = matmul(t, other) if left else matmul(other, t)
+        return squeeze(product, axis=axis)
+    if batch and other.ndim > operand.ndim:
         t = reshape(t, batch + (1,) * (other.ndim - operand.ndim) + tuple(operand.shape))
-    if left:
-        if x.ndim == 1 and t.ndim > 1:  # batched vector times matrix: a row per batch element
-            return squeeze(matmul(expand_dims(t, axis=-2), y), axis=-2)
-        return matmul(t, y)
-    if y.ndim == 1 and t.ndim > 1:  # matrix times batched vector
-        return squeeze(matmul(x, expand_dims(t, axis=-1)), axis=-1)
-    if x.ndim == 1 and y.ndim == 1:
-        return sum(x * t, axis=-1)
-    return matmul(x, t)
+    return matmul(t, other) if left else matmul(other, t)
 
 
 @primitive(vjp=(_matmul_vjp_x, _matmul_vjp_y), jvp=_matmul_jvp)

@@ -95,7 +95,7 @@ def squeeze(x, /, axis):
 @primitive(
     # the engine sums the cotangent back to the input's shape, as for any broadcast
     vjp=lambda g, ans, x, *, shape: g,
-    jvp=lambda ts, ans, x, *, shape: broadcast_to(ts[0], lead(ts[0], x) + tuple(ans.shape)),
+    jvp=lambda ts, ans, x, *, shape: _broadcast_jvp(ts[0], ans, x),
 )
 def broadcast_to(x, /, shape):
     """``x`` broadcast to ``shape`` (NumPy's rules)."""
@@ -103,6 +103,13 @@ def broadcast_to(x, /, shape):
     if tuple(x.shape) == shape:
         return x
     return xp_of(x).broadcast_to(x, shape)
+
+
+def _broadcast_jvp(t, ans, x):
+    batch = lead(t, x)
+    if batch and x.ndim < ans.ndim:  # keep the batch axes in front of the broadcast ones
+        t = reshape(t, batch + (1,) * (ans.ndim - x.ndim) + tuple(x.shape))
+    return broadcast_to(t, batch + tuple(ans.shape))
 
 
 def _sum_to_shape_vjp(g, ans, x, *, shape, n_lead):
