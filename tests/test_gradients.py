@@ -5,6 +5,7 @@ and a third checks leading batch axes on cotangents against row-by-row gradients
 
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -299,6 +300,12 @@ ROWS: dict[str, Row] = {
     ),
     "boolean_mask": Row(_index_mask, draw=_one(NONEMPTY)),
 }
+
+
+# Rows for the rest of the catalogue live beside this file, one module per family; each imports
+# Row and the drawing helpers from here and defines its own ROWS.
+for _family in ("rows_math", "rows_linalg"):
+    ROWS.update(importlib.import_module(_family).ROWS)
 
 
 def _inputs(row, shapes, seed):

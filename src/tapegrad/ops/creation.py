@@ -7,6 +7,20 @@ from .._backend import is_array, xp_of
 from .._primitive import primitive, raw
 from .._tensor import Tensor, to_array, wrap
 
+__all__ = [
+    "arange",
+    "constant",
+    "convert_to_tensor",
+    "eye",
+    "full",
+    "identity",
+    "ones",
+    "ones_like",
+    "stop_gradient",
+    "zeros",
+    "zeros_like",
+]
+
 _np_xp = xp_of(0.0)
 
 

@@ -10,6 +10,50 @@ from .._backend import xp_of
 from .._primitive import primitive, raw
 from .._tensor import Tensor
 
+__all__ = [
+    "abs",
+    "add",
+    "astype",
+    "ceil",
+    "conj",
+    "cos",
+    "divide",
+    "equal",
+    "exp",
+    "expm1",
+    "floor",
+    "floor_divide",
+    "greater",
+    "greater_equal",
+    "isfinite",
+    "isnan",
+    "less",
+    "less_equal",
+    "log",
+    "log1p",
+    "logical_and",
+    "logical_not",
+    "logical_or",
+    "maximum",
+    "minimum",
+    "multiply",
+    "negative",
+    "not_equal",
+    "positive",
+    "pow",
+    "real",
+    "remainder",
+    "round",
+    "sign",
+    "sin",
+    "sqrt",
+    "square",
+    "subtract",
+    "tan",
+    "tanh",
+    "where",
+]
+
 
 def _xp(x, y):
     return xp_of(x if hasattr(x, "dtype") else y)

@@ -7,6 +7,10 @@ from .._primitive import primitive, raw
 from .._tensor import Tensor
 from ._helpers import lead, negative_axes
 
+__all__ = [
+    "take_along_axis",
+]
+
 
 def normalize_index(index) -> tuple:
     """A tuple of backend values: tensors become arrays, boolean masks integer index arrays."""

@@ -10,6 +10,10 @@ from .elementwise import _conj
 from .manipulation import expand_dims, matrix_transpose, reshape, squeeze
 from .reduction import sum
 
+__all__ = [
+    "matmul",
+]
+
 
 def _matmul_vjp_x(g, ans, x, y):
     y = _conj(y)

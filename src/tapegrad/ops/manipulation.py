@@ -10,6 +10,17 @@ from .._backend import xp_of
 from .._primitive import primitive
 from ._helpers import lead, negative_axes
 
+__all__ = [
+    "broadcast_to",
+    "concat",
+    "expand_dims",
+    "matrix_transpose",
+    "permute_dims",
+    "reshape",
+    "squeeze",
+    "stack",
+]
+
 
 def _reshape_like(v, like, shape):
     return reshape(v, lead(v, like) + tuple(shape))

@@ -12,6 +12,14 @@ from ._helpers import kept_shape, lead, negative_axes, size_of
 from .elementwise import astype, equal, where
 from .manipulation import broadcast_to, reshape
 
+__all__ = [
+    "max",
+    "mean",
+    "min",
+    "prod",
+    "sum",
+]
+
 
 def _spread(g, ans, x, axis):
     """The cotangent of a reduction, broadcast back to the input's shape (plus batch axes)."""

@@ -1,0 +1,5 @@
+"""Gradient-table rows for elementwise functions, statistics, searching and sorting (see test_gradients.py)."""
+
+from __future__ import annotations
+
+ROWS: dict = {}
