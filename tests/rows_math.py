@@ -1,4 +1,4 @@
-"""Gradient-table rows for elementwise functions, statistics, searching and sorting (see test_gradients.py)."""
+"""Gradient-table rows: elementwise functions, statistics, searching, sorting."""
 
 from __future__ import annotations
 
