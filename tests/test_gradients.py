@@ -302,6 +302,64 @@ ROWS: dict[str, Row] = {
 }
 
 
+def _index_set_draw(data):
+    rest = data.draw(hnp.array_shapes(min_dims=0, max_dims=2, min_side=1, max_side=3))
+    n = data.draw(st.integers(2, 4))
+    written = data.draw(st.sampled_from([(), (1,) + rest[1:], rest]))
+    return (((n,) + rest, (min(n - 1, 3),) + rest if written == rest else written), {})
+
+
+def _at_add_draw(data):
+    rest = data.draw(hnp.array_shapes(min_dims=0, max_dims=2, min_side=1, max_side=3))
+    values = data.draw(st.sampled_from([(), rest, (3,) + rest]))
+    return ((data.draw(st.integers(1, 4)),) + rest, values), {}
+
+
+def _setitem(x, v):
+    y = x * 1.0
+    y[1:] = v
+    y *= 2.0
+    return y
+
+
+def _with_axis(function, **extra):
+    def draw(data):
+        shape = data.draw(NONEMPTY)
+        return ((shape,), {"axis": data.draw(st.integers(-len(shape), len(shape) - 1)), **extra})
+
+    return Row(lambda x, **kw: function(x, **kw), draw=draw)
+
+
+ROWS.update(
+    {
+        "flip": _with_axis(tg.flip),
+        "roll": _with_axis(lambda x, axis: tg.roll(x, 2, axis=axis)),
+        "repeat": _with_axis(lambda x, axis: tg.repeat(x, 2, axis=axis)),
+        "take": _with_axis(lambda x, axis: tg.take(x, [0, -1, 0], axis=axis)),
+        "unstack": _with_axis(lambda x, axis: tg.stack(tg.unstack(x, axis=axis))),
+        "split": _with_axis(lambda x, axis: tg.concat(tg.split(x, 1, axis=axis)[::-1])),
+        "moveaxis": _with_axis(lambda x, axis: tg.moveaxis(x, axis, 0)),
+        "tile": Row(lambda x: tg.tile(x, (2, 1)), **UNARY),
+        "index_set": Row(lambda x, v: x.at[1:].set(v), draw=_index_set_draw),
+        "at_add": Row(lambda x, v: x.at[[0, 0, -1]].add(v), draw=_at_add_draw),
+        "setitem": Row(_setitem, draw=_index_set_draw),
+        "tril": Row(
+            lambda x: tg.tril(x, k=-1), draw=_one(hnp.array_shapes(min_dims=2, max_dims=3))
+        ),
+        "triu": Row(lambda x: tg.triu(x, k=1), draw=_one(hnp.array_shapes(min_dims=2, max_dims=3))),
+        "meshgrid": Row(
+            lambda x, y: tg.stack(tg.meshgrid(x, y)) * 1.0,
+            draw=lambda data: (
+                ((data.draw(st.integers(1, 3)),), (data.draw(st.integers(1, 3)),)),
+                {},
+            ),
+        ),
+        "_pad_constant": Row(lambda x: tg.pad(x, 1, constant_values=2.0), **UNARY),
+        "pad_reflect": Row(lambda x: tg.pad(x, 2, mode="reflect"), draw=_one(NONEMPTY)),
+        "pad_wrap": Row(lambda x: tg.pad(x, 1, mode="wrap"), draw=_one(NONEMPTY)),
+    }
+)
+
 # Rows for the rest of the catalogue live beside this file, one module per family; each imports
 # Row and the drawing helpers from here and defines its own ROWS.
 for _family in ("rows_math", "rows_linalg"):

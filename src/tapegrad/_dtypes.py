@@ -86,3 +86,64 @@ def weak_scalar_dtype(scalar, strong: np.dtype) -> np.dtype:
         return strong if kind == "f" else DEFAULT_FLOAT
     # complex scalar with a real array: the complex type of the same precision
     return complex128 if strong == float64 else DEFAULT_COMPLEX
+
+
+# -- the Array API's data type functions ---------------------------------------------------------
+def _dtype_of(value) -> np.dtype:
+    if hasattr(value, "dtype"):
+        return as_dtype(value.dtype)
+    return as_dtype(value)
+
+
+def result_type(*arrays_and_dtypes) -> np.dtype:
+    """The dtype that combining the arguments (arrays, dtypes or Python scalars) gives."""
+    strong = [_dtype_of(v) for v in arrays_and_dtypes if not isinstance(v, PYTHON_SCALARS)]
+    weak = [v for v in arrays_and_dtypes if isinstance(v, PYTHON_SCALARS)]
+    if not strong:
+        if not weak:
+            raise ValueError("result_type needs at least one array, dtype or scalar")
+        strong = [python_scalar_dtype(weak.pop(0))]
+    dtype = as_dtype(np.result_type(*strong))
+    for scalar in weak:
+        dtype = weak_scalar_dtype(scalar, dtype)
+    return dtype
+
+
+def can_cast(from_, to, /) -> builtins_bool:
+    """Whether ``from_`` (a dtype or array) casts to ``to`` under the promotion rules."""
+    return builtins_bool(np.can_cast(_dtype_of(from_), as_dtype(to), "same_kind")) and (
+        result_type(_dtype_of(from_), as_dtype(to)) == as_dtype(to)
+    )
+
+
+def finfo(type, /):  # noqa: A002 - the Array API's name
+    """Machine limits of a floating-point dtype (bits, eps, max, min, smallest_normal)."""
+    return np.finfo(_dtype_of(type))
+
+
+def iinfo(type, /):  # noqa: A002 - the Array API's name
+    """Machine limits of an integer dtype (bits, max, min)."""
+    return np.iinfo(_dtype_of(type))
+
+
+_KINDS = {
+    "bool": "b",
+    "signed integer": "i",
+    "unsigned integer": "u",
+    "integral": "iu",
+    "real floating": "f",
+    "complex floating": "c",
+    "numeric": "iufc",
+}
+
+
+def isdtype(dtype, kind) -> builtins_bool:
+    """Whether ``dtype`` is of ``kind``: a dtype, a kind name, or a tuple of them."""
+    dtype = as_dtype(dtype)
+    if isinstance(kind, tuple):
+        return any(isdtype(dtype, k) for k in kind)
+    if isinstance(kind, str):
+        if kind not in _KINDS:
+            raise ValueError(f"isdtype: unknown kind {kind!r}; use one of {sorted(_KINDS)}")
+        return dtype.kind in _KINDS[kind]
+    return dtype == as_dtype(kind)

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._tensor import Tensor
+from .._tensor import Tensor, Variable
 from . import elementwise as ew
 from . import manipulation, reduction
-from .indexing import getitem, normalize_index
+from .indexing import At, getitem, normalize_index, set_item
 from .linalg import matmul
 
 
@@ -141,8 +141,64 @@ def _array_ufunc(self, ufunc, method, *inputs, **kwargs):
     return op(*inputs)
 
 
+def _array_namespace(self, /, *, api_version=None):
+    import tapegrad
+
+    if api_version not in (None, "2021.12", "2022.12", "2023.12", "2024.12"):
+        raise ValueError(f"tapegrad implements the Array API 2024.12, not {api_version!r}")
+    return tapegrad
+
+
+def _to_device(self, device, /, *, stream=None):
+    if device not in ("cpu", self.device):
+        raise ValueError(
+            f"to_device: tapegrad tensors here live on {self.device!r}, not {device!r}"
+        )
+    return self
+
+
+def _dlpack(self, /, **kwargs):
+    return self._value.__dlpack__(**kwargs)
+
+
+def _dlpack_device(self, /):
+    return self._value.__dlpack_device__()
+
+
+def _in_place(op):
+    """``t op= v``: the tensor object takes the result and a new identity on the tape."""
+
+    def operator(self, other):
+        out = op(self, other)
+        self._value, self._uid = out._value, out._uid
+        return self
+
+    return operator
+
+
+IN_PLACE = {
+    "__iadd__": ew.add,
+    "__isub__": ew.subtract,
+    "__imul__": ew.multiply,
+    "__itruediv__": ew.divide,
+    "__ifloordiv__": ew.floor_divide,
+    "__imod__": ew.remainder,
+    "__ipow__": ew.pow,
+    "__imatmul__": matmul,
+}
+
+
 def install() -> None:
     for name, function in {**OPERATORS, **METHODS}.items():
         setattr(Tensor, name, function)
+    for name, op in IN_PLACE.items():
+        if name not in Variable.__dict__:  # variables assign (assign_add for +=)
+            setattr(Tensor, name, _in_place(op))
+    Tensor.__setitem__ = lambda self, index, value: set_item(self, index, value)
+    Tensor.at = property(At)
     Tensor.__array_ufunc__ = _array_ufunc
+    Tensor.__array_namespace__ = _array_namespace
+    Tensor.to_device = _to_device
+    Tensor.__dlpack__ = _dlpack
+    Tensor.__dlpack_device__ = _dlpack_device
     Tensor.__hash__ = None

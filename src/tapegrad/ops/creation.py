@@ -8,6 +8,15 @@ from .._primitive import primitive, raw
 from .._tensor import Tensor, to_array, wrap
 
 __all__ = [
+    "asarray",
+    "empty",
+    "empty_like",
+    "from_dlpack",
+    "full_like",
+    "linspace",
+    "meshgrid",
+    "tril",
+    "triu",
     "arange",
     "constant",
     "convert_to_tensor",
@@ -140,3 +149,92 @@ def full(shape, fill_value, *, dtype=None, device=None) -> Tensor:
     """A tensor filled with ``fill_value`` (its dtype from the value, as ``constant``)."""
     value = raw(fill_value) if dtype is None else to_array(fill_value, dtype)
     return wrap(_np_xp.full(_shape(shape), value, dtype=value.dtype))
+
+
+def asarray(obj, /, *, dtype=None, device=None, copy=None) -> Tensor:
+    """``obj`` as a tensor (the Array API's ``asarray``): a tensor of the right dtype is
+    returned as it is unless ``copy=True``; anything else is converted as by ``constant``."""
+    if isinstance(obj, Tensor) and (dtype is None or _dtypes.as_dtype(dtype) == obj.dtype):
+        if copy:
+            return wrap(xp_of(obj._value).asarray(obj._value, copy=True))
+        return obj
+    if copy is False and not isinstance(obj, Tensor):
+        raise ValueError(
+            "asarray(copy=False) cannot avoid a copy here: tapegrad owns its arrays; pass "
+            "copy=None or copy=True"
+        )
+    return constant(obj, dtype)
+
+
+def empty(shape, *, dtype=None, device=None) -> Tensor:
+    """An uninitialised tensor; tapegrad fills it with zeros."""
+    return zeros(shape, dtype=dtype)
+
+
+@primitive()
+def empty_like(x, /, *, dtype=None, device=None):
+    """A tensor shaped like ``x`` (filled with zeros; not differentiable)."""
+    xp = xp_of(x)
+    return xp.zeros(x.shape, dtype=x.dtype if dtype is None else _to_xp(xp, dtype))
+
+
+@primitive()
+def full_like(x, /, fill_value, *, dtype=None, device=None):
+    """A tensor shaped like ``x`` holding ``fill_value`` (not differentiable)."""
+    xp = xp_of(x)
+    return xp.full(x.shape, fill_value, dtype=x.dtype if dtype is None else _to_xp(xp, dtype))
+
+
+def linspace(start, stop, /, num, *, dtype=None, device=None, endpoint=True) -> Tensor:
+    """``num`` evenly spaced values from ``start`` to ``stop`` (float32 by default)."""
+    complex_ = isinstance(start, complex) or isinstance(stop, complex)
+    default = _dtypes.DEFAULT_COMPLEX if complex_ else _dtypes.DEFAULT_FLOAT
+    values = _np_xp.linspace(start, stop, num, endpoint=endpoint)
+    return wrap(_np_xp.astype(values, _dtype(dtype, default)))
+
+
+def meshgrid(*arrays, indexing="xy"):
+    """Coordinate grids from 1-D arrays, as NumPy's ``meshgrid`` (differentiable)."""
+    from .manipulation import broadcast_to, reshape
+
+    if indexing not in ("xy", "ij"):
+        raise ValueError(f"meshgrid: indexing must be 'xy' or 'ij', not {indexing!r}")
+    n = len(arrays)
+    sizes = [a.shape[0] if a.ndim else 1 for a in arrays]
+    if indexing == "xy" and n >= 2:
+        sizes[0], sizes[1] = sizes[1], sizes[0]
+    grids = []
+    for i, a in enumerate(arrays):
+        position = i if not (indexing == "xy" and i < 2 and n >= 2) else 1 - i
+        shape = [1] * n
+        shape[position] = -1
+        grids.append(broadcast_to(reshape(a, tuple(shape)), tuple(sizes)))
+    return grids
+
+
+def _triangle(x, k, lower):
+    xp = xp_of(raw(x))
+    rows, cols = x.shape[-2], x.shape[-1]
+    mask = xp.tril(xp.ones((rows, cols), dtype=xp.bool), k=k)
+    if not lower:
+        mask = xp.logical_not(xp.tril(xp.ones((rows, cols), dtype=xp.bool), k=k - 1))
+    from .elementwise import where
+
+    return where(mask, x, 0)
+
+
+def tril(x, /, *, k=0):
+    """The lower triangle of the last two axes (elements above diagonal ``k`` set to 0)."""
+    return _triangle(x, k, lower=True)
+
+
+def triu(x, /, *, k=0):
+    """The upper triangle of the last two axes (elements below diagonal ``k`` set to 0)."""
+    return _triangle(x, k, lower=False)
+
+
+def from_dlpack(x, /, *, device=None, copy=None) -> Tensor:
+    """A tensor from any object that supports the DLPack protocol."""
+    import numpy as np
+
+    return constant(np.from_dlpack(x))

@@ -162,3 +162,129 @@ def scatter_along_axis(x, indices, /, *, axis, shape):
     out = xp.zeros(full_shape, dtype=x.dtype)
     axis = _negative(axis, len(shape))
     return scatter_add(out, _along_index(indices, full_shape, axis, xp), x)
+
+
+# -- writing at an index: t[index] = v, and t.at[index] --------------------------------------------
+def _selection_shape(x, index):
+    import numpy as np
+
+    return np.empty(tuple(x.shape), dtype=bool)[index].shape
+
+
+def _set_vjp_x(g, ans, x, v, *, index):
+    keep = index_set(ones_like_raw(x), 0, index=index)  # 1 where x survives, 0 where written
+    return g * keep
+
+
+def _set_vjp_v(g, ans, x, v, *, index):
+    return getitem(g, index=_batched(index, len(lead(g, ans))))
+
+
+def _set_jvp(ts, ans, x, v, *, index):
+    from .manipulation import broadcast_to, reshape
+
+    tx, tv = ts
+    like = tx if tx is not None else tv
+    base = x if tx is not None else v
+    batch = lead(like, base)
+    if tx is None:
+        tx = broadcast_to(ans * 0, batch + tuple(ans.shape))
+    if tv is None:
+        return index_set(tx, 0, index=_batched(index, len(batch)))
+    selected = _selection_shape(x, index)
+    tv = reshape(tv, batch + (1,) * (len(selected) - v.ndim) + tuple(v.shape))
+    tv = broadcast_to(tv, batch + tuple(selected))
+    return index_set(tx, tv, index=_batched(index, len(batch)))
+
+
+def ones_like_raw(x):
+    xp = xp_of(raw(x))
+    return xp.ones(tuple(x.shape), dtype=raw(x).dtype)
+
+
+@primitive(vjp=(_set_vjp_x, _set_vjp_v), jvp=_set_jvp)
+def index_set(x, v, /, *, index):
+    """A copy of ``x`` with ``v`` written at ``index`` (``x[index] = v`` without writing ``x``).
+    Where an index repeats, the last write wins, and each repeat receives the cotangent."""
+    xp = xp_of(x)
+    out = xp.asarray(x, copy=True)
+    if out.ndim == 0:
+        return xp.asarray(v, dtype=out.dtype) if index in ((), (Ellipsis,)) else out[index]
+    out[index] = v
+    return out
+
+
+def set_item(tensor, index, value) -> None:
+    """``tensor[index] = value`` with NumPy's semantics: the tensor object takes the new value
+    (every name bound to it sees it) and a new identity on the tape, so every value a tape
+    recorded earlier stays as it was; the write itself is recorded and differentiable."""
+    from .._tensor import Variable
+
+    index = normalize_index(index)
+    if isinstance(tensor, Variable):
+        tensor.assign(index_set(tensor._value, raw(value), index=index))
+        return
+    out = index_set(tensor, value, index=index)
+    tensor._value, tensor._uid = out._value, out._uid
+
+
+class At:
+    """JAX's functional updates: ``x.at[index].set(v)``, ``.add``, ``.multiply``, ``.min``,
+    ``.max`` and ``.get`` return new tensors; ``x`` is unchanged.
+
+    >>> import tapegrad as tg
+    >>> x = tg.zeros((3,))
+    >>> print(x.at[1].set(5.0))
+    tg.Tensor([0. 5. 0.], shape=(3,), dtype=float32)
+    >>> print(x.at[[0, 0]].add(1.0))
+    tg.Tensor([2. 0. 0.], shape=(3,), dtype=float32)
+    """
+
+    def __init__(self, tensor):
+        self.tensor = tensor
+
+    def __getitem__(self, index):
+        return _AtIndex(self.tensor, normalize_index(index))
+
+
+class _AtIndex:
+    def __init__(self, tensor, index):
+        self.tensor, self.index = tensor, index
+
+    def get(self):
+        return getitem(self.tensor, index=self.index)
+
+    def set(self, value):
+        return index_set(self.tensor, value, index=self.index)
+
+    def add(self, value):
+        """Repeated indices accumulate, as in JAX."""
+        from .manipulation import broadcast_to
+
+        selected = _selection_shape(self.tensor, self.index)
+        values = broadcast_to(_as_tensor(value, self.tensor), selected)
+        return self.tensor + index_add(values, index=self.index, shape=tuple(self.tensor.shape))
+
+    def multiply(self, value):
+        factor = index_set(ones_like_raw(self.tensor), value, index=self.index)
+        return self.tensor * factor
+
+    def min(self, value):
+        from .elementwise import minimum
+
+        return self.set(minimum(self.get(), value))
+
+    def max(self, value):
+        from .elementwise import maximum
+
+        return self.set(maximum(self.get(), value))
+
+
+def _as_tensor(value, like):
+    from .creation import constant
+
+    if isinstance(value, Tensor):
+        return value
+    return constant(
+        raw(value) if not isinstance(value, (int, float, complex)) else value, dtype=like.dtype
+    )

@@ -7,10 +7,21 @@ axes kept in front; each VJP undoes the operation on the cotangent.
 from __future__ import annotations
 
 from .._backend import xp_of
-from .._primitive import primitive
+from .._primitive import primitive, raw
 from ._helpers import lead, negative_axes
 
 __all__ = [
+    "broadcast_arrays",
+    "flip",
+    "moveaxis",
+    "pad",
+    "repeat",
+    "roll",
+    "split",
+    "swapaxes",
+    "take",
+    "tile",
+    "unstack",
     "broadcast_to",
     "concat",
     "expand_dims",
@@ -249,3 +260,176 @@ def stack(arrays, /, *, axis=0):
     if not arrays:
         raise ValueError("stack needs at least one array; got an empty sequence")
     return _stack(*arrays, axis=axis)
+
+
+# -- composites: differentiable through the primitives above and indexing -----------------------
+def _axis_index(ndim: int, axis: int, selector) -> tuple:
+    """An index that applies ``selector`` along ``axis`` of an ``ndim`` array."""
+    axis %= ndim
+    return (slice(None),) * axis + (selector,)
+
+
+def flip(x, /, *, axis=None):
+    """``x`` with the order of elements reversed along ``axis`` (all axes by default).
+
+    >>> import tapegrad as tg
+    >>> print(tg.flip(tg.constant([1.0, 2.0, 3.0])))
+    tg.Tensor([3. 2. 1.], shape=(3,), dtype=float32)
+    """
+    axes = negative_axes(axis, x.ndim)
+    index = [slice(None)] * x.ndim
+    for a in axes:
+        index[a] = slice(None, None, -1)
+    return x[tuple(index)]
+
+
+def roll(x, /, shift, *, axis=None):
+    """Elements shifted by ``shift`` along ``axis`` (the flattened array when None), wrapping.
+
+    >>> import tapegrad as tg
+    >>> print(tg.roll(tg.constant([1.0, 2.0, 3.0]), 1))
+    tg.Tensor([3. 1. 2.], shape=(3,), dtype=float32)
+    """
+    if axis is None:
+        return reshape(roll(reshape(x, (-1,)), shift, axis=0), tuple(x.shape))
+    shifts = (shift,) if isinstance(shift, int) else tuple(shift)
+    axes = (axis,) if isinstance(axis, int) else tuple(axis)
+    if len(shifts) == 1 and len(axes) > 1:
+        shifts = shifts * len(axes)
+    for s, a in zip(shifts, axes):
+        n = x.shape[a]
+        if n:
+            x = x[_axis_index(x.ndim, a, [(i - s) % n for i in range(n)])]
+    return x
+
+
+def moveaxis(x, source, destination, /):
+    """``x`` with axes moved from ``source`` to ``destination`` (ints or tuples)."""
+    sources = [a % x.ndim for a in ((source,) if isinstance(source, int) else source)]
+    targets = [
+        a % x.ndim for a in ((destination,) if isinstance(destination, int) else destination)
+    ]
+    if len(sources) != len(targets):
+        raise ValueError(
+            f"moveaxis: source {source!r} and destination {destination!r} name different "
+            "numbers of axes"
+        )
+    order = [a for a in range(x.ndim) if a not in sources]
+    for target, src in sorted(zip(targets, sources)):
+        order.insert(target, src)
+    return permute_dims(x, tuple(order))
+
+
+def swapaxes(x, axis1, axis2, /):
+    """``x`` with two axes exchanged (NumPy's name)."""
+    order = list(range(x.ndim))
+    order[axis1], order[axis2] = order[axis2], order[axis1]
+    return permute_dims(x, tuple(order))
+
+
+def unstack(x, /, *, axis=0):
+    """The slices of ``x`` along ``axis``, as a tuple of arrays."""
+    return tuple(x[_axis_index(x.ndim, axis, i)] for i in range(x.shape[axis]))
+
+
+def tile(x, repetitions, /):
+    """``x`` repeated ``repetitions`` times along each axis (NumPy's ``tile``)."""
+    reps = (repetitions,) if isinstance(repetitions, int) else tuple(repetitions)
+    ndim = max(len(reps), x.ndim)
+    reps = (1,) * (ndim - len(reps)) + reps
+    shape = (1,) * (ndim - x.ndim) + tuple(x.shape)
+    # interleave a new axis of each repetition count before each axis, broadcast, and merge
+    expanded = reshape(x, tuple(v for s in shape for v in (1, s)))
+    target = tuple(v for r, s in zip(reps, shape) for v in (r, s))
+    return reshape(broadcast_to(expanded, target), tuple(r * s for r, s in zip(reps, shape)))
+
+
+def repeat(x, repeats, /, *, axis=None):
+    """Each element of ``x`` repeated ``repeats`` times along ``axis`` (flattened when None)."""
+    import numpy as np
+
+    if axis is None:
+        x, axis = reshape(x, (-1,)), 0
+    n = x.shape[axis]
+    counts = np.broadcast_to(np.asarray(raw(repeats)), (n,))
+    return x[_axis_index(x.ndim, axis, np.repeat(np.arange(n), counts))]
+
+
+def take(x, indices, /, *, axis=None):
+    """Elements of ``x`` at integer ``indices`` along ``axis`` (the flattened array when None)."""
+    if axis is None:
+        x, axis = reshape(x, (-1,)), 0
+    return x[_axis_index(x.ndim, axis, raw(indices))]
+
+
+def split(x, indices_or_sections, /, *, axis=0):
+    """``x`` cut into pieces along ``axis``: equal sections, or at the given indices (NumPy)."""
+    n = x.shape[axis]
+    if isinstance(indices_or_sections, int):
+        if n % indices_or_sections:
+            raise ValueError(
+                f"split: an axis of length {n} does not divide into {indices_or_sections} equal "
+                "sections; give the split indices instead"
+            )
+        step = n // indices_or_sections
+        bounds = list(range(0, n + 1, step)) if n else [0, 0]
+    else:
+        bounds = [0, *indices_or_sections, n]
+    return [x[_axis_index(x.ndim, axis, slice(a, b))] for a, b in zip(bounds[:-1], bounds[1:])]
+
+
+def broadcast_arrays(*arrays):
+    """The arrays broadcast against each other."""
+    import numpy as np
+
+    shape = np.broadcast_shapes(*(tuple(a.shape) for a in arrays))
+    return [broadcast_to(a, shape) for a in arrays]
+
+
+def _pad_vjp(g, ans, x, *, pad_width, constant_values):
+    n = len(lead(g, ans))
+    index = (slice(None),) * n + tuple(slice(lo, lo + s) for (lo, _), s in zip(pad_width, x.shape))
+    return g[index]
+
+
+def _pad_jvp(ts, ans, x, *, pad_width, constant_values):
+    t = ts[0]
+    n = len(lead(t, x))
+    return _pad_constant(t, pad_width=((0, 0),) * n + tuple(pad_width), constant_values=0)
+
+
+@primitive(vjp=_pad_vjp, jvp=_pad_jvp)
+def _pad_constant(x, /, *, pad_width, constant_values):
+    import numpy as np
+
+    xp = xp_of(x)
+    out_shape = tuple(lo + s + hi for (lo, hi), s in zip(pad_width, x.shape))
+    out = xp.full(out_shape, constant_values, dtype=x.dtype)
+    inner = tuple(slice(lo, lo + s) for (lo, _), s in zip(pad_width, x.shape))
+    if hasattr(out, "__setitem__") and not isinstance(out, np.generic):
+        out[inner] = x
+        return out
+    return xp.asarray(np.pad(np.asarray(x), pad_width, constant_values=constant_values))
+
+
+def pad(x, pad_width, mode="constant", *, constant_values=0):
+    """NumPy's ``pad``: modes "constant", "edge", "reflect", "symmetric" and "wrap".
+
+    >>> import tapegrad as tg
+    >>> print(tg.pad(tg.constant([1.0, 2.0]), 1, mode="edge"))
+    tg.Tensor([1. 1. 2. 2.], shape=(4,), dtype=float32)
+    """
+    import numpy as np
+
+    widths = tuple(tuple(int(w) for w in pair) for pair in np.broadcast_to(pad_width, (x.ndim, 2)))
+    if mode == "constant":
+        return _pad_constant(x, pad_width=widths, constant_values=constant_values)
+    if mode not in ("edge", "reflect", "symmetric", "wrap"):
+        raise ValueError(
+            f"pad: mode {mode!r} is not supported; use 'constant', 'edge', 'reflect', "
+            "'symmetric' or 'wrap'"
+        )
+    for axis, (lo, hi) in enumerate(widths):  # each axis gathers from a padded index map
+        source = np.pad(np.arange(x.shape[axis]), (lo, hi), mode=mode)
+        x = x[_axis_index(x.ndim, axis, source)]
+    return x
