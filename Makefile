@@ -20,8 +20,8 @@ demo: $(VENV)/.installed-demo
 	$(BIN)/python -m tapegrad demo
 
 lint: $(VENV)/.installed-test
-	$(BIN)/ruff check src tests benchmarks tools
-	$(BIN)/ruff format --check src tests benchmarks tools
+	$(BIN)/ruff check src tests benchmarks tools examples
+	$(BIN)/ruff format --check src tests benchmarks tools examples
 
 test: lint
 	HYPOTHESIS_PROFILE=ci $(BIN)/python -m pytest -q

@@ -8,19 +8,27 @@
 tg.Tensor(4.0, shape=(), dtype=float32)
 """
 
-from . import debug, nn, numerical, optimizers, testing
+import math
+
+from . import debug, fft, linalg, nn, numerical, optimize, optimizers, special, testing
+from ._checkpoint import load, save
 from ._custom import custom_gradient, custom_jvp, custom_vjp, recompute_grad
 from ._dtypes import (
     bool,
+    can_cast,
     complex64,
     complex128,
+    finfo,
     float16,
     float32,
     float64,
+    iinfo,
     int8,
     int16,
     int32,
     int64,
+    isdtype,
+    result_type,
     uint8,
     uint16,
     uint32,
@@ -28,6 +36,7 @@ from ._dtypes import (
 )
 from ._explain import UnconnectedGradientError
 from ._forward import ForwardAccumulator
+from ._info import __array_namespace_info__
 from ._tape import GradientTape
 from ._tensor import Reference, Tensor, Variable
 from .functional import (
@@ -46,8 +55,26 @@ from .ops import *  # noqa: F403 - the function catalogue is the public surface
 from .ops import __all__ as _ops_all
 
 __version__ = "0.1.0"
+__array_api_version__ = "2024.12"
+
+e = math.e
+pi = math.pi
+inf = math.inf
+nan = math.nan
+newaxis = None
 __all__ = [
     "ForwardAccumulator",
+    "__array_namespace_info__",
+    "can_cast",
+    "e",
+    "finfo",
+    "iinfo",
+    "inf",
+    "isdtype",
+    "nan",
+    "newaxis",
+    "pi",
+    "result_type",
     "UnconnectedGradientError",
     "custom_gradient",
     "custom_jvp",
@@ -70,7 +97,10 @@ __all__ = [
     "debug",
     "nn",
     "numerical",
+    "optimize",
     "optimizers",
+    "load",
+    "save",
     "testing",
     *_ops_all,
     *("bool complex64 complex128 float16 float32 float64 int8 int16 int32 int64".split()),

@@ -1,39 +1,165 @@
-"""The Optimizer base: ``apply_gradients``, ``minimize``, per-variable slots, learning rates.
+"""The Optimizer base: ``apply_gradients``, ``minimize``, per-variable slots, learning rates, and
+the options every Keras 3 optimizer shares (clipping, weight decay, EMA, gradient accumulation).
 
 Updates run on backend arrays, outside any tape, and give each Variable a new array (never
 writing the old one), so values a tape saved stay as they were. Slots are keyed on the Variable
-object (through ``ref()``), so new variables may join at any time.
+object (its ``id``, while the optimizer holds the variable, so the id cannot be reused), so new
+variables may join at any time: their slots are created the first time a gradient arrives.
+
+Each call to ``apply_gradients`` follows Keras 3's order: drop ``None`` gradients (warning),
+unscale by ``loss_scale_factor``, then either accumulate (``gradient_accumulation_steps``) or
+clip, decay the weights and run each optimizer's update step; then update the moving averages
+(``use_ema``) and count the call in ``iterations``.
 """
 
 from __future__ import annotations
 
+import inspect
+import math
+import re
 import warnings
 from collections.abc import Callable, Iterable
 
+import numpy as np
+
 from .._backend import xp_of
-from .._tensor import Tensor, Variable
+from .._tensor import Tensor, Variable, to_array
+from .schedules import LearningRateSchedule
 
 
 class Optimizer:
-    """Base class: subclasses implement ``_update(variable, gradient, lr)`` on raw arrays.
+    """Base class of the Keras-style optimizers, holding the options they all take (Keras 3's
+    names and defaults):
 
-    ``learning_rate`` is a number or a callable of the step (a schedule).
+    - ``learning_rate``: a number, a ``tg.optimizers.schedules.LearningRateSchedule``, or any
+      callable of the step (the number of ``apply_gradients`` calls so far);
+    - ``weight_decay``: decoupled decay ``w -= w * weight_decay * lr`` before each update;
+    - ``clipnorm`` (each gradient's norm), ``global_clipnorm`` (all gradients' joint norm),
+      ``clipvalue`` (each entry); at most one of them;
+    - ``use_ema``, ``ema_momentum``, ``ema_overwrite_frequency``: a moving average of the
+      weights, copied into them every ``ema_overwrite_frequency`` steps or by
+      ``finalize_variable_values``;
+    - ``loss_scale_factor``: gradients are divided by it (for a loss scaled by ``scale_loss``);
+    - ``gradient_accumulation_steps``: gradients are summed over that many calls and their mean
+      applied on the last;
+    - ``name``.
+
+    Subclasses set ``_slot_initials`` (slot name -> initial value) and implement
+    ``_update_step(grad, var, lr, slots)`` on backend arrays: ``slots`` is the variable's dict of
+    slot arrays, to be replaced (never written in place), and the new value is given to the
+    variable with ``self._assign(var, value)``.
+
+    >>> import tapegrad as tg
+    >>> opt = tg.optimizers.SGD(1.0, clipnorm=1.0)
+    >>> w = tg.Variable([0.0, 0.0])
+    >>> _ = opt.apply_gradients([(tg.constant([3.0, 4.0]), w)])
+    >>> print(w.numpy())
+    [-0.6 -0.8]
     """
 
-    def __init__(self, learning_rate=0.01, name: str | None = None):
-        self.learning_rate = learning_rate
-        self.name = name or type(self).__name__
-        self.iterations = Variable(0, trainable=False, name="iteration", dtype="int64")
-        self._slots: dict = {}
+    _slot_initials: dict = {}
+    # Optimizers whose update depends on the step (bias corrections) count it per variable
+    # from the variable's first update, so that a variable joining late starts as a fresh one
+    # would; for variables present from the first step this is Keras's global count.
+    _counts_steps = False
 
-    def _current_lr(self):
-        lr = self.learning_rate
-        if callable(lr):
-            lr = lr(int(self.iterations))
+    def __init__(
+        self,
+        learning_rate=0.01,
+        weight_decay: float | None = None,
+        clipnorm: float | None = None,
+        clipvalue: float | None = None,
+        global_clipnorm: float | None = None,
+        use_ema: bool = False,
+        ema_momentum: float = 0.99,
+        ema_overwrite_frequency: int | None = None,
+        loss_scale_factor: float | None = None,
+        gradient_accumulation_steps: int | None = None,
+        name: str | None = None,
+    ):
+        _check_clipping(clipnorm, clipvalue, global_clipnorm)
+        _check_ema(use_ema, ema_momentum, ema_overwrite_frequency)
+        _check_accumulation(gradient_accumulation_steps)
+        self.name = name or type(self).__name__
+        self.weight_decay = weight_decay
+        self.clipnorm = clipnorm
+        self.clipvalue = clipvalue
+        self.global_clipnorm = global_clipnorm
+        self.use_ema = bool(use_ema)
+        self.ema_momentum = ema_momentum
+        self.ema_overwrite_frequency = ema_overwrite_frequency
+        self.loss_scale_factor = loss_scale_factor
+        self.gradient_accumulation_steps = gradient_accumulation_steps
+        self._iterations = Variable(0, trainable=False, name="iteration", dtype="int64")
+        self._slots: dict[int, dict] = {}  # id(variable) -> slot arrays
+        self._variables: dict[int, Variable] = {}  # id(variable) -> the variable, kept alive
+        self._globals: dict = {}
+        self._excluded: set = set()
+        self._exclude_pattern = None
+        self.learning_rate = learning_rate
+
+    # -- learning rate and step counters ---------------------------------------------------------
+    @property
+    def learning_rate(self) -> float:
+        """The learning rate for the next step (a schedule is evaluated at the current step).
+
+        >>> import tapegrad as tg
+        >>> schedule = tg.optimizers.schedules.ExponentialDecay(0.1, 1, 0.5)
+        >>> opt = tg.optimizers.SGD(schedule)
+        >>> _ = opt.apply_gradients([(tg.constant(1.0), tg.Variable(1.0))])
+        >>> opt.learning_rate
+        0.05
+        """
+        lr, kind = self._learning_rate, self._lr_kind
+        if kind == "number":
+            return lr
+        if kind == "schedule":
+            lr = lr(int(self._iterations._value))
+        elif kind == "callable":
+            lr = lr()
         return float(lr) if isinstance(lr, Tensor) else lr
 
+    @learning_rate.setter
+    def learning_rate(self, value) -> None:
+        if not callable(value) and not _is_number(value):
+            raise TypeError(
+                f"learning_rate must be a number, a LearningRateSchedule or a callable of the "
+                f"step, not {type(value).__name__} {value!r}"
+            )
+        if _takes_step(value):
+            self._lr_kind = "schedule"
+        elif callable(value):
+            self._lr_kind = "callable"
+        else:  # a Tensor (a Variable the user may assign) is read at each step
+            self._lr_kind = "tensor" if isinstance(value, Tensor) else "number"
+        self._learning_rate = value
+
+    @property
+    def iterations(self):
+        """The number of optimizer steps taken. With ``gradient_accumulation_steps`` it counts
+        real updates (calls divided by the number of steps), as Keras 3's does.
+
+        >>> import tapegrad as tg
+        >>> opt = tg.optimizers.SGD(gradient_accumulation_steps=2)
+        >>> w = tg.Variable(1.0)
+        >>> for _ in range(5):
+        ...     _ = opt.apply_gradients([(tg.constant(1.0), w)])
+        >>> int(opt.iterations)
+        2
+        """
+        steps = self.gradient_accumulation_steps
+        return self._iterations // steps if steps else self._iterations
+
+    def _step(self) -> int:
+        """The 0-based index of the update being made (``iterations`` as a Python int)."""
+        steps = self.gradient_accumulation_steps
+        count = int(self._iterations._value)
+        return count // steps if steps else count
+
+    # -- applying gradients ----------------------------------------------------------------------
     def apply_gradients(self, grads_and_vars: Iterable) -> Variable:
         """Update each variable from its gradient; a None gradient is skipped with a warning.
+        Returns the ``iterations`` counter, as Keras's does.
 
         >>> import tapegrad as tg
         >>> v = tg.Variable(1.0)
@@ -42,7 +168,57 @@ class Optimizer:
         >>> print(v)
         <tg.Variable 'Variable:0' shape=() dtype=float32, numpy=0.0>
         """
-        lr = self._current_lr()
+        grads, variables = self._checked_pairs(grads_and_vars)
+        if self.loss_scale_factor is not None:
+            grads = [g / self.loss_scale_factor for g in grads]
+        known = self._slots
+        for var in variables:
+            if id(var) not in known:
+                self._ensure_slots(var)
+        if grads:
+            if self.gradient_accumulation_steps:
+                self._accumulate(grads, variables)
+            else:
+                self._update(grads, variables)
+        if self.use_ema:
+            self._update_moving_averages()
+        self._iterations._value = self._iterations._value + 1
+        return self._iterations
+
+    def apply(self, grads, trainable_variables) -> Variable:
+        """``apply_gradients(zip(grads, trainable_variables))``, Keras 3's other spelling."""
+        return self.apply_gradients(zip(grads, trainable_variables))
+
+    def minimize(self, loss: Callable, var_list, tape=None) -> Variable:
+        """Compute the gradient of ``loss()`` with respect to ``var_list`` and apply it.
+
+        ``loss`` is a callable that computes the loss (it runs under a new tape); or, with
+        ``tape`` given, the loss tensor already recorded on that tape. ``var_list`` may be a
+        callable that returns the variables.
+
+        >>> import tapegrad as tg
+        >>> x = tg.Variable(3.0)
+        >>> opt = tg.optimizers.SGD(learning_rate=0.25)
+        >>> _ = opt.minimize(lambda: x * x, [x])
+        >>> print(x)
+        <tg.Variable 'Variable:0' shape=() dtype=float32, numpy=1.5>
+        """
+        from .._tape import GradientTape
+
+        var_list = list(var_list() if callable(var_list) else var_list)
+        if tape is None:
+            with GradientTape() as tape:
+                tape.watch(var_list)
+                value = loss()
+        else:
+            value = loss
+        grads = tape.gradient(value, var_list)
+        return self.apply_gradients(zip(grads, var_list))
+
+    def _checked_pairs(self, grads_and_vars) -> tuple[list, list]:
+        """Gradients as arrays of their variables' dtypes; every pair is checked before any
+        variable changes, so a bad pair leaves everything as it was."""
+        grads, variables = [], []
         for pair in grads_and_vars:
             grad, var = _check_pair(pair)
             if grad is None:
@@ -50,46 +226,363 @@ class Optimizer:
                     f"{self.name}: the gradient for variable '{var.name}' is None, so it was not "
                     "updated; check that the loss depends on it (tape.gradient gives None for "
                     "an unconnected source)",
-                    stacklevel=2,
+                    stacklevel=3,
                 )
                 continue
-            self._update(var, _gradient_array(grad, var), lr)
-        self.iterations._value = self.iterations._value + 1
-        return self.iterations
+            grads.append(_gradient_array(grad, var))
+            variables.append(var)
+        return grads, variables
 
-    def minimize(self, loss: Callable, var_list, tape=None) -> Variable:
-        """Compute the gradient of ``loss()`` with respect to ``var_list`` and apply it."""
-        from .._tape import GradientTape
+    def _update(self, grads: list, variables: list) -> None:
+        grads = self._clip(grads)
+        lr = self.learning_rate
+        self._apply_weight_decay(variables, lr)
+        self._before_update_steps()
+        slots = self._slots
+        for grad, var in zip(grads, variables):
+            self._update_step(grad, var, lr, slots[id(var)])
 
-        var_list = list(var_list() if callable(var_list) else var_list)
-        if tape is None:
-            with GradientTape() as tape:
-                value = loss()
-        else:
-            value = loss
-        grads = tape.gradient(value, var_list)
-        return self.apply_gradients(zip(grads, var_list))
+    def _accumulate(self, grads: list, variables: list) -> None:
+        steps = self.gradient_accumulation_steps
+        if (int(self._iterations._value) + 1) % steps:
+            for grad, var in zip(grads, variables):
+                slots = self._slots[id(var)]
+                slots["gradient_accumulator"] = slots["gradient_accumulator"] + grad
+            return
+        means = [
+            (g + self._slots[id(v)]["gradient_accumulator"]) / steps
+            for g, v in zip(grads, variables)
+        ]
+        self._update(means, variables)
+        for slots in self._slots.values():  # Keras resets every accumulator after an update
+            if "gradient_accumulator" in slots:
+                slots["gradient_accumulator"] = xp_of(grads[0]).zeros_like(
+                    slots["gradient_accumulator"]
+                )
 
-    def slot(self, var: Variable, name: str, initial=None):
-        """The slot array ``name`` of ``var`` (created as zeros like the variable)."""
-        slots = self._slots.setdefault(var.ref(), {})
-        if name not in slots:
+    def _before_update_steps(self) -> None:
+        """A hook for state shared by all variables (Nadam's running product)."""
+
+    def _local_step(self, slots: dict) -> int:
+        """The 1-based step of this update for the variable whose slots these are."""
+        return self._step() - int(slots["first_step"]) + 1
+
+    def _update_step(self, grad, var: Variable, lr: float, slots: dict) -> None:
+        raise NotImplementedError(f"{type(self).__name__} does not define _update_step")
+
+    @staticmethod
+    def _assign(var: Variable, value) -> None:
+        """Give ``var`` a new array of its own dtype (NumPy scalars for 0-d NumPy values)."""
+        old = var._value
+        if value.dtype != old.dtype:
+            value = xp_of(old).astype(value, old.dtype)
+        var._value = _scalar(value)
+
+    # -- clipping and weight decay ---------------------------------------------------------------
+    def _clip(self, grads: list) -> list:
+        if self.clipnorm and self.clipnorm > 0:
+            return [g * (self.clipnorm / max(_norm(g), self.clipnorm)) for g in grads]
+        if self.global_clipnorm and self.global_clipnorm > 0:
+            norm = math.sqrt(sum(_norm(g) ** 2 for g in grads))
+            # as Keras: a non-finite norm makes every gradient NaN rather than silently passing
+            scale = self.global_clipnorm / max(norm, self.global_clipnorm)
+            scale = scale if math.isfinite(norm) else math.nan
+            return [g * scale for g in grads]
+        if self.clipvalue and self.clipvalue > 0:
+            v = self.clipvalue
+            return [xp_of(g).clip(g, -v, v) for g in grads]
+        return grads
+
+    def exclude_from_weight_decay(self, var_list=None, var_names=None) -> None:
+        """Exempt variables from ``weight_decay``: those in ``var_list``, and those whose name
+        contains any of the strings in ``var_names`` (e.g. ``["bias"]``).
+
+        >>> import tapegrad as tg
+        >>> opt = tg.optimizers.AdamW(0.1, weight_decay=0.5)
+        >>> opt.exclude_from_weight_decay(var_names=["bias"])
+        >>> bias = tg.Variable(1.0, name="dense/bias")
+        >>> _ = opt.apply_gradients([(tg.constant(0.0), bias)])
+        >>> float(bias)
+        1.0
+        """
+        self._excluded = {id(v) for v in var_list or ()}
+        self._excluded_variables = list(var_list or ())  # keeps their ids from being reused
+        self._exclude_pattern = (
+            re.compile("|".join(map(re.escape, var_names))) if var_names else None
+        )
+
+    def _decays(self, var: Variable) -> bool:
+        if id(var) in self._excluded:
+            return False
+        return self._exclude_pattern is None or not self._exclude_pattern.search(var.name)
+
+    def _apply_weight_decay(self, variables: list, lr: float) -> None:
+        """Decoupled weight decay, ``w -= w * weight_decay * lr``, before the update step."""
+        if self.weight_decay is None:
+            return
+        for var in variables:
+            if self._decays(var):
+                self._assign(var, var._value - var._value * self.weight_decay * lr)
+
+    # -- exponential moving average of the weights -----------------------------------------------
+    def _update_moving_averages(self) -> None:
+        momentum = self.ema_momentum if self._step() != 0 else 0.0
+        for key, slots in self._slots.items():
+            if "average" in slots:
+                value = self._variables[key]._value
+                slots["average"] = momentum * slots["average"] + (1 - momentum) * value
+        frequency = self.ema_overwrite_frequency
+        if frequency and (self._step() + 1) % frequency == 0:
+            self._overwrite_with_averages(self._variables.values())
+
+    def finalize_variable_values(self, var_list) -> None:
+        """With ``use_ema``, replace each variable's value by its moving average.
+
+        >>> import tapegrad as tg
+        >>> opt = tg.optimizers.SGD(1.0, use_ema=True, ema_momentum=0.5)
+        >>> w = tg.Variable(0.0)
+        >>> for _ in range(2):
+        ...     _ = opt.apply_gradients([(tg.constant(-1.0), w)])  # w: 1, then 2
+        >>> opt.finalize_variable_values([w])
+        >>> float(w)  # the average: 1, then 0.5 * 1 + 0.5 * 2
+        1.5
+        """
+        if self.use_ema:
+            self._overwrite_with_averages(var_list)
+
+    def _overwrite_with_averages(self, variables) -> None:
+        for var in variables:
+            average = self._slots.get(id(var), {}).get("average")
+            if average is not None:
+                self._assign(var, average)
+
+    # -- state -----------------------------------------------------------------------------------
+    def build(self, var_list) -> None:
+        """Create the slots of ``var_list`` now (they are otherwise created on first use).
+
+        >>> import tapegrad as tg
+        >>> opt = tg.optimizers.RMSprop(centered=True)
+        >>> w = tg.Variable([1.0, 2.0])
+        >>> opt.build([w])
+        >>> print(opt.get_slot(w, "average_gradient"))
+        tg.Tensor([0. 0.], shape=(2,), dtype=float32)
+        """
+        for var in var_list:
+            self._ensure_slots(var)
+
+    def slot_names(self) -> list[str]:
+        """The names of the per-variable state this optimizer keeps, in order.
+
+        >>> import tapegrad as tg
+        >>> tg.optimizers.Adam(use_ema=True).slot_names()
+        ['momentum', 'velocity', 'average', 'first_step']
+        """
+        names = list(self._slot_initials_for())
+        if self.use_ema:
+            names.append("average")
+        if self.gradient_accumulation_steps:
+            names.append("gradient_accumulator")
+        if self._counts_steps:
+            names.append("first_step")
+        return names
+
+    def _slot_initials_for(self) -> dict:
+        return self._slot_initials
+
+    def _ensure_slots(self, var: Variable) -> dict:
+        slots = self._slots.get(id(var))
+        if slots is None:
             value = var._value
-            slots[name] = xp_of(value).zeros_like(value) if initial is None else initial
-        return slots[name]
+            xp = xp_of(value)
+            slots = {}
+            for name, initial in self._slot_initials_for().items():
+                slots[name] = xp.full(tuple(value.shape), initial, dtype=value.dtype)
+            if self.use_ema:
+                slots["average"] = xp.asarray(value, copy=True)
+            if self.gradient_accumulation_steps:
+                slots["gradient_accumulator"] = xp.zeros_like(value)
+            if self._counts_steps:
+                slots["first_step"] = np.int64(self._step())
+            self._slots[id(var)] = slots = {k: _scalar(v) for k, v in slots.items()}
+            self._variables[id(var)] = var
+        return slots
 
-    def set_slot(self, var: Variable, name: str, value) -> None:
-        self._slots[var.ref()][name] = value
+    def get_slot(self, var: Variable, name: str) -> Tensor:
+        """The slot ``name`` of ``var`` as a tensor (a KeyError names the slots there are).
 
+        >>> import tapegrad as tg
+        >>> opt = tg.optimizers.SGD(0.5, momentum=0.9)
+        >>> w = tg.Variable(1.0)
+        >>> _ = opt.apply_gradients([(tg.constant(2.0), w)])
+        >>> print(opt.get_slot(w, "momentum"))
+        tg.Tensor(-1.0, shape=(), dtype=float32)
+        """
+        from .._tensor import wrap
+
+        slots = self._slots.get(id(var), {})
+        if name not in slots:
+            raise KeyError(
+                f"{self.name} has no slot {name!r} for variable '{var.name}'; its slots are "
+                f"{sorted(slots) or 'not created yet (no gradient has been applied to it)'}"
+            )
+        return wrap(slots[name])
+
+    @property
     def variables(self) -> list:
-        """The optimizer's state: its iteration counter and every slot array."""
-        out = [self.iterations]
+        """The optimizer's state: its iteration counter, then every slot, as tensors.
+
+        >>> import tapegrad as tg
+        >>> opt = tg.optimizers.Adam()
+        >>> _ = opt.apply_gradients([(tg.constant(1.0), tg.Variable(1.0))])
+        >>> len(opt.variables)  # iterations, then momentum, velocity and first_step
+        4
+        """
+        from .._tensor import wrap
+
+        out = [self._iterations]
+        out.extend(wrap(v) for v in self._globals.values())
         for slots in self._slots.values():
-            out.extend(slots.values())
+            out.extend(wrap(v) for v in slots.values())
         return out
 
-    def _update(self, var: Variable, grad, lr) -> None:  # pragma: no cover - abstract
-        raise NotImplementedError
+    def _checkpoint_state(self) -> tuple[dict, dict]:
+        """``(globals, slots)``: arrays of the shared state by name, and each variable's slots
+        by reference, for ``tg.save``."""
+        state = {"iterations": np.asarray(to_array(self._iterations))}
+        state.update({k: np.asarray(v) for k, v in self._globals.items()})
+        variables = self._variables
+        return state, {variables[k].ref(): dict(slots) for k, slots in self._slots.items()}
+
+    def _expected_state(self, variables) -> tuple[dict, dict]:
+        """``(globals, slots)`` as shapes and dtypes, for ``tg.load`` to check a file against."""
+        glob = {"iterations": ((), np.dtype("int64"))}
+        glob.update(
+            {k: (tuple(np.shape(v)), np.asarray(v).dtype) for k, v in self._globals.items()}
+        )
+        slots = {}
+        for var in variables:
+            spec = {n: (var.shape, var.dtype) for n in self.slot_names()}
+            if self._counts_steps:
+                spec["first_step"] = ((), np.dtype("int64"))
+            slots[var.ref()] = spec
+        return glob, slots
+
+    def _restore_state(self, globals_: dict, slots: dict) -> None:
+        self._iterations.assign(globals_["iterations"])
+        for key in self._globals:
+            self._globals[key] = np.asarray(globals_[key])
+        self._slots = {
+            id(ref.deref()): {k: _scalar(v) for k, v in values.items()}
+            for ref, values in slots.items()
+        }
+        self._variables = {id(ref.deref()): ref.deref() for ref in slots}
+
+    def get_config(self) -> dict:
+        """The constructor arguments, as Keras's ``get_config``; ``from_config`` rebuilds an
+        optimizer (without its state) from them.
+
+        >>> import tapegrad as tg
+        >>> config = tg.optimizers.SGD(0.1, momentum=0.9).get_config()
+        >>> config["momentum"], tg.optimizers.SGD.from_config(config).momentum
+        (0.9, 0.9)
+        """
+        params = inspect.signature(type(self).__init__).parameters.values()
+        own = [p.name for p in params if p.kind == p.POSITIONAL_OR_KEYWORD and p.name != "self"]
+        config = {"name": self.name, "learning_rate": self._learning_rate}
+        config.update({name: getattr(self, name) for name in own if name != "learning_rate"})
+        config.update({name: getattr(self, name) for name in _SHARED_OPTIONS})
+        return config
+
+    @classmethod
+    def from_config(cls, config: dict):
+        return cls(**config)
+
+    def scale_loss(self, loss):
+        """``loss * loss_scale_factor`` (the loss unchanged without one), as Keras's."""
+        return loss if self.loss_scale_factor is None else loss * self.loss_scale_factor
+
+    def __repr__(self) -> str:
+        kind = type(self).__name__
+        return f"<tg.optimizers.{kind} '{self.name}' iterations={int(self._iterations._value)}>"
+
+
+_SHARED_OPTIONS = (
+    "weight_decay",
+    "clipnorm",
+    "clipvalue",
+    "global_clipnorm",
+    "use_ema",
+    "ema_momentum",
+    "ema_overwrite_frequency",
+    "loss_scale_factor",
+    "gradient_accumulation_steps",
+)
+
+
+# -- helpers -----------------------------------------------------------------------------------
+def _scalar(value):
+    """0-d NumPy arrays as NumPy scalars, as Variables keep them: scalar arithmetic is several
+    times faster, which is most of an optimizer step on scalar variables."""
+    if type(value) is np.ndarray and value.ndim == 0:
+        return value[()]
+    return value
+
+
+def _takes_step(lr) -> bool:
+    """Schedules and callables with a parameter get the step; Keras-style zero-argument
+    callables (``lambda: 0.01``) are called with nothing."""
+    if isinstance(lr, LearningRateSchedule):
+        return True
+    if not callable(lr):
+        return False
+    try:
+        params = inspect.signature(lr).parameters.values()
+    except (TypeError, ValueError):  # builtins without a signature: assume they take the step
+        return True
+    return any(
+        p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD, p.VAR_POSITIONAL) for p in params
+    )
+
+
+def _is_number(value) -> bool:
+    if isinstance(value, Tensor):
+        return value.size == 1 and value.dtype.kind in "iuf"
+    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
+
+
+def _norm(g) -> float:
+    xp = xp_of(g)
+    return float(xp.sqrt(xp.sum(g * g)))
+
+
+def _check_clipping(clipnorm, clipvalue, global_clipnorm) -> None:
+    names = ("clipnorm", "clipvalue", "global_clipnorm")
+    values = (clipnorm, clipvalue, global_clipnorm)
+    given = [f"{n}={v}" for n, v in zip(names, values) if v is not None]
+    if len(given) > 1:
+        raise ValueError(
+            "only one of clipnorm, clipvalue and global_clipnorm can be set; got "
+            + ", ".join(given)
+        )
+
+
+def _check_accumulation(steps) -> None:
+    if steps is not None and (not isinstance(steps, int) or steps < 2):
+        raise ValueError(
+            f"gradient_accumulation_steps must be an integer >= 2 (or None for no accumulation), "
+            f"not {steps!r}"
+        )
+
+
+def _check_ema(use_ema, momentum, frequency) -> None:
+    if not use_ema:
+        return
+    if not 0 <= momentum <= 1:
+        raise ValueError(f"ema_momentum must lie in [0, 1], not {momentum!r}")
+    if frequency is not None and (not isinstance(frequency, int) or frequency < 1):
+        raise ValueError(
+            f"ema_overwrite_frequency must be an integer >= 1 or None, not {frequency!r}"
+        )
 
 
 def _check_pair(pair):

@@ -1,4 +1,4 @@
-"""Stochastic gradient descent, with Keras's update formulas."""
+"""Stochastic gradient descent, with Keras 3's update formulas."""
 
 from __future__ import annotations
 
@@ -10,6 +10,11 @@ class SGD(Optimizer):
 
     without momentum ``w -= lr * g``; with momentum ``m = momentum * m - lr * g`` and then
     ``w += m`` (or ``w += momentum * m - lr * g`` with ``nesterov=True``).
+
+    The options every optimizer takes (``weight_decay``, ``clipnorm``, ``clipvalue``,
+    ``global_clipnorm``, ``use_ema``, ``ema_momentum``, ``ema_overwrite_frequency``,
+    ``loss_scale_factor``, ``gradient_accumulation_steps``, ``name``) are Keras 3's; see
+    ``tg.optimizers.Optimizer``.
 
     >>> import tapegrad as tg
     >>> x = tg.Variable(0.0)
@@ -27,20 +32,22 @@ class SGD(Optimizer):
         learning_rate=0.01,
         momentum: float = 0.0,
         nesterov: bool = False,
-        name: str | None = None,
+        **options,
     ):
-        super().__init__(learning_rate, name)
+        super().__init__(learning_rate, **options)
         if not 0 <= momentum <= 1:
             raise ValueError(f"momentum must lie in [0, 1], not {momentum!r}")
         self.momentum = momentum
         self.nesterov = bool(nesterov)
 
-    def _update(self, var, grad, lr) -> None:
-        value = var._value
+    def _slot_initials_for(self) -> dict:
+        return {"momentum": 0.0} if self.momentum != 0 else {}
+
+    def _update_step(self, grad, var, lr, slots) -> None:
         step = grad * lr
         if self.momentum == 0:
-            var._value = value - step
+            self._assign(var, var._value - step)
             return
-        m = self.slot(var, "momentum") * self.momentum - step
-        self.set_slot(var, "momentum", m)
-        var._value = value + (m * self.momentum - step if self.nesterov else m)
+        m = slots["momentum"] * self.momentum - step
+        slots["momentum"] = m
+        self._assign(var, var._value + (m * self.momentum - step if self.nesterov else m))

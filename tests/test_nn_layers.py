@@ -1,0 +1,216 @@
+"""tg.nn layers (Dense, Sequential), initializers and losses."""
+
+import math
+import re
+
+import numpy as np
+import pytest
+
+import tapegrad as tg
+
+# -- initializers ------------------------------------------------------------------------------
+
+
+def test_glorot_uniform_bounds_spread_and_seed():
+    w = tg.nn.glorot_uniform((200, 300), seed=0)
+    limit = math.sqrt(6 / 500)
+    values = w.numpy()
+    assert w.shape == (200, 300) and w.dtype == tg.float32
+    assert np.abs(values).max() <= limit
+    assert values.var() == pytest.approx(limit**2 / 3, rel=0.02)  # the variance of U(-l, l)
+    np.testing.assert_array_equal(values, tg.nn.glorot_uniform((200, 300), seed=0).numpy())
+    assert not np.array_equal(values, tg.nn.glorot_uniform((200, 300), seed=1).numpy())
+
+
+def test_he_normal_is_truncated_and_scaled_to_fan_in():
+    w = tg.nn.he_normal((400, 250), dtype=tg.float64, seed=0).numpy()
+    target = math.sqrt(2 / 400)
+    assert w.dtype == np.float64
+    assert w.std() == pytest.approx(target, rel=0.02)
+    assert np.abs(w).max() <= 2 * target / 0.87962566103423978  # cut at two raw stddevs
+    assert abs(w.mean()) < 0.01 * target * 10
+
+
+def test_fans_of_vectors_and_convolution_kernels():
+    # a (3, 3, 4, 8) kernel: fan_in = 3*3*4, fan_out = 3*3*8, as Keras computes them
+    w = tg.nn.glorot_uniform((3, 3, 4, 8), seed=0).numpy()
+    assert np.abs(w).max() <= math.sqrt(6 / (36 + 72))
+    v = tg.nn.glorot_uniform((10,), seed=0).numpy()
+    assert np.abs(v).max() <= math.sqrt(6 / 20)
+
+
+# -- Dense ---------------------------------------------------------------------------------------
+def test_dense_computes_activation_of_x_kernel_plus_bias():
+    layer = tg.nn.Dense(3, activation="relu", name="hidden", seed=0)
+    x = np.array([[1.0, -2.0], [0.5, 0.25]], dtype=np.float32)
+    y = layer(x)
+    kernel, bias = layer.kernel.numpy(), layer.bias.numpy()
+    np.testing.assert_allclose(y.numpy(), np.maximum(x @ kernel + bias, 0), rtol=1e-6)
+    assert kernel.shape == (2, 3) and bias.tolist() == [0.0, 0.0, 0.0]
+    assert (layer.kernel.name, layer.bias.name) == ("hidden/kernel:0", "hidden/bias:0")
+    assert layer.trainable_variables == [layer.kernel, layer.bias]
+
+
+def test_dense_builds_on_first_call_or_from_input_dim():
+    lazy = tg.nn.Dense(4)
+    assert not lazy.built and lazy.trainable_variables == []
+    lazy(tg.ones((1, 6)))
+    assert lazy.built and lazy.kernel.shape == (6, 4)
+    eager = tg.nn.Dense(4, input_dim=6, use_bias=False)
+    assert eager.built and [v.shape for v in eager.variables] == [(6, 4)]
+
+
+def test_dense_casts_inputs_to_its_dtype():
+    layer = tg.nn.Dense(2, input_dim=3, seed=0)
+    assert layer(np.ones((2, 3))).dtype == tg.float32  # a float64 NumPy batch
+    assert layer(tg.ones((2, 3), dtype=tg.float64)).dtype == tg.float32
+    wide = tg.nn.Dense(2, input_dim=3, dtype=tg.float64, seed=0)
+    assert wide.kernel.dtype == tg.float64 and wide(np.ones((1, 3))).dtype == tg.float64
+
+
+def test_dense_seed_makes_weights_reproducible_and_initializers_are_pluggable():
+    a, b = tg.nn.Dense(5, input_dim=4, seed=3), tg.nn.Dense(5, input_dim=4, seed=3)
+    np.testing.assert_array_equal(a.kernel.numpy(), b.kernel.numpy())
+    he = tg.nn.Dense(5, input_dim=4, kernel_initializer="he_normal", seed=3)
+    assert not np.array_equal(he.kernel.numpy(), a.kernel.numpy())
+    custom = tg.nn.Dense(
+        2,
+        input_dim=2,
+        kernel_initializer=lambda shape, dtype: np.eye(*shape),
+        bias_initializer=lambda shape, dtype: np.full(shape, 0.5),
+    )
+    assert custom.kernel.numpy().tolist() == [[1.0, 0.0], [0.0, 1.0]]
+    assert custom.kernel.dtype == tg.float32
+    assert custom(np.array([[2.0, 3.0]])).numpy().tolist() == [[2.5, 3.5]]
+
+
+def test_dense_bad_arguments():
+    with pytest.raises(ValueError, match="units must be a positive integer, not 0"):
+        tg.nn.Dense(0)
+    with pytest.raises(ValueError, match=re.escape("unknown activation 'relu6'")):
+        tg.nn.Dense(2, activation="relu6")
+    with pytest.raises(ValueError, match=re.escape("unknown kernel_initializer 'ones'")):
+        tg.nn.Dense(2, kernel_initializer="ones")
+    layer = tg.nn.Dense(2, input_dim=3, name="d")
+    with pytest.raises(
+        ValueError, match=re.escape("layer 'd' expects inputs with last dimension 3")
+    ):
+        layer(np.ones((1, 4)))
+
+
+def test_layers_get_keras_style_automatic_names():
+    first, second = tg.nn.Dense(1), tg.nn.Dense(1)
+    assert first.name.startswith("dense") and second.name != first.name
+    assert tg.nn.Sequential().name.startswith("sequential")
+
+
+# -- Sequential ----------------------------------------------------------------------------------
+def test_sequential_chains_layers_and_lists_variables_in_order():
+    model = tg.nn.Sequential([tg.nn.Dense(4, seed=0), tg.nn.relu, tg.nn.Dense(2, seed=1)])
+    x = np.random.default_rng(0).normal(size=(5, 3)).astype(np.float32)
+    y = model(x)
+    first, _, last = model.layers
+    expected = np.maximum(x @ first.kernel.numpy() + first.bias.numpy(), 0)
+    expected = expected @ last.kernel.numpy() + last.bias.numpy()
+    np.testing.assert_allclose(y.numpy(), expected, rtol=1e-5)
+    assert model.trainable_variables == [first.kernel, first.bias, last.kernel, last.bias]
+
+
+def test_sequential_build_creates_every_variable():
+    model = tg.nn.Sequential()
+    model.add(tg.nn.Dense(8))
+    model.add(tg.nn.sigmoid)
+    model.add(tg.nn.Dense(3))
+    model.build((None, 5))
+    assert [v.shape for v in model.trainable_variables] == [(5, 8), (8,), (8, 3), (3,)]
+    with pytest.raises(TypeError, match="Sequential takes layers"):
+        model.add(3)
+
+
+def test_non_trainable_variables_are_left_out_of_trainable_variables():
+    layer = tg.nn.Dense(2, input_dim=2)
+    layer.bias = tg.Variable([0.0, 0.0], trainable=False)
+    assert layer.trainable_variables == [layer.kernel]
+    assert layer.non_trainable_variables == [layer.bias]
+
+
+def test_a_model_trains_with_a_tape_and_an_optimizer():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(64, 2)).astype(np.float32)
+    labels = (x[:, 0] * x[:, 1] > 0).astype(np.int32)  # XOR-like: needs the hidden layer
+    model = tg.nn.Sequential([tg.nn.Dense(16, activation="tanh", seed=0), tg.nn.Dense(2, seed=1)])
+    opt = tg.optimizers.Adam(0.05)
+    for _ in range(150):
+        with tg.GradientTape() as tape:
+            loss = tg.mean(tg.nn.sparse_softmax_cross_entropy(labels, model(x)))
+        grads = tape.gradient(loss, model.trainable_variables)
+        opt.apply_gradients(zip(grads, model.trainable_variables))
+    accuracy = np.mean(np.argmax(model(x).numpy(), axis=1) == labels)
+    assert accuracy >= 0.95
+
+
+# -- losses --------------------------------------------------------------------------------------
+def test_mean_squared_error_is_per_example():
+    y_true = np.array([[0.0, 1.0], [2.0, 2.0]])
+    y_pred = np.array([[1.0, 1.0], [0.0, 4.0]])
+    loss = tg.nn.mean_squared_error(y_true, tg.constant(y_pred))
+    assert loss.numpy().tolist() == [0.5, 4.0]
+
+
+def test_softmax_cross_entropy_matches_the_definition_and_the_sparse_version():
+    logits = np.array([[2.0, -1.0, 0.5], [0.0, 0.0, 1000.0]])
+    labels = np.array([[0.2, 0.3, 0.5], [1.0, 0.0, 0.0]])
+    loss = tg.nn.softmax_cross_entropy(labels, tg.constant(logits)).numpy()
+    log_p0 = logits[0] - np.log(np.exp(logits[0]).sum())
+    assert loss[0] == pytest.approx(-(labels[0] * log_p0).sum(), rel=1e-14)
+    assert loss[1] == pytest.approx(1000.0, rel=1e-14)  # stable: no overflow
+    sparse = tg.nn.sparse_softmax_cross_entropy(np.array([2, 0]), tg.constant(logits)).numpy()
+    one_hot = tg.nn.softmax_cross_entropy(np.eye(3)[[2, 0]], tg.constant(logits)).numpy()
+    np.testing.assert_allclose(one_hot, sparse, rtol=1e-14)
+
+
+def test_sigmoid_cross_entropy_is_stable_and_exact():
+    logits = np.array([-1000.0, -3.0, 0.0, 2.0, 1000.0])
+    labels = np.array([0.0, 1.0, 0.3, 0.0, 1.0])
+    loss = tg.nn.sigmoid_cross_entropy(labels, tg.constant(logits)).numpy()
+    p = 1 / (1 + np.exp(-logits[1:4]))
+    direct = -labels[1:4] * np.log(p) - (1 - labels[1:4]) * np.log(1 - p)
+    np.testing.assert_allclose(loss[1:4], direct, rtol=1e-14)
+    assert loss[0] == 0.0 and loss[4] == 0.0
+
+
+def test_sigmoid_cross_entropy_derivatives_are_right_at_zero_and_far_out():
+    x = tg.constant(np.array([-1000.0, 0.0, 1000.0]))
+    z = np.array([1.0, 0.25, 0.0])
+    with tg.GradientTape() as outer:
+        outer.watch(x)
+        with tg.GradientTape() as inner:
+            inner.watch(x)
+            loss = tg.sum(tg.nn.sigmoid_cross_entropy(z, x))
+        g = inner.gradient(loss, x)
+    h = outer.gradient(g, x)
+    assert g.numpy().tolist() == [-1.0, 0.25, 1.0]  # sigmoid(x) - z
+    assert h.numpy().tolist() == [0.0, 0.25, 0.0]  # sigmoid'(x): 1/4 at 0, not a kink
+
+
+@pytest.mark.parametrize(
+    "loss",
+    [tg.nn.mean_squared_error, tg.nn.softmax_cross_entropy, tg.nn.sigmoid_cross_entropy],
+    ids=lambda f: f.__name__,
+)
+def test_losses_have_right_derivatives_to_second_order(loss):
+    rng = np.random.default_rng(0)
+    labels = rng.uniform(size=(3, 4))
+    logits = rng.normal(size=(3, 4)) * 3
+    tg.testing.check_grads(lambda x: loss(labels, x), [logits], order=2)
+
+
+def test_losses_refuse_mismatched_shapes():
+    message = (
+        "softmax_cross_entropy: labels of shape (2,) do not match logits of shape (2, 3); give "
+        "one label per logit (for integer class labels use tg.nn.sparse_softmax_cross_entropy)"
+    )
+    with pytest.raises(ValueError, match=re.escape(message)):
+        tg.nn.softmax_cross_entropy(np.array([0, 1]), tg.zeros((2, 3)))
+    with pytest.raises(ValueError, match=re.escape("labels of shape (3,) do not match")):
+        tg.nn.sigmoid_cross_entropy(np.ones(3), tg.zeros((3, 1)))

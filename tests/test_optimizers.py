@@ -1,0 +1,765 @@
+"""Every optimizer against its published (Keras 3) update formula, computed by hand with NumPy
+on a small problem; the options every optimizer shares; LBFGS; bad input."""
+
+import math
+import re
+import warnings
+
+import numpy as np
+import pytest
+
+import tapegrad as tg
+from tapegrad.optimizers import schedules
+
+W0 = np.array([1.0, -2.0, 0.5])
+A = np.array([1.0, 3.0, 0.5])
+C = np.array([0.5, 1.0, -1.0])
+STEPS = 6
+
+
+def grad_of(w):
+    """The gradient of the test problem 0.5 * sum(A * (w - C)**2)."""
+    return A * (w - C)
+
+
+def run(optimizer, steps=STEPS, w0=W0, dtype=tg.float64):
+    """The trajectory of tapegrad's optimizer on the test problem, gradients from a tape."""
+    w = tg.Variable(w0, dtype=dtype)
+    a, c = tg.constant(A, dtype=dtype), tg.constant(C, dtype=dtype)
+    out = []
+    for _ in range(steps):
+        with tg.GradientTape() as tape:
+            loss = 0.5 * tg.sum(a * (w - c) ** 2)
+        optimizer.apply_gradients([(tape.gradient(loss, w), w)])
+        out.append(w.numpy().astype(np.float64))
+    return np.array(out)
+
+
+def by_hand(update, steps=STEPS, w0=W0):
+    """The trajectory of ``update(w, g, t, state) -> w`` (t counts from 1) on the test problem."""
+    w, state, out = w0.copy(), {}, []
+    for t in range(1, steps + 1):
+        w = update(w, grad_of(w), t, state)
+        out.append(w.copy())
+    return np.array(out)
+
+
+# -- the published formulas, written out independently of the library --------------------------
+def sgd(lr, momentum=0.0, nesterov=False):
+    def update(w, g, t, s):
+        if momentum == 0:
+            return w - lr * g
+        s["m"] = momentum * s.get("m", 0 * w) - lr * g
+        return w + (momentum * s["m"] - lr * g if nesterov else s["m"])
+
+    return update
+
+
+def adam(lr, b1=0.9, b2=0.999, eps=1e-7, amsgrad=False, weight_decay=None):
+    def update(w, g, t, s):
+        if weight_decay is not None:
+            w = w - w * weight_decay * lr
+        s["m"] = b1 * s.get("m", 0 * w) + (1 - b1) * g
+        s["v"] = b2 * s.get("v", 0 * w) + (1 - b2) * g * g
+        v = s["v"]
+        if amsgrad:
+            v = s["v_hat"] = np.maximum(s.get("v_hat", 0 * w), v)
+        # Keras: epsilon added to the root of the uncorrected v ("epsilon hat")
+        return w - lr * math.sqrt(1 - b2**t) / (1 - b1**t) * s["m"] / (np.sqrt(v) + eps)
+
+    return update
+
+
+def rmsprop(lr, rho=0.9, momentum=0.0, eps=1e-7, centered=False):
+    def update(w, g, t, s):
+        s["v"] = rho * s.get("v", 0 * w) + (1 - rho) * g * g
+        denominator = s["v"] + eps
+        if centered:
+            s["a"] = rho * s.get("a", 0 * w) + (1 - rho) * g
+            denominator = s["v"] - s["a"] ** 2 + eps
+        step = lr * g / np.sqrt(denominator)  # epsilon inside the root
+        if momentum > 0:
+            step = s["p"] = momentum * s.get("p", 0 * w) + step
+        return w - step
+
+    return update
+
+
+def adagrad(lr, initial=0.1, eps=1e-7):
+    def update(w, g, t, s):
+        s["a"] = s.get("a", initial + 0 * w) + g * g
+        return w - lr * g / np.sqrt(s["a"] + eps)
+
+    return update
+
+
+def adadelta(lr, rho=0.95, eps=1e-7):
+    def update(w, g, t, s):
+        s["eg"] = rho * s.get("eg", 0 * w) + (1 - rho) * g * g
+        delta = -np.sqrt(s.get("ed", 0 * w) + eps) / np.sqrt(s["eg"] + eps) * g
+        s["ed"] = rho * s.get("ed", 0 * w) + (1 - rho) * delta * delta
+        return w + lr * delta
+
+    return update
+
+
+def adamax(lr, b1=0.9, b2=0.999, eps=1e-7):
+    def update(w, g, t, s):
+        s["m"] = b1 * s.get("m", 0 * w) + (1 - b1) * g
+        s["u"] = np.maximum(b2 * s.get("u", 0 * w), np.abs(g))
+        return w - lr / (1 - b1**t) * s["m"] / (s["u"] + eps)
+
+    return update
+
+
+def nadam(lr, b1=0.9, b2=0.999, eps=1e-7):
+    def update(w, g, t, s):
+        mu_t, mu_next = b1 * (1 - 0.5 * 0.96**t), b1 * (1 - 0.5 * 0.96 ** (t + 1))
+        s["prod"] = s.get("prod", 1.0) * mu_t
+        s["m"] = b1 * s.get("m", 0 * w) + (1 - b1) * g
+        s["v"] = b2 * s.get("v", 0 * w) + (1 - b2) * g * g
+        m_hat = mu_next * s["m"] / (1 - s["prod"] * mu_next) + (1 - mu_t) * g / (1 - s["prod"])
+        v_hat = s["v"] / (1 - b2**t)
+        return w - lr * m_hat / (np.sqrt(v_hat) + eps)
+
+    return update
+
+
+def lion(lr, b1=0.9, b2=0.99):
+    def update(w, g, t, s):
+        m = s.get("m", 0 * w)
+        w = w - lr * np.sign(b1 * m + (1 - b1) * g)
+        s["m"] = b2 * m + (1 - b2) * g
+        return w
+
+    return update
+
+
+def ftrl(lr, power=-0.5, initial=0.1, l1=0.0, l2=0.0, shrinkage=0.0, beta=0.0):
+    """FTRL-Proximal in its published closed form: w = 0 where |z| <= l1, else
+    -(z - sign(z) * l1) / (n**p / lr + 2 * (l2 + beta / (2 * lr)))."""
+    p = -power
+
+    def update(w, g, t, s):
+        n = s.get("n", initial + 0 * w)
+        n_new = n + g * g
+        sigma = (n_new**p - n**p) / lr
+        s["z"] = s.get("z", 0 * w) + g + 2 * shrinkage * w - sigma * w
+        s["n"] = n_new
+        q = n_new**p / lr + 2 * (l2 + beta / (2 * lr))
+        z = s["z"]
+        return np.where(np.abs(z) <= l1, 0.0, -(z - np.sign(z) * l1) / q)
+
+    return update
+
+
+def lamb(lr, b1=0.9, b2=0.999, eps=1e-7):
+    def update(w, g, t, s):
+        s["m"] = b1 * s.get("m", 0 * w) + (1 - b1) * g
+        s["v"] = b2 * s.get("v", 0 * w) + (1 - b2) * g * g
+        r = (s["m"] / (1 - b1**t)) / (np.sqrt(s["v"] / (1 - b2**t)) + eps)
+        ratio = np.linalg.norm(w) / np.linalg.norm(r)
+        return w - ratio * lr * r
+
+    return update
+
+
+opts = tg.optimizers
+CASES = {
+    "sgd": (lambda: opts.SGD(0.1), sgd(0.1)),
+    "sgd-momentum": (lambda: opts.SGD(0.1, momentum=0.9), sgd(0.1, 0.9)),
+    "sgd-nesterov": (lambda: opts.SGD(0.1, momentum=0.9, nesterov=True), sgd(0.1, 0.9, True)),
+    "adam": (lambda: opts.Adam(0.1), adam(0.1)),
+    "adam-betas-eps": (
+        lambda: opts.Adam(0.05, beta_1=0.5, beta_2=0.9, epsilon=0.1),
+        adam(0.05, 0.5, 0.9, 0.1),
+    ),
+    "adam-amsgrad": (lambda: opts.Adam(0.3, amsgrad=True), adam(0.3, amsgrad=True)),
+    "adamw": (lambda: opts.AdamW(0.1), adam(0.1, weight_decay=0.004)),
+    "adamw-decay": (lambda: opts.AdamW(0.1, weight_decay=0.5), adam(0.1, weight_decay=0.5)),
+    "rmsprop": (lambda: opts.RMSprop(0.1), rmsprop(0.1)),
+    "rmsprop-centered": (lambda: opts.RMSprop(0.1, centered=True), rmsprop(0.1, centered=True)),
+    "rmsprop-momentum": (lambda: opts.RMSprop(0.1, momentum=0.5), rmsprop(0.1, momentum=0.5)),
+    "rmsprop-both": (
+        lambda: opts.RMSprop(0.05, rho=0.8, momentum=0.5, epsilon=0.01, centered=True),
+        rmsprop(0.05, 0.8, 0.5, 0.01, True),
+    ),
+    "adagrad": (lambda: opts.Adagrad(0.5), adagrad(0.5)),
+    "adagrad-initial": (
+        lambda: opts.Adagrad(0.5, initial_accumulator_value=1.0, epsilon=0.1),
+        adagrad(0.5, 1.0, 0.1),
+    ),
+    "adadelta": (lambda: opts.Adadelta(1.0), adadelta(1.0)),
+    "adadelta-rho-eps": (
+        lambda: opts.Adadelta(0.5, rho=0.5, epsilon=1e-3),
+        adadelta(0.5, 0.5, 1e-3),
+    ),
+    "adamax": (lambda: opts.Adamax(0.1), adamax(0.1)),
+    "nadam": (lambda: opts.Nadam(0.1), nadam(0.1)),
+    "nadam-betas": (lambda: opts.Nadam(0.1, beta_1=0.5, beta_2=0.9), nadam(0.1, 0.5, 0.9)),
+    "lion": (lambda: opts.Lion(0.1), lion(0.1)),
+    "lion-betas": (lambda: opts.Lion(0.1, beta_1=0.5, beta_2=0.6), lion(0.1, 0.5, 0.6)),
+    "ftrl": (lambda: opts.Ftrl(0.5), ftrl(0.5)),
+    "ftrl-regularised": (
+        lambda: opts.Ftrl(
+            0.5,
+            learning_rate_power=-0.7,
+            initial_accumulator_value=0.5,
+            l1_regularization_strength=0.05,
+            l2_regularization_strength=0.1,
+            l2_shrinkage_regularization_strength=0.05,
+            beta=0.2,
+        ),
+        ftrl(0.5, -0.7, 0.5, 0.05, 0.1, 0.05, 0.2),
+    ),
+    "ftrl-l1-zeroes": (
+        lambda: opts.Ftrl(0.5, l1_regularization_strength=2.0),
+        ftrl(0.5, l1=2.0),
+    ),
+    "lamb": (lambda: opts.Lamb(0.1), lamb(0.1)),
+}
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_first_steps_follow_the_published_formula(case):
+    make, update = CASES[case]
+    got, want = run(make()), by_hand(update)
+    np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-15)
+    assert not np.allclose(got[-1], W0)  # the test problem really moves
+
+
+def test_ftrl_with_strong_l1_sets_small_weights_to_exactly_zero():
+    first = run(opts.Ftrl(0.5, l1_regularization_strength=2.0), steps=1)[0]
+    assert first[0] == 0.0 and first[2] == 0.0  # |z| <= l1 there
+    assert first[1] == pytest.approx(-1.3190362703205336, rel=1e-12)
+
+
+@pytest.mark.parametrize("case", ["adam", "rmsprop", "adagrad", "nadam", "ftrl", "lamb", "lion"])
+def test_float32_variables_stay_float32_and_follow_the_formula(case):
+    make, update = CASES[case]
+    got = run(make(), dtype=tg.float32)
+    np.testing.assert_allclose(got, by_hand(update), rtol=2e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_scalar_variables_work(case):
+    make, update = CASES[case]
+    opt = make()
+    w = tg.Variable(np.float64(2.0))
+    for _ in range(2):
+        opt.apply_gradients([(tg.constant(np.float64(1.5)), w)])
+    w_ref, state = np.array([2.0]), {}
+    for t in (1, 2):
+        w_ref = update(w_ref, np.array([1.5]), t, state)
+    assert w.shape == () and w.dtype == tg.float64
+    np.testing.assert_allclose(float(w), w_ref[0], rtol=1e-12)
+
+
+# -- the epsilons, with exact numbers -----------------------------------------------------------
+def test_adam_adds_epsilon_to_the_root_of_the_uncorrected_second_moment():
+    w = tg.Variable(np.float64(1.0))
+    opts.Adam(0.1, epsilon=1.0).apply_gradients([(tg.constant(np.float64(2.0)), w)])
+    # m = 0.2, v = 0.004; PyTorch's placement would give 1 - 0.1 * 2 / (2 + 1)
+    expected = 1 - 0.1 * math.sqrt(1 - 0.999) / (1 - 0.9) * 0.2 / (math.sqrt(0.004) + 1.0)
+    assert float(w) == pytest.approx(expected, rel=1e-15)
+    assert float(w) == pytest.approx(0.9940516, abs=1e-7)
+
+
+def test_rmsprop_and_adagrad_put_epsilon_inside_the_root():
+    w = tg.Variable(np.float64(1.0))
+    opts.RMSprop(0.1, epsilon=1.0).apply_gradients([(tg.constant(np.float64(2.0)), w)])
+    assert float(w) == pytest.approx(1 - 0.1 * 2 / math.sqrt(0.4 + 1.0), rel=1e-15)
+    w = tg.Variable(np.float64(1.0))
+    opts.Adagrad(0.1, epsilon=1.0).apply_gradients([(tg.constant(np.float64(2.0)), w)])
+    assert float(w) == pytest.approx(1 - 0.1 * 2 / math.sqrt(0.1 + 4 + 1.0), rel=1e-15)
+
+
+def test_adamax_adds_epsilon_to_the_norm():
+    w = tg.Variable(np.float64(1.0))
+    opts.Adamax(0.1, epsilon=1.0).apply_gradients([(tg.constant(np.float64(2.0)), w)])
+    assert float(w) == pytest.approx(1 - 0.1 / 0.1 * 0.2 / (2 + 1.0), rel=1e-15)
+
+
+# -- Keras 3's constructor names and defaults --------------------------------------------------
+KERAS_DEFAULTS = {
+    opts.SGD: dict(learning_rate=0.01, momentum=0.0, nesterov=False),
+    opts.Adam: dict(learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7, amsgrad=False),
+    opts.AdamW: dict(
+        learning_rate=0.001, weight_decay=0.004, beta_1=0.9, beta_2=0.999, epsilon=1e-7
+    ),
+    opts.RMSprop: dict(learning_rate=0.001, rho=0.9, momentum=0.0, epsilon=1e-7, centered=False),
+    opts.Adagrad: dict(learning_rate=0.001, initial_accumulator_value=0.1, epsilon=1e-7),
+    opts.Adadelta: dict(learning_rate=0.001, rho=0.95, epsilon=1e-7),
+    opts.Adamax: dict(learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7),
+    opts.Nadam: dict(learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7),
+    opts.Lion: dict(learning_rate=0.001, beta_1=0.9, beta_2=0.99),
+    opts.Ftrl: dict(
+        learning_rate=0.001,
+        learning_rate_power=-0.5,
+        initial_accumulator_value=0.1,
+        l1_regularization_strength=0.0,
+        l2_regularization_strength=0.0,
+        l2_shrinkage_regularization_strength=0.0,
+        beta=0.0,
+    ),
+    opts.Lamb: dict(learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7),
+}
+SHARED_DEFAULTS = dict(
+    clipnorm=None,
+    clipvalue=None,
+    global_clipnorm=None,
+    use_ema=False,
+    ema_momentum=0.99,
+    ema_overwrite_frequency=None,
+    loss_scale_factor=None,
+    gradient_accumulation_steps=None,
+)
+
+
+@pytest.mark.parametrize("cls", list(KERAS_DEFAULTS), ids=lambda c: c.__name__)
+def test_constructor_defaults_are_keras_3s(cls):
+    opt = cls()
+    for name, value in {**SHARED_DEFAULTS, **KERAS_DEFAULTS[cls]}.items():
+        assert getattr(opt, name) == value, name
+    assert opt.weight_decay == (0.004 if cls is opts.AdamW else None)
+    assert opt.name == cls.__name__
+
+
+@pytest.mark.parametrize("cls", list(KERAS_DEFAULTS), ids=lambda c: c.__name__)
+def test_constructor_arguments_keep_keras_3s_order(cls):
+    names = list(KERAS_DEFAULTS[cls])
+    flags = {"nesterov", "amsgrad", "centered"}
+    values = [True if n in flags else 0.5 + i / 10 for i, n in enumerate(names)]
+    if cls is opts.Ftrl:
+        values[1] = -0.25  # learning_rate_power must not be positive
+    opt = cls(*values)
+    assert [getattr(opt, n) for n in names] == values
+
+
+@pytest.mark.parametrize("cls", list(KERAS_DEFAULTS), ids=lambda c: c.__name__)
+def test_get_config_rebuilds_the_same_optimizer(cls):
+    opt = cls(0.5, clipvalue=2.0, use_ema=True, name="mine")
+    config = opt.get_config()
+    assert {**SHARED_DEFAULTS, **KERAS_DEFAULTS[cls]}.keys() <= config.keys()
+    assert (config["learning_rate"], config["clipvalue"], config["name"]) == (0.5, 2.0, "mine")
+    assert cls.from_config(config).get_config() == config
+
+
+def test_options_are_stored_and_unknown_ones_refused():
+    opt = opts.Adam(weight_decay=0.1, clipnorm=2.0, use_ema=True, ema_momentum=0.9, name="mine")
+    assert (opt.weight_decay, opt.clipnorm, opt.use_ema, opt.ema_momentum) == (0.1, 2.0, True, 0.9)
+    assert opt.name == "mine"
+    with pytest.raises(TypeError, match="clip_norm"):
+        opts.Adam(clip_norm=1.0)
+
+
+# -- clipping ----------------------------------------------------------------------------------
+def sgd_step(opt, grads, values):
+    variables = [tg.Variable(np.asarray(v, dtype=np.float64)) for v in values]
+    pairs = [(tg.constant(np.asarray(g, dtype=np.float64)), v) for g, v in zip(grads, variables)]
+    opt.apply_gradients(pairs)
+    return [v.numpy() for v in variables]
+
+
+def test_clipnorm_clips_each_gradient_to_the_norm():
+    a, b = sgd_step(opts.SGD(1.0, clipnorm=1.0), [[3.0, 4.0], [0.3, 0.4]], [[0.0, 0.0]] * 2)
+    np.testing.assert_allclose(a, [-0.6, -0.8], rtol=1e-15)
+    np.testing.assert_allclose(b, [-0.3, -0.4], rtol=1e-15)
+
+
+def test_global_clipnorm_scales_all_gradients_together():
+    a, b = sgd_step(opts.SGD(1.0, global_clipnorm=1.0), [[3.0, 4.0], [12.0]], [[0.0, 0.0], [0.0]])
+    np.testing.assert_allclose(a, [-3 / 13, -4 / 13], rtol=1e-15)
+    np.testing.assert_allclose(b, [-12 / 13], rtol=1e-15)
+    small = sgd_step(opts.SGD(1.0, global_clipnorm=10.0), [[3.0, 4.0]], [[0.0, 0.0]])
+    np.testing.assert_allclose(small[0], [-3.0, -4.0], rtol=1e-15)
+
+
+def test_global_clipnorm_of_a_non_finite_norm_gives_nan_as_keras():
+    (a,) = sgd_step(opts.SGD(1.0, global_clipnorm=1.0), [[np.inf, 1.0]], [[0.0, 0.0]])
+    assert np.isnan(a).all()
+
+
+def test_clipvalue_clips_each_entry():
+    (a,) = sgd_step(opts.SGD(1.0, clipvalue=0.5), [[3.0, -4.0, 0.25]], [[0.0, 0.0, 0.0]])
+    np.testing.assert_allclose(a, [-0.5, 0.5, -0.25], rtol=1e-15)
+
+
+def test_clipping_happens_before_adams_update():
+    w = tg.Variable(np.array([0.0, 0.0]))
+    opts.Adam(0.1, epsilon=1.0, clipnorm=1.0).apply_gradients([(tg.constant([30.0, 40.0]), w)])
+    g = np.array([0.6, 0.8])
+    expected = -0.1 * math.sqrt(0.001) / 0.1 * (0.1 * g) / (np.sqrt(0.001 * g * g) + 1.0)
+    np.testing.assert_allclose(w.numpy(), expected, rtol=1e-14)
+
+
+def test_only_one_clipping_option_is_allowed():
+    message = "only one of clipnorm, clipvalue and global_clipnorm can be set; got clipnorm=1.0, "
+    with pytest.raises(ValueError, match=re.escape(message + "clipvalue=0.5")):
+        opts.SGD(clipnorm=1.0, clipvalue=0.5)
+
+
+# -- weight decay -----------------------------------------------------------------------------
+def test_weight_decay_is_decoupled_and_applied_before_the_step():
+    (w,) = sgd_step(opts.SGD(0.1, weight_decay=0.5), [[1.0, -1.0]], [[1.0, 2.0]])
+    np.testing.assert_allclose(w, [1 - 0.05 - 0.1, 2 - 0.1 + 0.1], rtol=1e-15)
+
+
+def test_weight_decay_uses_the_current_scheduled_learning_rate():
+    opt = opts.SGD(lambda step: 0.1 * (step + 1), weight_decay=1.0)
+    w = tg.Variable(np.float64(1.0))
+    for _ in range(2):
+        opt.apply_gradients([(tg.constant(np.float64(0.0)), w)])
+    assert float(w) == pytest.approx(0.9 * 0.8, rel=1e-15)
+
+
+def test_exclude_from_weight_decay_by_name_and_by_variable():
+    opt = opts.SGD(0.1, weight_decay=0.5)
+    kernel, bias = tg.Variable(np.float64(1.0), name="kernel"), tg.Variable(1.0, name="dense/bias")
+    other = tg.Variable(np.float64(1.0), name="other")
+    opt.exclude_from_weight_decay(var_list=[other], var_names=["bias"])
+    zero = np.float64(0.0)
+    opt.apply_gradients([(tg.constant(zero), kernel), (tg.constant(0.0), bias)])
+    opt.apply_gradients([(tg.constant(zero), other)])
+    assert (float(kernel), float(bias), float(other)) == (0.95, 1.0, 1.0)
+
+
+# -- moving averages --------------------------------------------------------------------------
+def ema_run(steps, **options):
+    opt = opts.SGD(1.0, use_ema=True, ema_momentum=0.9, **options)
+    w = tg.Variable(np.float64(0.0))
+    for _ in range(steps):
+        opt.apply_gradients([(tg.constant(np.float64(-1.0)), w)])
+    return opt, w
+
+
+def test_ema_starts_at_the_first_value_then_averages():
+    opt, w = ema_run(3)  # w: 1, 2, 3; average: 1, 0.9 + 0.2, 0.99 + 0.3
+    assert float(w) == 3.0
+    assert float(opt.get_slot(w, "average")) == pytest.approx(1.29, rel=1e-15)
+    opt.finalize_variable_values([w])
+    assert float(w) == pytest.approx(1.29, rel=1e-15)
+
+
+def test_ema_overwrite_frequency_replaces_the_weights_every_n_steps():
+    opt, w = ema_run(2, ema_overwrite_frequency=2)
+    assert float(w) == pytest.approx(1.1, rel=1e-15)
+    opt.apply_gradients([(tg.constant(np.float64(-1.0)), w)])
+    assert float(w) == pytest.approx(2.1, rel=1e-15)
+    assert float(opt.get_slot(w, "average")) == pytest.approx(0.99 + 0.21, rel=1e-15)
+
+
+def test_finalize_without_ema_changes_nothing():
+    opt = opts.SGD(1.0)
+    w = tg.Variable(1.0)
+    opt.apply_gradients([(tg.constant(1.0), w)])
+    opt.finalize_variable_values([w])
+    assert float(w) == 0.0
+
+
+def test_bad_ema_settings_raise():
+    with pytest.raises(ValueError, match=re.escape("ema_momentum must lie in [0, 1], not 1.5")):
+        opts.SGD(use_ema=True, ema_momentum=1.5)
+    with pytest.raises(ValueError, match="ema_overwrite_frequency must be an integer >= 1"):
+        opts.SGD(use_ema=True, ema_overwrite_frequency=0)
+
+
+# -- gradient accumulation --------------------------------------------------------------------
+def test_gradient_accumulation_applies_the_mean_every_n_calls():
+    opt = opts.SGD(1.0, gradient_accumulation_steps=2)
+    w = tg.Variable(np.float64(10.0))
+    seen = []
+    for g in (1.0, 3.0, 5.0, 7.0, 2.0):
+        opt.apply_gradients([(tg.constant(np.float64(g)), w)])
+        seen.append(float(w))
+    assert seen == [10.0, 8.0, 8.0, 2.0, 2.0]
+    assert int(opt.iterations) == 2  # real updates, as Keras counts them with accumulation
+
+
+def test_gradient_accumulation_with_adam_counts_updates_for_bias_correction():
+    accumulating = opts.Adam(0.1, gradient_accumulation_steps=3)
+    w = tg.Variable(np.array([1.0, -1.0]))
+    for g in ([1.0, 2.0], [2.0, 2.0], [3.0, -1.0]):
+        accumulating.apply_gradients([(tg.constant(g), w)])
+    plain = opts.Adam(0.1)
+    v = tg.Variable(np.array([1.0, -1.0]))
+    plain.apply_gradients([(tg.constant([2.0, 1.0]), v)])
+    np.testing.assert_allclose(w.numpy(), v.numpy(), rtol=1e-15)
+
+
+def test_gradient_accumulation_steps_must_be_at_least_two():
+    message = "gradient_accumulation_steps must be an integer >= 2 (or None for no accumulation)"
+    with pytest.raises(ValueError, match=re.escape(message + ", not 1")):
+        opts.Adam(gradient_accumulation_steps=1)
+
+
+def test_loss_scale_factor_divides_the_gradients():
+    opt = opts.SGD(1.0, loss_scale_factor=4.0)
+    (w,) = sgd_step(opt, [[8.0, -4.0]], [[0.0, 0.0]])
+    np.testing.assert_allclose(w, [-2.0, 1.0], rtol=1e-15)
+    assert float(opt.scale_loss(tg.constant(1.5))) == 6.0
+    assert opts.SGD().scale_loss(1.5) == 1.5
+
+
+# -- learning rates ---------------------------------------------------------------------------
+def test_a_schedule_sets_each_steps_learning_rate():
+    schedule = schedules.ExponentialDecay(0.5, decay_steps=1, decay_rate=0.5)
+    opt = opts.SGD(schedule)
+    w = tg.Variable(np.float64(0.0))
+    assert opt.learning_rate == 0.5
+    for _ in range(3):
+        opt.apply_gradients([(tg.constant(np.float64(1.0)), w)])
+    assert float(w) == -(0.5 + 0.25 + 0.125)
+    assert opt.learning_rate == 0.0625
+
+
+def test_adam_with_a_schedule_follows_the_formula():
+    schedule = schedules.PiecewiseConstantDecay([1, 3], [0.1, 0.05, 0.01])
+    got = run(opts.Adam(schedule))
+    want_lr = [schedule(t - 1) for t in range(1, STEPS + 1)]
+    w, state, want = W0.copy(), {}, []
+    for t, lr in enumerate(want_lr, start=1):
+        w = adam(lr)(w, grad_of(w), t, state)
+        want.append(w)
+    np.testing.assert_allclose(got, want, rtol=1e-12)
+
+
+def test_a_zero_argument_callable_is_called_without_the_step_as_keras():
+    rates = iter([0.5, 0.25])
+    opt = opts.SGD(lambda: next(rates))
+    (w,) = sgd_step(opt, [[1.0]], [[0.0]])
+    assert w.tolist() == [-0.5]
+
+
+def test_learning_rate_can_be_changed():
+    opt = opts.SGD(0.1)
+    opt.learning_rate = 0.5
+    (w,) = sgd_step(opt, [[1.0]], [[0.0]])
+    assert (w.tolist(), opt.learning_rate) == ([-0.5], 0.5)
+
+
+def test_learning_rate_must_be_a_number_or_a_callable():
+    with pytest.raises(TypeError, match="learning_rate must be a number, a LearningRateSchedule"):
+        opts.Adam("0.01")
+
+
+# -- state per variable, new variables, None gradients, bad pairs ------------------------------
+def test_a_variable_joining_late_starts_as_a_fresh_one():
+    opt = opts.Adam(0.1)
+    a = tg.Variable(np.array([1.0, 2.0]))
+    for _ in range(3):
+        opt.apply_gradients([(tg.constant([1.0, 1.0]), a)])
+    b = tg.Variable(W0)
+    late = []
+    for _ in range(3):
+        with tg.GradientTape() as tape:
+            loss = 0.5 * tg.sum(A * (b - C) ** 2) + tg.sum(a)
+        opt.apply_gradients(zip(tape.gradient(loss, [a, b]), [a, b]))
+        late.append(b.numpy())
+    np.testing.assert_allclose(late, by_hand(adam(0.1), steps=3), rtol=1e-12)
+    assert int(opt.iterations) == 6
+
+
+def test_none_gradient_is_skipped_with_a_warning_and_gets_no_state():
+    opt = opts.Adam(0.1)
+    w, b = tg.Variable(1.0, name="w"), tg.Variable(1.0, name="b")
+    with pytest.warns(
+        UserWarning, match=re.escape("Adam: the gradient for variable 'w:0' is None")
+    ):
+        opt.apply_gradients([(None, w), (tg.constant(1.0), b)])
+    assert float(w) == 1.0 and float(b) < 1.0
+    with pytest.raises(KeyError, match="no slot 'momentum' for variable 'w:0'"):
+        opt.get_slot(w, "momentum")
+
+
+def test_all_none_gradients_still_count_the_step():
+    opt = opts.SGD(0.1)
+    with pytest.warns(UserWarning):
+        opt.apply_gradients([(None, tg.Variable(1.0))])
+    assert int(opt.iterations) == 1
+
+
+def test_a_gradient_of_the_wrong_shape_names_both_and_changes_nothing():
+    opt = opts.Adam(0.1)
+    good, bad = tg.Variable([1.0, 2.0], name="good"), tg.Variable([1.0, 2.0], name="kernel")
+    message = "the gradient of shape (3,) does not match variable 'kernel:0' of shape (2,)"
+    with pytest.raises(ValueError, match=re.escape(message)):
+        opt.apply_gradients([(tg.constant([1.0, 1.0]), good), (tg.constant([1.0, 2.0, 3.0]), bad)])
+    assert good.numpy().tolist() == [1.0, 2.0]
+    assert int(opt.iterations) == 0
+
+
+def test_gradients_may_be_numpy_arrays():
+    (w,) = sgd_step(opts.SGD(0.5), [[2.0]], [[1.0]])
+    w2 = tg.Variable(np.array([1.0]))
+    opts.SGD(0.5).apply_gradients([(np.array([2.0]), w2)])
+    assert w.tolist() == w2.numpy().tolist() == [0.0]
+
+
+def test_apply_takes_separate_lists():
+    opt = opts.SGD(0.5)
+    w = tg.Variable(1.0)
+    assert opt.apply([tg.constant(2.0)], [w]) is opt.iterations
+    assert float(w) == 0.0
+
+
+def test_slots_variables_and_repr():
+    opt = opts.Adam(0.1, amsgrad=True)
+    w = tg.Variable([1.0, 2.0])
+    opt.apply_gradients([(tg.constant([1.0, 1.0]), w)])
+    assert opt.slot_names() == ["momentum", "velocity", "velocity_hat", "first_step"]
+    np.testing.assert_allclose(opt.get_slot(w, "momentum").numpy(), [0.1, 0.1], rtol=1e-6)
+    assert len(opt.variables) == 1 + 4
+    assert repr(opt) == "<tg.optimizers.Adam 'Adam' iterations=1>"
+
+
+def test_optimizer_steps_leave_recorded_values_alone():
+    w = tg.Variable([1.0, 2.0])
+    opt = opts.Adam(0.5)
+    with tg.GradientTape(persistent=True) as tape:
+        loss = tg.sum(w * w)
+    opt.apply_gradients([(tape.gradient(loss, w), w)])
+    assert tape.gradient(loss, w).numpy().tolist() == [2.0, 4.0]
+
+
+# -- minimize ---------------------------------------------------------------------------------
+def test_minimize_with_a_loss_function_matches_apply_gradients():
+    opt = opts.Adam(0.1)
+    w = tg.Variable(W0)
+    trajectory = []
+    for _ in range(3):
+        opt.minimize(lambda: 0.5 * tg.sum(A * (w - C) ** 2), [w])
+        trajectory.append(w.numpy())
+    np.testing.assert_allclose(trajectory, by_hand(adam(0.1), steps=3), rtol=1e-12)
+
+
+def test_minimize_takes_a_callable_var_list_and_a_tape():
+    w = tg.Variable(np.float64(3.0))
+    opts.SGD(0.25).minimize(lambda: w * w, lambda: [w])
+    assert float(w) == 1.5
+    with tg.GradientTape() as tape:
+        loss = w * w
+    opts.SGD(0.25).minimize(loss, [w], tape=tape)
+    assert float(w) == 0.75
+
+
+def test_minimize_watches_non_trainable_variables_it_is_given():
+    w = tg.Variable(np.float64(3.0), trainable=False)
+    opts.SGD(0.25).minimize(lambda: w * w, [w])
+    assert float(w) == 1.5
+
+
+def test_every_optimizer_fits_a_small_least_squares_problem():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(32, 3))
+    y = x @ np.array([1.0, -2.0, 0.5]) + 0.3
+    optimizers = [
+        opts.SGD(0.1, momentum=0.9),
+        opts.Adam(0.1),
+        opts.AdamW(0.1, weight_decay=1e-4),
+        opts.RMSprop(0.01),
+        opts.Adagrad(0.5),
+        opts.Adamax(0.1),
+        opts.Nadam(0.1),
+        opts.Lion(0.02),
+        opts.Lamb(0.05),
+        opts.Adadelta(20.0),
+        opts.Ftrl(1.0),
+    ]
+    for opt in optimizers:
+        w, b = tg.Variable(np.zeros(3)), tg.Variable(np.float64(0.0))
+        for _ in range(300):
+            opt.minimize(lambda w=w, b=b: tg.mean((tg.constant(x) @ w + b - y) ** 2), [w, b])
+        assert float(tg.mean((tg.constant(x) @ w + b - y) ** 2)) < 0.02, type(opt).__name__
+
+
+# -- LBFGS ------------------------------------------------------------------------------------
+Q = np.array([[3.0, 0.5, 0.0], [0.5, 2.0, 0.3], [0.0, 0.3, 1.0]])
+B = np.array([1.0, -1.0, 2.0])
+
+
+def quadratic(x):
+    return 0.5 * tg.sum(x * (tg.constant(Q) @ x)) - tg.sum(tg.constant(B) * x)
+
+
+def test_lbfgs_first_two_iterations_by_hand():
+    x0 = np.array([1.0, 1.0, 1.0])
+    x = tg.Variable(x0)
+    opt = opts.LBFGS([x], lr=0.5, max_iter=2, max_eval=10)
+    loss = opt.step(lambda: quadratic(x))
+    assert float(loss) == pytest.approx(0.5 * x0 @ Q @ x0 - B @ x0, rel=1e-15)
+    g0 = Q @ x0 - B  # iteration 1: steepest descent, step min(1, 1 / |g|_1) * lr
+    d, t = -g0, min(1.0, 1.0 / np.abs(g0).sum()) * 0.5
+    x1 = x0 + t * d
+    g1 = Q @ x1 - B  # iteration 2: one correction pair in the two-loop recursion
+    y, s = g1 - g0, t * d
+    rho, h = 1 / (y @ s), (y @ s) / (y @ y)
+    alpha = rho * (s @ -g1)
+    r = h * (-g1 - alpha * y)
+    r = r + (alpha - rho * (y @ r)) * s
+    np.testing.assert_allclose(x.numpy(), x1 + 0.5 * r, rtol=1e-14, atol=1e-15)
+    assert (opt.state["n_iter"], opt.state["func_evals"]) == (2, 2)
+
+
+def test_lbfgs_with_strong_wolfe_solves_a_quadratic():
+    x = tg.Variable(np.zeros(3))
+    opt = opts.LBFGS([x], line_search_fn="strong_wolfe", tolerance_grad=1e-12, tolerance_change=0)
+    opt.step(lambda: quadratic(x))
+    np.testing.assert_allclose(x.numpy(), np.linalg.solve(Q, B), rtol=1e-9)
+    assert opt.state["n_iter"] <= 10
+
+
+def test_lbfgs_minimises_rosenbrock_over_several_variables():
+    a, b = tg.Variable(np.float64(-1.2)), tg.Variable(np.float64(1.0))
+    opt = opts.LBFGS([a, b], max_iter=100, tolerance_change=1e-14, line_search_fn="strong_wolfe")
+    opt.step(lambda: (1 - a) ** 2 + 100 * (b - a**2) ** 2)
+    np.testing.assert_allclose([float(a), float(b)], [1.0, 1.0], rtol=1e-8)
+    assert opt.state["func_evals"] < 80
+
+
+def test_lbfgs_stops_at_once_when_the_gradient_is_small():
+    x = tg.Variable(np.linalg.solve(Q, B))
+    opt = opts.LBFGS([x])
+    opt.step(lambda: quadratic(x))
+    assert (opt.state["n_iter"], opt.state["func_evals"]) == (0, 1)
+
+
+def test_lbfgs_respects_max_eval():
+    x = tg.Variable(np.array([-1.2, 1.0]))
+    opt = opts.LBFGS([x], max_iter=50, max_eval=7, lr=0.01)
+    opt.step(lambda: (1 - x[0]) ** 2 + 100 * (x[1] - x[0] ** 2) ** 2)
+    assert opt.state["func_evals"] == 7
+
+
+def test_lbfgs_bad_input():
+    x = tg.Variable([1.0])
+    with pytest.raises(ValueError, match="line_search_fn must be None or 'strong_wolfe'"):
+        opts.LBFGS([x], line_search_fn="armijo")
+    with pytest.raises(TypeError, match="LBFGS optimizes tg.Variable objects, not Tensor"):
+        opts.LBFGS([tg.constant(1.0)])
+    with pytest.raises(TypeError, match="the LBFGS closure must return the loss"):
+        opts.LBFGS([x]).step(lambda: 1.0)
+
+
+def test_no_warnings_in_normal_use():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        run(opts.Nadam(0.1, use_ema=True, clipnorm=1.0, weight_decay=0.01))
+
+
+def test_lbfgs_has_pytorchs_defaults_and_keeps_a_bounded_history():
+    x = tg.Variable(np.array([-1.2, 1.0, 0.3]))
+    opt = opts.LBFGS([x], history_size=2)
+    defaults = (opt.lr, opt.max_iter, opt.max_eval, opt.tolerance_grad, opt.tolerance_change)
+    assert defaults == (1.0, 20, 25, 1e-7, 1e-9)
+    assert (opts.LBFGS([x]).history_size, opts.LBFGS([x]).line_search_fn) == (100, None)
+    opt.step(lambda: (1 - x[0]) ** 2 + 100 * (x[1] - x[0] ** 2) ** 2 + x[2] ** 2)
+    assert opt.state["n_iter"] > 3 and len(opt.state["old_dirs"]) == 2
+
+
+def test_lbfgs_on_float32_variables_stays_float32():
+    x = tg.Variable([3.0, -2.0])
+    opt = opts.LBFGS([x], line_search_fn="strong_wolfe")
+    opt.step(lambda: tg.sum((x - tg.constant([1.0, 2.0])) ** 2))
+    assert x.dtype == tg.float32
+    np.testing.assert_allclose(x.numpy(), [1.0, 2.0], rtol=1e-5)
