@@ -9,7 +9,7 @@ import numpy as np
 
 from .._tensor import Tensor, Variable
 from . import elementwise as ew
-from . import manipulation, reduction
+from . import manipulation
 from .indexing import At, getitem, normalize_index, set_item
 from .linalg import matmul
 
@@ -68,22 +68,45 @@ OPERATORS = {
     "__getitem__": _getitem,
 }
 
+
+# NumPy functions called on tensors (``np.sum(t)``, ``np.dot(a, t)``) run tapegrad's function of
+# the same name, found at call time; these adapters cover NumPy's differing names and arguments.
+def _reduction(name):
+    def call(a, axis=None, dtype=None, out=None, keepdims=False, **kwargs):
+        _no_out(name, out)
+        result = getattr(_tapegrad(), name)(a, axis=axis, keepdims=keepdims, **kwargs)
+        return result if dtype is None else ew.astype(result, dtype)
+
+    return call
+
+
+def _no_out(name, out):
+    if out is not None:
+        raise TypeError(
+            f"numpy.{name}(..., out=...) would write into an array outside the tape: drop out= "
+            "and use the returned tensor"
+        )
+
+
+def _tapegrad():
+    import tapegrad
+
+    return tapegrad
+
+
+def _method(name):
+    reduce = _reduction(name)
+    return lambda self, axis=None, dtype=None, out=None, keepdims=False: reduce(
+        self, axis, dtype, out, keepdims
+    )
+
+
 METHODS = {
-    "sum": lambda self, axis=None, keepdims=False: reduction.sum(
-        self, axis=axis, keepdims=keepdims
-    ),
-    "mean": lambda self, axis=None, keepdims=False: reduction.mean(
-        self, axis=axis, keepdims=keepdims
-    ),
-    "max": lambda self, axis=None, keepdims=False: reduction.max(
-        self, axis=axis, keepdims=keepdims
-    ),
-    "min": lambda self, axis=None, keepdims=False: reduction.min(
-        self, axis=axis, keepdims=keepdims
-    ),
-    "prod": lambda self, axis=None, keepdims=False: reduction.prod(
-        self, axis=axis, keepdims=keepdims
-    ),
+    "sum": _method("sum"),
+    "mean": _method("mean"),
+    "max": _method("max"),
+    "min": _method("min"),
+    "prod": _method("prod"),
     "reshape": lambda self, *shape: manipulation.reshape(
         self, shape[0] if len(shape) == 1 and not isinstance(shape[0], int) else shape
     ),
@@ -128,6 +151,60 @@ UFUNCS = {
     np.ceil: ew.ceil,
     np.conjugate: ew.conj,
 }
+
+
+def _dot(a, b, out=None):
+    _no_out("dot", out)
+    a_nd, b_nd = getattr(a, "ndim", 0), getattr(b, "ndim", 0)
+    if a_nd == 0 or b_nd == 0:
+        return ew.multiply(a, b)
+    if b_nd <= 2:
+        return matmul(a, b)
+    return _tapegrad().tensordot(a, b, axes=([-1], [-2]))
+
+
+ARRAY_FUNCTIONS = {
+    "sum": _reduction("sum"),
+    "mean": _reduction("mean"),
+    "prod": _reduction("prod"),
+    "max": _reduction("max"),
+    "min": _reduction("min"),
+    "amax": _reduction("max"),
+    "amin": _reduction("min"),
+    "dot": _dot,
+    "reshape": lambda a, shape=None, order="C", *, newshape=None, copy=None: manipulation.reshape(
+        a, shape if shape is not None else newshape
+    ),
+    "transpose": lambda a, axes=None: manipulation.permute_dims(
+        a, tuple(range(a.ndim))[::-1] if axes is None else axes
+    ),
+    "concatenate": lambda arrays, axis=0, out=None, **kw: manipulation.concat(arrays, axis=axis),
+    "squeeze": lambda a, axis=None: manipulation.squeeze(
+        a, tuple(i for i, n in enumerate(a.shape) if n == 1) if axis is None else axis
+    ),
+    "expand_dims": lambda a, axis: manipulation.expand_dims(a, axis=axis),
+    "shape": lambda a: a.shape,
+    "ndim": lambda a: a.ndim,
+    "size": lambda a, axis=None: a.size if axis is None else a.shape[axis],
+}
+
+
+def _array_function(self, func, types, args, kwargs):
+    name = func.__name__
+    module = func.__module__ or ""
+    if name in ARRAY_FUNCTIONS and module.startswith("numpy") and "linalg" not in module:
+        return ARRAY_FUNCTIONS[name](*args, **kwargs)
+    namespace = _tapegrad()
+    for part in ("linalg", "fft"):
+        if f"numpy.{part}" in module or module.endswith(part):
+            namespace = getattr(namespace, part)
+    function = getattr(namespace, name, None)
+    if function is None or not callable(function) or isinstance(function, type):
+        raise TypeError(
+            f"{module}.{name} has no tapegrad rule, so its gradient would be lost: use a tapegrad "
+            "function instead, or convert with t.numpy() to leave the tape on purpose"
+        )
+    return function(*args, **kwargs)
 
 
 def _array_ufunc(self, ufunc, method, *inputs, **kwargs):
@@ -197,6 +274,7 @@ def install() -> None:
     Tensor.__setitem__ = lambda self, index, value: set_item(self, index, value)
     Tensor.at = property(At)
     Tensor.__array_ufunc__ = _array_ufunc
+    Tensor.__array_function__ = _array_function
     Tensor.__array_namespace__ = _array_namespace
     Tensor.to_device = _to_device
     Tensor.__dlpack__ = _dlpack
