@@ -31,6 +31,8 @@ class _JointRules:
         self.last_g = self.last = None
 
     def __getitem__(self, k: int):
+        if not 0 <= k < self.n_inputs:
+            raise IndexError(k)
         return functools.partial(self._rule, k)
 
     def __len__(self) -> int:

@@ -16,13 +16,14 @@ from contextlib import contextmanager
 from . import _dtypes
 from ._backend import ones_like, xp_of
 from ._explain import UnconnectedGradientError, caller_location, explain
-from ._state import TRACED, raw_mode, state
+from ._state import RAW, TRACED, raw_mode, state
 from ._structure import flatten
 from ._tensor import Tensor, Variable, wrap, wrap_with_uid
 from .ops import astype, permute_dims, real, reshape
 from .ops.manipulation import sum_to_shape
 
 _UNCONNECTED = ("none", "zero", "raise")
+_NOT_PLAIN = object()  # _plain_gradient declines: the general path handles the call
 
 
 class GradientTape:
@@ -183,6 +184,10 @@ class GradientTape:
         or with ``output_gradients``. An unconnected source gives None (or zeros with
         ``unconnected_gradients="zero"``).
         """
+        if output_gradients is None and unconnected_gradients == "none":
+            fast = self._plain_gradient(target, sources)
+            if fast is not _NOT_PLAIN:
+                return fast
         _check_unconnected(unconnected_gradients)
         targets = [target] if isinstance(target, Tensor) else flatten(target)[0]
         _check_tensors(targets, "target")
@@ -195,6 +200,43 @@ class GradientTape:
         _raise_unconnected(saved, grads, targets, source_leaves, unconnected_gradients)
         results = [_result(grads.get(s._uid), s, (), unconnected_gradients) for s in source_leaves]
         return rebuild(results)
+
+    def _plain_gradient(self, target, sources):
+        """The commonest call, ``gradient(tensor, tensor or flat list of tensors)``, without the
+        general path's layers: a seed-grad workload spends most of its time in them."""
+        if type(sources) is list or type(sources) is tuple:
+            leaves = sources
+        elif isinstance(sources, Tensor):
+            leaves = (sources,)
+        else:
+            return _NOT_PLAIN
+        for s in leaves:
+            if not isinstance(s, Tensor) or s._value.dtype.kind not in "fc":
+                return _NOT_PLAIN
+        if not isinstance(target, Tensor) or self._spent:
+            return _NOT_PLAIN
+        if not self._persistent:
+            self._spent = True
+        value = target._value
+        seeds = {target._uid: ones_like(value)}
+        keep = {s._uid for s in leaves}
+        if state.mode == TRACED:
+            grads = _loop(self._entries, seeds, keep, 0, True, self._persistent)
+        else:
+            state.raw_depth += 1
+            state.mode = RAW
+            try:
+                grads = _loop(self._entries, seeds, keep, 0, False, self._persistent)
+            finally:
+                state.raw_depth -= 1
+                state.refresh()
+        if not self._persistent:
+            self._entries = []
+            self._watched = set()
+        results = [_result(grads.get(s._uid), s, (), "none") for s in leaves]
+        if isinstance(sources, Tensor):
+            return results[0]
+        return results if type(sources) is list else tuple(results)
 
     def jacobian(
         self,
@@ -373,12 +415,10 @@ def _loop(entries, grads, keep, n_lead, traced, persistent) -> dict:
             answer = wrap_with_uid(ans, out_uid)
         else:
             inputs, answer = vals, ans
-        rules = prim.vjps
-        for k, u in enumerate(uids):
-            if u is None or u < 0 or rules[k] is None:
+        for u, rule, like in zip(uids, prim.vjps, vals):
+            if u is None or u < 0 or rule is None:
                 continue
-            gk = rules[k](g, answer, *inputs, **params)
-            like = vals[k]
+            gk = rule(g, answer, *inputs, **params)
             if n_lead or gk.shape != like.shape or gk.dtype != like.dtype:
                 gk = _fit(gk, like, n_lead)
             previous = grads.get(u)

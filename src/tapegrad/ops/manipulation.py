@@ -176,11 +176,8 @@ def _piece(g, ans, arrays, index, axis, stacked):
     return take_slice(g, ax, start, start + arrays[index].shape[ax + n_out])
 
 
-def _join_vjps(n, stacked):
-    def rule(i):
-        return lambda g, ans, *arrays, axis: _piece(g, ans, arrays, i, axis, stacked)
-
-    return tuple(rule(i) for i in range(n))
+def _join_rule(i, stacked):
+    return lambda g, ans, *arrays, axis: _piece(g, ans, arrays, i, axis, stacked)
 
 
 def _join_jvp(ts, ans, *arrays, axis, stacked):
@@ -200,20 +197,16 @@ def _join_jvp(ts, ans, *arrays, axis, stacked):
 
 
 class _Variadic:
-    """Rules for an op with any number of array inputs, made to the count at hand."""
+    """The VJP rules of an op with any number of array inputs: rule ``i`` is made on demand."""
 
     def __init__(self, stacked):
         self.stacked = stacked
-        self.cache = {}
+        self.rules = {}
 
     def __getitem__(self, i):
-        n = i + 1
-        if n not in self.cache:
-            self.cache[n] = _join_vjps(n, self.stacked)
-        return self.cache[n][i]
-
-    def __len__(self):  # pragma: no cover - never iterated whole
-        return 0
+        if i not in self.rules:
+            self.rules[i] = _join_rule(i, self.stacked)
+        return self.rules[i]
 
 
 def _concat_forward(*arrays, axis=0):
