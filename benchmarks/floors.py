@@ -93,3 +93,45 @@ def mlp_step(X, labels, weights, biases, lr: float = 0.01, grads: list | None = 
         weights[i] -= lr * dW
         biases[i] -= lr * db
     return loss
+
+
+def hessian_data(n: int = 200, seed: int = 0):
+    """``A`` (n x n, normal scaled by 1/sqrt(n)) and ``x`` (normal), float64."""
+    rng = np.random.default_rng(seed)
+    return rng.standard_normal((n, n)) / np.sqrt(n), rng.standard_normal(n)
+
+
+def hessian(A: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """The Hessian of ``sum(tanh(A @ x))``: ``A.T @ diag(tanh'') @ A``, where
+    ``tanh''(u) = -2 tanh(u) (1 - tanh(u)**2)``; the diagonal scales the rows of ``A``."""
+    t = np.tanh(A @ x)
+    curvature = -2.0 * t * (1.0 - t * t)
+    return A.T @ (curvature[:, None] * A)
+
+
+def jacobian_data(n: int = 300, seed: int = 0):
+    """``W1``, ``W2`` (n x n, normal scaled by 1/sqrt(n)) and ``x`` (normal), float64."""
+    rng = np.random.default_rng(seed)
+    W1 = rng.standard_normal((n, n)) / np.sqrt(n)
+    W2 = rng.standard_normal((n, n)) / np.sqrt(n)
+    return W1, W2, rng.standard_normal(n)
+
+
+def jacobian(W1: np.ndarray, W2: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """The Jacobian of ``tanh(W2 @ tanh(W1 @ x))``: ``diag(1 - y2**2) W2 diag(1 - y1**2) W1``,
+    each diagonal scaling the rows of the matrix after it."""
+    y1 = np.tanh(W1 @ x)
+    y2 = np.tanh(W2 @ y1)
+    return ((1.0 - y2 * y2)[:, None] * W2) @ ((1.0 - y1 * y1)[:, None] * W1)
+
+
+def dense_data(layers: int, width: int, batch: int, seed: int = 0, dtype=np.float32):
+    """Inputs, weights (normal, scaled by 1/sqrt(width)) and small biases for a stack of
+    ``layers`` square tanh Dense layers."""
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((batch, width)).astype(dtype)
+    weights = [
+        (rng.standard_normal((width, width)) / np.sqrt(width)).astype(dtype) for _ in range(layers)
+    ]
+    biases = [(0.1 * rng.standard_normal(width)).astype(dtype) for _ in range(layers)]
+    return X, weights, biases

@@ -1,8 +1,13 @@
-"""Peak memory of the chain's backward pass against its forward pass, measured with tracemalloc
-(NumPy reports its array allocations to it). Sizes are in units of one chain array."""
+"""Peak memory, measured with tracemalloc (NumPy reports its array allocations to it).
+
+``measure``: the chain's backward pass against its forward pass, in units of one chain array.
+``measure_recompute``: a stack of tanh Dense layers with and without ``tg.recompute_grad``
+around each block of layers, in bytes above the weights' own memory.
+"""
 
 from __future__ import annotations
 
+import gc
 import tracemalloc
 from dataclasses import dataclass
 
@@ -67,3 +72,70 @@ def measure(size: int = SIZE, steps: int = STEPS) -> MemoryResult:
     return MemoryResult(
         unit, forward_peak / unit, held / unit, backward_peak / unit, floor_peak / unit
     )
+
+
+# -- recompute_grad --------------------------------------------------------------------------------
+DENSE_LAYERS = 100
+DENSE_WIDTH = 512
+DENSE_BATCH = 64
+DENSE_BLOCK = 10  # layers per recompute_grad block
+RECOMPUTE_TARGET = 3.0  # the peak must fall at least this many times with recompute_grad
+
+
+@dataclass
+class Peaks:
+    """Bytes traced above the weights (which exist before tracing starts) in one gradient
+    computation: forward under the tape, then ``tape.gradient`` for every weight and bias."""
+
+    forward_peak: int  # while the tape records
+    held: int  # when tape.gradient starts: what the tape keeps for the backward pass
+    peak: int  # forward and tape.gradient together, the gradients returned included
+
+
+@dataclass
+class RecomputeResult:
+    weight_bytes: int  # the weights' and biases' own memory (the gradients take as much)
+    plain: Peaks
+    recompute: Peaks
+
+    @property
+    def ratio(self) -> float:
+        """How many times the peak falls with recompute_grad."""
+        return self.plain.peak / self.recompute.peak
+
+    @property
+    def held_ratio(self) -> float:
+        return self.plain.held / self.recompute.held
+
+
+def _dense_peaks(model):
+    gc.collect()
+    tracemalloc.start()
+    try:
+        tracemalloc.reset_peak()
+        tape, loss = model.forward()
+        held, forward_peak = tracemalloc.get_traced_memory()
+        grads = tape.gradient(loss, model.variables)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    return grads, Peaks(forward_peak, held, peak)
+
+
+def measure_recompute(
+    layers: int = DENSE_LAYERS,
+    width: int = DENSE_WIDTH,
+    batch: int = DENSE_BATCH,
+    block: int = DENSE_BLOCK,
+) -> RecomputeResult:
+    X, weights, biases = floors.dense_data(layers, width, batch)
+    plain = workloads.DenseStack(X, weights, biases, block, recompute=False)
+    plain_grads, plain_peaks = _dense_peaks(plain)
+    del plain
+    recomputed = workloads.DenseStack(X, weights, biases, block, recompute=True)
+    grads, peaks = _dense_peaks(recomputed)
+    for i, (g, expected) in enumerate(zip(grads, plain_grads, strict=True)):
+        what = f"dW{i}" if i < layers else f"db{i - layers}"
+        check_close("recompute", f"{what} with recompute_grad", g, expected)
+    weight_bytes = sum(W.nbytes for W in weights) + sum(b.nbytes for b in biases)
+    return RecomputeResult(weight_bytes, plain_peaks, peaks)

@@ -14,6 +14,7 @@ import numpy as np
 from . import floors, workloads
 
 RTOL = 1e-5
+RTOL_FLOAT64 = 1e-8  # the float64 derivative workloads must agree with their floors this closely
 
 
 class MismatchError(AssertionError):
@@ -42,7 +43,7 @@ def check_close(name: str, what: str, actual, expected, rtol: float = RTOL) -> N
 @dataclass
 class Case:
     name: str
-    target: float  # the largest acceptable tapegrad / floor ratio
+    target: float | None  # the largest acceptable tapegrad / floor ratio (None: for information)
     summary: str
     prepare: Callable[[], tuple[Callable[[], object], Callable[[], object]]]
     # BLAS threads for both sides (None: the machine's default); see ``note``
@@ -95,6 +96,34 @@ def _mlp(name: str, batch: int, sizes: list[int]):
     return prepare
 
 
+DERIVATIVES_NOTE = (
+    "runs with 1 BLAS thread on both sides: on a busy machine, waking BLAS threads for the "
+    "floor's few matrix products makes its time swing tenfold, so the ratio would say nothing "
+    "(--blas-threads N overrides)"
+)
+
+
+def _hessian(how: str):
+    def prepare():
+        A, x = floors.hessian_data()
+        run = workloads.make_hessian(A, x, how)
+        check_close(f"hessian ({how})", "Hessian", run(), floors.hessian(A, x), RTOL_FLOAT64)
+        return run, lambda: floors.hessian(A, x)
+
+    return prepare
+
+
+def _jacobian(how: str):
+    def prepare():
+        W1, W2, x = floors.jacobian_data()
+        run = workloads.make_jacobian(W1, W2, x, how)
+        expected = floors.jacobian(W1, W2, x)
+        check_close(f"jacobian ({how})", "Jacobian", run(), expected, RTOL_FLOAT64)
+        return run, lambda: floors.jacobian(W1, W2, x)
+
+    return prepare
+
+
 CASES = [
     Case(
         "seed_grad",
@@ -130,5 +159,53 @@ CASES = [
         1.1,
         "one SGD training step, 784-2048-2048-10 ReLU MLP, batch 1024, float32",
         _mlp("mlp_large", 1024, [784, 2048, 2048, 10]),
+    ),
+    Case(
+        "hessian",
+        3.0,
+        "Hessian of sum(tanh(A @ x)), n = 200, float64, tg.hessian (forward over reverse)",
+        _hessian("hessian"),
+        blas_threads=1,
+        note=DERIVATIVES_NOTE,
+    ),
+    Case(
+        "hessian_tape",
+        None,
+        "the same Hessian by tape.hessian on a persistent tape (x a Variable)",
+        _hessian("tape"),
+        blas_threads=1,
+        note=DERIVATIVES_NOTE,
+    ),
+    Case(
+        "hessian_fwdrev",
+        None,
+        "the same Hessian by tg.jacfwd(tg.jacrev(f))",
+        _hessian("fwdrev"),
+        blas_threads=1,
+        note=DERIVATIVES_NOTE,
+    ),
+    Case(
+        "hessian_revrev",
+        None,
+        "the same Hessian by tg.jacrev(tg.jacrev(f))",
+        _hessian("revrev"),
+        blas_threads=1,
+        note=DERIVATIVES_NOTE,
+    ),
+    Case(
+        "jacobian",
+        3.0,
+        "Jacobian of tanh(W2 @ tanh(W1 @ x)), 300 inputs and outputs, float64, tg.jacobian",
+        _jacobian("jacobian"),
+        blas_threads=1,
+        note=DERIVATIVES_NOTE,
+    ),
+    Case(
+        "jacobian_fwd",
+        None,
+        "the same Jacobian by tg.jacfwd (forward mode, all 300 tangents in one pass)",
+        _jacobian("jacfwd"),
+        blas_threads=1,
+        note=DERIVATIVES_NOTE,
     ),
 ]

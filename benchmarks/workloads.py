@@ -92,3 +92,78 @@ class MLP:
         loss, grads = self.gradients()
         self.optimizer.apply_gradients(zip(grads, self.variables, strict=True))
         return loss
+
+
+def make_hessian(A, x, how: str = "hessian"):
+    """The Hessian of ``sum(tanh(A @ x))`` at the float64 array ``x``, computed ``how``:
+    ``hessian`` (tg.hessian, forward over reverse), ``tape`` (tape.hessian on a persistent
+    tape), ``fwdrev`` (tg.jacfwd(tg.jacrev(f))) or ``revrev`` (tg.jacrev(tg.jacrev(f)))."""
+    A = tg.constant(A)
+    x = tg.constant(x)
+
+    def f(x):
+        return tg.sum(tg.tanh(A @ x))
+
+    if how == "tape":
+        v = tg.Variable(x)
+
+        def run():
+            with tg.GradientTape(persistent=True) as tape:
+                y = f(v)
+            return tape.hessian(y, v)
+
+        return run
+    transforms = {
+        "hessian": tg.hessian,
+        "fwdrev": lambda f: tg.jacfwd(tg.jacrev(f)),
+        "revrev": lambda f: tg.jacrev(tg.jacrev(f)),
+    }
+    hess = transforms[how](f)
+    return lambda: hess(x)
+
+
+def make_jacobian(W1, W2, x, how: str = "jacobian"):
+    """The Jacobian of ``tanh(W2 @ tanh(W1 @ x))`` at the float64 array ``x``, by reverse mode
+    (``jacobian``: tg.jacobian) or forward mode (``jacfwd``: tg.jacfwd)."""
+    W1 = tg.constant(W1)
+    W2 = tg.constant(W2)
+    x = tg.constant(x)
+
+    def f(x):
+        return tg.tanh(W2 @ tg.tanh(W1 @ x))
+
+    jac = {"jacobian": tg.jacobian, "jacfwd": tg.jacfwd}[how](f)
+    return lambda: jac(x)
+
+
+class DenseStack:
+    """Square tanh Dense layers, ``h = tanh(h @ W + b)``, with Variable weights, run in blocks
+    of ``block`` layers; with ``recompute=True`` each block is wrapped in ``tg.recompute_grad``,
+    so the backward pass runs it again instead of keeping its intermediate values."""
+
+    def __init__(self, X, weights, biases, block: int, recompute: bool):
+        self.X = tg.constant(X)
+        self.weights = [tg.Variable(W) for W in weights]
+        self.biases = [tg.Variable(b) for b in biases]
+        self.variables = self.weights + self.biases
+        self.blocks = []
+        for start in range(0, len(weights), block):
+            run = self._block(start, min(start + block, len(weights)))
+            self.blocks.append(tg.recompute_grad(run) if recompute else run)
+
+    def _block(self, start: int, stop: int):
+        def block(h):
+            for W, b in zip(self.weights[start:stop], self.biases[start:stop], strict=True):
+                h = tg.tanh(h @ W + b)
+            return h
+
+        return block
+
+    def forward(self):
+        """Record ``sum(output)`` on a new tape; returns the tape and the loss."""
+        with tg.GradientTape() as tape:
+            h = self.X
+            for block in self.blocks:
+                h = block(h)
+            loss = tg.sum(h)
+        return tape, loss
