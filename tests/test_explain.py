@@ -27,7 +27,7 @@ NOT_WATCHED_ACCESSED = (
 )
 NOT_USED = (
     "was watched, but no operation recorded by the tape used it: compute the target from it "
-    "inside the tape's `with` block"
+    "inside the tape's `with` block, with tape.watch(x) called before x is used"
 )
 NOT_DEPENDING = (
     "was read inside the tape, but the target does not depend on it: the target was computed "

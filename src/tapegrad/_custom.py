@@ -14,11 +14,11 @@ from collections.abc import Callable
 
 from ._backend import xp_of
 from ._primitive import Primitive, _traced
-from ._state import TRACED, state, suspended
+from ._state import TRACED, plain_mode, state, suspended
 from ._structure import flatten
 from ._tape import GradientTape
 from ._tensor import Tensor, Variable, wrap
-from .ops import concat, reshape, zeros_like
+from .ops import concat, reshape, stack, zeros_like
 
 
 # -- recording one call as one operation -----------------------------------------------------------
@@ -44,16 +44,53 @@ class _JointRules:
         return self.last[k]
 
 
-def _record_call(name: str, inputs: list, value, vjp_joint=None, jvp_rule=None):
+def _record_call(name: str, inputs: list, value, vjp_joint, jvp_rule, replay):
     """Record ``value`` (a Tensor) as the output of one operation on ``inputs`` (Tensors).
-    Returns the recorded output tensor (``value`` itself when nothing records)."""
+    Returns the recorded output tensor (``value`` itself when nothing records). ``replay``
+    runs the user's function again on new inputs (for ``tape.hessian``)."""
     if state.mode != TRACED or not inputs:
         return value
     raw_out = value._value
+    batched = _per_example(vjp_joint, value.ndim, inputs)
+    if jvp_rule is None:  # forward mode by transposing the reverse rule
+        jvp_rule = _transpose_vjp_to_jvp(batched, inputs, value)
     prim = Primitive(name, lambda *vals: raw_out, None, jvp_rule, len(inputs), (), {})
-    if vjp_joint is not None:
-        prim.vjps = _JointRules(vjp_joint, len(inputs))
+    prim.vjps = _JointRules(batched, len(inputs))
+    prim.replay = replay
     return _traced(prim, inputs, [t._value for t in inputs], {})
+
+
+def _per_example(joint: Callable, out_ndim: int, inputs: list) -> Callable:
+    """User rules are written for one cotangent; a vectorized Jacobian sends a batch of them on
+    leading axes, so the rule runs once per example and the results are stacked. Rules run
+    with operations returning tensors, and get a tensor cotangent, as in TensorFlow."""
+
+    def batched(g, *vals):
+        with plain_mode():
+            g = g if isinstance(g, Tensor) else wrap(g)
+            if g.ndim <= out_ndim:
+                return joint(g, *vals)
+            rows = [batched(g[i], *vals) for i in range(g.shape[0])]
+        return [_stack_rows([r[k] for r in rows], x) for k, x in enumerate(inputs)]
+
+    return batched
+
+
+def _stack_rows(rows: list, like):
+    if all(r is None for r in rows):
+        return None
+    shape = next(tuple(r.shape) for r in rows if r is not None)
+    filled = [
+        r if r is not None else _fresh_zeros(like, shape[: len(shape) - like.ndim]) for r in rows
+    ]
+    return stack(filled)
+
+
+def _substitute(args, positions, new_inputs):
+    args = list(args)
+    for i, value in zip(positions, new_inputs):
+        args[i] = value
+    return args
 
 
 def _pack(outputs: list):
@@ -181,6 +218,8 @@ def custom_gradient(f: Callable) -> Callable:
         inputs = [a for a in args if isinstance(a, Tensor)]
         recorded_inputs = inputs + variables
         name = getattr(f, "__name__", "custom_gradient")
+        if not callable(grad_fn):
+            raise TypeError(f"{name} must return (output, grad_fn); its grad_fn is not callable")
 
         def joint(g, *vals):
             upstream = _unpack(g, outputs)
@@ -202,12 +241,16 @@ def custom_gradient(f: Callable) -> Callable:
             return grads
 
         packed = _pack(outputs)
+        positions = [i for i, a in enumerate(args) if isinstance(a, Tensor)]
         out = _record_call(
             name,
             recorded_inputs,
             packed,
             vjp_joint=joint,
-            jvp_rule=_transpose_vjp_to_jvp(joint, recorded_inputs, packed),
+            jvp_rule=None,
+            replay=lambda *new: _pack(
+                flatten(wrapped(*_substitute(args, positions, new), **kwargs))[0]
+            ),
         )
         if out is packed:
             return y
@@ -248,6 +291,7 @@ class custom_vjp:
         functools.update_wrapper(self, fun)
         self.fun = fun
         self.fwd = self.bwd = None
+        self._in_fwd = 0  # fwd may call the function itself, as JAX's examples do
 
     def defvjp(self, fwd: Callable, bwd: Callable) -> None:
         self.fwd, self.bwd = fwd, bwd
@@ -258,11 +302,21 @@ class custom_vjp:
                 f"custom_vjp function {self.__name__} has no rule yet: call "
                 f"{self.__name__}.defvjp(fwd, bwd) first"
             )
-        if state.mode != TRACED:
+        if state.mode != TRACED or self._in_fwd:
             return self.fun(*args)
         # fwd runs recorded, as in JAX: residuals stay functions of the inputs on outer tapes,
         # so the bwd rule can itself be differentiated (the output's own path is replaced below)
-        out, residuals = self.fwd(*args)
+        self._in_fwd += 1
+        try:
+            result = self.fwd(*args)
+        finally:
+            self._in_fwd -= 1
+        if not isinstance(result, (tuple, list)) or len(result) != 2:
+            raise TypeError(
+                f"the fwd rule of {self.__name__} must return a pair (output, residuals); it "
+                f"returned {type(result).__name__}"
+            )
+        out, residuals = result
         if not isinstance(out, Tensor):
             raise TypeError(f"the fwd rule of {self.__name__} must return (tensor, residuals)")
         positions = [i for i, a in enumerate(args) if isinstance(a, Tensor)]
@@ -282,7 +336,12 @@ class custom_vjp:
 
         inputs = [args[i] for i in positions]
         return _record_call(
-            name, inputs, out, vjp_joint=joint, jvp_rule=_transpose_vjp_to_jvp(joint, inputs, out)
+            name,
+            inputs,
+            out,
+            vjp_joint=joint,
+            jvp_rule=None,
+            replay=lambda *new: self(*_substitute(args, positions, new)),
         )
 
 
@@ -322,17 +381,39 @@ class custom_jvp:
         inputs = [args[i] for i in positions]
         name = self.__name__
 
-        def tangent_out(ts, ans, *vals):
+        def one_direction(ts):
             tangents = list(zeros_like(a) if not isinstance(a, Tensor) else a for a in args)
             for i, t in zip(positions, ts):
                 tangents[i] = zeros_like(args[i]) if t is None else t
-            result = self.rule(tuple(args), tuple(tangents))
+            with plain_mode():
+                result = self.rule(tuple(args), tuple(tangents))
             if not isinstance(result, (tuple, list)) or len(result) != 2:
                 raise TypeError(
                     f"the jvp rule of {name} must return (primal_out, tangent_out); it returned "
                     f"{type(result).__name__}"
                 )
-            return result[1]
+            tangent = result[1]
+            if tuple(getattr(tangent, "shape", ())) != out.shape:
+                raise ValueError(
+                    f"the jvp rule of {name} returned a tangent of shape "
+                    f"{tuple(getattr(tangent, 'shape', ()))} for an output of shape {out.shape}: "
+                    "the tangent must have the output's shape"
+                )
+            return tangent
+
+        def tangent_out(ts, ans, *vals):
+            batch = next(
+                (tuple(t.shape[: t.ndim - x.ndim]) for t, x in zip(ts, inputs) if t is not None),
+                (),
+            )
+            if not batch:
+                return one_direction(ts)
+            return stack(
+                [
+                    tangent_out([None if t is None else t[i] for t in ts], ans)
+                    for i in range(batch[0])
+                ]
+            )
 
         def joint(g, *vals):
             ts = [_fresh_zeros(x) for x in inputs]
@@ -341,7 +422,14 @@ class custom_jvp:
                 t_out = tangent_out(ts, out, *vals)
             return tape._vjp(t_out, ts, g)
 
-        return _record_call(name, inputs, out, vjp_joint=joint, jvp_rule=tangent_out)
+        return _record_call(
+            name,
+            inputs,
+            out,
+            vjp_joint=joint,
+            jvp_rule=tangent_out,
+            replay=lambda *new: self(*_substitute(args, positions, new)),
+        )
 
 
 # -- checkpointing ---------------------------------------------------------------------------------
@@ -371,12 +459,14 @@ def recompute_grad(f: Callable) -> Callable:
                 again = f(*args, **kwargs)
             return tape._vjp(again, inputs, g)
 
+        positions = [i for i, a in enumerate(args) if isinstance(a, Tensor)]
         return _record_call(
             getattr(f, "__name__", "recompute_grad"),
             inputs,
             out,
             vjp_joint=joint,
-            jvp_rule=_transpose_vjp_to_jvp(joint, inputs, out),
+            jvp_rule=None,
+            replay=lambda *new: wrapped(*_substitute(args, positions, new), **kwargs),
         )
 
     return wrapped

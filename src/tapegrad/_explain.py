@@ -50,7 +50,8 @@ def explain(tape, target_uid: int, source) -> str:
     if not any(_uses(inputs, uid) for inputs, _ in edges):
         return (
             f"{name} was watched, but no operation recorded by the tape used it: compute the "
-            "target from it inside the tape's `with` block"
+            "target from it inside the tape's `with` block, with tape.watch(x) called before x "
+            "is used"
         )
     return (
         f"{name} was read inside the tape, but the target does not depend on it: the target "

@@ -35,7 +35,17 @@ except ImportError:  # pragma: no cover
 class Primitive:
     """An operation the engine knows: forward, VJP rules and JVP rule (see module docstring)."""
 
-    __slots__ = ("name", "forward", "vjps", "jvp", "n_arrays", "statics", "defaults", "doc")
+    __slots__ = (
+        "name",
+        "forward",
+        "vjps",
+        "jvp",
+        "n_arrays",
+        "statics",
+        "defaults",
+        "doc",
+        "replay",
+    )
 
     def __init__(self, name, forward, vjps, jvp, n_arrays, statics, defaults):
         self.name = name
@@ -45,6 +55,7 @@ class Primitive:
         self.n_arrays = n_arrays  # None: variadic
         self.statics = statics
         self.defaults = defaults
+        self.replay = None  # per-call custom operations: run the user's function again
 
     def __repr__(self) -> str:
         return f"<primitive {self.name}>"

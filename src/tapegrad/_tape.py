@@ -46,6 +46,7 @@ class GradientTape:
         self._recording = False
         self._spent = False
         self._cuts: list = []  # (op name or None, location, input uids, output uid): see _explain
+        self._explained = None  # what a non-persistent tape saw, kept when its gradient raised
         self._shadow: set[int] = set()  # values computed from a cut
 
     # -- recording ------------------------------------------------------------------------------
@@ -166,7 +167,7 @@ class GradientTape:
         the float32 tensor of shape () was never watched: ... tape.watch(x), ...
         """
         _check_tensors([target, source], "target and source")
-        return explain(self, target._uid, source)
+        return explain(self._explained or self, target._uid, source)
 
     def _watch_on_read(self, variable: Variable) -> bool:
         """Trainable float variables are watched when an operation reads them."""
@@ -197,6 +198,8 @@ class GradientTape:
         self._check_usable("gradient")
         saved = _saved_for_explaining(self, unconnected_gradients)
         grads = self._backward(seeds, source_leaves, n_lead=0)
+        if saved is not None and not self._persistent:
+            self._explained = saved
         _raise_unconnected(saved, grads, targets, source_leaves, unconnected_gradients)
         results = [_result(grads.get(s._uid), s, (), unconnected_gradients) for s in source_leaves]
         return rebuild(results)
@@ -348,6 +351,9 @@ class GradientTape:
         for prim, uids, vals, out_uid, _ans, params in self._entries:
             inputs = [v if u is None else values.get(abs(u), v) for v, u in zip(vals, uids)]
             if any(isinstance(i, Tensor) for i in inputs):
+                if prim.replay is not None:  # a custom operation: run the user's function again
+                    values[out_uid] = prim.replay(*inputs)
+                    continue
                 raw = [i._value if isinstance(i, Tensor) else i for i in inputs]
                 values[out_uid] = _traced(prim, inputs, raw, params)
         return values.get(target_uid)
@@ -419,6 +425,8 @@ def _loop(entries, grads, keep, n_lead, traced, persistent) -> dict:
             if u is None or u < 0 or rule is None:
                 continue
             gk = rule(g, answer, *inputs, **params)
+            if gk is None:  # a custom rule may say "no gradient" for an input
+                continue
             if n_lead or gk.shape != like.shape or gk.dtype != like.dtype:
                 gk = _fit(gk, like, n_lead)
             previous = grads.get(u)
