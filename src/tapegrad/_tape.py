@@ -47,6 +47,7 @@ class GradientTape:
         self._spent = False
         self._cuts: list = []  # (op name or None, location, input uids, output uid): see _explain
         self._explained = None  # what a non-persistent tape saw, kept when its gradient raised
+        self._roots: set[int] = set()  # uids watched directly (not computed on the tape)
         self._shadow: set[int] = set()  # values computed from a cut
 
     # -- recording ------------------------------------------------------------------------------
@@ -93,6 +94,7 @@ class GradientTape:
         self._variables = {}
         self._cuts = []
         self._shadow = set()
+        self._roots = set()
         self._spent = False
 
     def watch(self, tensor) -> None:
@@ -113,6 +115,7 @@ class GradientTape:
                 "tensors are differentiable; cast it with tg.astype(x, tg.float32)"
             )
         self._watched.add(leaf._uid)
+        self._roots.add(leaf._uid)
         if isinstance(leaf, Variable):
             self._variables.setdefault(leaf._uid, leaf)
 
@@ -173,6 +176,7 @@ class GradientTape:
         """Trainable float variables are watched when an operation reads them."""
         if self._watch_accessed and variable._trainable and variable._value.dtype.kind in "fc":
             self._watched.add(variable._uid)
+            self._roots.add(variable._uid)
             self._variables[variable._uid] = variable
             return True
         return False
@@ -223,13 +227,14 @@ class GradientTape:
         value = target._value
         seeds = {target._uid: ones_like(value)}
         keep = {s._uid for s in leaves}
+        needed = self._needed(keep)
         if state.mode == TRACED:
-            grads = _loop(self._entries, seeds, keep, 0, True, self._persistent)
+            grads = _loop(self._entries, seeds, keep, 0, True, self._persistent, needed)
         else:
             state.raw_depth += 1
             state.mode = RAW
             try:
-                grads = _loop(self._entries, seeds, keep, 0, False, self._persistent)
+                grads = _loop(self._entries, seeds, keep, 0, False, self._persistent, needed)
             finally:
                 state.raw_depth -= 1
                 state.refresh()
@@ -379,15 +384,29 @@ class GradientTape:
         left), keyed by uid. Rules get raw arrays unless something is recording."""
         keep = {s._uid for s in sources}
         entries, persistent = self._entries, self._persistent
+        needed = self._needed(keep)
         if state.mode == TRACED:
-            grads = _loop(entries, seeds, keep, n_lead, True, persistent)
+            grads = _loop(entries, seeds, keep, n_lead, True, persistent, needed)
         else:
             with raw_mode():
-                grads = _loop(entries, seeds, keep, n_lead, False, persistent)
+                grads = _loop(entries, seeds, keep, n_lead, False, persistent, needed)
         if not self._persistent:
             self._entries = []
             self._watched = set()
         return grads
+
+    def _needed(self, sources: set):
+        """The uids computed from ``sources``, when some watched value is not among them (so
+        its cotangent would be wasted work and memory); None when every path is needed."""
+        if self._roots <= sources:
+            return None
+        reached = set(sources)
+        for entry in self._entries:
+            if entry is not None and any(
+                u is not None and u > 0 and u in reached for u in entry[1]
+            ):
+                reached.add(entry[3])
+        return reached
 
     def __repr__(self) -> str:
         kind = "persistent" if self._persistent else "non-persistent"
@@ -407,7 +426,9 @@ def _first(values):
     return values[0]
 
 
-def _loop(entries, grads, keep, n_lead, traced, persistent) -> dict:
+def _loop(entries, grads, keep, n_lead, traced, persistent, needed=None) -> dict:
+    """The backward pass. ``needed``: the uids on a path from a source (None: all are), so that
+    no cotangent is computed for a watched value the caller did not ask about."""
     for i in range(len(entries) - 1, -1, -1):
         entry = entries[i]
         if not persistent:
@@ -422,7 +443,7 @@ def _loop(entries, grads, keep, n_lead, traced, persistent) -> dict:
         else:
             inputs, answer = vals, ans
         for u, rule, like in zip(uids, prim.vjps, vals):
-            if u is None or u < 0 or rule is None:
+            if u is None or u < 0 or rule is None or (needed is not None and u not in needed):
                 continue
             gk = rule(g, answer, *inputs, **params)
             if gk is None:  # a custom rule may say "no gradient" for an input
