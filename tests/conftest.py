@@ -14,3 +14,6 @@ settings.register_profile(
 )
 settings.register_profile("dev", deadline=None, max_examples=12)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
+
+# gradient-table rows are imported by test_gradients.py, not collected on their own
+collect_ignore_glob = ["rows_*.py"]
