@@ -61,9 +61,11 @@ class ForwardAccumulator:
                 f"the tangent of shape {tangent.shape} does not match its primal of shape "
                 f"{primal.shape}"
             )
-        from .ops import astype
+        if tangent._value.dtype != primal._value.dtype:
+            from .ops import astype
 
-        self._tangents[primal._uid] = astype(tangent, primal.dtype)
+            tangent = astype(tangent, primal.dtype)
+        self._tangents[primal._uid] = tangent
 
     def __enter__(self) -> ForwardAccumulator:
         if self._active:
