@@ -50,10 +50,10 @@ def _fast_numpy_namespace():
 
 def _reducer(ufunc, identity_needed=False):
     def reduce(x, /, *, axis=None, dtype=None, keepdims=False):
-        if identity_needed and np.size(x) == 0:
-            raise ValueError(f"{ufunc.__name__} of an empty array has no identity")
         if isinstance(axis, list):
             axis = tuple(axis)
+        if identity_needed and np.size(x) == 0:  # NumPy's own rules: empty reduced axes raise
+            return (np.max if ufunc is np.maximum else np.min)(x, axis=axis, keepdims=keepdims)
         return ufunc.reduce(x, axis=axis, dtype=dtype, keepdims=keepdims)
 
     return reduce

@@ -127,7 +127,7 @@ def _elementwise(prim, ts, ans, inputs, params):
         batch = lead(t, x)
         if x.ndim < ans.ndim and batch:  # keep the batch axes in front of the broadcast ones
             t = reshape(t, batch + (1,) * (ans.ndim - x.ndim) + tuple(x.shape))
-        complex_ = t.dtype.kind == "c"
+        complex_ = t.dtype.kind == "c" or ans.dtype.kind == "c"
         term = rule(conj(t) if complex_ else t, ans, *inputs, **params)
         term = conj(term) if complex_ else term
         total = term if total is None else total + term

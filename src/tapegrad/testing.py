@@ -133,7 +133,8 @@ def _as_function(f, wrt, v, u, mode):
                 tape.watch(xs[i])
             y = f(*xs)
         grads = tape.gradient(y, [xs[i] for i in wrt], output_gradients=u)
-        total = constant(np.zeros((), dtype=np.result_type(*[d.dtype for d in v])))
+        real_dtype = np.result_type(*[np.finfo(d.dtype).dtype for d in v])  # <.,.> is real
+        total = constant(np.zeros((), dtype=real_dtype))
         for g, d in zip(grads, v):
             if g is not None:
                 total = total + _inner(g, d)
