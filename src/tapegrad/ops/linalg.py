@@ -271,7 +271,12 @@ def matmul(x, y, /):
             "of the first operand must equal the second-to-last axis of the second (the only "
             "axis of a 1-D operand)"
         )
-    return xp_of(x).matmul(x, y)
+    xp = xp_of(x)
+    if x.ndim > 2 and y.ndim == 2:
+        # a stack times one matrix is one matrix product: NumPy would loop over the stack
+        rows = xp.reshape(x, (-1, x.shape[-1]))
+        return xp.reshape(xp.matmul(rows, y), tuple(x.shape[:-1]) + (y.shape[-1],))
+    return xp.matmul(x, y)
 
 
 # -- inverse, solve, determinants -----------------------------------------------------------------
