@@ -1,5 +1,79 @@
-"""``tg.linalg``: the linalg extension of the Array API standard, differentiable."""
+"""``tg.linalg``: the linalg extension of the Array API standard (2024.12), with NumPy's ``norm``
+and ``lstsq``; every function with a derivative is differentiable, forward and reverse, to any
+order. See ``tapegrad.ops.linalg`` for the choices made at degenerate points.
 
-from .ops.linalg import matmul
+>>> import tapegrad as tg
+>>> x = tg.Variable([[2.0, 1.0], [1.0, 3.0]])
+>>> with tg.GradientTape() as tape:
+...     y = tg.linalg.det(x)
+>>> print(tape.gradient(y, x))
+tg.Tensor(
+[[ 3. -1.]
+ [-1.  2.]], shape=(2, 2), dtype=float32)
+"""
 
-__all__ = ["matmul"]
+from .ops.linalg import (
+    EighResult,
+    LstsqResult,
+    QRResult,
+    SlogdetResult,
+    SVDResult,
+    cholesky,
+    cross,
+    det,
+    diagonal,
+    eigh,
+    eigvalsh,
+    inv,
+    lstsq,
+    matmul,
+    matrix_norm,
+    matrix_power,
+    matrix_rank,
+    norm,
+    outer,
+    pinv,
+    qr,
+    slogdet,
+    solve,
+    svd,
+    svdvals,
+    tensordot,
+    trace,
+    vecdot,
+    vector_norm,
+)
+from .ops.manipulation import matrix_transpose
+
+__all__ = [
+    "EighResult",
+    "LstsqResult",
+    "QRResult",
+    "SVDResult",
+    "SlogdetResult",
+    "cholesky",
+    "cross",
+    "det",
+    "diagonal",
+    "eigh",
+    "eigvalsh",
+    "inv",
+    "lstsq",
+    "matmul",
+    "matrix_norm",
+    "matrix_power",
+    "matrix_rank",
+    "matrix_transpose",
+    "norm",
+    "outer",
+    "pinv",
+    "qr",
+    "slogdet",
+    "solve",
+    "svd",
+    "svdvals",
+    "tensordot",
+    "trace",
+    "vecdot",
+    "vector_norm",
+]

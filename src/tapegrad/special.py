@@ -1,5 +1,13 @@
-"""``tg.special``: special functions, differentiable."""
+"""``tg.special``: special functions, numerically stable and differentiable forward and reverse
+to any order.
 
-from .ops.special import *  # noqa: F403
+>>> import tapegrad as tg
+>>> x = tg.Variable(0.0)
+>>> with tg.GradientTape() as tape:
+...     y = tg.special.erf(x)
+>>> print(tape.gradient(y, x))
+tg.Tensor(1.1283792, shape=(), dtype=float32)
+"""
 
-__all__: list[str] = []
+from .ops.special import *  # noqa: F403 - the family's public functions are this namespace
+from .ops.special import __all__  # noqa: F401

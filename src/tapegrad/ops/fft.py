@@ -1,5 +1,377 @@
-"""The fft extension of the Array API, differentiable."""
+"""The fft extension of the Array API, differentiable.
+
+Every transform is linear, so each JVP applies the transform to the tangent and each VJP applies
+its adjoint to the cotangent. With the library's complex convention (for a real loss L of
+``z = x + iy`` the gradient is ``dL/dx + i dL/dy``), the adjoint of a transform with norm
+``"backward"`` is the inverse transform with norm ``"forward"`` (unscaled), and so on: the norms
+swap. Padding
+(``n`` or ``s`` above the input's length) and truncation become truncation and padding.
+
+``rfft`` keeps the ``n // 2 + 1`` nonnegative frequencies of a real signal. Its adjoint is
+``irfft`` with the interior bins halved (``irfft`` doubles them, as it stands for both halves of
+a Hermitian spectrum); the adjoint of ``irfft`` is ``rfft`` with the interior bins doubled.
+The imaginary parts of the zero-frequency and Nyquist bins of ``irfft``'s input are ignored, so
+their gradient is 0. ``fftn``, ``ifftn``, ``fft``, ``ifft`` share one primitive (named
+``fftn``); ``rfftn``, ``irfftn``, ``hfft``, ``ihfft``, the shifts and the frequencies are
+composites.
+"""
 
 from __future__ import annotations
 
-__all__: list[str] = []
+import numpy as np
+
+from .._backend import xp_of
+from .._dtypes import DEFAULT_FLOAT, as_dtype
+from .._primitive import primitive, raw
+from .creation import constant
+from .elementwise import conj
+from .indexing import getitem
+from .manipulation import concat
+
+__all__ = [
+    "fft",
+    "fftfreq",
+    "fftn",
+    "fftshift",
+    "hfft",
+    "ifft",
+    "ifftn",
+    "ifftshift",
+    "ihfft",
+    "irfft",
+    "irfftn",
+    "rfft",
+    "rfftfreq",
+    "rfftn",
+]
+
+_SWAP = {"backward": "forward", "forward": "backward", "ortho": "ortho"}
+
+
+def _check_norm(norm):
+    if norm not in _SWAP:
+        raise ValueError(f"norm must be 'backward', 'ortho' or 'forward', not {norm!r}")
+
+
+def _negative(axis, ndim, name):
+    if not -ndim <= axis < ndim:
+        raise ValueError(
+            f"{name}: axis {axis} is out of bounds for an array of {ndim} dimensions: use an "
+            f"axis in [{-ndim}, {ndim - 1}]"
+        )
+    return axis - ndim if axis >= 0 else axis
+
+
+def _resize(x, axis, length):
+    """``x`` truncated or padded with zeros to ``length`` along the (negative) ``axis``."""
+    current = x.shape[axis]
+    if current == length:
+        return x
+    tail = (slice(None),) * (-axis - 1)
+    if current > length:
+        return getitem(x, index=(Ellipsis, slice(0, length)) + tail)
+    v = raw(x)
+    shape = list(v.shape)
+    shape[axis] = length - current
+    return concat([x, xp_of(v).zeros(tuple(shape), dtype=v.dtype)], axis=axis)
+
+
+def _weights(length, n, axis, interior, like):
+    """Per-bin factors along ``axis`` for the ``length = n // 2 + 1`` bins of a real transform:
+    1 at zero frequency and at Nyquist (even ``n``), ``interior`` elsewhere."""
+    v = raw(like)
+    xp = xp_of(v)
+    index = xp.arange(length)
+    edge = (index == 0) | ((index == length - 1) & (n % 2 == 0))
+    w = xp.astype(xp.where(edge, 1.0, interior), v.dtype)
+    return xp.reshape(w, (length,) + (1,) * (-axis - 1))
+
+
+# -- complex to complex --------------------------------------------------------------------------
+def _c2c_vjp(g, ans, x, *, s, axes, norm, inverse):
+    out = _c2c(g, s=s, axes=axes, norm=_SWAP[norm], inverse=not inverse)
+    for axis in axes:
+        out = _resize(out, axis, x.shape[axis])
+    return out
+
+
+@primitive(
+    vjp=_c2c_vjp,
+    jvp=lambda ts, ans, x, *, s, axes, norm, inverse: _c2c(
+        ts[0], s=s, axes=axes, norm=norm, inverse=inverse
+    ),
+    name="fftn",
+)
+def _c2c(x, /, *, s, axes, norm, inverse):
+    xp = xp_of(x)
+    function = xp.fft.ifftn if inverse else xp.fft.fftn
+    return function(x, s=s, axes=axes, norm=norm)
+
+
+def _plan(x, s, axes, name):
+    """(s, axes) as tuples, with negative axes: the Array API's defaults (all axes, or the last
+    ``len(s)`` when only ``s`` is given; the input's lengths when ``s`` is None)."""
+    if axes is None:
+        axes = tuple(range(-len(s), 0)) if s is not None else tuple(range(-x.ndim, 0))
+    axes = tuple(_negative(a, x.ndim, name) for a in axes)
+    if len(set(axes)) != len(axes):
+        raise ValueError(f"{name}: repeated axis in {axes!r}")
+    if s is None:
+        s = tuple(x.shape[a] for a in axes)
+    s = tuple(int(n) for n in s)
+    if len(s) != len(axes):
+        raise ValueError(f"{name}: s {s!r} and axes {axes!r} must have the same length")
+    for n in s:
+        if n < 1:
+            raise ValueError(f"{name}: every transform length must be at least 1; got s={s!r}")
+    return s, axes
+
+
+def fftn(x, /, *, s=None, axes=None, norm="backward"):
+    """The n-dimensional discrete Fourier transform over ``axes`` (all by default), with the
+    input padded or truncated to lengths ``s``.
+
+    >>> import tapegrad as tg
+    >>> print(tg.fft.fftn(tg.constant([[1.0, 0.0], [0.0, 0.0]])))
+    tg.Tensor(
+    [[1.+0.j 1.+0.j]
+     [1.+0.j 1.+0.j]], shape=(2, 2), dtype=complex64)
+    """
+    _check_norm(norm)
+    s, axes = _plan(x, s, axes, "fftn")
+    return _c2c(x, s=s, axes=axes, norm=norm, inverse=False)
+
+
+def ifftn(x, /, *, s=None, axes=None, norm="backward"):
+    """The n-dimensional inverse discrete Fourier transform over ``axes`` (all by default).
+
+    >>> import tapegrad as tg
+    >>> print(tg.fft.ifftn(tg.constant([[4.0, 0.0], [0.0, 0.0]])))
+    tg.Tensor(
+    [[1.+0.j 1.+0.j]
+     [1.+0.j 1.+0.j]], shape=(2, 2), dtype=complex64)
+    """
+    _check_norm(norm)
+    s, axes = _plan(x, s, axes, "ifftn")
+    return _c2c(x, s=s, axes=axes, norm=norm, inverse=True)
+
+
+def fft(x, /, *, n=None, axis=-1, norm="backward"):
+    """The one-dimensional discrete Fourier transform along ``axis``, with the input padded or
+    truncated to length ``n``.
+
+    >>> import tapegrad as tg
+    >>> print(tg.fft.fft(tg.constant([1.0, 1.0, 1.0, 1.0])))
+    tg.Tensor([4.+0.j 0.+0.j 0.+0.j 0.+0.j], shape=(4,), dtype=complex64)
+    """
+    return fftn(x, s=None if n is None else (n,), axes=(axis,), norm=norm)
+
+
+def ifft(x, /, *, n=None, axis=-1, norm="backward"):
+    """The one-dimensional inverse discrete Fourier transform along ``axis``.
+
+    >>> import tapegrad as tg
+    >>> print(tg.fft.ifft(tg.constant([4.0, 0.0, 0.0, 0.0])))
+    tg.Tensor([1.+0.j 1.+0.j 1.+0.j 1.+0.j], shape=(4,), dtype=complex64)
+    """
+    return ifftn(x, s=None if n is None else (n,), axes=(axis,), norm=norm)
+
+
+# -- real to complex and back --------------------------------------------------------------------
+def _rfft_vjp(g, ans, x, *, n, axis, norm):
+    halved = g * _weights(g.shape[axis], n, axis, 0.5, g)
+    return _resize(_irfft(halved, n=n, axis=axis, norm=_SWAP[norm]), axis, x.shape[axis])
+
+
+@primitive(
+    vjp=_rfft_vjp,
+    jvp=lambda ts, ans, x, *, n, axis, norm: _rfft(ts[0], n=n, axis=axis, norm=norm),
+    name="rfft",
+)
+def _rfft(x, /, *, n, axis, norm):
+    if x.dtype.kind == "c":
+        raise TypeError(
+            f"rfft takes a real signal, not {x.dtype}: use tg.fft.fft for complex input"
+        )
+    return xp_of(x).fft.rfft(x, n=n, axis=axis, norm=norm)
+
+
+def _irfft_vjp(g, ans, x, *, n, axis, norm):
+    doubled = _rfft(g, n=n, axis=axis, norm=_SWAP[norm])
+    doubled = doubled * _weights(doubled.shape[axis], n, axis, 2.0, doubled)
+    return _resize(doubled, axis, x.shape[axis])
+
+
+@primitive(
+    vjp=_irfft_vjp,
+    jvp=lambda ts, ans, x, *, n, axis, norm: _irfft(ts[0], n=n, axis=axis, norm=norm),
+    name="irfft",
+)
+def _irfft(x, /, *, n, axis, norm):
+    return xp_of(x).fft.irfft(x, n=n, axis=axis, norm=norm)
+
+
+def rfft(x, /, *, n=None, axis=-1, norm="backward"):
+    """The discrete Fourier transform of a real signal along ``axis``: the ``n // 2 + 1``
+    nonnegative frequencies.
+
+    >>> import tapegrad as tg
+    >>> print(tg.fft.rfft(tg.constant([1.0, 2.0, 3.0, 4.0])))
+    tg.Tensor([10.+0.j -2.+2.j -2.+0.j], shape=(3,), dtype=complex64)
+    """
+    _check_norm(norm)
+    axis = _negative(axis, x.ndim, "rfft")
+    n = x.shape[axis] if n is None else int(n)
+    if n < 1:
+        raise ValueError(f"rfft: n must be at least 1; got {n}")
+    return _rfft(x, n=n, axis=axis, norm=norm)
+
+
+def irfft(x, /, *, n=None, axis=-1, norm="backward"):
+    """The inverse of ``rfft``: a real signal of length ``n`` (default ``2 * (m - 1)`` for ``m``
+    input bins) from its nonnegative frequencies.
+
+    >>> import tapegrad as tg
+    >>> print(tg.fft.irfft(tg.constant([10.0 + 0j, -2.0 + 2j, -2.0 + 0j])))
+    tg.Tensor([1. 2. 3. 4.], shape=(4,), dtype=float32)
+    """
+    _check_norm(norm)
+    axis = _negative(axis, x.ndim, "irfft")
+    n = 2 * (x.shape[axis] - 1) if n is None else int(n)
+    if n < 1:
+        raise ValueError(
+            f"irfft: the output length n must be at least 1; got {n}: give n for an input of "
+            f"{x.shape[axis]} bins"
+        )
+    return _irfft(x, n=n, axis=axis, norm=norm)
+
+
+def rfftn(x, /, *, s=None, axes=None, norm="backward"):
+    """The n-dimensional transform of a real signal: ``rfft`` over the last of ``axes``, then
+    ``fftn`` over the others.
+
+    >>> import tapegrad as tg
+    >>> tg.fft.rfftn(tg.ones((2, 4))).shape
+    (2, 3)
+    """
+    _check_norm(norm)
+    s, axes = _plan(x, s, axes, "rfftn")
+    out = _rfft(x, n=s[-1], axis=axes[-1], norm=norm)
+    if len(axes) > 1:
+        out = _c2c(out, s=s[:-1], axes=axes[:-1], norm=norm, inverse=False)
+    return out
+
+
+def irfftn(x, /, *, s=None, axes=None, norm="backward"):
+    """The inverse of ``rfftn``: ``ifftn`` over all but the last of ``axes``, then ``irfft`` over
+    the last (default length ``2 * (m - 1)``).
+
+    >>> import tapegrad as tg
+    >>> tg.fft.irfftn(tg.ones((2, 3), dtype=tg.complex64)).shape
+    (2, 4)
+    """
+    _check_norm(norm)
+    if s is None:
+        _, axes = _plan(x, None, axes, "irfftn")
+        s = tuple(x.shape[a] for a in axes[:-1]) + (2 * (x.shape[axes[-1]] - 1),)
+    s, axes = _plan(x, s, axes, "irfftn")
+    out = x
+    if len(axes) > 1:
+        out = _c2c(out, s=s[:-1], axes=axes[:-1], norm=norm, inverse=True)
+    return _irfft(out, n=s[-1], axis=axes[-1], norm=norm)
+
+
+def hfft(x, /, *, n=None, axis=-1, norm="backward"):
+    """The transform of a signal with Hermitian symmetry, given by its first half: a real
+    spectrum of length ``n`` (default ``2 * (m - 1)``).
+
+    >>> import tapegrad as tg
+    >>> print(tg.fft.hfft(tg.constant([1.0 + 0j, 0.0 + 0j, 0.0 + 0j])))
+    tg.Tensor([1. 1. 1. 1.], shape=(4,), dtype=float32)
+    """
+    _check_norm(norm)
+    return irfft(conj(x), n=n, axis=axis, norm=_SWAP[norm])
+
+
+def ihfft(x, /, *, n=None, axis=-1, norm="backward"):
+    """The inverse of ``hfft``: the first half of the Hermitian spectrum of a real signal.
+
+    >>> import tapegrad as tg
+    >>> print(tg.fft.ihfft(tg.constant([1.0, 1.0, 1.0, 1.0])))
+    tg.Tensor([1.-0.j 0.-0.j 0.-0.j], shape=(3,), dtype=complex64)
+    """
+    _check_norm(norm)
+    return conj(rfft(x, n=n, axis=axis, norm=_SWAP[norm]))
+
+
+# -- shifts and frequencies ----------------------------------------------------------------------
+def _roll_halves(x, axes, inverse, name):
+    if axes is None:
+        axes = tuple(range(x.ndim))
+    elif isinstance(axes, int):
+        axes = (axes,)
+    for axis in axes:
+        axis = _negative(axis, x.ndim, name)
+        n = x.shape[axis]
+        cut = (n + 1) // 2 if not inverse else n // 2  # the start of the second half
+        if n < 2:
+            continue
+        tail = (slice(None),) * (-axis - 1)
+        first = getitem(x, index=(Ellipsis, slice(cut, None)) + tail)
+        second = getitem(x, index=(Ellipsis, slice(0, cut)) + tail)
+        x = concat([first, second], axis=axis)
+    return x
+
+
+def fftshift(x, /, *, axes=None):
+    """The zero-frequency bin moved to the centre of ``axes`` (all by default).
+
+    >>> import tapegrad as tg
+    >>> print(tg.fft.fftshift(tg.constant([0.0, 1.0, 2.0, -2.0, -1.0])))
+    tg.Tensor([-2. -1.  0.  1.  2.], shape=(5,), dtype=float32)
+    """
+    return _roll_halves(x, axes, inverse=False, name="fftshift")
+
+
+def ifftshift(x, /, *, axes=None):
+    """The inverse of ``fftshift``.
+
+    >>> import tapegrad as tg
+    >>> print(tg.fft.ifftshift(tg.constant([-2.0, -1.0, 0.0, 1.0, 2.0])))
+    tg.Tensor([ 0.  1.  2. -2. -1.], shape=(5,), dtype=float32)
+    """
+    return _roll_halves(x, axes, inverse=True, name="ifftshift")
+
+
+def _frequencies(values, dtype):
+    dtype = DEFAULT_FLOAT if dtype is None else as_dtype(dtype)
+    if dtype.kind != "f":
+        raise TypeError(f"frequencies are real numbers: dtype must be a real float, not {dtype}")
+    return constant(values, dtype)
+
+
+def _length(n, name):
+    if not isinstance(n, int) or isinstance(n, bool) or n < 1:
+        raise ValueError(f"{name}: n must be a positive integer, not {n!r}")
+    return n
+
+
+def fftfreq(n, /, *, d=1.0, dtype=None, device=None):
+    """The frequencies of the bins of an ``n``-point ``fft`` with sample spacing ``d``
+    (float32 by default, tapegrad's default float).
+
+    >>> import tapegrad as tg
+    >>> print(tg.fft.fftfreq(4))
+    tg.Tensor([ 0.    0.25 -0.5  -0.25], shape=(4,), dtype=float32)
+    """
+    return _frequencies(np.fft.fftfreq(_length(n, "fftfreq"), d=d), dtype)
+
+
+def rfftfreq(n, /, *, d=1.0, dtype=None, device=None):
+    """The frequencies of the bins of an ``n``-point ``rfft`` with sample spacing ``d``.
+
+    >>> import tapegrad as tg
+    >>> print(tg.fft.rfftfreq(4))
+    tg.Tensor([0.   0.25 0.5 ], shape=(3,), dtype=float32)
+    """
+    return _frequencies(np.fft.rfftfreq(_length(n, "rfftfreq"), d=d), dtype)

@@ -1,0 +1,564 @@
+"""Semantics of linalg, fft, special functions and einsum: values against NumPy and SciPy, the
+complex convention, degenerate points and errors. Derivatives are checked in the gradient table
+(rows_linalg.py); here, the cases a table cannot hold."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import scipy.special
+
+import tapegrad as tg
+from tapegrad.ops import special as special_ops
+from tapegrad.testing import check_grads
+
+L, F, S = tg.linalg, tg.fft, tg.special
+RNG = np.random.default_rng(7)
+
+
+def _random(*shape, complex_=False):
+    x = RNG.standard_normal(shape)
+    if complex_:
+        x = x + 1j * RNG.standard_normal(shape)
+    return x
+
+
+def _well(n, *stack, complex_=False):
+    return _random(*stack, n, n, complex_=complex_) * 0.3 + np.diag(np.arange(1.0, n + 1) * 2)
+
+
+def _hermitian(n, complex_=False):
+    a = _well(n, complex_=complex_)
+    return (a + a.conj().T) / 2
+
+
+def _grad(f, *args):
+    xs = [tg.constant(a) for a in args]
+    with tg.GradientTape() as tape:
+        tape.watch(xs)
+        y = f(*xs)
+    grads = tape.gradient(y, xs)
+    return [g.numpy() for g in grads] if len(grads) > 1 else grads[0].numpy()
+
+
+def _complex(a, b):
+    return tg.astype(a, tg.complex128) + tg.astype(b, tg.complex128) * np.asarray(1j)
+
+
+def _numeric_grad(f, x, eps=1e-6):
+    """dL/dx (+ i dL/dy for complex x) by central differences, L real."""
+    x = np.asarray(x)
+    out = np.zeros(x.shape, dtype=x.dtype)
+    for index in np.ndindex(x.shape):
+        for unit in (1.0, 1j) if x.dtype.kind == "c" else (1.0,):
+            step = np.zeros(x.shape, dtype=x.dtype)
+            step[index] = unit * eps
+            slope = (float(f(tg.constant(x + step))) - float(f(tg.constant(x - step)))) / (2 * eps)
+            out[index] += unit * slope
+    return out
+
+
+# -- the namespaces -------------------------------------------------------------------------------
+ARRAY_API_LINALG = (
+    "cholesky cross det diagonal eigh eigvalsh inv matmul matrix_norm matrix_power matrix_rank "
+    "matrix_transpose outer pinv qr slogdet solve svd svdvals tensordot trace vecdot vector_norm"
+).split()
+ARRAY_API_FFT = (
+    "fft ifft fftn ifftn rfft irfft rfftn irfftn hfft ihfft fftfreq rfftfreq fftshift ifftshift"
+).split()
+
+
+def test_namespaces_hold_every_function_of_the_extensions():
+    assert set(ARRAY_API_LINALG) | {"norm", "lstsq"} <= set(L.__all__)
+    assert set(ARRAY_API_FFT) == set(F.__all__)
+    assert {"erf", "erfc", "erfinv", "gammaln", "digamma", "expit", "logit"} <= set(S.__all__)
+    for module in (L, F, S):
+        for name in module.__all__:
+            assert getattr(module, name).__doc__, name
+    for name in ("einsum", "tensordot", "vecdot", "matmul"):
+        assert callable(getattr(tg, name))
+
+
+def test_result_tuples_have_the_array_api_field_names():
+    a = tg.constant(_hermitian(3))
+    assert L.eigh(a)._fields == ("eigenvalues", "eigenvectors")
+    assert L.svd(a)._fields == ("U", "S", "Vh")
+    assert L.qr(a)._fields == ("Q", "R")
+    assert L.slogdet(a)._fields == ("sign", "logabsdet")
+
+
+# -- values against NumPy -------------------------------------------------------------------------
+def _close(tensor, expected, **kw):
+    np.testing.assert_allclose(np.asarray(tensor), expected, rtol=1e-10, atol=1e-12, **kw)
+
+
+def test_square_matrix_functions_match_numpy_on_stacks():
+    a = _well(3, 2)
+    spd = a @ np.swapaxes(a, -1, -2) + np.eye(3)
+    t = tg.constant(a)
+    _close(L.inv(t), np.linalg.inv(a))
+    _close(L.det(t), np.linalg.det(a))
+    sign, logabsdet = L.slogdet(t)
+    _close(sign, np.linalg.slogdet(a)[0])
+    _close(logabsdet, np.linalg.slogdet(a)[1])
+    _close(L.cholesky(tg.constant(spd)), np.linalg.cholesky(spd))
+    _close(L.cholesky(tg.constant(spd), upper=True), np.swapaxes(np.linalg.cholesky(spd), -1, -2))
+    _close(L.matrix_power(t, 3), np.linalg.matrix_power(a, 3))
+    _close(L.matrix_power(t, -2), np.linalg.matrix_power(a, -2))
+    _close(L.matrix_power(t, 0), np.broadcast_to(np.eye(3), a.shape))
+    _close(L.trace(t, offset=1), np.trace(a, offset=1, axis1=-2, axis2=-1))
+    _close(L.diagonal(t, offset=-1), np.diagonal(a, offset=-1, axis1=-2, axis2=-1))
+    _close(L.matrix_transpose(t), np.swapaxes(a, -1, -2))
+
+
+def test_solve_takes_a_vector_or_stacked_matrices():
+    a = _well(3, 2)
+    b = _random(3)
+    _close(L.solve(tg.constant(a), tg.constant(b)), np.linalg.solve(a, b))
+    bm = _random(2, 3, 4)
+    _close(L.solve(tg.constant(a), tg.constant(bm)), np.linalg.solve(a, bm))
+
+
+def test_decompositions_match_numpy():
+    h = _hermitian(4)
+    w, v = L.eigh(tg.constant(h))
+    _close(w, np.linalg.eigvalsh(h))
+    _close(np.abs(v.numpy()), np.abs(np.linalg.eigh(h)[1]))
+    _close(L.eigvalsh(tg.constant(h)), np.linalg.eigvalsh(h))
+    for shape in ((4, 2), (2, 4), (3, 3)):
+        a = _random(*shape)
+        for full in (True, False):
+            u, s, vh = L.svd(tg.constant(a), full_matrices=full)
+            nu, ns, nvh = np.linalg.svd(a, full_matrices=full)
+            assert u.shape == nu.shape and vh.shape == nvh.shape
+            _close(s, ns)
+            _close(np.abs(u.numpy()), np.abs(nu))
+            _close(np.abs(vh.numpy()), np.abs(nvh))
+        _close(L.svdvals(tg.constant(a)), np.linalg.svd(a, compute_uv=False))
+        for mode in ("reduced", "complete"):
+            q, r = L.qr(tg.constant(a), mode=mode)
+            nq, nr = np.linalg.qr(a, mode=mode)
+            _close(q, nq)
+            _close(r, nr)
+
+
+def test_pinv_lstsq_and_rank_match_numpy():
+    a = _random(5, 3)
+    _close(L.pinv(tg.constant(a)), np.linalg.pinv(a))
+    low_rank = _random(4, 2) @ _random(2, 3)
+    _close(L.pinv(tg.constant(low_rank)), np.linalg.pinv(low_rank))
+    assert int(L.matrix_rank(tg.constant(low_rank))) == 2
+    for b in (_random(5), _random(5, 2)):
+        x, residuals, rank, s = L.lstsq(tg.constant(a), tg.constant(b))
+        nx, nres, nrank, ns = np.linalg.lstsq(a, b)
+        _close(x, nx)
+        _close(residuals, nres)
+        assert rank == nrank
+        _close(s, ns)
+    x, residuals, rank, _ = L.lstsq(tg.constant(low_rank), tg.constant(_random(4)))
+    assert rank == 2 and residuals.shape == (0,)
+
+
+@pytest.mark.parametrize(
+    "ord", [None, 1, 2, -1, -2, 3, 0.5, 0, np.inf, -np.inf], ids=lambda o: f"ord={o}"
+)
+def test_vector_norms_match_numpy(ord):  # noqa: A002
+    x = _random(2, 3, 4)
+    for axis in (None, -1, 0) if ord is None else (-1, 0):
+        kwargs = {} if ord is None else {"ord": ord}
+        for keepdims in (False, True):
+            _close(
+                L.norm(tg.constant(x), axis=axis, keepdims=keepdims, **kwargs),
+                np.linalg.norm(x, axis=axis, keepdims=keepdims, **kwargs),
+            )
+            if ord is not None:
+                _close(
+                    L.vector_norm(tg.constant(x), axis=axis, keepdims=keepdims, ord=ord),
+                    np.linalg.vector_norm(x, axis=axis, keepdims=keepdims, ord=ord),
+                )
+
+
+@pytest.mark.parametrize("ord", ["fro", "nuc", 1, -1, 2, -2, np.inf, -np.inf])
+def test_matrix_norms_match_numpy(ord):  # noqa: A002
+    x = _random(2, 3, 4)
+    _close(L.matrix_norm(tg.constant(x), ord=ord), np.linalg.matrix_norm(x, ord=ord))
+    _close(
+        L.matrix_norm(tg.constant(x), ord=ord, keepdims=True),
+        np.linalg.matrix_norm(x, ord=ord, keepdims=True),
+    )
+    _close(
+        L.norm(tg.constant(x), ord=ord, axis=(2, 0), keepdims=True),
+        np.linalg.norm(x, ord=ord, axis=(2, 0), keepdims=True),
+    )
+
+
+def test_norm_neither_overflows_nor_underflows():
+    for scale in (1e200, 1e-200):
+        x = tg.constant(np.array([3.0, 4.0]) * scale)
+        np.testing.assert_allclose(float(L.vector_norm(x)), 5 * scale, rtol=1e-14)
+        np.testing.assert_allclose(float(L.vector_norm(x, ord=3)), 91 ** (1 / 3) * scale)
+    assert float(L.vector_norm(tg.constant([np.inf, 1.0]))) == np.inf
+    assert np.isnan(float(L.vector_norm(tg.constant([np.nan, 1.0]))))
+
+
+def test_products_match_numpy():
+    a, b = _random(2, 3, 4), _random(4, 3, 2)
+    _close(
+        tg.tensordot(tg.constant(a), tg.constant(b), axes=([1, 2], [1, 0])),
+        np.tensordot(a, b, axes=([1, 2], [1, 0])),
+    )
+    _close(
+        tg.tensordot(tg.constant(a), tg.constant(b[:, :, 0]), axes=1),
+        np.tensordot(a, b[:, :, 0], axes=1),
+    )
+    u, v = _random(4, 3, complex_=True), _random(3, complex_=True)
+    _close(tg.vecdot(tg.constant(u), tg.constant(v)), np.vecdot(u, v))
+    _close(L.outer(tg.constant(v), tg.constant(v[:2])), np.outer(v, v[:2]))
+    p, q = _random(2, 3), _random(3)
+    _close(L.cross(tg.constant(p), tg.constant(q)), np.cross(p, q))
+    _close(L.cross(tg.constant(p.T), tg.constant(p.T), axis=-2), np.cross(p.T, p.T, axis=-2))
+
+
+EINSUMS = [
+    ("ij,jk->ik", [(2, 3), (3, 4)]),
+    ("ij,jk", [(2, 3), (3, 4)]),
+    ("ba", [(2, 3)]),
+    ("ii", [(3, 3)]),
+    ("ii->i", [(3, 3)]),
+    ("iij->ji", [(2, 2, 3)]),
+    ("...ij,...jk", [(5, 2, 3), (3, 4)]),
+    ("i...->...", [(2, 3, 4)]),
+    ("ij,ij->", [(2, 3), (1, 3)]),
+    ("i,i,i->", [(3,), (3,), (3,)]),
+    (" i j , j k -> k i ", [(2, 3), (3, 4)]),
+]
+
+
+@pytest.mark.parametrize("subscripts,shapes", EINSUMS)
+def test_einsum_matches_numpy(subscripts, shapes):
+    ops = [_random(*s) for s in shapes]
+    _close(tg.einsum(subscripts, *[tg.constant(o) for o in ops]), np.einsum(subscripts, *ops))
+
+
+def test_einsum_gradient_of_a_repeated_operand_and_complex_operands():
+    a = _random(3, 3)
+    np.testing.assert_allclose(_grad(lambda x: tg.einsum("ij,ij->", x, x), a), 2 * a)
+    np.testing.assert_allclose(_grad(lambda x: tg.einsum("ii", x), a), np.eye(3))
+    z, w = _random(2, 3, complex_=True), _random(3, complex_=True)
+    check_grads(
+        lambda a, b, c, d: tg.einsum("ij,j->i", _complex(a, b), _complex(c, d)),
+        [z.real, z.imag, w.real, w.imag],
+        order=2,
+    )
+
+
+# -- fft ------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("norm", ["backward", "ortho", "forward"])
+def test_fft_functions_match_numpy(norm):
+    x, z = _random(3, 6), _random(3, 5, complex_=True)
+    tx, tz = tg.constant(x), tg.constant(z)
+    _close(F.fft(tz, n=7, axis=0, norm=norm), np.fft.fft(z, n=7, axis=0, norm=norm))
+    _close(F.ifft(tz, n=4, norm=norm), np.fft.ifft(z, n=4, norm=norm))
+    _close(F.fftn(tz, s=(2, 6), norm=norm), np.fft.fftn(z, s=(2, 6), axes=(0, 1), norm=norm))
+    _close(F.ifftn(tz, axes=(0,), norm=norm), np.fft.ifftn(z, axes=(0,), norm=norm))
+    _close(F.rfft(tx, norm=norm), np.fft.rfft(x, norm=norm))
+    _close(F.irfft(tz, norm=norm), np.fft.irfft(z, norm=norm))
+    _close(F.irfft(tz, n=9, axis=0, norm=norm), np.fft.irfft(z, n=9, axis=0, norm=norm))
+    _close(F.rfftn(tx, norm=norm), np.fft.rfftn(x, norm=norm))
+    _close(F.rfftn(tx, s=(4, 5), norm=norm), np.fft.rfftn(x, s=(4, 5), axes=(0, 1), norm=norm))
+    _close(F.irfftn(tz, norm=norm), np.fft.irfftn(z, norm=norm))
+    _close(F.irfftn(tz, s=(2, 7), norm=norm), np.fft.irfftn(z, s=(2, 7), axes=(0, 1), norm=norm))
+    _close(F.hfft(tz, norm=norm), np.fft.hfft(z, norm=norm))
+    _close(F.ihfft(tx, n=5, norm=norm), np.fft.ihfft(x, n=5, norm=norm))
+
+
+def test_fft_shifts_and_frequencies_match_numpy():
+    x = _random(4, 5)
+    _close(F.fftshift(tg.constant(x)), np.fft.fftshift(x))
+    _close(F.ifftshift(tg.constant(x), axes=1), np.fft.ifftshift(x, axes=1))
+    _close(F.ifftshift(F.fftshift(tg.constant(x))), x)
+    freq = F.fftfreq(5, d=0.5)
+    assert freq.dtype == tg.float32
+    np.testing.assert_allclose(freq.numpy(), np.fft.fftfreq(5, d=0.5))
+    np.testing.assert_allclose(F.rfftfreq(6, dtype=tg.float64).numpy(), np.fft.rfftfreq(6))
+
+
+def test_rfft_adjoint_halves_the_interior_bins():
+    """The cotangent of rfft is the adjoint of the real-to-half-spectrum map, written out."""
+    for n in (6, 7):
+        x = _random(n)
+        c = _random(n // 2 + 1, complex_=True)
+        dft = np.exp(-2j * np.pi * np.outer(np.arange(n // 2 + 1), np.arange(n)) / n)
+        expected = np.real(dft.conj().T @ c)  # d Re<c, F x> / dx
+        got = _grad(lambda v: tg.real(tg.sum(tg.conj(tg.constant(c)) * F.rfft(v))), x)
+        np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-12)
+
+
+# -- the complex convention: grad = dL/dx + i dL/dy -----------------------------------------------
+COMPLEX_LOSSES = {
+    "inv": lambda z: tg.sum(tg.abs(L.inv(z)) ** 2),
+    "det": lambda z: tg.abs(L.det(z)) ** 2,
+    "logabsdet": lambda z: L.slogdet(z).logabsdet,
+    "sign": lambda z: tg.real(L.slogdet(z).sign * np.asarray(0.3 - 0.7j)),
+    "solve": lambda z: tg.sum(tg.abs(L.solve(z, tg.constant(np.arange(3.0)))) ** 2),
+    "pinv": lambda z: tg.sum(tg.abs(L.pinv(z)) ** 2),
+    "svdvals": lambda z: tg.sum(L.svdvals(z) ** 3),
+    "svd": lambda z: tg.sum(tg.abs(L.svd(z).U) ** 4),
+    "qr": lambda z: tg.sum(tg.abs(L.qr(z).R) ** 3),
+    "eigh": lambda z: tg.sum(tg.abs(L.eigh(z).eigenvectors) ** 4),
+    "eigvalsh": lambda z: tg.sum(L.eigvalsh(z) ** 3),
+    "cholesky": lambda z: tg.sum(
+        tg.abs(L.cholesky(tg.matmul(z, L.matrix_transpose(tg.conj(z))))) ** 3
+    ),
+    "matrix_norm": lambda z: L.matrix_norm(z, ord="nuc"),
+    "vector_norm": lambda z: L.vector_norm(z, ord=3),
+    "fft": lambda z: tg.sum(tg.abs(F.fft(z, axis=0)) ** 3),
+    "ifftn": lambda z: tg.sum(tg.abs(F.ifftn(z, s=(2, 4))) ** 3),
+    "irfft": lambda z: tg.sum(F.irfft(z) ** 3),
+    "hfft": lambda z: tg.sum(F.hfft(z, n=5) ** 3),
+    "vecdot": lambda z: tg.sum(tg.abs(tg.vecdot(z, z[::-1])) ** 2),
+    "einsum": lambda z: tg.abs(tg.einsum("ij,jk,ki", z, z, z)) ** 2,
+}
+
+
+@pytest.mark.parametrize("name", sorted(COMPLEX_LOSSES))
+def test_complex_gradients_are_steepest_ascent(name):
+    loss = COMPLEX_LOSSES[name]
+    z = _well(3, complex_=True)
+    if name in ("eigh", "eigvalsh"):
+        z = _hermitian(3, complex_=True)
+    got = _grad(loss, z)
+    np.testing.assert_allclose(got, _numeric_grad(loss, z), rtol=1e-6, atol=1e-7)
+
+
+@pytest.mark.parametrize(
+    "f",
+    [
+        L.inv,
+        L.det,
+        lambda z: L.solve(z, z[..., :1]),
+        L.pinv,
+        lambda z: L.slogdet(z).logabsdet,
+        lambda z: F.fftn(z, axes=(-1,)),
+        lambda z: F.irfft(z, n=5),
+        lambda z: tg.einsum("...ij,...jk->...ik", z, z),
+    ],
+    ids=["inv", "det", "solve", "pinv", "logabsdet", "fftn", "irfft", "einsum"],
+)
+def test_complex_derivatives_to_second_order(f):
+    z = _well(3, 2, complex_=True)
+    check_grads(lambda a, b: f(_complex(a, b)), [z.real, z.imag], order=2)
+
+
+def test_complex_decompositions_to_second_order():
+    z = _well(3, complex_=True)
+    h = _hermitian(3, complex_=True)
+    checks = [
+        (lambda a: tg.abs(L.svd(a).U) ** 2, z),
+        (lambda a: tg.abs(L.svd(a[:, :2], full_matrices=False).Vh) ** 2, z),
+        (lambda a: L.svd(a[:2]).S, z),
+        (lambda a: L.qr(a).R, z),
+        (lambda a: tg.abs(L.eigh(a).eigenvectors) ** 2, h),
+        (lambda a: L.cholesky(tg.matmul(a, tg.conj(L.matrix_transpose(a)))), z),
+    ]
+    for f, x in checks:
+        check_grads(lambda a, b, f=f: f(_complex(a, b)), [x.real, x.imag], order=2)
+
+
+# -- degenerate points ----------------------------------------------------------------------------
+def test_eigh_with_repeated_eigenvalues_gives_exact_gradients_of_invariant_losses():
+    q = np.linalg.qr(_random(4, 4))[0]
+    a = q @ np.diag([1.0, 1.0, 1.0, 3.0]) @ q.T
+    got = _grad(lambda x: tg.sum(L.eigh(x).eigenvalues ** 2), a)
+    np.testing.assert_allclose(got, 2 * a, rtol=1e-10, atol=1e-10)
+
+    def rebuilt(x):  # V diag(exp(w)) Vᵀ does not depend on the basis inside an eigenspace
+        w, v = L.eigh(x)
+        return tg.sum(tg.matmul(v * tg.exp(w)[None, :], L.matrix_transpose(v)) * a)
+
+    assert np.all(np.isfinite(_grad(rebuilt, a)))
+    assert np.all(np.isfinite(_grad(lambda x: L.eigvalsh(x)[-1], a)))
+
+
+def test_svd_with_repeated_singular_values_gives_exact_gradients_of_invariant_losses():
+    q = np.linalg.qr(_random(3, 3))[0]  # every singular value is 1
+    np.testing.assert_allclose(_grad(lambda x: tg.sum(L.svd(x).S), q), q, atol=1e-10)
+    np.testing.assert_allclose(_grad(lambda x: L.matrix_norm(x, ord="nuc"), q), q, atol=1e-10)
+    np.testing.assert_allclose(_grad(lambda x: tg.sum(L.svdvals(x) ** 2), 2 * q), 4 * q, atol=1e-10)
+
+
+def test_det_is_differentiable_at_singular_matrices():
+    a = np.array([[1.0, 2.0], [2.0, 4.0]])
+    np.testing.assert_allclose(_grad(L.det, a), [[4.0, -2.0], [-2.0, 1.0]], atol=1e-12)
+    b = np.array([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0], [7.0, 8.0, 9.0]])
+    cofactor = np.array([[-3.0, 6.0, -3.0], [6.0, -12.0, 6.0], [-3.0, 6.0, -3.0]])
+    np.testing.assert_allclose(_grad(L.det, b), cofactor, atol=1e-10)
+    np.testing.assert_allclose(_grad(L.det, np.zeros((3, 3))), np.zeros((3, 3)), atol=1e-12)
+    t = tg.constant(a)
+    with tg.ForwardAccumulator(t, tg.constant(np.eye(2))) as acc:
+        y = L.det(t)
+    np.testing.assert_allclose(acc.jvp(y).numpy(), 5.0)
+
+
+@pytest.mark.parametrize(
+    "f",
+    [
+        lambda x: L.vector_norm(x),
+        lambda x: L.norm(x),
+        lambda x: L.matrix_norm(x),
+        lambda x: L.vector_norm(x, ord=3),
+        lambda x: L.norm(x, axis=0),
+    ],
+    ids=["vector_norm", "norm", "matrix_norm", "p_norm", "norm_axis"],
+)
+def test_norm_gradient_at_zero_is_zero(f):
+    x = tg.constant(np.zeros((2, 3)))
+    with tg.GradientTape() as tape:
+        tape.watch(x)
+        y = f(x)
+    np.testing.assert_array_equal(tape.gradient(y, x).numpy(), np.zeros((2, 3)))
+    with tg.ForwardAccumulator(x, tg.constant(np.ones((2, 3)))) as acc:
+        y = f(x)
+    assert np.all(acc.jvp(y).numpy() == 0)
+
+
+def test_full_svd_of_a_non_square_matrix():
+    a = tg.constant(_random(4, 2))
+    np.testing.assert_allclose(
+        _grad(lambda x: tg.sum(L.svd(x).S), a.numpy()),
+        _grad(lambda x: tg.sum(L.svdvals(x)), a.numpy()),
+    )
+    with pytest.raises(ValueError, match=r"full_matrices=True.*not unique.*full_matrices=False"):
+        _grad(lambda x: tg.sum(L.svd(x).U), a.numpy())
+    with tg.ForwardAccumulator(a, tg.constant(np.ones((4, 2)))) as acc:
+        u = L.svd(a).U
+    tangent = acc.jvp(u).numpy()
+    assert np.all(np.isfinite(tangent[:, :2])) and np.all(np.isnan(tangent[:, 2:]))
+
+
+def test_complete_qr_of_a_tall_matrix():
+    a = _random(4, 2)
+    np.testing.assert_allclose(
+        _grad(lambda x: tg.sum(L.qr(x, mode="complete").R ** 2), a),
+        _grad(lambda x: tg.sum(L.qr(x).R ** 2), a),
+    )
+    with pytest.raises(ValueError, match=r"mode='complete'.*not unique.*mode='reduced'"):
+        _grad(lambda x: tg.sum(L.qr(x, mode="complete").Q), a)
+
+
+def test_cholesky_and_eigh_read_the_hermitian_part():
+    a = _well(3)
+    h = (a + a.T) / 2
+    _close(L.eigvalsh(tg.constant(a)), np.linalg.eigvalsh(h))
+    _close(
+        L.cholesky(tg.constant(a @ a.T + np.triu(np.ones((3, 3))))),
+        np.linalg.cholesky(a @ a.T + (np.triu(np.ones((3, 3))) + np.tril(np.ones((3, 3)))) / 2),
+    )
+    g = _grad(lambda x: tg.sum(L.cholesky(x) ** 3), a @ a.T)
+    np.testing.assert_allclose(g, g.T, atol=1e-12)
+
+
+def test_batched_results_match_matrix_by_matrix():
+    a = _well(3, 2, 2)
+    tensors = [L.inv, L.det, L.eigvalsh, L.svdvals, lambda x: L.qr(x).R, L.pinv]
+    for f in tensors:
+        whole = f(tg.constant(a)).numpy()
+        for i in np.ndindex(2, 2):
+            np.testing.assert_allclose(whole[i], f(tg.constant(a[i])).numpy(), rtol=1e-12)
+
+
+# -- special functions ----------------------------------------------------------------------------
+SPECIAL = [
+    ("erf", S.erf, scipy.special.erf, np.linspace(-4, 4, 41)),
+    ("erfc", S.erfc, scipy.special.erfc, np.linspace(-4, 26, 41)),
+    ("erfinv", S.erfinv, scipy.special.erfinv, np.array([-1, -0.999999, -0.3, 0, 1e-300, 0.9, 1])),
+    ("gammaln", S.gammaln, scipy.special.gammaln, np.array([0.1, 0.5, 1, 2.5, 30, 1e5, -2.5])),
+    ("digamma", S.digamma, scipy.special.digamma, np.array([1e-3, 0.5, 1, 7.5, 1e4, -2.5])),
+    ("expit", S.expit, scipy.special.expit, np.array([-800.0, -3, 0, 2, 800])),
+    ("logit", S.logit, scipy.special.logit, np.array([1e-300, 1e-8, 0.3, 0.5, 1 - 1e-12])),
+]
+
+
+@pytest.mark.parametrize("name,ours,theirs,x", SPECIAL, ids=[s[0] for s in SPECIAL])
+def test_special_functions_match_scipy(name, ours, theirs, x):
+    np.testing.assert_allclose(ours(tg.constant(x)).numpy(), theirs(x), rtol=1e-13, atol=0)
+
+
+@pytest.mark.parametrize("name,ours,theirs,x", SPECIAL, ids=[s[0] for s in SPECIAL])
+def test_special_functions_without_scipy(name, ours, theirs, x, monkeypatch):
+    monkeypatch.setattr(special_ops, "_library", lambda x: None)
+    np.testing.assert_allclose(ours(tg.constant(x)).numpy(), theirs(x), rtol=2e-13, atol=0)
+
+
+def test_polygamma_matches_scipy_with_and_without_scipy(monkeypatch):
+    x = np.array([1e-2, 0.5, 3.0, 40.0, -1.5])
+    for n in (0, 1, 2, 4):
+        expected = scipy.special.polygamma(n, x)
+        np.testing.assert_allclose(S.polygamma(n, tg.constant(x)).numpy(), expected, rtol=1e-13)
+        with monkeypatch.context() as patch:
+            patch.setattr(special_ops, "_library", lambda x: None)
+            np.testing.assert_allclose(S.polygamma(n, tg.constant(x)).numpy(), expected, rtol=1e-12)
+
+
+def test_special_derivatives_chain_through_the_family():
+    x = np.array([0.7, 2.0])
+    np.testing.assert_allclose(_grad(S.gammaln, x), scipy.special.digamma(x))
+    np.testing.assert_allclose(_grad(S.digamma, x), scipy.special.polygamma(1, x))
+    np.testing.assert_allclose(_grad(lambda v: S.polygamma(2, v), x), scipy.special.polygamma(3, x))
+    np.testing.assert_allclose(
+        _grad(S.erfinv, np.array([0.3])),
+        np.sqrt(np.pi) / 2 * np.exp(scipy.special.erfinv(0.3) ** 2),
+    )
+    np.testing.assert_allclose(_grad(S.logit, np.array([0.25])), [1 / (0.25 * 0.75)])
+    y = tg.constant(np.array([1e-300]))
+    assert np.isfinite(S.logit(y).numpy()).all()
+
+
+# -- errors ---------------------------------------------------------------------------------------
+ERRORS = [
+    (lambda: L.inv(tg.ones((2, 3))), ValueError, r"inv needs square matrices.*\(2, 3\).*pinv"),
+    (lambda: L.det(tg.ones((3,))), ValueError, r"det needs square matrices.*\(3,\)"),
+    (lambda: L.inv(tg.constant([[1.0, 2.0], [2.0, 4.0]])), np.linalg.LinAlgError, r"inv: .*pinv"),
+    (lambda: L.solve(tg.ones((2, 2)), tg.ones((3,))), ValueError, r"solve: x1 of shape \(2, 2\)"),
+    (
+        lambda: L.cholesky(tg.constant([[1.0, 2.0], [2.0, 1.0]])),
+        np.linalg.LinAlgError,
+        r"cholesky: .*positive-definite",
+    ),
+    (lambda: L.cross(tg.ones((2,)), tg.ones((2,))), ValueError, r"cross: .*must have 3"),
+    (lambda: L.outer(tg.ones((2, 2)), tg.ones((2,))), ValueError, r"outer needs two 1-D"),
+    (lambda: tg.vecdot(tg.ones((2,)), tg.ones((3,))), ValueError, r"vecdot: .*same length"),
+    (lambda: tg.tensordot(tg.ones((2,)), tg.ones((3,)), axes=1), ValueError, r"tensordot: axis"),
+    (lambda: L.matrix_norm(tg.ones((2, 2)), ord=3), ValueError, r"matrix_norm: ord must be"),
+    (lambda: L.vector_norm(tg.ones((2,)), ord="fro"), ValueError, r"matrix_norm"),
+    (lambda: L.norm(tg.ones((2, 2, 2)), ord=1), ValueError, r"norm: .*give axis"),
+    (lambda: L.qr(tg.ones((2, 2)), mode="r"), ValueError, r"mode must be 'reduced' or"),
+    (lambda: L.matrix_power(tg.ones((2, 2)), 1.5), TypeError, r"n must be an integer"),
+    (lambda: tg.einsum("ij,jk", tg.ones((2, 2))), ValueError, r"name 2 operands, but 1"),
+    (lambda: tg.einsum("ij", tg.ones((2,))), ValueError, r"shape \(2,\) does not match"),
+    (lambda: tg.einsum("ij,jk", tg.ones((2, 3)), tg.ones((2, 2))), ValueError, r"'j'.*3 and 2"),
+    (lambda: tg.einsum("i->j", tg.ones((2,))), ValueError, r"output subscript 'j'"),
+    (lambda: tg.einsum("...i->i", tg.ones((2, 2))), ValueError, r"add '...' to the output"),
+    (lambda: tg.einsum(tg.ones((2,)), "i"), TypeError, r"subscripts as a string first"),
+    (lambda: F.fft(tg.ones((4,)), norm="none"), ValueError, r"norm must be 'backward'"),
+    (lambda: F.fft(tg.ones((4,)), axis=1), ValueError, r"axis 1 is out of bounds"),
+    (lambda: F.rfft(tg.ones((4,), dtype=tg.complex64)), TypeError, r"rfft takes a real"),
+    (lambda: F.irfft(tg.ones((1,), dtype=tg.complex64)), ValueError, r"irfft: .*give n"),
+    (lambda: F.fftfreq(0), ValueError, r"fftfreq: n must be a positive integer"),
+    (lambda: S.polygamma(-1, tg.ones((2,))), ValueError, r"nonnegative integer"),
+]
+
+
+@pytest.mark.parametrize("call,error,message", ERRORS, ids=[e[2][:30] for e in ERRORS])
+def test_errors_name_the_function_the_value_and_the_fix(call, error, message):
+    with pytest.raises(error, match=message):
+        call()
+
+
+def test_matrix_rank_has_no_derivative():
+    x = tg.constant(_well(3))
+    with tg.GradientTape() as tape:
+        tape.watch(x)
+        r = L.matrix_rank(x)
+    assert r.dtype.kind == "i" and int(r) == 3
+    assert tape.gradient(r, x) is None
