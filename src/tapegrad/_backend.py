@@ -42,7 +42,7 @@ def _fast_numpy_namespace():
     namespace.prod = _reducer(np.multiply)
     namespace.max = _reducer(np.maximum, identity_needed=True)
     namespace.min = _reducer(np.minimum, identity_needed=True)
-    namespace.reshape = lambda x, /, shape, *, copy=None: np.reshape(x, shape)
+    namespace.reshape = lambda x, /, shape, *, copy=None: x.reshape(shape)
     namespace.expand_dims = _expand_dims
     namespace.broadcast_to = _broadcast_to
     return namespace

@@ -205,6 +205,21 @@ def _make_op(prim: Primitive, promote: bool):
 
         return op
 
+    if n_arrays == 1:  # one array and static parameters: reshape, sum, getitem, astype ...
+
+        def op(x, /, *statics, **params):
+            if statics:
+                _, params = _statics_by_position(prim, (x, *statics), params)
+            xv = x._value if isinstance(x, Tensor) else raw(x)
+            mode = state.mode
+            if mode == PLAIN:
+                return wrap(forward(xv, **params))
+            if mode == RAW:
+                return forward(xv, **params)
+            return _traced(prim, (x,), (xv,), params)
+
+        return op
+
     def op(*args, **params):
         if n_arrays is not None and len(args) > n_arrays:
             args, params = _statics_by_position(prim, args, params)
