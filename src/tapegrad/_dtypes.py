@@ -116,14 +116,39 @@ def can_cast(from_, to, /) -> builtins_bool:
     )
 
 
-def finfo(type, /):  # noqa: A002 - the Array API's name
+class FloatInfo:
+    """Machine limits of a floating-point dtype, as Python numbers (the Array API's form)."""
+
+    def __init__(self, dtype: np.dtype):
+        info = np.finfo(dtype)
+        self.bits, self.dtype = int(info.bits), as_dtype(info.dtype)
+        self.eps, self.max, self.min = float(info.eps), float(info.max), float(info.min)
+        self.smallest_normal = float(info.smallest_normal)
+
+    def __repr__(self) -> str:
+        return f"finfo(dtype={self.dtype}, bits={self.bits}, eps={self.eps}, max={self.max})"
+
+
+class IntInfo:
+    """Machine limits of an integer dtype, as Python ints."""
+
+    def __init__(self, dtype: np.dtype):
+        info = np.iinfo(dtype)
+        self.bits, self.dtype = int(info.bits), as_dtype(info.dtype)
+        self.max, self.min = int(info.max), int(info.min)
+
+    def __repr__(self) -> str:
+        return f"iinfo(dtype={self.dtype}, bits={self.bits}, min={self.min}, max={self.max})"
+
+
+def finfo(type, /) -> FloatInfo:  # noqa: A002 - the Array API's name
     """Machine limits of a floating-point dtype (bits, eps, max, min, smallest_normal)."""
-    return np.finfo(_dtype_of(type))
+    return FloatInfo(_dtype_of(type))
 
 
-def iinfo(type, /):  # noqa: A002 - the Array API's name
+def iinfo(type, /) -> IntInfo:  # noqa: A002 - the Array API's name
     """Machine limits of an integer dtype (bits, max, min)."""
-    return np.iinfo(_dtype_of(type))
+    return IntInfo(_dtype_of(type))
 
 
 _KINDS = {

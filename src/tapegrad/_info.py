@@ -26,7 +26,8 @@ class Info:
         }
 
     def dtypes(self, *, device=None, kind=None) -> dict:
-        return {d.name: d for d in _dtypes.ALL if kind is None or _dtypes.isdtype(d, kind)}
+        standard = [d for d in _dtypes.ALL if d != _dtypes.float16]  # float16 is an extra
+        return {d.name: d for d in standard if kind is None or _dtypes.isdtype(d, kind)}
 
 
 def __array_namespace_info__() -> Info:

@@ -22,14 +22,11 @@ def _getitem(self, index):
     return getitem(self, index=normalize_index(index))
 
 
-def _bool_op(name, op):
-    def operator(self, other):
-        if self.dtype.kind != "b":
-            raise TypeError(
-                f"'{name}' on tensors is a logical operation and needs bool tensors, not "
-                f"{self.dtype}: compare first (x > 0) or cast with tg.astype(x, tg.bool)"
-            )
-        return op(self, other)
+def _bitwise(name):
+    """``&``, ``|``, ``^``, ``~``, ``<<`` and ``>>``: bitwise on integers, logical on bools."""
+
+    def operator(*args):
+        return getattr(ew, name)(*args)
 
     return operator
 
@@ -60,11 +57,17 @@ OPERATORS = {
     "__le__": ew.less_equal,
     "__gt__": ew.greater,
     "__ge__": ew.greater_equal,
-    "__and__": _bool_op("&", ew.logical_and),
-    "__rand__": _bool_op("&", _swap(ew.logical_and)),
-    "__or__": _bool_op("|", ew.logical_or),
-    "__ror__": _bool_op("|", _swap(ew.logical_or)),
-    "__invert__": _bool_op("~", lambda self, _=None: ew.logical_not(self)),
+    "__and__": _bitwise("bitwise_and"),
+    "__rand__": _swap(_bitwise("bitwise_and")),
+    "__or__": _bitwise("bitwise_or"),
+    "__ror__": _swap(_bitwise("bitwise_or")),
+    "__xor__": _bitwise("bitwise_xor"),
+    "__rxor__": _swap(_bitwise("bitwise_xor")),
+    "__lshift__": _bitwise("bitwise_left_shift"),
+    "__rlshift__": _swap(_bitwise("bitwise_left_shift")),
+    "__rshift__": _bitwise("bitwise_right_shift"),
+    "__rrshift__": _swap(_bitwise("bitwise_right_shift")),
+    "__invert__": _bitwise("bitwise_invert"),
     "__getitem__": _getitem,
 }
 
@@ -262,6 +265,11 @@ IN_PLACE = {
     "__imod__": ew.remainder,
     "__ipow__": ew.pow,
     "__imatmul__": matmul,
+    "__iand__": _bitwise("bitwise_and"),
+    "__ior__": _bitwise("bitwise_or"),
+    "__ixor__": _bitwise("bitwise_xor"),
+    "__ilshift__": _bitwise("bitwise_left_shift"),
+    "__irshift__": _bitwise("bitwise_right_shift"),
 }
 
 

@@ -136,7 +136,10 @@ def _to_xp(xp, dtype):
 def arange(start, /, stop=None, step=1, *, dtype=None, device=None) -> Tensor:
     """Evenly spaced values in ``[start, stop)`` (int32 for integers, as TensorFlow)."""
     values = _np_xp.arange(start, stop, step) if stop is not None else _np_xp.arange(start)
-    return wrap(to_array(values.tolist() if dtype is None else values, dtype))
+    if dtype is None:
+        integral = all(isinstance(v, int) for v in (start, stop, step) if v is not None)
+        dtype = _dtypes.DEFAULT_INT if integral else _dtypes.DEFAULT_FLOAT
+    return wrap(_np_xp.astype(values, _dtypes.as_dtype(dtype)))
 
 
 def eye(n_rows, n_cols=None, /, *, k=0, dtype=None, device=None) -> Tensor:

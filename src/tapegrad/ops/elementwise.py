@@ -22,7 +22,7 @@ import math
 from .._backend import xp_of
 from .._primitive import primitive, raw
 from .._tensor import Tensor
-from ._strong import all_finite, linear, mark, rules, singular, smooth, strong
+from ._strong import all_finite, is_marked, linear, mark, rules, singular, smooth, strong
 
 __all__ = [
     "abs",
@@ -370,8 +370,8 @@ def clip(x, /, min=None, max=None):  # noqa: A002 - the Array API's names
 
 
 def _copysign_factor(x, y):
-    # the derivative of |x| * (+1 or -1): sign(x), flipped where the sign bits differ; 0 at 0
-    return sign(x) * (1 - 2 * astype(not_equal(signbit(x), signbit(y)), x.dtype))
+    # d/dx |x| * s, with s = -1 where y's sign bit is set, else 1: sign(x) * s (0 at x = 0)
+    return sign(x) * (1 - 2 * astype(signbit(y), x.dtype))
 
 
 @primitive(
@@ -1181,7 +1181,7 @@ def bitwise_right_shift(x, y, /):
 def _where_rule(selected):
     def rule(g, ans, c, x, y):
         branch = x if selected else y
-        if not all_finite(branch):  # zeros are about to meet inf or NaN: mark the branch
+        if is_marked(ans) or not all_finite(branch):  # zeros may meet inf or NaN upstream
             mark(branch)
         return where(c, g, 0) if selected else where(c, 0, g)
 
@@ -1212,13 +1212,17 @@ def where(condition, x, y, /):
       log, log1p, log2, log10, divide, reciprocal, pow, asin, acos, acosh, atanh) return exactly
       0 wherever their cotangent is exactly 0;
     * when where's rule sends zeros into a side that holds inf or NaN, it marks that value; the
-      rule of each elementwise function, reduction or scan whose result is marked then also
-      returns 0 where its cotangent is 0, and marks its own non-finite inputs, so the zeros stay
-      exact back to where the non-finite values arose (``where(x > 0, x * log(x), 0.0)`` at 0,
-      ``where(x > 0, sin(sqrt(x)), 0.0)`` at -1).
+      rule of each elementwise function, reduction, scan or sort whose result is marked then
+      also returns 0 where its cotangent is 0, and marks its inputs, so the zeros stay exact
+      back to where the non-finite values arose (``where(x > 0, x * log(x), 0.0)`` at 0,
+      ``where(x > 0, sin(sqrt(x)), 0.0)`` at -1);
+    * an infinite cotangent or tangent from one of those singular rules, multiplied by a zero
+      derivative, gives 0 (so ``sqrt(x**2)`` has the subgradient of ``abs`` at 0, and
+      forward-over-reverse Hessians stay exact in the unselected side).
 
-    A cotangent that is not exactly zero is never changed, and there is no cost where nothing
-    is marked. Functions of other families (matmul, indexing) do not pass marks on.
+    A cotangent that is not exactly zero is never changed, and where nothing is marked the
+    check costs nothing. Rules of other families (reshape, indexing, matmul) do not pass marks
+    on.
 
     >>> x = tg.constant([-1.0, 0.0, 4.0])
     >>> with tg.GradientTape() as tape:
@@ -1231,12 +1235,15 @@ def where(condition, x, y, /):
     return _where(condition, x, y)
 
 
+_PYTHON_SCALARS = (int, float, complex, bool)
+
+
 def _weak_pair(x, y):
     """Python scalars beside an array take its dtype (and namespace)."""
     from .._tensor import to_array
 
-    x_scalar = isinstance(x, (int, float, complex))
-    y_scalar = isinstance(y, (int, float, complex))
+    x_scalar = type(x) in _PYTHON_SCALARS  # not NumPy scalars: np.float64 is a float too
+    y_scalar = type(y) in _PYTHON_SCALARS
     if x_scalar and not y_scalar:
         other = raw(y)
         x = xp_of(other).asarray(to_array(x, other.dtype))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from .._backend import is_basic_index, scatter_add, xp_of
 from .._primitive import primitive, raw
 from .._tensor import Tensor
@@ -208,10 +210,10 @@ def index_set(x, v, /, *, index):
     Where an index repeats, the last write wins, and each repeat receives the cotangent."""
     xp = xp_of(x)
     out = xp.asarray(x, copy=True)
-    if out.ndim == 0:
-        return xp.asarray(v, dtype=out.dtype) if index in ((), (Ellipsis,)) else out[index]
+    if isinstance(out, np.generic):  # a NumPy scalar cannot be written: use a 0-d array
+        out = np.array(out)
     out[index] = v
-    return out
+    return out[()] if isinstance(out, np.ndarray) and out.ndim == 0 else out
 
 
 def set_item(tensor, index, value) -> None:

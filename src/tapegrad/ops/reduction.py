@@ -1,4 +1,4 @@
-"""Reductions: sum, mean, prod, max, min.
+"""Reductions: sum, mean, prod, max, min, and the boolean all and any.
 
 A VJP broadcasts the cotangent back over the reduced axes; a JVP reduces the tangent over the same
 axes, addressed from the end so that leading batch axes pass through.
@@ -6,13 +6,17 @@ axes, addressed from the end so that leading batch axes pass through.
 
 from __future__ import annotations
 
+from .. import _dtypes
 from .._backend import xp_of
-from .._primitive import primitive
+from .._primitive import primitive, raw
 from ._helpers import kept_shape, lead, negative_axes, size_of
-from .elementwise import astype, equal, where
+from ._strong import all_finite, linear, rules, smooth
+from .elementwise import _conj, astype, equal
 from .manipulation import broadcast_to, reshape
 
 __all__ = [
+    "all",
+    "any",
     "max",
     "mean",
     "min",
@@ -31,20 +35,40 @@ def _axes(t, x, axis):
     return negative_axes(axis, x.ndim)
 
 
+def accumulation_dtype(x, dtype):
+    """The Array API's result dtype of a sum or product: ``dtype`` if given; for booleans and
+    integers narrower than the default integer, the default integer (unsigned: its unsigned
+    twin); otherwise the input's dtype."""
+    if dtype is not None:
+        return _dtypes.as_dtype(dtype)
+    kind = x.dtype.kind
+    if kind not in "biu":
+        return None
+    default = _dtypes.DEFAULT_INT
+    if kind == "b":
+        return default
+    if x.dtype.itemsize < default.itemsize:
+        return _dtypes.as_dtype(f"{'u' if kind == 'u' else ''}int{default.itemsize * 8}")
+    return _dtypes.as_dtype(x.dtype)
+
+
 @primitive(
-    vjp=lambda g, ans, x, *, axis, dtype, keepdims: _spread(g, ans, x, axis),
+    vjp=rules(linear, lambda g, ans, x, *, axis, dtype, keepdims: _spread(g, ans, x, axis)),
     jvp=lambda ts, ans, x, *, axis, dtype, keepdims: sum(
         ts[0], axis=_axes(ts[0], x, axis), keepdims=keepdims
     ),
 )
 def sum(x, /, *, axis=None, dtype=None, keepdims=False):  # noqa: A001 - the Array API name
-    """Sum over ``axis`` (all axes by default).
+    """Sum over ``axis`` (all axes by default). Integer sums take at least the default integer
+    dtype, as the Array API asks.
 
     >>> import tapegrad as tg
     >>> print(tg.sum(tg.constant([[1.0, 2.0], [3.0, 4.0]]), axis=0))
     tg.Tensor([4. 6.], shape=(2,), dtype=float32)
     """
     xp = xp_of(x)
+    if dtype is None and x.dtype.kind in "biu":
+        dtype = getattr(xp, accumulation_dtype(x, None).name)
     return xp.sum(x, axis=axis, dtype=dtype, keepdims=keepdims)
 
 
@@ -53,13 +77,20 @@ def _count(x, axis) -> int:
 
 
 @primitive(
-    vjp=lambda g, ans, x, *, axis, keepdims: _spread(g, ans, x, axis) / _count(x, axis),
+    vjp=rules(
+        linear, lambda g, ans, x, *, axis, keepdims: _spread(g, ans, x, axis) / _count(x, axis)
+    ),
     jvp=lambda ts, ans, x, *, axis, keepdims: mean(
         ts[0], axis=_axes(ts[0], x, axis), keepdims=keepdims
     ),
 )
 def mean(x, /, *, axis=None, keepdims=False):
-    """Arithmetic mean over ``axis`` (all axes by default)."""
+    """Arithmetic mean over ``axis`` (all axes by default).
+
+    >>> import tapegrad as tg
+    >>> print(tg.mean(tg.constant([[1.0, 2.0], [3.0, 4.0]]), axis=1))
+    tg.Tensor([1.5 3.5], shape=(2,), dtype=float32)
+    """
     xp = xp_of(x)
     if x.dtype.kind in "fc":  # sum, then one division: NumPy's own mean costs twice as much
         total = xp.sum(x, axis=axis, keepdims=keepdims)
@@ -68,30 +99,43 @@ def mean(x, /, *, axis=None, keepdims=False):
 
 
 def _prod_partials(x, ans, axis):
-    """d prod / d x_i = product of the other elements, exact also where x holds zeros.
+    """d prod / d x_i: the product of the other elements of its slice.
 
-    With no zero in a slice it is prod / x_i; with exactly one zero, only that element has a
-    nonzero partial (the product of the rest); with two or more, all partials are 0.
+    Without zeros (and away from underflow) that is ``prod / x_i``; otherwise it is formed from
+    running products from both ends, with no division, so that it stays exact where the input
+    holds zeros, to every order.
     """
-    zero = x == 0
-    safe = where(zero, 1, x)
-    nonzero_product = prod(safe, axis=axis, keepdims=True)
-    zeros = sum(astype(zero, x.dtype), axis=axis, keepdims=True)
-    plain = nonzero_product / safe
-    return where(zeros == 0, plain, where((zeros == 1) & zero, nonzero_product, 0))
+    xv, av = raw(x), raw(ans)
+    xp = xp_of(xv)
+    if bool(xp.all(xv != 0)) and bool(xp.all(av != 0)) and all_finite(av):
+        return reshape(ans, kept_shape(x.shape, axis)) / x
+    from .statistics import others_product
+
+    return others_product(x, axis)
 
 
 @primitive(
-    vjp=lambda g, ans, x, *, axis, dtype, keepdims: (
-        _spread(g, ans, x, axis) * _prod_partials(x, ans, axis)
+    vjp=rules(
+        smooth,
+        lambda g, ans, x, *, axis, dtype, keepdims: (
+            _spread(g, ans, x, axis) * _conj(_prod_partials(x, ans, axis))
+        ),
     ),
     jvp=lambda ts, ans, x, *, axis, dtype, keepdims: sum(
         ts[0] * _prod_partials(x, ans, axis), axis=_axes(ts[0], x, axis), keepdims=keepdims
     ),
 )
 def prod(x, /, *, axis=None, dtype=None, keepdims=False):
-    """Product over ``axis``; its gradient is exact where the input holds zeros."""
-    return xp_of(x).prod(x, axis=axis, dtype=dtype, keepdims=keepdims)
+    """Product over ``axis``; its gradient is exact where the input holds zeros, to every order.
+
+    >>> import tapegrad as tg
+    >>> print(tg.prod(tg.constant([[1.0, 2.0], [3.0, 4.0]]), axis=0))
+    tg.Tensor([3. 8.], shape=(2,), dtype=float32)
+    """
+    xp = xp_of(x)
+    if dtype is None and x.dtype.kind in "biu":
+        dtype = getattr(xp, accumulation_dtype(x, None).name)
+    return xp.prod(x, axis=axis, dtype=dtype, keepdims=keepdims)
 
 
 def _extreme_weights(x, ans, axis):
@@ -101,26 +145,66 @@ def _extreme_weights(x, ans, axis):
 
 
 @primitive(
-    vjp=lambda g, ans, x, *, axis, keepdims: (
-        _spread(g, ans, x, axis) * _extreme_weights(x, ans, axis)
+    vjp=rules(
+        smooth,
+        lambda g, ans, x, *, axis, keepdims: (
+            _spread(g, ans, x, axis) * _extreme_weights(x, ans, axis)
+        ),
     ),
     jvp=lambda ts, ans, x, *, axis, keepdims: sum(
         ts[0] * _extreme_weights(x, ans, axis), axis=_axes(ts[0], x, axis), keepdims=keepdims
     ),
 )
 def max(x, /, *, axis=None, keepdims=False):  # noqa: A001 - the Array API name
-    """Maximum over ``axis``. Repeated maxima share the gradient equally."""
+    """Maximum over ``axis``. Repeated maxima share the gradient equally.
+
+    >>> import tapegrad as tg
+    >>> print(tg.max(tg.constant([[1.0, 5.0], [3.0, 4.0]]), axis=0))
+    tg.Tensor([3. 5.], shape=(2,), dtype=float32)
+    """
     return xp_of(x).max(x, axis=axis, keepdims=keepdims)
 
 
 @primitive(
-    vjp=lambda g, ans, x, *, axis, keepdims: (
-        _spread(g, ans, x, axis) * _extreme_weights(x, ans, axis)
+    vjp=rules(
+        smooth,
+        lambda g, ans, x, *, axis, keepdims: (
+            _spread(g, ans, x, axis) * _extreme_weights(x, ans, axis)
+        ),
     ),
     jvp=lambda ts, ans, x, *, axis, keepdims: sum(
         ts[0] * _extreme_weights(x, ans, axis), axis=_axes(ts[0], x, axis), keepdims=keepdims
     ),
 )
 def min(x, /, *, axis=None, keepdims=False):  # noqa: A001 - the Array API name
-    """Minimum over ``axis``. Repeated minima share the gradient equally."""
+    """Minimum over ``axis``. Repeated minima share the gradient equally.
+
+    >>> import tapegrad as tg
+    >>> print(tg.min(tg.constant([[1.0, 5.0], [3.0, 4.0]]), axis=0))
+    tg.Tensor([1. 4.], shape=(2,), dtype=float32)
+    """
     return xp_of(x).min(x, axis=axis, keepdims=keepdims)
+
+
+@primitive()
+def all(x, /, *, axis=None, keepdims=False):  # noqa: A001 - the Array API name
+    """Whether every element over ``axis`` is true (nonzero); no derivative.
+
+    >>> import tapegrad as tg
+    >>> print(tg.all(tg.constant([[True, False], [True, True]]), axis=1))
+    tg.Tensor([False  True], shape=(2,), dtype=bool)
+    """
+    negative_axes(axis, x.ndim)
+    return xp_of(x).all(x, axis=axis, keepdims=keepdims)
+
+
+@primitive()
+def any(x, /, *, axis=None, keepdims=False):  # noqa: A001 - the Array API name
+    """Whether some element over ``axis`` is true (nonzero); no derivative.
+
+    >>> import tapegrad as tg
+    >>> print(tg.any(tg.constant([[True, False], [False, False]]), axis=1))
+    tg.Tensor([ True False], shape=(2,), dtype=bool)
+    """
+    negative_axes(axis, x.ndim)
+    return xp_of(x).any(x, axis=axis, keepdims=keepdims)

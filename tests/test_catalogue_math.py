@@ -1,0 +1,563 @@
+"""Semantics of the math catalogue: values against NumPy, dtypes, the documented subgradients at
+kinks and ties, strong zeros (the "double where"), complex gradients, errors."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+
+import tapegrad as tg
+from tapegrad.testing import check_grads
+
+RNG = np.random.default_rng(7)
+X = RNG.uniform(-0.9, 0.9, (2, 3))
+POSITIVE = RNG.uniform(0.5, 2.5, (2, 3))
+
+
+@pytest.fixture(autouse=True)
+def _no_runtime_warnings():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        yield
+
+
+def _grad(f, x):
+    return tg.grad(f)(tg.constant(np.asarray(x, dtype=np.float64))).numpy()
+
+
+# -- values and dtypes against NumPy -------------------------------------------------------------
+UNARY = {
+    "acos": (np.arccos, X),
+    "acosh": (np.arccosh, POSITIVE + 1),
+    "asin": (np.arcsin, X),
+    "asinh": (np.arcsinh, X),
+    "atan": (np.arctan, X),
+    "atanh": (np.arctanh, X),
+    "cosh": (np.cosh, X),
+    "sinh": (np.sinh, X),
+    "exp2": (np.exp2, X),
+    "log2": (np.log2, POSITIVE),
+    "log10": (np.log10, POSITIVE),
+    "reciprocal": (np.reciprocal, POSITIVE),
+    "sinc": (np.sinc, X),
+    "trunc": (np.trunc, 3 * X),
+    "signbit": (np.signbit, X),
+    "isinf": (np.isinf, np.array([1.0, np.inf, -np.inf, np.nan])),
+}
+BINARY = {
+    "atan2": (np.arctan2, X, X.T[:1].T),
+    "hypot": (np.hypot, X, POSITIVE),
+    "copysign": (np.copysign, X, -X),
+    "logaddexp": (np.logaddexp, X, POSITIVE),
+    "nextafter": (np.nextafter, X, POSITIVE),
+    "logical_xor": (np.logical_xor, X > 0, X < 0.3),
+}
+
+
+@pytest.mark.parametrize("name", sorted(UNARY))
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_unary_values_and_dtype_match_numpy(name, dtype):
+    reference, x = UNARY[name]
+    x = np.asarray(x, dtype=dtype)
+    out = getattr(tg, name)(tg.constant(x))
+    expected = reference(x)
+    assert out.dtype == expected.dtype
+    np.testing.assert_allclose(out.numpy(), expected, rtol=1e-6)
+
+
+@pytest.mark.parametrize("name", sorted(BINARY))
+def test_binary_values_and_dtype_match_numpy(name):
+    reference, x, y = BINARY[name]
+    out = getattr(tg, name)(tg.constant(x), tg.constant(y))
+    expected = reference(x, y)
+    assert out.dtype == expected.dtype and out.shape == expected.shape
+    np.testing.assert_array_equal(out.numpy(), expected)
+
+
+def test_numpy_names_are_the_same_functions():
+    assert tg.arctan2 is tg.atan2 and tg.arcsin is tg.asin and tg.arccosh is tg.acosh
+    assert tg.arccos is tg.acos and tg.arctan is tg.atan and tg.arcsinh is tg.asinh
+    assert tg.arctanh is tg.atanh
+
+
+def test_python_scalars_take_the_dtype_of_the_array():
+    x = tg.constant([1.0, 2.0])  # float32
+    for out in (tg.atan2(x, 2.0), tg.hypot(1.0, x), tg.logaddexp(x, 0.0), tg.copysign(x, -1.0)):
+        assert out.dtype == tg.float32
+
+
+def test_imag_and_real():
+    z = tg.constant(np.array([1 + 2j, -3 - 4j], dtype=np.complex64))
+    assert tg.imag(z).dtype == tg.float32
+    np.testing.assert_array_equal(tg.imag(z).numpy(), [2, -4])
+    np.testing.assert_array_equal(tg.real(z).numpy(), [1, -3])
+    np.testing.assert_array_equal(tg.imag(tg.constant([1.0])).numpy(), [0.0])
+
+
+def test_sinc_and_its_derivatives_at_zero():
+    assert float(tg.sinc(tg.constant(0.0))) == 1.0
+    d1 = tg.grad(tg.sinc)(tg.constant(0.0, dtype=tg.float64))
+    d2 = tg.grad(tg.grad(tg.sinc))(tg.constant(0.0, dtype=tg.float64))
+    assert float(d1) == 0.0
+    np.testing.assert_allclose(float(d2), -(np.pi**2) / 3, rtol=1e-12)
+    # the series near 0 joins the closed form without a step
+    near = np.array([0.99e-2, 1.01e-2]) / np.pi
+    d = tg.grad(lambda x: tg.sum(tg.sinc(x)))(tg.constant(near)).numpy()
+    u = np.pi * near
+    np.testing.assert_allclose(d, (np.cos(u) - np.sin(u) / u) / near, rtol=1e-9)
+
+
+def test_bitwise_functions_match_numpy():
+    a = np.array([12, 10, -3], dtype=np.int32)
+    b = np.array([6, 1, 2], dtype=np.int32)
+    ta, tb = tg.constant(a), tg.constant(b)
+    np.testing.assert_array_equal(tg.bitwise_and(ta, tb).numpy(), a & b)
+    np.testing.assert_array_equal(tg.bitwise_or(ta, tb).numpy(), a | b)
+    np.testing.assert_array_equal(tg.bitwise_xor(ta, tb).numpy(), a ^ b)
+    np.testing.assert_array_equal(tg.bitwise_invert(ta).numpy(), ~a)
+    np.testing.assert_array_equal(tg.bitwise_left_shift(ta, tb).numpy(), a << b)
+    np.testing.assert_array_equal(tg.bitwise_right_shift(ta, tb).numpy(), a >> b)
+    assert tg.bitwise_and(ta, 1).dtype == tg.int32
+    flags = tg.constant([True, False])
+    np.testing.assert_array_equal(tg.bitwise_xor(flags, True).numpy(), [False, True])
+
+
+def test_bitwise_functions_refuse_floats():
+    with pytest.raises(TypeError, match=r"bitwise_and needs integer or bool arrays, not float32"):
+        tg.bitwise_and(tg.constant([1.0]), tg.constant([2.0]))
+
+
+def test_reciprocal_of_integers_is_float32():
+    assert tg.reciprocal(tg.constant([2, 4])).dtype == tg.float32
+
+
+# -- subgradients at kinks and ties ----------------------------------------------------------------
+def test_zero_subgradients_at_kinks():
+    assert _grad(lambda x: tg.sum(tg.abs(x)), [0.0]).tolist() == [0.0]
+    assert _grad(lambda x: tg.sum(tg.copysign(x, -1.0)), [0.0, 2.0]).tolist() == [0.0, -1.0]
+    assert _grad(lambda x: tg.sum(tg.hypot(x, 0.0)), [0.0]).tolist() == [0.0]
+    assert _grad(lambda x: tg.sum(tg.atan2(x, x)), [0.0]).tolist() == [0.0]
+    assert _grad(lambda x: tg.std(x), [1.5, 1.5, 1.5]).tolist() == [0.0, 0.0, 0.0]
+    # an infinite derivative times a zero one: 0, so sqrt(x**2) agrees with abs at 0
+    assert _grad(lambda x: tg.sum(tg.sqrt(x**2)), [0.0, -2.0]).tolist() == [0.0, -1.0]
+
+
+def test_hypot_at_the_origin_agrees_with_abs():
+    x = tg.constant([0.0, 3.0], dtype=tg.float64)
+    g_hypot = tg.grad(lambda x: tg.sum(tg.hypot(x, 0.0)))(x).numpy()
+    g_abs = tg.grad(lambda x: tg.sum(tg.abs(x)))(x).numpy()
+    np.testing.assert_array_equal(g_hypot, g_abs)
+
+
+def test_ties_split_the_gradient_evenly():
+    x, y = tg.constant(2.0, dtype=tg.float64), tg.constant(2.0, dtype=tg.float64)
+    for op in (tg.maximum, tg.minimum, tg.logaddexp):
+        gx, gy = tg.grad(op, argnums=(0, 1))(x, y)
+        assert (float(gx), float(gy)) == (0.5, 0.5)
+    assert _grad(lambda x: tg.max(x), [1.0, 3.0, 3.0]).tolist() == [0.0, 0.5, 0.5]
+
+
+def test_logaddexp_of_two_infinities():
+    x = tg.constant([-np.inf, np.inf])
+    assert tg.grad(lambda x: tg.sum(tg.logaddexp(x, x)))(x).numpy().tolist() == [1.0, 1.0]
+
+
+def test_clip_is_minimum_of_maximum_with_half_gradients_at_the_bounds():
+    x = tg.constant([-1.0, 0.0, 0.5, 1.0, 2.0], dtype=tg.float64)
+    np.testing.assert_array_equal(tg.clip(x, 0.0, 1.0).numpy(), np.clip(x.numpy(), 0, 1))
+    assert _grad(lambda x: tg.sum(tg.clip(x, 0.0, 1.0)), x.numpy()).tolist() == [
+        0.0,
+        0.5,
+        1.0,
+        0.5,
+        0.0,
+    ]
+    lo = tg.constant(0.0, dtype=tg.float64)
+    g_x, g_lo = tg.grad(lambda x, lo: tg.sum(tg.clip(x, lo)), argnums=(0, 1))(x, lo)
+    assert g_x.numpy().tolist() == [0.0, 0.5, 1.0, 1.0, 1.0] and float(g_lo) == 1.5
+    assert tg.clip(x).numpy().tolist() == x.numpy().tolist()
+    assert tg.clip(x, max=0.5).numpy().max() == 0.5
+
+
+def test_sort_with_equal_elements_shares_the_gradient():
+    x = tg.constant([3.0, 1.0, 3.0, 2.0, 1.0], dtype=tg.float64)
+    top = tg.grad(lambda x: tg.sort(x)[-1])(x).numpy()
+    assert top.tolist() == [0.5, 0.0, 0.5, 0.0, 0.0]
+    np.testing.assert_array_equal(top, tg.grad(tg.max)(x).numpy())
+    weights = tg.constant(np.arange(5.0))
+    g = tg.grad(lambda x: tg.sum(tg.sort(x) * weights))(x).numpy()
+    assert g.tolist() == [3.5, 0.5, 3.5, 2.0, 0.5]  # sorted positions 0,1 / 2 / 3,4
+    forward = tg.jacfwd(tg.sort)(x).numpy()
+    np.testing.assert_array_equal(forward, tg.jacrev(tg.sort)(x).numpy())
+
+
+def test_sort_gradient_follows_the_permutation_without_ties():
+    x = np.array([[0.3, -1.0, 2.0], [1.0, 0.0, -0.5]])
+    g = tg.grad(lambda x: tg.sum(tg.sort(x, axis=1, descending=True) * tg.constant([1.0, 2, 3])))
+    np.testing.assert_array_equal(g(tg.constant(x)).numpy(), [[2.0, 3.0, 1.0], [1.0, 2.0, 3.0]])
+
+
+def test_unique_values_share_the_gradient_of_their_value():
+    x = tg.constant([2.0, 1.0, 2.0, 2.0], dtype=tg.float64)
+    g = tg.grad(lambda x: tg.sum(tg.unique_values(x) * tg.constant([1.0, 3.0])))(x)
+    np.testing.assert_allclose(g.numpy(), [1.0, 1.0, 1.0, 1.0])
+
+
+# -- strong zeros: the "double where" --------------------------------------------------------------
+def _safe_sqrt(x):
+    return tg.where(x > 0, tg.sqrt(x), 0.0)
+
+
+DOUBLE_WHERE = {
+    "sqrt": _safe_sqrt,
+    "x_log_x": lambda x: tg.where(x > 0, x * tg.log(x), 0.0),
+    "x_sqrt_x": lambda x: tg.where(x > 0, x * tg.sqrt(x), 0.0),
+    "sin_of_sqrt": lambda x: tg.where(x > 0, tg.sin(tg.sqrt(x)), 0.0),
+    "smooth_step": lambda x: tg.where(x > 0, tg.exp(-1 / x), 0.0),
+    "sin_x_over_x": lambda x: tg.where(x > 0, tg.sin(x) / x, 1.0),
+    "asin": lambda x: tg.where(x > 0, tg.asin(x - 1), 0.0),
+    "power": lambda x: tg.where(x > 0, x**0.5 + tg.log1p(x), 0.0),
+}
+
+
+def _second_derivatives(loss):
+    return {
+        "reverse over reverse": tg.jacrev(tg.grad(loss)),
+        "forward over reverse": tg.jacfwd(tg.grad(loss)),
+        "reverse over forward": tg.jacrev(tg.jacfwd(loss)),
+        "forward over forward": tg.jacfwd(tg.jacfwd(loss)),
+    }
+
+
+@pytest.mark.parametrize("name", sorted(DOUBLE_WHERE))
+def test_double_where_gradients_are_zero_in_the_unselected_branch(name):
+    f = DOUBLE_WHERE[name]
+    x = tg.constant([-1.0, 0.0], dtype=tg.float64)  # unselected: sqrt(-1) is NaN, sqrt' is inf
+    loss = lambda x: tg.sum(f(x))  # noqa: E731
+    assert tg.grad(loss)(x).numpy().tolist() == [0.0, 0.0]
+    for mode, second in _second_derivatives(loss).items():
+        assert second(x).numpy().tolist() == [[0.0, 0.0], [0.0, 0.0]], mode
+    _, tangent = tg.jvp(loss, (x,), (tg.constant([1.0, 1.0], dtype=tg.float64),))
+    assert float(tangent) == 0.0
+
+
+def test_double_where_through_reductions():
+    f = lambda x: tg.where(x > 0, tg.prod(tg.sqrt(x)) * tg.sum(tg.log(x)), 0.0)  # noqa: E731
+    loss = lambda x: tg.sum(f(x))  # noqa: E731
+    x = tg.constant([-1.0, 0.0], dtype=tg.float64)
+    assert tg.grad(loss)(x).numpy().tolist() == [0.0, 0.0]
+    for mode in ("reverse over reverse", "forward over reverse", "forward over forward"):
+        assert _second_derivatives(loss)[mode](x).numpy().tolist() == [[0, 0], [0, 0]], mode
+
+
+def test_double_where_to_second_order_in_both_modes():
+    x = np.array([-1.0, -0.3, 0.7, 2.0])  # unselected and selected positions together
+    for name, f in DOUBLE_WHERE.items():
+        if name != "asin":  # asin(x - 1) is defined on [0, 2] only
+            check_grads(f, [x], order=2)
+    hessian = tg.hessian(lambda x: tg.sum(_safe_sqrt(x)))(tg.constant(x)).numpy()
+    np.testing.assert_allclose(np.diag(hessian), [0, 0, -0.25 * 0.7**-1.5, -0.25 * 2**-1.5])
+
+
+def test_the_issues_example():
+    x = tg.constant(-1.0)
+    with tg.GradientTape() as tape:
+        tape.watch(x)
+        y = tg.where(x > 0, tg.sqrt(x), 0.0)
+    assert float(tape.gradient(y, x)) == 0.0
+
+
+def test_a_cotangent_that_is_not_zero_is_unchanged():
+    x = tg.constant([0.0, 4.0], dtype=tg.float64)
+    assert np.isinf(tg.grad(lambda x: tg.sum(tg.sqrt(x)))(x).numpy()[0])
+    assert np.isnan(tg.grad(lambda x: tg.sum(tg.sqrt(x - 5.0)))(x).numpy()).all()
+
+
+def test_strong_zeros_leave_no_trace_behind():
+    """Marks belong to the recorded values: gradients never depend on what ran before."""
+    naive = lambda x: tg.log(1.0 + tg.exp(x))  # noqa: E731
+    before = tg.grad(naive)(tg.constant(100.0)).numpy()
+    for f in DOUBLE_WHERE.values():
+        tg.grad(lambda x: tg.sum(f(x)))(tg.constant([-1.0, 0.0, 1.0]))
+    after = tg.grad(naive)(tg.constant(100.0)).numpy()
+    assert np.isnan(before) and np.isnan(after)  # exp(100) overflows float32: 0 * inf
+
+
+def test_strong_zeros_on_a_persistent_tape():
+    x = tg.constant([-1.0, 4.0])
+    with tg.GradientTape(persistent=True) as tape:
+        tape.watch(x)
+        y = tg.where(x > 0, tg.sin(tg.sqrt(x)) * 2.0, 0.0)
+    for _ in range(2):
+        assert tape.gradient(y, x).numpy()[0] == 0.0
+
+
+# -- complex gradients: dL/dx + i dL/dy -----------------------------------------------------------
+Z = np.array([0.3 + 0.4j, -0.5 + 0.2j, 0.7 - 0.6j])
+Z2 = np.array([1.1 - 0.3j, 0.4 + 0.9j, -0.8 + 0.5j])
+W = np.array([0.5 - 1.0j, 1.5 + 0.5j, -0.7 + 0.2j])
+
+
+def _numerical_gradient(loss, z):
+    """dL/dx + i dL/dy by central differences on the real and imaginary parts."""
+    out = np.zeros(z.shape, dtype=complex)
+    for j in range(z.size):
+        for unit in (1.0, 1j):
+            step = np.zeros(z.shape, dtype=complex)
+            step.flat[j] = unit
+
+            def along(eps, step=step):
+                return float(loss(tg.constant(z + eps * step)))
+
+            slope = tg.numerical.derivative(along, 0.0, richardson=True)
+            out.flat[j] += slope * unit
+    return out
+
+
+def _real_loss(f):
+    weights = tg.constant(W)
+    return lambda z: tg.real(tg.sum(tg.conj(weights[: f(z).size]) * tg.reshape(f(z), (-1,))))
+
+
+COMPLEX = {
+    "exp": tg.exp,
+    "expm1": tg.expm1,
+    "exp2": tg.exp2,
+    "log": tg.log,
+    "log1p": tg.log1p,
+    "log2": tg.log2,
+    "log10": tg.log10,
+    "sqrt": tg.sqrt,
+    "square": tg.square,
+    "reciprocal": tg.reciprocal,
+    "sin": tg.sin,
+    "cos": tg.cos,
+    "tan": tg.tan,
+    "sinh": tg.sinh,
+    "cosh": tg.cosh,
+    "tanh": tg.tanh,
+    "asin": tg.asin,
+    "acos": tg.acos,
+    "atan": tg.atan,
+    "asinh": tg.asinh,
+    "acosh": tg.acosh,
+    "atanh": tg.atanh,
+    "sinc": tg.sinc,
+    "abs": tg.abs,
+    "sign": tg.sign,
+    "real": tg.real,
+    "imag": tg.imag,
+    "conj": tg.conj,
+    "multiply": lambda z: z * tg.constant(Z2),
+    "divide": lambda z: tg.constant(Z2) / z,
+    "pow": lambda z: z**2.5,
+    "cumulative_prod": tg.cumulative_prod,
+    "cumulative_sum": tg.cumulative_sum,
+    "prod": tg.prod,
+    "var": lambda z: tg.var(z, correction=1),
+    "std": tg.std,
+}
+
+
+@pytest.mark.parametrize("name", sorted(COMPLEX))
+def test_complex_gradient_is_dx_plus_i_dy(name):
+    loss = _real_loss(COMPLEX[name])
+    z = tg.constant(Z)
+    np.testing.assert_allclose(tg.grad(loss)(z).numpy(), _numerical_gradient(loss, Z), atol=1e-8)
+
+
+@pytest.mark.parametrize("name", sorted(COMPLEX))
+def test_complex_second_order_both_modes(name):
+    """The gradient as a function of z: its JVP (forward over reverse) and the gradient of a
+    real projection of it (reverse over reverse) against differences of the gradient."""
+    loss = _real_loss(COMPLEX[name])
+    grad = tg.grad(loss)
+    direction = tg.constant(Z2)
+    _, forward = tg.jvp(grad, (tg.constant(Z),), (direction,))
+    h = 1e-5
+    numeric = (grad(tg.constant(Z + h * Z2)).numpy() - grad(tg.constant(Z - h * Z2)).numpy()) / (
+        2 * h
+    )
+    np.testing.assert_allclose(forward.numpy(), numeric, rtol=1e-6, atol=1e-7)
+    projected = lambda z: tg.real(tg.sum(tg.conj(tg.constant(W)) * grad(z)))  # noqa: E731
+    np.testing.assert_allclose(
+        tg.grad(projected)(tg.constant(Z)).numpy(),
+        _numerical_gradient(projected, Z),
+        rtol=1e-6,
+        atol=1e-7,
+    )
+
+
+def test_complex_gradient_points_uphill():
+    """For L = |z|^2 the gradient is 2z (steepest ascent), not its conjugate."""
+    z = tg.constant(Z)
+    g = tg.grad(lambda z: tg.sum(tg.real(z * tg.conj(z))))(z)
+    np.testing.assert_allclose(g.numpy(), 2 * Z)
+
+
+# -- statistics and scans --------------------------------------------------------------------------
+def test_var_and_std_match_numpy():
+    x = RNG.normal(size=(3, 4))
+    for correction in (0, 1, 1.5):
+        for axis in (None, 0, (0, 1), -1):
+            np.testing.assert_allclose(
+                tg.var(tg.constant(x), axis=axis, correction=correction).numpy(),
+                np.var(x, axis=axis, ddof=correction),
+            )
+            np.testing.assert_allclose(
+                tg.std(tg.constant(x), axis=axis, correction=correction, keepdims=True).numpy(),
+                np.std(x, axis=axis, ddof=correction, keepdims=True),
+            )
+    assert tg.var(tg.constant(Z)).dtype == tg.float64
+    assert tg.var(tg.constant([1.0, 2.0])).dtype == tg.float32
+
+
+def test_cumulative_functions_match_numpy():
+    x = RNG.normal(size=(2, 3))
+    for axis in (0, 1, -1):
+        np.testing.assert_allclose(
+            tg.cumulative_sum(tg.constant(x), axis=axis).numpy(), np.cumsum(x, axis=axis)
+        )
+        np.testing.assert_allclose(
+            tg.cumulative_prod(tg.constant(x), axis=axis).numpy(), np.cumprod(x, axis=axis)
+        )
+    first = tg.cumulative_sum(tg.constant([1.0, 2.0]), include_initial=True)
+    assert first.numpy().tolist() == [0.0, 1.0, 3.0]
+    first = tg.cumulative_prod(tg.constant(x), axis=0, include_initial=True)
+    assert first.shape == (3, 3) and first.numpy()[0].tolist() == [1.0, 1.0, 1.0]
+    empty = tg.cumulative_sum(tg.zeros((0,)), include_initial=True)
+    assert empty.numpy().tolist() == [0.0]
+    np.testing.assert_allclose(tg.cumsum(tg.constant(x)).numpy(), np.cumsum(x))
+    np.testing.assert_allclose(tg.cumprod(tg.constant(x), axis=1).numpy(), np.cumprod(x, axis=1))
+
+
+def test_integer_sums_take_at_least_the_default_integer():
+    small = tg.constant(np.array([100, 100], dtype=np.int8))
+    assert tg.sum(small).dtype == tg.int32 and int(tg.sum(small)) == 200
+    assert tg.cumulative_sum(small).dtype == tg.int32
+    assert tg.prod(tg.constant(np.array([2], dtype=np.uint8))).dtype == tg.uint32
+    assert tg.sum(tg.constant(np.array([1], dtype=np.int64))).dtype == tg.int64
+    assert tg.sum(tg.constant([True, True])).dtype == tg.int32
+    assert tg.cumulative_sum(small, dtype=tg.float64).dtype == tg.float64
+
+
+def test_scans_need_an_axis_beyond_one_dimension():
+    with pytest.raises(ValueError, match=r"cumulative_sum of a 2-dimensional array needs an axis"):
+        tg.cumulative_sum(tg.ones((2, 2)))
+    with pytest.raises(ValueError, match=r"axis 2 is out of bounds"):
+        tg.cumulative_prod(tg.ones((2, 2)), axis=2)
+
+
+def test_cumprod_with_zeros_is_exact_to_second_order():
+    x = np.array([2.0, 0.0, 3.0, 0.0, 1.5])
+    f = lambda x: tg.sum(tg.cumprod(x))  # noqa: E731
+    g = tg.grad(f)(tg.constant(x)).numpy()
+    assert g.tolist() == [1.0, 8.0, 0.0, 0.0, 0.0]
+    expected = np.zeros((5, 5))  # d2/dxi dxj of sum_k prod_{l<=k} x_l
+    for i in range(5):
+        for j in range(5):
+            if i != j:
+                for k in range(max(i, j), 5):
+                    expected[i, j] += np.prod([x[m] for m in range(k + 1) if m not in (i, j)])
+    for hessian in (tg.hessian(f), tg.jacrev(tg.grad(f)), tg.jacfwd(tg.jacfwd(f))):
+        np.testing.assert_array_equal(hessian(tg.constant(x)).numpy(), expected)
+    check_grads(lambda x: tg.cumulative_prod(x, axis=0), [np.array([[0.0, 1.0], [2.0, 0.0]])], 3)
+
+
+def test_prod_with_zeros_is_exact_to_second_order():
+    x = np.array([2.0, 0.0, 3.0, 0.0, 1.5])
+    hessian = tg.hessian(tg.prod)(tg.constant(x)).numpy()
+    expected = np.zeros((5, 5))
+    expected[1, 3] = expected[3, 1] = 9.0
+    np.testing.assert_array_equal(hessian, expected)
+    check_grads(lambda x: tg.prod(x, axis=1), [np.array([[0.0, 1.0, 2.0], [3.0, 0.0, 0.0]])], 2)
+
+
+def test_diff_matches_numpy():
+    x = RNG.normal(size=(3, 4))
+    for axis in (0, -1):
+        for n in (0, 1, 2, 5):
+            np.testing.assert_allclose(
+                tg.diff(tg.constant(x), axis=axis, n=n).numpy(), np.diff(x, axis=axis, n=n)
+            )
+    np.testing.assert_allclose(
+        tg.diff(tg.constant(x), prepend=1.0, append=tg.constant(x[:, :2])).numpy(),
+        np.diff(x, prepend=1.0, append=x[:, :2]),
+    )
+    with pytest.raises(ValueError, match=r"diff: n must be a non-negative integer; got -1"):
+        tg.diff(tg.constant(x), n=-1)
+
+
+# -- searching, sorting, sets ---------------------------------------------------------------------
+def test_searching_and_sorting_match_numpy():
+    x = np.array([[3.0, 1.0, 3.0], [-1.0, 7.0, 7.0]])
+    t = tg.constant(x)
+    for axis in (None, 0, 1):
+        assert tg.argmax(t, axis=axis).numpy().tolist() == np.argmax(x, axis=axis).tolist()
+        assert tg.argmin(t, axis=axis).numpy().tolist() == np.argmin(x, axis=axis).tolist()
+    assert tg.argmax(t, axis=1, keepdims=True).shape == (2, 1)
+    assert tg.argmax(t).dtype == tg.int64
+    assert tg.argsort(t).numpy().tolist() == np.argsort(x, kind="stable").tolist()
+    assert tg.argsort(t, descending=True).numpy().tolist() == [[0, 2, 1], [1, 2, 0]]
+    assert tg.sort(t, axis=0).numpy().tolist() == np.sort(x, axis=0).tolist()
+    assert tg.sort(t, descending=True).numpy().tolist() == [[3, 3, 1], [7, 7, -1]]
+    assert [i.numpy().tolist() for i in tg.nonzero(t - 3.0)] == [
+        i.tolist() for i in np.nonzero(x - 3.0)
+    ]
+    assert tg.count_nonzero(t - 3.0).numpy() == 4
+    assert tg.count_nonzero(t - 3.0, axis=1, keepdims=True).shape == (2, 1)
+    found = tg.searchsorted(tg.constant([1.0, 2.0, 2.0, 3.0]), tg.constant([2.0, 0.0, 9.0]))
+    assert found.numpy().tolist() == [1, 0, 4]
+    right = tg.searchsorted(tg.constant([1.0, 2.0, 2.0]), tg.constant(2.0), side="right")
+    assert int(right) == 3
+
+
+def test_unique_functions_match_numpy():
+    x = np.array([[2.0, 1.0], [2.0, np.nan], [np.nan, 1.0]])
+    result = tg.unique_all(tg.constant(x))
+    values, indices, inverse, counts = np.unique(
+        x, return_index=True, return_inverse=True, return_counts=True, equal_nan=False
+    )
+    np.testing.assert_array_equal(result.values.numpy(), values)
+    assert result.indices.numpy().tolist() == indices.tolist()
+    assert result.inverse_indices.shape == x.shape
+    assert result.inverse_indices.numpy().ravel().tolist() == inverse.ravel().tolist()
+    assert result.counts.numpy().tolist() == counts.tolist() == [2, 2, 1, 1]
+    assert tg.unique_counts(tg.constant(x)).counts.numpy().tolist() == [2, 2, 1, 1]
+    assert tg.unique_inverse(tg.constant(x)).inverse_indices.shape == (3, 2)
+    np.testing.assert_array_equal(tg.unique_values(tg.constant(x)).numpy(), values)
+
+
+def test_integer_results_have_no_derivative():
+    x = tg.constant([1.0, 3.0, 2.0])
+    with tg.GradientTape() as tape:
+        tape.watch(x)
+        index = tg.argmax(x)
+        order = tg.argsort(x)
+        count = tg.count_nonzero(x)
+    for result in (index, order, count):
+        assert result.dtype == tg.int64
+    assert tape.gradient(index, x) is None
+
+
+def test_errors_name_the_problem_and_the_fix():
+    with pytest.raises(ValueError, match=r"argmax of an empty array \(shape \(0,\)\)"):
+        tg.argmax(tg.zeros((0,)))
+    with pytest.raises(ValueError, match=r"nonzero of a 0-d array .* reshape it to 1-D"):
+        tg.nonzero(tg.constant(1.0))
+    with pytest.raises(ValueError, match=r"searchsorted needs a 1-D sorted array x1"):
+        tg.searchsorted(tg.ones((2, 2)), tg.constant(1.0))
+    with pytest.raises(ValueError, match=r"searchsorted: side must be 'left' or 'right'"):
+        tg.searchsorted(tg.ones((2,)), tg.constant(1.0), side="middle")
+    with pytest.raises(ValueError, match=r"sort needs an array of at least one dimension"):
+        tg.sort(tg.constant(1.0))
+
+
+def test_all_and_any():
+    x = tg.constant([[True, False], [True, True]])
+    assert tg.all(x, axis=1).numpy().tolist() == [False, True]
+    assert tg.any(x, axis=0).numpy().tolist() == [True, True]
+    assert bool(tg.any(tg.constant([0.0, 2.0])))
+    assert tg.all(x, keepdims=True).shape == (1, 1)
