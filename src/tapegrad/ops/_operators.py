@@ -114,6 +114,47 @@ METHODS = {
         self, shape[0] if len(shape) == 1 and not isinstance(shape[0], int) else shape
     ),
     "astype": lambda self, dtype: ew.astype(self, dtype),
+    "var": lambda self, axis=None, dtype=None, out=None, ddof=0, keepdims=False: _tapegrad().var(
+        self, axis=axis, correction=ddof, keepdims=keepdims
+    ),
+    "std": lambda self, axis=None, dtype=None, out=None, ddof=0, keepdims=False: _tapegrad().std(
+        self, axis=axis, correction=ddof, keepdims=keepdims
+    ),
+    "cumsum": lambda self, axis=None: _tapegrad().cumsum(self, axis=axis),
+    "cumprod": lambda self, axis=None: _tapegrad().cumprod(self, axis=axis),
+    "argmax": lambda self, axis=None, keepdims=False: _tapegrad().argmax(
+        self, axis=axis, keepdims=keepdims
+    ),
+    "argmin": lambda self, axis=None, keepdims=False: _tapegrad().argmin(
+        self, axis=axis, keepdims=keepdims
+    ),
+    "argsort": lambda self, axis=-1: _tapegrad().argsort(self, axis=axis),
+    "sort": lambda self, axis=-1: _tapegrad().sort(self, axis=axis),
+    "clip": lambda self, min=None, max=None: _tapegrad().clip(self, min, max),
+    "nonzero": lambda self: _tapegrad().nonzero(self),
+    "all": lambda self, axis=None, keepdims=False: _tapegrad().all(
+        self, axis=axis, keepdims=keepdims
+    ),
+    "any": lambda self, axis=None, keepdims=False: _tapegrad().any(
+        self, axis=axis, keepdims=keepdims
+    ),
+    "round": lambda self: ew.round(self),
+    "conj": lambda self: ew.conj(self),
+    "real": property(lambda self: ew.real(self)),
+    "imag": property(lambda self: _tapegrad().imag(self)),
+    "flatten": lambda self: manipulation.reshape(self, (-1,)),
+    "ravel": lambda self: manipulation.reshape(self, (-1,)),
+    "squeeze": lambda self, axis=None: manipulation.squeeze(
+        self, tuple(i for i, n in enumerate(self.shape) if n == 1) if axis is None else axis
+    ),
+    "transpose": lambda self, *axes: manipulation.permute_dims(
+        self,
+        tuple(range(self.ndim))[::-1]
+        if not axes
+        else (axes[0] if len(axes) == 1 and not isinstance(axes[0], int) else axes),
+    ),
+    "dot": lambda self, other: _dot(self, other),
+    "copy": lambda self: self.__deepcopy__({}),
     "T": property(lambda self: manipulation.permute_dims(self, tuple(range(self.ndim))[::-1])),
     "mT": property(manipulation.matrix_transpose),
 }
@@ -210,8 +251,38 @@ def _array_function(self, func, types, args, kwargs):
     return function(*args, **kwargs)
 
 
-def _array_ufunc(self, ufunc, method, *inputs, **kwargs):
+# NumPy ufuncs whose tapegrad function has another name; the rest are found by their own name
+UFUNC_NAMES = {
+    "arccos": "acos",
+    "arccosh": "acosh",
+    "arcsin": "asin",
+    "arcsinh": "asinh",
+    "arctan": "atan",
+    "arctan2": "atan2",
+    "arctanh": "atanh",
+    "rint": "round",
+    "invert": "bitwise_invert",
+    "left_shift": "bitwise_left_shift",
+    "right_shift": "bitwise_right_shift",
+    "power": "pow",
+    "true_divide": "divide",
+    "absolute": "abs",
+    "conjugate": "conj",
+}
+
+
+def _ufunc_op(ufunc):
     op = UFUNCS.get(ufunc)
+    if op is None:
+        name = UFUNC_NAMES.get(ufunc.__name__, ufunc.__name__)
+        op = getattr(_tapegrad(), name, None)
+        if op is not None and callable(op) and not isinstance(op, type):
+            UFUNCS[ufunc] = op
+    return op
+
+
+def _array_ufunc(self, ufunc, method, *inputs, **kwargs):
+    op = _ufunc_op(ufunc)
     if op is None or method != "__call__" or kwargs.get("out") is not None:
         name = getattr(ufunc, "__name__", ufunc)
         raise TypeError(
