@@ -476,7 +476,7 @@ def test_numpy_ufunc_on_a_tensor_runs_the_tapegrad_op():
 
 def test_numpy_function_without_rule_raises_type_error():
     with pytest.raises(TypeError, match="no tapegrad rule"):
-        np.arctan2(tg.constant(1.0), tg.constant(1.0))
+        np.spacing(tg.constant(1.0))
 
 
 # -- indexing, len, iteration --
