@@ -308,7 +308,11 @@ def _to_device(self, device, /, *, stream=None):
     return self
 
 
-def _dlpack(self, /, **kwargs):
+def _dlpack(self, /, *, stream=None, max_version=None, dl_device=None, copy=None):
+    kwargs = {"max_version": max_version, "dl_device": dl_device, "copy": copy}
+    kwargs = {k: v for k, v in kwargs.items() if v is not None}
+    if stream is not None:
+        kwargs["stream"] = stream
     return self._value.__dlpack__(**kwargs)
 
 

@@ -926,15 +926,15 @@ def imag(x, /):
 
 
 # -- casts -----------------------------------------------------------------------------------------
-def _astype_vjp(g, ans, x, *, dtype, copy=True):
+def _astype_vjp(g, ans, x, *, dtype, copy=True, device=None):
     return astype(g, x.dtype) if x.dtype.kind == "c" else astype(real(g), x.dtype)
 
 
 @primitive(
     vjp=rules(linear, _astype_vjp),
-    jvp=lambda ts, ans, x, *, dtype, copy=True: astype(ts[0], dtype),
+    jvp=lambda ts, ans, x, *, dtype, copy=True, device=None: astype(ts[0], dtype),
 )
-def astype(x, /, dtype, *, copy=True):
+def astype(x, /, dtype, *, copy=True, device=None):
     """``x`` converted to ``dtype``. A cast to an integer or bool dtype has no derivative.
 
     >>> import tapegrad as tg

@@ -94,7 +94,7 @@ def matrix_transpose(x, /):
     vjp=lambda g, ans, x, *, axis=0: _reshape_like(g, ans, x.shape),
     jvp=lambda ts, ans, x, *, axis=0: _reshape_like(ts[0], x, ans.shape),
 )
-def expand_dims(x, /, *, axis=0):
+def expand_dims(x, /, axis=0):
     """``x`` with a new axis of length 1 at ``axis``."""
     return xp_of(x).expand_dims(x, axis=axis)
 
