@@ -9,6 +9,7 @@ from .ops.nn import (
     relu,
     sigmoid,
     softmax,
+    softplus,
     sparse_softmax_cross_entropy,
 )
 
@@ -26,5 +27,6 @@ __all__ = [
     "relu",
     "sigmoid",
     "softmax",
+    "softplus",
     "sparse_softmax_cross_entropy",
 ]

@@ -325,6 +325,8 @@ def _in_place(op):
 
     def operator(self, other):
         out = op(self, other)
+        if isinstance(self, Variable):  # a variable keeps its identity: the update is an assign
+            return self.assign(out)
         self._value, self._uid = out._value, out._uid
         return self
 
@@ -351,9 +353,8 @@ IN_PLACE = {
 def install() -> None:
     for name, function in {**OPERATORS, **METHODS}.items():
         setattr(Tensor, name, function)
-    for name, op in IN_PLACE.items():
-        if name not in Variable.__dict__:  # variables assign (assign_add for +=)
-            setattr(Tensor, name, _in_place(op))
+    for name, op in IN_PLACE.items():  # Variable's own +=, -=, *=, /= take precedence
+        setattr(Tensor, name, _in_place(op))
     Tensor.__setitem__ = lambda self, index, value: set_item(self, index, value)
     Tensor.at = property(At)
     Tensor.__array_ufunc__ = _array_ufunc

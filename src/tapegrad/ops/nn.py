@@ -133,3 +133,16 @@ def sparse_softmax_cross_entropy(labels, logits):
             f"values from {int(xp.min(label_values))} to {int(xp.max(label_values))}"
         )
     return _sparse_softmax_cross_entropy(logits, label_values)
+
+
+def softplus(x, /):
+    """``log(1 + exp(x))``, computed as ``logaddexp(x, 0)``: no overflow for large ``x``, no
+    underflow to 0 for very negative ``x``; its derivative is ``sigmoid(x)``.
+
+    >>> import tapegrad as tg
+    >>> round(float(tg.nn.softplus(tg.constant(1000.0))), 1)
+    1000.0
+    """
+    from .elementwise import logaddexp
+
+    return logaddexp(x, 0.0)

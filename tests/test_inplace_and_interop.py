@@ -1,0 +1,91 @@
+"""Writing into tensors as NumPy users do, JAX's functional updates, and NumPy calls on tensors."""
+
+import numpy as np
+import pytest
+
+import tapegrad as tg
+
+
+def test_augmented_assignment_is_seen_by_every_name_and_recorded():
+    x = tg.constant([1.0, 2.0])
+    alias = x
+    with tg.GradientTape() as tape:
+        tape.watch(x)
+        original = x._uid
+        before = x * 1.0
+        x += 3.0
+        loss = tg.sum(x * x)
+    assert alias is x
+    assert x._uid != original  # a new identity on the tape
+    assert x.numpy().tolist() == [4.0, 5.0]
+    assert before.numpy().tolist() == [1.0, 2.0]  # recorded values stay as they were
+    assert tape.gradient(loss, x).numpy().tolist() == [8.0, 10.0]
+
+
+def test_setitem_inside_a_tape_is_differentiable_with_respect_to_both_sides():
+    A = tg.Variable(np.ones((2, 2)))
+    B = tg.Variable(np.zeros((3, 3)))
+    with tg.GradientTape() as tape:
+        C = B * 1.0
+        C[:2, :2] = A
+        loss = tg.sum(C * tg.constant(np.arange(9.0).reshape(3, 3)))
+    dA, dB = tape.gradient(loss, [A, B])
+    assert dA.numpy().tolist() == [[0.0, 1.0], [3.0, 4.0]]
+    assert dB.numpy().tolist() == [[0.0, 0.0, 2.0], [0.0, 0.0, 5.0], [6.0, 7.0, 8.0]]
+
+
+def test_slices_are_copies_not_views():
+    t = tg.constant([1.0, 2.0, 3.0])
+    s = t[1:]
+    t[1:] = 0.0
+    assert s.numpy().tolist() == [2.0, 3.0]
+    assert t.numpy().tolist() == [1.0, 0.0, 0.0]
+
+
+def test_writing_into_a_variable_assigns_it():
+    v = tg.Variable([1.0, 2.0, 3.0])
+    v[0] = 10.0
+    assert v.numpy().tolist() == [10.0, 2.0, 3.0]
+
+
+def test_at_updates_return_new_tensors():
+    x = tg.constant([1.0, 2.0, 3.0])
+    assert x.at[1].set(9.0).numpy().tolist() == [1.0, 9.0, 3.0]
+    assert x.at[[0, 0]].add(1.0).numpy().tolist() == [3.0, 2.0, 3.0]  # repeats accumulate
+    assert x.at[2].multiply(2.0).numpy().tolist() == [1.0, 2.0, 6.0]
+    assert x.at[0].max(5.0).numpy().tolist() == [5.0, 2.0, 3.0]
+    assert x.at[0].min(-5.0).numpy().tolist() == [-5.0, 2.0, 3.0]
+    assert float(x.at[2].get()) == 3.0
+    assert x.numpy().tolist() == [1.0, 2.0, 3.0]
+
+
+def test_numpy_functions_on_tensors_are_recorded():
+    x = tg.Variable(np.arange(6.0).reshape(2, 3))
+    a = np.ones((4, 2))
+    with tg.GradientTape() as tape:
+        y = np.sum(np.dot(a, np.sin(x)), axis=0)
+        total = np.sum(y) + x.sum() + np.mean(np.transpose(x))
+    assert isinstance(y, tg.Tensor)
+    expected = 4 * np.cos(np.arange(6.0).reshape(2, 3)) + 1 + 1 / 6
+    np.testing.assert_allclose(tape.gradient(total, x).numpy(), expected)
+
+
+def test_ndarray_times_tensor_is_a_recorded_tensor():
+    x = tg.constant(2.0)
+    with tg.GradientTape() as tape:
+        tape.watch(x)
+        y = np.float32(3.0) * x
+    assert isinstance(y, tg.Tensor)
+    assert float(tape.gradient(y, x)) == 3.0
+
+
+def test_a_numpy_function_without_a_rule_names_itself():
+    with pytest.raises(TypeError, match=r"numpy.linalg.eigvals has no tapegrad rule"):
+        np.linalg.eigvals(tg.constant(np.eye(2)))
+    with pytest.raises(TypeError, match=r"numpy.spacing \(__call__\) has no tapegrad rule"):
+        np.spacing(tg.constant(1.0))
+
+
+def test_out_arguments_are_refused():
+    with pytest.raises(TypeError, match=r"numpy.sum\(..., out=...\)"):
+        np.sum(tg.constant([1.0]), out=np.zeros(()))
