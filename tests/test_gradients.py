@@ -507,3 +507,19 @@ def test_leading_batch_axes_on_tangents(name, data):
 
             numeric = tg.numerical.jacobian(only_i, others[i])
             np.testing.assert_allclose(fwd.numpy(), numeric, rtol=1e-6, atol=1e-7)
+
+
+@pytest.mark.parametrize("name", sorted(ROWS))
+@settings(max_examples=3)
+@given(data=st.data())
+def test_derivatives_in_every_floating_dtype(name, data):
+    """The same rows with Hypothesis choosing float32 or float64: first order, forward and
+    reverse, with the tolerances of the dtype (written down once in testing.py). Complex inputs
+    have their own tests (test_catalogue_math.py, test_catalogue_linalg.py)."""
+    row = ROWS[name]
+    if row.order < 2:
+        return  # rows that are checked in a particular dtype already
+    shapes, kwargs = row.draw(data)
+    dtype = data.draw(st.sampled_from([np.float32, np.float64]))
+    args = [a.astype(dtype) for a in _inputs(row, shapes, seed=data.draw(st.integers(0, 2**16)))]
+    tg.testing.check_grads(lambda *a: row.function(*a, **kwargs), args, order=1)
