@@ -26,9 +26,10 @@ tapegrad checks only where a NaN from a zero cotangent can arise:
 
 A cotangent that is not exactly zero is never changed: ``sum(sqrt(x))`` at ``x = 0`` still has
 an infinite gradient. The replacement is written with tapegrad's own ``where``, so derivatives
-of every order see it. Only the rules of the elementwise functions, reductions, statistics,
-scans and sorting pass marks on; a rule of another family (reshape, indexing, matmul) ends the
-marking, which the functions in its path then no longer see (the singular rules still apply).
+of every order see it. The rules of the elementwise functions, reductions, statistics, scans,
+sorting, shape manipulation and indexing pass marks on; a rule of another family (matmul, linalg)
+ends the marking, which the functions in its path then no longer see (the singular rules still
+apply).
 """
 
 from __future__ import annotations

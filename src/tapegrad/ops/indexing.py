@@ -8,6 +8,7 @@ from .._backend import is_basic_index, scatter_add, xp_of
 from .._primitive import primitive, raw
 from .._tensor import Tensor
 from ._helpers import lead, negative_axes
+from ._strong import linear, rules
 
 __all__ = [
     "take_along_axis",
@@ -44,8 +45,11 @@ def _batched(index, n_lead):
 
 
 @primitive(
-    vjp=lambda g, ans, x, *, index: index_add(
-        g, index=index, shape=tuple(x.shape), n_lead=len(lead(g, ans))
+    vjp=rules(
+        linear,
+        lambda g, ans, x, *, index: index_add(
+            g, index=index, shape=tuple(x.shape), n_lead=len(lead(g, ans))
+        ),
     ),
     jvp=lambda ts, ans, x, *, index: getitem(ts[0], index=_batched(index, len(lead(ts[0], x)))),
 )
@@ -59,7 +63,7 @@ def _index_add_vjp(g, ans, x, *, index, shape, n_lead):
 
 
 @primitive(
-    vjp=_index_add_vjp,
+    vjp=rules(linear, _index_add_vjp),
     jvp=lambda ts, ans, x, *, index, shape, n_lead: index_add(
         ts[0], index=index, shape=shape, n_lead=n_lead + len(lead(ts[0], x))
     ),
@@ -101,7 +105,8 @@ def _along_index(indices, shape, axis, xp):
 
 
 @primitive(
-    vjp=(
+    vjp=rules(
+        linear,
         lambda g, ans, x, idx, *, axis: scatter_along_axis(g, idx, axis=axis, shape=tuple(x.shape)),
         None,
     ),
@@ -151,7 +156,7 @@ def _negative(axis, ndim):
     return axis - ndim if axis >= 0 else axis
 
 
-@primitive(vjp=(_scatter_vjp, None), jvp=_scatter_jvp)
+@primitive(vjp=rules(linear, _scatter_vjp, None), jvp=_scatter_jvp)
 def scatter_along_axis(x, indices, /, *, axis, shape):
     """The gradient of take_along_axis: ``x`` added into zeros of ``shape`` (plus x's leading
     batch axes) at ``indices`` along ``axis``."""
@@ -204,7 +209,7 @@ def ones_like_raw(x):
     return xp.ones(tuple(x.shape), dtype=raw(x).dtype)
 
 
-@primitive(vjp=(_set_vjp_x, _set_vjp_v), jvp=_set_jvp)
+@primitive(vjp=rules(linear, _set_vjp_x, _set_vjp_v), jvp=_set_jvp)
 def index_set(x, v, /, *, index):
     """A copy of ``x`` with ``v`` written at ``index`` (``x[index] = v`` without writing ``x``).
     Where an index repeats, the last write wins, and each repeat receives the cotangent."""

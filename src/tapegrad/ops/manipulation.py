@@ -9,6 +9,7 @@ from __future__ import annotations
 from .._backend import xp_of
 from .._primitive import primitive, raw
 from ._helpers import lead, negative_axes
+from ._strong import linear, rules
 
 __all__ = [
     "broadcast_arrays",
@@ -38,7 +39,7 @@ def _reshape_like(v, like, shape):
 
 
 @primitive(
-    vjp=lambda g, ans, x, *, shape, copy=None: _reshape_like(g, ans, x.shape),
+    vjp=rules(linear, lambda g, ans, x, *, shape, copy=None: _reshape_like(g, ans, x.shape)),
     jvp=lambda ts, ans, x, *, shape, copy=None: _reshape_like(ts[0], x, ans.shape),
 )
 def reshape(x, /, shape, *, copy=None):
@@ -76,7 +77,7 @@ def _normal(axes, ndim):
     return tuple(a % ndim for a in axes) if ndim else ()
 
 
-@primitive(vjp=_permute_vjp, jvp=_permute_jvp)
+@primitive(vjp=rules(linear, _permute_vjp), jvp=_permute_jvp)
 def permute_dims(x, /, axes):
     """``x`` with its axes reordered: output axis i is input axis ``axes[i]``."""
     return xp_of(x).permute_dims(x, tuple(axes))
@@ -91,7 +92,7 @@ def matrix_transpose(x, /):
 
 
 @primitive(
-    vjp=lambda g, ans, x, *, axis=0: _reshape_like(g, ans, x.shape),
+    vjp=rules(linear, lambda g, ans, x, *, axis=0: _reshape_like(g, ans, x.shape)),
     jvp=lambda ts, ans, x, *, axis=0: _reshape_like(ts[0], x, ans.shape),
 )
 def expand_dims(x, /, axis=0):
@@ -100,7 +101,7 @@ def expand_dims(x, /, axis=0):
 
 
 @primitive(
-    vjp=lambda g, ans, x, *, axis: _reshape_like(g, ans, x.shape),
+    vjp=rules(linear, lambda g, ans, x, *, axis: _reshape_like(g, ans, x.shape)),
     jvp=lambda ts, ans, x, *, axis: _reshape_like(ts[0], x, ans.shape),
 )
 def squeeze(x, /, axis):
@@ -116,7 +117,7 @@ def squeeze(x, /, axis):
 
 @primitive(
     # the engine sums the cotangent back to the input's shape, as for any broadcast
-    vjp=lambda g, ans, x, *, shape: g,
+    vjp=rules(linear, lambda g, ans, x, *, shape: g),
     jvp=lambda ts, ans, x, *, shape: _broadcast_jvp(ts[0], ans, x),
 )
 def broadcast_to(x, /, shape):
@@ -143,7 +144,7 @@ def _sum_to_shape_vjp(g, ans, x, *, shape, n_lead):
 
 
 @primitive(
-    vjp=_sum_to_shape_vjp,
+    vjp=rules(linear, _sum_to_shape_vjp),
     jvp=lambda ts, ans, x, *, shape, n_lead: sum_to_shape(
         ts[0], shape=shape, n_lead=n_lead + len(lead(ts[0], x))
     ),
@@ -177,7 +178,7 @@ def _piece(g, ans, arrays, index, axis, stacked):
 
 
 def _join_rule(i, stacked):
-    return lambda g, ans, *arrays, axis: _piece(g, ans, arrays, i, axis, stacked)
+    return linear(lambda g, ans, *arrays, axis: _piece(g, ans, arrays, i, axis, stacked))
 
 
 def _join_jvp(ts, ans, *arrays, axis, stacked):
@@ -391,7 +392,7 @@ def _pad_jvp(ts, ans, x, *, pad_width, constant_values):
     return _pad_constant(t, pad_width=((0, 0),) * n + tuple(pad_width), constant_values=0)
 
 
-@primitive(vjp=_pad_vjp, jvp=_pad_jvp)
+@primitive(vjp=rules(linear, _pad_vjp), jvp=_pad_jvp)
 def _pad_constant(x, /, *, pad_width, constant_values):
     import numpy as np
 
