@@ -44,9 +44,7 @@ def as_dtype(dtype) -> np.dtype:
     name = getattr(dtype, "name", None) or str(dtype)
     try:
         return _BY_NAME[np.dtype(name).name]
-    except TypeError:
-        pass
-    except KeyError:
+    except (TypeError, KeyError):
         pass
     raise TypeError(f"unknown dtype {dtype!r}: use one of tg.{', tg.'.join(_BY_NAME)}")
 

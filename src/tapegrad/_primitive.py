@@ -17,19 +17,16 @@ from __future__ import annotations
 import inspect
 from collections.abc import Callable
 
+import numpy as _np
+
 from . import _dtypes
 from ._backend import is_array
 from ._state import PLAIN, RAW, state
 from ._tensor import Tensor, to_array, wrap
 
 REGISTRY: dict[str, Primitive] = {}
-_NEP50 = True
-try:  # NumPy < 2 promotes Python scalars by value; give them the array's dtype there
-    import numpy as _np
-
-    _NEP50 = int(_np.__version__.split(".")[0]) >= 2
-except ImportError:  # pragma: no cover
-    pass
+# NumPy < 2 promotes Python scalars by value; there they are given the array's dtype first
+_NEP50 = int(_np.__version__.split(".")[0]) >= 2
 
 
 class Primitive:

@@ -18,7 +18,7 @@ from . import numerical
 from ._forward import ForwardAccumulator
 from ._tape import GradientTape
 from ._tensor import Tensor
-from .ops import constant, multiply, real, sum
+from .ops import conj, constant, multiply, real, sum
 
 # Tolerances per dtype, written down once: (rtol, atol) on the directional derivatives.
 TOLERANCES = {
@@ -99,13 +99,7 @@ def _random_like(rng, tensor):
 
 def _inner(u, y):
     """Real inner product <u, y> = Re(sum(conj(u) * y)), as a scalar tensor."""
-    return real(sum(multiply(u if u.dtype.kind != "c" else _conj(u), y)))
-
-
-def _conj(u):
-    from .ops import conj
-
-    return conj(u)
+    return real(sum(multiply(u if u.dtype.kind != "c" else conj(u), y)))
 
 
 def _numerical(f, args, wrt, v, u) -> float:

@@ -3,8 +3,6 @@ extra leading (batch) axes, so they address axes from the end."""
 
 from __future__ import annotations
 
-from .._tensor import Tensor
-
 
 def lead(g, like) -> tuple:
     """The leading batch axes that ``g`` carries beyond the shape of ``like``."""
@@ -41,11 +39,3 @@ def size_of(shape) -> int:
     for s in shape:
         n *= s
     return n
-
-
-def shape_of(value) -> tuple:
-    return tuple(value.shape)
-
-
-def is_tensor(value) -> bool:
-    return isinstance(value, Tensor)

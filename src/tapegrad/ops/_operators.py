@@ -363,4 +363,3 @@ def install() -> None:
     Tensor.to_device = _to_device
     Tensor.__dlpack__ = _dlpack
     Tensor.__dlpack_device__ = _dlpack_device
-    Tensor.__hash__ = None

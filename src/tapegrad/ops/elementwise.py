@@ -21,7 +21,6 @@ import math
 
 from .._backend import xp_of
 from .._primitive import primitive, raw
-from .._tensor import Tensor
 from ._strong import all_finite, is_marked, linear, mark, rules, singular, smooth, strong
 
 __all__ = [
@@ -1251,7 +1250,3 @@ def _weak_pair(x, y):
         other = raw(x)
         y = xp_of(other).asarray(to_array(y, other.dtype))
     return x, y
-
-
-def is_differentiable_input(value) -> bool:
-    return isinstance(value, Tensor) and value.dtype.kind in "fc"

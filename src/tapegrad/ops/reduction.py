@@ -144,17 +144,16 @@ def _extreme_weights(x, ans, axis):
     return hit / sum(hit, axis=axis, keepdims=True)
 
 
-@primitive(
-    vjp=rules(
-        smooth,
-        lambda g, ans, x, *, axis, keepdims: (
-            _spread(g, ans, x, axis) * _extreme_weights(x, ans, axis)
-        ),
-    ),
-    jvp=lambda ts, ans, x, *, axis, keepdims: sum(
-        ts[0] * _extreme_weights(x, ans, axis), axis=_axes(ts[0], x, axis), keepdims=keepdims
-    ),
-)
+def _extreme_vjp(g, ans, x, *, axis, keepdims):
+    return _spread(g, ans, x, axis) * _extreme_weights(x, ans, axis)
+
+
+def _extreme_jvp(ts, ans, x, *, axis, keepdims):
+    t = ts[0]
+    return sum(t * _extreme_weights(x, ans, axis), axis=_axes(t, x, axis), keepdims=keepdims)
+
+
+@primitive(vjp=rules(smooth, _extreme_vjp), jvp=_extreme_jvp)
 def max(x, /, *, axis=None, keepdims=False):  # noqa: A001 - the Array API name
     """Maximum over ``axis``. Repeated maxima share the gradient equally.
 
@@ -165,17 +164,7 @@ def max(x, /, *, axis=None, keepdims=False):  # noqa: A001 - the Array API name
     return xp_of(x).max(x, axis=axis, keepdims=keepdims)
 
 
-@primitive(
-    vjp=rules(
-        smooth,
-        lambda g, ans, x, *, axis, keepdims: (
-            _spread(g, ans, x, axis) * _extreme_weights(x, ans, axis)
-        ),
-    ),
-    jvp=lambda ts, ans, x, *, axis, keepdims: sum(
-        ts[0] * _extreme_weights(x, ans, axis), axis=_axes(ts[0], x, axis), keepdims=keepdims
-    ),
-)
+@primitive(vjp=rules(smooth, _extreme_vjp), jvp=_extreme_jvp)
 def min(x, /, *, axis=None, keepdims=False):  # noqa: A001 - the Array API name
     """Minimum over ``axis``. Repeated minima share the gradient equally.
 
