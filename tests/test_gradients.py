@@ -418,8 +418,9 @@ NOT_DIFFERENTIABLE = set(
     fft.rfftfreq finfo floor_divide from_dlpack full full_like grad greater greater_equal hessian
     hvp iinfo isdtype isfinite isinf isnan jacfwd jacobian jacrev jvp less less_equal
     linalg.matrix_rank linearize linspace load logical_and logical_not logical_or logical_xor
-    nn.glorot_uniform nn.he_normal nonzero not_equal ones ones_like recompute_grad result_type
-    save searchsorted signbit stop_gradient value_and_grad vjp zeros zeros_like""".split()
+    nn.glorot_uniform nn.he_normal nonzero not_equal ones ones_like persist recompute_grad
+    result_type save searchsorted signbit stop_gradient value_and_grad vjp zeros
+    zeros_like""".split()
 )
 CHECKED_AS = {
     "cumulative_sum": "cumsum",

@@ -38,7 +38,7 @@ from ._explain import UnconnectedGradientError
 from ._forward import ForwardAccumulator
 from ._info import __array_namespace_info__
 from ._tape import GradientTape
-from ._tensor import Reference, Tensor, Variable
+from ._tensor import Reference, Tensor, Variable, persist
 from .functional import (
     grad,
     hessian,
@@ -94,6 +94,7 @@ __all__ = [
     "Reference",
     "Tensor",
     "Variable",
+    "persist",
     "debug",
     "nn",
     "numerical",

@@ -9,18 +9,30 @@ from __future__ import annotations
 
 import types
 
-import array_api_compat
-import array_api_compat.numpy as _compat_numpy
 import numpy as np
+
+try:  # optional where the libraries in use speak the standard themselves (NumPy 2, CuPy 14)
+    import array_api_compat
+except ImportError:  # pragma: no cover - exercised on machines without it (a bare GPU box)
+    array_api_compat = None
+
+_NUMPY_2 = int(np.__version__.split(".")[0]) >= 2
 
 
 def _fast_numpy_namespace():
-    """array_api_compat's NumPy namespace, with faster equivalents where they behave as the
-    standard says for every input the ops pass them: NumPy's Python-level wrappers (np.sum,
-    np.broadcast_to, np.expand_dims) cost microseconds a call, which small workloads feel on
-    every operation, while ufunc reductions and array methods cost a fraction of that."""
-    namespace = types.SimpleNamespace(**vars(_compat_numpy))
-    if int(np.__version__.split(".")[0]) < 2:
+    """The NumPy namespace, with faster equivalents where they behave as the standard says for
+    every input the ops pass them: NumPy's Python-level wrappers (np.sum, np.broadcast_to,
+    np.expand_dims) cost microseconds a call, which small workloads feel on every operation,
+    while ufunc reductions and array methods cost a fraction of that."""
+    if array_api_compat is not None:
+        import array_api_compat.numpy as compat_numpy
+
+        namespace = types.SimpleNamespace(**vars(compat_numpy))
+    elif _NUMPY_2:
+        namespace = types.SimpleNamespace(**vars(np))  # NumPy 2 speaks the standard itself
+    else:  # pragma: no cover
+        raise ImportError("tapegrad needs array-api-compat with NumPy < 2: pip install it")
+    if not _NUMPY_2:
         return namespace
     for name in (
         "matmul",
@@ -102,25 +114,86 @@ def xp_of(value):
 def _lookup(value):
     if isinstance(value, (np.ndarray, np.generic, int, float, complex)):
         xp = _np_xp
-    else:
+    elif array_api_compat is not None:
         xp = array_api_compat.array_namespace(value)
+    elif backend_name(value) == "cupy":
+        xp = _bare_cupy_namespace()
+    elif hasattr(value, "__array_namespace__"):
+        xp = value.__array_namespace__()
+    else:
+        raise TypeError(
+            f"no Array API namespace for {type(value).__module__}.{type(value).__name__}: "
+            "install array-api-compat (pip install array-api-compat)"
+        )
     if not isinstance(value, (int, float, complex)):
         _NAMESPACES[type(value)] = xp
     return xp
+
+
+def _bare_cupy_namespace():  # pragma: no cover - needs a GPU
+    """CuPy 14's own namespace, which has the standard's names but vecdot."""
+    import cupy
+
+    namespace = types.SimpleNamespace(**vars(cupy))
+    if not hasattr(cupy, "vecdot"):
+
+        def vecdot(x1, x2, /, *, axis=-1):
+            return cupy.sum(cupy.conj(x1) * x2, axis=axis)
+
+        namespace.vecdot = vecdot
+    return namespace
 
 
 def is_numpy_namespace(xp) -> bool:
     return xp is _np_xp
 
 
+# Libraries whose arrays are not NumPy's: recognised by module, or by the standard's
+# ``__array_namespace__`` (Dask and CuPy arrays have none; array_api_compat knows them).
+_FOREIGN_MODULES = ("cupy", "dask", "torch", "jax", "array_api_strict", "sparse", "ndonnx")
+_IS_ARRAY: dict[type, bool] = {np.ndarray: True}
+
+
 def is_array(value) -> bool:
     """A backend array (not a Python scalar, not a Tensor)."""
-    return isinstance(value, (np.ndarray, np.generic)) or hasattr(value, "__array_namespace__")
+    kind = type(value)
+    known = _IS_ARRAY.get(kind)
+    if known is None:
+        known = _IS_ARRAY[kind] = (
+            isinstance(value, (np.ndarray, np.generic))
+            or hasattr(value, "__array_namespace__")
+            or (
+                kind.__module__.split(".")[0] in _FOREIGN_MODULES
+                and hasattr(value, "shape")
+                and hasattr(value, "dtype")
+            )
+        )
+    return known
 
 
 def backend_name(value) -> str:
+    """The library an array belongs to: numpy, cupy, dask, array_api_strict ..."""
     module = type(value).__module__.split(".")[0]
     return "numpy" if module == "numpy" else module
+
+
+def same_library(values, what: str) -> None:
+    """Raise TypeError naming both libraries when ``values`` come from different ones: an
+    operation never moves data between devices or libraries behind the user's back. Python and
+    NumPy scalars, and None, go with anything."""
+    first = None
+    for value in values:
+        if value is None or isinstance(value, (int, float, complex, np.generic)):
+            continue
+        name = backend_name(value)
+        if first is None:
+            first = name
+        elif name != first:
+            raise TypeError(
+                f"{what} mixes a {first} array with a {name} array: tapegrad never moves data "
+                f"between libraries on its own; convert one to the other's library first, for "
+                f"example cupy.asarray(x), dask.array.from_array(x) or t.numpy()"
+            )
 
 
 def to_numpy(value) -> np.ndarray:
@@ -133,6 +206,27 @@ def to_numpy(value) -> np.ndarray:
     if name == "dask":
         return np.asarray(value.compute())
     return np.asarray(value)
+
+
+def is_lazy(value) -> bool:
+    """A Dask array: a recipe that nothing has computed yet."""
+    return type(value).__module__.startswith("dask.")
+
+
+def persist(values: list) -> list:
+    """Compute the lazy (Dask) arrays among ``values`` in one pass, keeping each result where it
+    was computed (on the cluster's workers), so that later work starts from the results instead
+    of repeating the whole recipe. Other values pass through unchanged."""
+    lazy = [i for i, v in enumerate(values) if is_lazy(v)]
+    if not lazy:
+        return list(values)
+    import dask
+
+    done = dask.persist(*(values[i] for i in lazy))
+    values = list(values)
+    for i, value in zip(lazy, done):
+        values[i] = value
+    return values
 
 
 def readonly(array: np.ndarray) -> np.ndarray:

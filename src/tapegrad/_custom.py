@@ -13,6 +13,7 @@ import functools
 from collections.abc import Callable
 
 from ._backend import xp_of
+from ._dtypes import kind_of
 from ._primitive import Primitive, _traced
 from ._state import TRACED, plain_mode, state, suspended
 from ._structure import flatten
@@ -143,7 +144,7 @@ class _VariableProbe(GradientTape):
 
     def _record(self, prim, args, vals, out, params) -> None:
         for a in args:
-            if type(a) is Variable and a._trainable and a._value.dtype.kind in "fc":
+            if type(a) is Variable and a._trainable and kind_of(a._value.dtype) in "fc":
                 self._variables.setdefault(a._uid, a)
 
 

@@ -38,15 +38,40 @@ _CANONICAL = {d: d for d in ALL}
 
 def as_dtype(dtype) -> np.dtype:
     """The tapegrad dtype for ``dtype`` (a dtype, a name, or another library's dtype object)."""
-    known = _CANONICAL.get(dtype) if isinstance(dtype, np.dtype) else None
-    if known is not None:
-        return known
-    name = getattr(dtype, "name", None) or str(dtype)
+    if isinstance(dtype, np.dtype):
+        known = _CANONICAL.get(dtype)
+        if known is not None:
+            return known
+    else:
+        known = _FOREIGN.get(dtype) if dtype.__hash__ is not None else None
+        if known is not None:
+            return known
+    # another library's dtype object (array_api_strict.float64, torch.float32): by its name
+    if isinstance(dtype, str) or (isinstance(dtype, type) and issubclass(dtype, np.generic)):
+        name = dtype
+    else:
+        name = getattr(dtype, "name", None) or str(dtype).rpartition(".")[2]
     try:
-        return _BY_NAME[np.dtype(name).name]
+        known = _BY_NAME[np.dtype(name).name]
     except (TypeError, KeyError):
-        pass
-    raise TypeError(f"unknown dtype {dtype!r}: use one of tg.{', tg.'.join(_BY_NAME)}")
+        raise TypeError(
+            f"unknown dtype {dtype!r}: use one of tg.{', tg.'.join(_BY_NAME)}"
+        ) from None
+    if not isinstance(dtype, (str, np.dtype, type)) and dtype.__hash__ is not None:
+        _FOREIGN[dtype] = known  # the next lookup of this object is one dict access
+    return known
+
+
+# Other libraries' dtype objects, kept apart from NumPy's: some hash like NumPy's and warn when
+# compared with them.
+_FOREIGN: dict = {}
+
+
+def kind_of(dtype) -> str:
+    """NumPy's one-letter kind ("f", "c", "i", "u", "b") of any library's dtype object."""
+    if isinstance(dtype, np.dtype):
+        return dtype.kind
+    return as_dtype(dtype).kind
 
 
 def is_differentiable(dtype) -> bool:

@@ -10,6 +10,7 @@ tangent.
 
 from __future__ import annotations
 
+from ._dtypes import kind_of
 from ._state import state, suspended
 from ._structure import flatten
 from ._tensor import Tensor, wrap_with_uid
@@ -50,7 +51,7 @@ class ForwardAccumulator:
                 f"ForwardAccumulator primals must be tensors or variables, not "
                 f"{type(primal).__name__}: wrap the value in tg.constant(...)"
             )
-        if primal.dtype.kind not in "fc":
+        if kind_of(primal.dtype) not in "fc":
             raise TypeError(
                 f"cannot compute a JVP for a {primal.dtype} primal: only floating-point and "
                 "complex tensors are differentiable; cast it with tg.astype(x, tg.float32)"
@@ -102,7 +103,7 @@ class ForwardAccumulator:
         ts = [tangents.get(a._uid) if isinstance(a, Tensor) else None for a in args]
         if all(t is None for t in ts):
             return
-        if prim.jvp is None or prim.vjps is None or out._value.dtype.kind not in "fc":
+        if prim.jvp is None or prim.vjps is None or kind_of(out._value.dtype) not in "fc":
             return  # the path is cut here (no derivative, or an integer result)
         inputs = [
             wrap_with_uid(v, a._uid) if isinstance(a, Tensor) else v for a, v in zip(args, vals)
@@ -127,7 +128,7 @@ def _elementwise(prim, ts, ans, inputs, params):
         batch = lead(t, x)
         if x.ndim < ans.ndim and batch:  # keep the batch axes in front of the broadcast ones
             t = reshape(t, batch + (1,) * (ans.ndim - x.ndim) + tuple(x.shape))
-        complex_ = t.dtype.kind == "c" or ans.dtype.kind == "c"
+        complex_ = kind_of(t.dtype) == "c" or kind_of(ans.dtype) == "c"
         term = rule(conj(t) if complex_ else t, ans, *inputs, **params)
         term = conj(term) if complex_ else term
         total = term if total is None else total + term

@@ -20,7 +20,8 @@ from collections.abc import Callable
 import numpy as _np
 
 from . import _dtypes
-from ._backend import is_array
+from ._backend import is_array, same_library
+from ._dtypes import kind_of
 from ._state import PLAIN, RAW, state
 from ._tensor import Tensor, to_array, wrap
 
@@ -124,12 +125,12 @@ def binary_values(x, y):
         xv = x._value
         if isinstance(y, Tensor):
             return xv, y._value
-        if (type(y) is float or type(y) is int) and xv.dtype.kind in "fc" and _NEP50:
+        if (type(y) is float or type(y) is int) and kind_of(xv.dtype) in "fc" and _NEP50:
             return xv, y  # the common case: the backend's own weak promotion is right
         return _weak_pair(xv, y, scalar_first=False)
     if isinstance(y, Tensor):
         yv = y._value
-        if (type(x) is float or type(x) is int) and yv.dtype.kind in "fc" and _NEP50:
+        if (type(x) is float or type(x) is int) and kind_of(yv.dtype) in "fc" and _NEP50:
             return x, yv
         return _weak_pair(yv, x, scalar_first=True)
     if type(x) in _PY_SCALARS and is_array(y):
@@ -171,6 +172,8 @@ def _make_op(prim: Primitive, promote: bool):
                 xv, yv = x._value, y._value
             else:
                 xv, yv = binary_values(x, y)
+            if type(xv) is not type(yv) and type(yv) not in _PY_SCALARS:
+                same_library((xv, yv), prim.name)  # NumPy scalars beside arrays pass here
             try:
                 value = forward(xv, yv)
             except ValueError as error:
@@ -221,6 +224,12 @@ def _make_op(prim: Primitive, promote: bool):
         if n_arrays is not None and len(args) > n_arrays:
             args, params = _statics_by_position(prim, args, params)
         vals = [a._value if isinstance(a, Tensor) else raw(a) for a in args]
+        if len(vals) > 1:
+            kind = type(vals[0])
+            for v in vals:
+                if type(v) is not kind:
+                    same_library(vals, prim.name)
+                    break
         mode = state.mode
         if mode == PLAIN:
             return wrap(forward(*vals, **params))

@@ -15,6 +15,7 @@ from contextlib import contextmanager
 
 from . import _dtypes
 from ._backend import ones_like, xp_of
+from ._dtypes import kind_of
 from ._explain import UnconnectedGradientError, caller_location, explain
 from ._state import RAW, TRACED, raw_mode, state
 from ._structure import flatten
@@ -144,7 +145,7 @@ class GradientTape:
             if self._shadow:
                 self._follow_cut(uids, out)
             return
-        if prim.vjps is None or out._value.dtype.kind not in "fc":
+        if prim.vjps is None or kind_of(out._value.dtype) not in "fc":
             self._note_cut(prim.name, uids, out)  # a watched path ends here
             return
         self._entries.append((prim, uids, vals, out._uid, out._value, params))
@@ -174,7 +175,7 @@ class GradientTape:
 
     def _watch_on_read(self, variable: Variable) -> bool:
         """Trainable float variables are watched when an operation reads them."""
-        if self._watch_accessed and variable._trainable and variable._value.dtype.kind in "fc":
+        if self._watch_accessed and variable._trainable and kind_of(variable._value.dtype) in "fc":
             self._watched.add(variable._uid)
             self._roots.add(variable._uid)
             self._variables[variable._uid] = variable
@@ -218,7 +219,7 @@ class GradientTape:
         else:
             return _NOT_PLAIN
         for s in leaves:
-            if not isinstance(s, Tensor) or s._value.dtype.kind not in "fc":
+            if not isinstance(s, Tensor) or kind_of(s._value.dtype) not in "fc":
                 return _NOT_PLAIN
         if not isinstance(target, Tensor) or self._spent:
             return _NOT_PLAIN
@@ -462,7 +463,7 @@ def _fit(g, like, n_lead):
     if (g_shape[n_lead:] if n_lead else g_shape) != shape or len(g_shape) != n_lead + len(shape):
         g = sum_to_shape(g, shape=shape, n_lead=n_lead)
     if g.dtype != like.dtype:
-        g = astype(g if like.dtype.kind == "c" else real(g), like.dtype)
+        g = astype(g if kind_of(like.dtype) == "c" else real(g), like.dtype)
     return g
 
 
@@ -554,7 +555,7 @@ def _check_tensors(values, what: str) -> None:
 def _check_sources(sources) -> None:
     _check_tensors(sources, "sources")
     for s in sources:
-        if s._value.dtype.kind not in "fc":
+        if kind_of(s._value.dtype) not in "fc":
             raise TypeError(
                 f"cannot take a gradient with respect to a {s.dtype} tensor: only floating-point "
                 "and complex tensors are differentiable; cast it with tg.astype(x, tg.float32) "

@@ -13,6 +13,7 @@ import numpy as np
 
 from . import _dtypes
 from ._backend import backend_name, is_array, readonly, to_numpy, xp_of
+from ._dtypes import kind_of
 
 _next_uid = itertools.count(1).__next__
 
@@ -92,7 +93,7 @@ class Tensor:
         return complex(self._scalar("complex"))
 
     def __index__(self) -> int:
-        if self.dtype.kind not in "iub":
+        if kind_of(self.dtype) not in "iub":
             raise TypeError(f"a {self.dtype} tensor cannot be used as an index; cast it to int")
         return int(self._scalar("int"))
 
@@ -282,6 +283,38 @@ def wrap_with_uid(value, uid: int) -> Tensor:
 _new_tensor = object.__new__
 
 
+def persist(*tensors):
+    """Compute Dask-backed tensors now, in one pass, and keep the results on the cluster.
+
+    A Dask tensor is a recipe until something computes it; ``persist`` computes all of
+    ``tensors`` together (shared work is done once), so that the work that follows starts from
+    the results. A Variable is updated in place; a Tensor comes back as a new tensor that the
+    tapes still recognise as the same value. Tensors of other libraries come back unchanged.
+    Returns one tensor for one argument, else a tuple.
+
+    >>> import tapegrad as tg
+    >>> x = tg.constant([1.0, 2.0])
+    >>> tg.persist(x) is x  # NumPy values are already computed
+    True
+    """
+    from ._backend import persist as persist_arrays
+
+    for t in tensors:
+        if not isinstance(t, Tensor):
+            raise TypeError(f"persist takes tensors and variables, not {type(t).__name__}")
+    done = persist_arrays([t._value for t in tensors])
+    out = []
+    for t, value in zip(tensors, done):
+        if value is t._value:
+            out.append(t)
+        elif isinstance(t, Variable):
+            t._value = value
+            out.append(t)
+        else:
+            out.append(wrap_with_uid(value, t._uid))
+    return out[0] if len(out) == 1 else tuple(out)
+
+
 def _rebuild_tensor(value):
     return wrap(np.array(value))
 
@@ -375,7 +408,7 @@ def _assignable(variable: Variable, value, what: str):
             )
         return _cast_array(raw, target, "the value")
     own = to_array(value)
-    if target.kind in "biu" and own.dtype.kind in "fc":
+    if target.kind in "biu" and kind_of(own.dtype) in "fc":
         raise TypeError(
             f"cannot {what} a {own.dtype.name} value {_short(value)} to variable "
             f"'{variable.name}' of dtype {target}: a float is never truncated to an integer; "

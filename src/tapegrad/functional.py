@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from ._backend import xp_of
+from ._dtypes import kind_of
 from ._forward import ForwardAccumulator
 from ._structure import flatten
 from ._tape import GradientTape
@@ -108,7 +109,7 @@ def _as_input(leaf, where):
                 f"argument {where[1]!r} holds {type(leaf).__name__} {leaf!r}, which cannot be "
                 "differentiated: pass arrays, numbers, or lists, tuples and dicts of them"
             ) from None
-    if tensor.dtype.kind not in "fc":
+    if kind_of(tensor.dtype) not in "fc":
         raise TypeError(
             f"argument {where[1]!r} has dtype {tensor.dtype}: only floating-point and complex "
             f"inputs are differentiable; pass floats (e.g. {float(1)}) or cast with tg.astype"

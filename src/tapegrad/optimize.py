@@ -14,6 +14,7 @@ from collections.abc import Callable
 import numpy as np
 
 from ._backend import to_numpy
+from ._dtypes import kind_of
 from ._forward import ForwardAccumulator
 from ._structure import flatten
 from ._tape import GradientTape
@@ -150,7 +151,7 @@ class _Problem:
 
 def _float64(leaf) -> np.ndarray:
     value = to_numpy(leaf._value) if isinstance(leaf, Tensor) else np.asarray(leaf)
-    if value.dtype.kind not in "biuf":
+    if kind_of(value.dtype) not in "biuf":
         raise TypeError(
             f"tg.optimize.minimize works on real numbers; x0 holds a {value.dtype} value "
             f"{value!r:.60}"

@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from . import numerical
+from ._dtypes import kind_of
 from ._forward import ForwardAccumulator
 from ._tape import GradientTape
 from ._tensor import Tensor
@@ -60,7 +61,7 @@ def _as_tensor(value):
 
 
 def _check(f, args, order, modes, rng, rtol, atol, name) -> None:
-    wrt = [i for i, a in enumerate(args) if a.dtype.kind in "fc"]
+    wrt = [i for i, a in enumerate(args) if kind_of(a.dtype) in "fc"]
     if not wrt:
         raise ValueError(f"check_grads: {name} has no floating-point argument to differentiate")
     out = f(*args)
@@ -83,7 +84,7 @@ def _check(f, args, order, modes, rng, rtol, atol, name) -> None:
 
 
 def _tolerances(args, out, rtol, atol):
-    dtypes = [a.dtype for a in args if a.dtype.kind in "fc"] + [out.dtype]
+    dtypes = [a.dtype for a in args if kind_of(a.dtype) in "fc"] + [out.dtype]
     worst = max(dtypes, key=lambda d: TOLERANCES.get(d, (1.0, 1.0))[0])
     default = TOLERANCES.get(worst, (1e-1, 1e-1))
     return (default[0] if rtol is None else rtol, default[1] if atol is None else atol)
@@ -92,14 +93,14 @@ def _tolerances(args, out, rtol, atol):
 def _random_like(rng, tensor):
     shape = tensor.shape
     values = rng.standard_normal(shape)
-    if tensor.dtype.kind == "c":
+    if kind_of(tensor.dtype) == "c":
         values = values + 1j * rng.standard_normal(shape)
     return constant(np.asarray(values, dtype=tensor.dtype))
 
 
 def _inner(u, y):
     """Real inner product <u, y> = Re(sum(conj(u) * y)), as a scalar tensor."""
-    return real(sum(multiply(u if u.dtype.kind != "c" else conj(u), y)))
+    return real(sum(multiply(u if kind_of(u.dtype) != "c" else conj(u), y)))
 
 
 def _numerical(f, args, wrt, v, u) -> float:

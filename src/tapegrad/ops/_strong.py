@@ -42,6 +42,7 @@ from functools import partial
 import numpy as np
 
 from .._backend import xp_of
+from .._dtypes import kind_of
 from .._tensor import Tensor
 
 _MARKED: dict[int, object] = {}  # id(value) -> a weak reference to the value (or the value)
@@ -62,7 +63,7 @@ def _forget(key, ref) -> None:
 def mark(value) -> None:
     """Remember ``value`` (a forward value holding inf or NaN) as feeding an unselected branch."""
     v = _raw(value)
-    if getattr(v, "dtype", None) is None or v.dtype.kind not in "fc":
+    if getattr(v, "dtype", None) is None or kind_of(v.dtype) not in "fc":
         return
     key = id(v)
     if key in _MARKED:

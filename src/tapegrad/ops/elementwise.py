@@ -20,6 +20,7 @@ import cmath
 import math
 
 from .._backend import xp_of
+from .._dtypes import kind_of
 from .._primitive import primitive, raw
 from ._strong import all_finite, is_marked, linear, mark, rules, singular, smooth, strong
 
@@ -118,7 +119,7 @@ def _conj(v):
     if type(v) is complex:
         return v.conjugate()
     dtype = getattr(v, "dtype", None)
-    return conj(v) if dtype is not None and dtype.kind == "c" else v
+    return conj(v) if dtype is not None and kind_of(dtype) == "c" else v
 
 
 # -- arithmetic ------------------------------------------------------------------------------------
@@ -187,8 +188,8 @@ def divide(x, y, /):
 def _true_divide(x, y):
     result = x / y
     # integer / integer gives float64 in NumPy; tapegrad's default float is float32
-    if getattr(x, "dtype", None) is not None and x.dtype.kind in "biu":
-        if getattr(y, "dtype", None) is None or y.dtype.kind in "biu":
+    if getattr(x, "dtype", None) is not None and kind_of(x.dtype) in "biu":
+        if getattr(y, "dtype", None) is None or kind_of(y.dtype) in "biu":
             return xp_of(result).astype(result, xp_of(result).float32)
     return result
 
@@ -201,7 +202,7 @@ def reciprocal(x, /):
     >>> print(tg.reciprocal(tg.constant([2.0, 4.0])))
     tg.Tensor([0.5  0.25], shape=(2,), dtype=float32)
     """
-    if x.dtype.kind in "biu":  # integers give tapegrad's default float, as divide does
+    if kind_of(x.dtype) in "biu":  # integers give tapegrad's default float, as divide does
         xp = xp_of(x)
         x = xp.astype(x, xp.float32)
     return 1 / x
@@ -255,7 +256,7 @@ def _pow_vjp_y(g, ans, x, y):
             return g * 0
         log_x = cmath.log(x) if isinstance(x, complex) else math.log(x)
         return g * _conj(ans * log_x)
-    inside = x != 0 if x.dtype.kind == "c" else x > 0
+    inside = x != 0 if kind_of(x.dtype) == "c" else x > 0
     return g * _conj(where(inside, ans * log(where(inside, x, 1)), 0))
 
 
@@ -769,7 +770,7 @@ arcsinh, arccosh, arctanh = asinh, acosh, atanh
 # -- sign, absolute value, rounding ----------------------------------------------------------------
 def _abs_vjp(g, ans, x):
     # sign(0) = 0: the subgradient chosen at the kink is 0, as in TensorFlow, PyTorch and JAX
-    if x.dtype.kind == "c":
+    if kind_of(x.dtype) == "c":
         return g * x / where(ans == 0, 1, ans)
     return g * sign(x)
 
@@ -786,7 +787,7 @@ def abs(x, /):  # noqa: A001 - the Array API name
 
 
 def _abs_jvp(t, ans, x):
-    if x.dtype.kind == "c":
+    if kind_of(x.dtype) == "c":
         return real(_conj(x) * t) / where(ans == 0, 1, ans)
     return t * sign(x)
 
@@ -795,7 +796,7 @@ def _sign_rule(g, ans, x):
     """Real sign is piecewise constant. Complex sign ``z / |z|`` moves with the angle of z: its
     derivative ``(t - s Re(conj(s) t)) / |z|`` is self-adjoint, so one rule serves as VJP and
     JVP; at 0 it is taken as 0, as for abs."""
-    if x.dtype.kind != "c":
+    if kind_of(x.dtype) != "c":
         return g * 0
     modulus = abs(x)
     return where(modulus == 0, 0, (g - ans * real(conj(ans) * g)) / _safe(modulus))
@@ -881,7 +882,7 @@ def conj(x, /):
     >>> print(tg.conj(tg.constant([1 + 2j])))
     tg.Tensor([1.-2.j], shape=(1,), dtype=complex64)
     """
-    if x.dtype.kind != "c":
+    if kind_of(x.dtype) != "c":
         return x
     return xp_of(x).conj(x)
 
@@ -895,17 +896,17 @@ def real(x, /):
     >>> print(tg.real(tg.constant([1 + 2j])))
     tg.Tensor([1.], shape=(1,), dtype=float32)
     """
-    if x.dtype.kind != "c":
+    if kind_of(x.dtype) != "c":
         return x
     return xp_of(x).real(x)
 
 
 def _real_to(g, x):
-    return g if x.dtype.kind != "c" else astype(g, x.dtype)
+    return g if kind_of(x.dtype) != "c" else astype(g, x.dtype)
 
 
 def _imag_vjp(g, ans, x):
-    if x.dtype.kind != "c":
+    if kind_of(x.dtype) != "c":
         return g * 0
     return astype(g, x.dtype) * 1j  # dL/dy, placed on the imaginary axis
 
@@ -919,14 +920,14 @@ def imag(x, /):
     tg.Tensor([2.], shape=(1,), dtype=float32)
     """
     xp = xp_of(x)
-    if x.dtype.kind != "c":
+    if kind_of(x.dtype) != "c":
         return xp.zeros_like(x)
     return xp.imag(x)
 
 
 # -- casts -----------------------------------------------------------------------------------------
 def _astype_vjp(g, ans, x, *, dtype, copy=True, device=None):
-    return astype(g, x.dtype) if x.dtype.kind == "c" else astype(real(g), x.dtype)
+    return astype(g, x.dtype) if kind_of(x.dtype) == "c" else astype(real(g), x.dtype)
 
 
 @primitive(
@@ -1097,7 +1098,7 @@ def logical_not(x, /):
 def _integral(name, *values):
     for v in values:
         dtype = getattr(v, "dtype", None)
-        if dtype is not None and dtype.kind not in "biu":
+        if dtype is not None and kind_of(dtype) not in "biu":
             raise TypeError(
                 f"{name} needs integer or bool arrays, not {dtype}: bitwise operations act on "
                 "the bits of integers; cast with tg.astype(x, tg.int32)"

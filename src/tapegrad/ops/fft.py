@@ -21,7 +21,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._backend import xp_of
-from .._dtypes import DEFAULT_FLOAT, as_dtype
+from .._dtypes import DEFAULT_FLOAT, as_dtype, kind_of
 from .._primitive import primitive, raw
 from .creation import constant
 from .elementwise import conj
@@ -189,7 +189,7 @@ def _rfft_vjp(g, ans, x, *, n, axis, norm):
     name="rfft",
 )
 def _rfft(x, /, *, n, axis, norm):
-    if x.dtype.kind == "c":
+    if kind_of(x.dtype) == "c":
         raise TypeError(
             f"rfft takes a real signal, not {x.dtype}: use tg.fft.fft for complex input"
         )

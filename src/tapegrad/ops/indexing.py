@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._backend import is_basic_index, scatter_add, xp_of
+from .._dtypes import kind_of
 from .._primitive import primitive, raw
 from .._tensor import Tensor
 from ._helpers import lead, negative_axes
@@ -26,12 +27,12 @@ def normalize_index(index) -> tuple:
         elif isinstance(i, list):
             i = raw(i)
         if hasattr(i, "dtype") and hasattr(i, "shape"):
-            if i.dtype.kind == "b" and i.ndim > 0:
+            if kind_of(i.dtype) == "b" and i.ndim > 0:
                 out.extend(xp_of(i).nonzero(i))
                 continue
-            if i.ndim == 0 and i.dtype.kind in "iu":
+            if i.ndim == 0 and kind_of(i.dtype) in "iu":
                 i = int(i)
-            elif i.dtype.kind not in "iub":
+            elif kind_of(i.dtype) not in "iub":
                 raise IndexError(
                     f"index arrays must hold integers or booleans, not {i.dtype}: cast with "
                     "tg.astype(index, tg.int64)"

@@ -30,6 +30,7 @@ from contextlib import contextmanager
 import numpy as np
 
 from .._backend import xp_of
+from .._dtypes import as_dtype, kind_of
 from .._primitive import primitive, raw
 from ._helpers import lead, negative_axes
 from .creation import constant, stop_gradient
@@ -67,7 +68,7 @@ def _H(x):
 
 
 def _real(v):
-    return real(v) if v.dtype.kind == "c" else v
+    return real(v) if kind_of(v.dtype) == "c" else v
 
 
 def _times_i(v, dtype):
@@ -132,7 +133,7 @@ def _inverse_gaps(w, squared=False):
 def _like(v, other):
     """``v`` cast to ``other``'s complex dtype where it is real: products of a real and a complex
     tensor in the rules are then products of two complex ones."""
-    return astype(v, other.dtype) if other.dtype.kind == "c" and v.dtype.kind != "c" else v
+    return astype(v, other.dtype) if kind_of(other.dtype) == "c" and kind_of(v.dtype) != "c" else v
 
 
 def _safe_reciprocal(s):
@@ -397,14 +398,14 @@ def _slogdet_vjp(g, ans, x):
     sign = getitem(ans, index=(Ellipsis, 0))
     g_sign, g_log = getitem(g, index=(Ellipsis, 0)), getitem(g, index=(Ellipsis, 1))
     weight = _real(g_log)
-    if x.dtype.kind == "c":  # the phase: d sign = i sign Im(tr(x⁻¹ dx))
+    if kind_of(x.dtype) == "c":  # the phase: d sign = i sign Im(tr(x⁻¹ dx))
         weight = astype(weight, x.dtype) - _times_i(_imag(conj(g_sign) * sign), x.dtype)
     return expand_dims(expand_dims(weight, axis=-1), axis=-1) * _H(inv(x))
 
 
 def _slogdet_jvp(ts, ans, x):
     delta = _log_det_differential(ts, x)
-    if x.dtype.kind != "c":
+    if kind_of(x.dtype) != "c":
         return stack([delta * 0, delta], axis=-1)
     sign = getitem(ans, index=(Ellipsis, 0))
     return stack(
@@ -578,7 +579,7 @@ def cholesky(x, /, *, upper=False):
 def _hermitian_value(x):
     xp = xp_of(x)
     t = xp.matrix_transpose(x) if hasattr(xp, "matrix_transpose") else xp.swapaxes(x, -1, -2)
-    if x.dtype.kind == "c":
+    if kind_of(x.dtype) == "c":
         t = xp.conj(t)
     return (x + t) / 2
 
@@ -698,7 +699,7 @@ def _svd_vjp(g, ans, x, *, full_matrices=True):
     s = _like(s, u)
     inner = (uh_gu * expand_dims(s, axis=-2) + expand_dims(s, axis=-1) * vh_gv) * gaps
     inner = inner + _diag_embed(g_s)
-    if x.dtype.kind == "c":  # the phase shared by a pair of singular vectors
+    if kind_of(x.dtype) == "c":  # the phase shared by a pair of singular vectors
         inner = inner + _diag_embed(diagonal(uh_gu) * s_inv * 0.5)
     out = matmul(u, matmul(inner, _H(v)))
     if m > k:
@@ -722,7 +723,7 @@ def _svd_jvp(ts, ans, x, *, full_matrices=True):
     ds_s = ds_mat * expand_dims(s, axis=-2)
     s_ds = expand_dims(s, axis=-1) * ds_mat
     du = gaps * (ds_s + _H(ds_s))
-    if x.dtype.kind == "c":
+    if kind_of(x.dtype) == "c":
         du = du + _diag_embed((diagonal(ds_mat) - _conj(diagonal(ds_mat))) * 0.5 * s_inv)
     du = matmul(u, du)
     dv = matmul(v, gaps * (s_ds + _H(s_ds)))
@@ -831,7 +832,7 @@ def _qr_tall_jvp(t, q, r):
     c = matmul(_H(q), matmul(t, r_inv))
     low = _tril(c, -1)
     omega = low - _H(low)
-    if c.dtype.kind == "c":
+    if kind_of(c.dtype) == "c":
         d = diagonal(c)
         omega = omega + _diag_embed((d - conj(d)) * 0.5)
     upper = c - omega
@@ -1001,7 +1002,7 @@ def vector_norm(x, /, *, axis=None, keepdims=False, ord=2):  # noqa: A002 - the 
 
 
 def _real_dtype(x):
-    dtype = np.dtype(raw(x).dtype)
+    dtype = as_dtype(raw(x).dtype)
     if dtype.kind in "iub":
         return np.dtype("float32")
     return np.finfo(dtype).dtype

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._backend import is_numpy_namespace, xp_of
+from .._dtypes import kind_of
 from .._primitive import primitive, raw
 from .creation import stop_gradient
 from .elementwise import exp, isfinite, log, where
@@ -115,7 +116,7 @@ def sparse_softmax_cross_entropy(labels, logits):
     """
     label_values = raw(labels)
     logit_shape = tuple(raw(logits).shape)
-    if label_values.dtype.kind not in "iu":
+    if kind_of(label_values.dtype) not in "iu":
         raise TypeError(
             f"labels must be integers (class indices), not {label_values.dtype}: cast them "
             "with tg.astype(labels, tg.int32)"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from .. import _dtypes
 from .._backend import xp_of
+from .._dtypes import kind_of
 from .._primitive import primitive, raw
 from ._helpers import kept_shape, lead, negative_axes, size_of
 from ._strong import all_finite, linear, rules, smooth
@@ -41,13 +42,13 @@ def accumulation_dtype(x, dtype):
     twin); otherwise the input's dtype."""
     if dtype is not None:
         return _dtypes.as_dtype(dtype)
-    kind = x.dtype.kind
+    kind = kind_of(x.dtype)
     if kind not in "biu":
         return None
     default = _dtypes.DEFAULT_INT
     if kind == "b":
         return default
-    if x.dtype.itemsize < default.itemsize:
+    if _dtypes.as_dtype(x.dtype).itemsize < default.itemsize:
         return _dtypes.as_dtype(f"{'u' if kind == 'u' else ''}int{default.itemsize * 8}")
     return _dtypes.as_dtype(x.dtype)
 
@@ -67,7 +68,7 @@ def sum(x, /, *, axis=None, dtype=None, keepdims=False):  # noqa: A001 - the Arr
     tg.Tensor([4. 6.], shape=(2,), dtype=float32)
     """
     xp = xp_of(x)
-    if dtype is None and x.dtype.kind in "biu":
+    if dtype is None and kind_of(x.dtype) in "biu":
         dtype = getattr(xp, accumulation_dtype(x, None).name)
     return xp.sum(x, axis=axis, dtype=dtype, keepdims=keepdims)
 
@@ -92,7 +93,7 @@ def mean(x, /, *, axis=None, keepdims=False):
     tg.Tensor([1.5 3.5], shape=(2,), dtype=float32)
     """
     xp = xp_of(x)
-    if x.dtype.kind in "fc":  # sum, then one division: NumPy's own mean costs twice as much
+    if kind_of(x.dtype) in "fc":  # sum, then one division: NumPy's own mean costs twice as much
         total = xp.sum(x, axis=axis, keepdims=keepdims)
         return total / _count(x, axis) if x.size else xp.mean(x, axis=axis, keepdims=keepdims)
     return xp.mean(x, axis=axis, keepdims=keepdims)
@@ -133,7 +134,7 @@ def prod(x, /, *, axis=None, dtype=None, keepdims=False):
     tg.Tensor([3. 8.], shape=(2,), dtype=float32)
     """
     xp = xp_of(x)
-    if dtype is None and x.dtype.kind in "biu":
+    if dtype is None and kind_of(x.dtype) in "biu":
         dtype = getattr(xp, accumulation_dtype(x, None).name)
     return xp.prod(x, axis=axis, dtype=dtype, keepdims=keepdims)
 

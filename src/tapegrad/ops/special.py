@@ -14,6 +14,7 @@ import math
 import numpy as np
 
 from .._backend import backend_name, xp_of
+from .._dtypes import kind_of
 from .._primitive import primitive
 from .elementwise import _conj, exp
 from .nn import sigmoid
@@ -51,7 +52,7 @@ def _library(x):
 def _float(x):
     """``x`` as a floating-point array (integers become the default float)."""
     xp = xp_of(x)
-    if x.dtype.kind in "fc":
+    if kind_of(x.dtype) in "fc":
         return x
     return xp.astype(x, xp.float32)
 

@@ -22,7 +22,8 @@ from collections.abc import Callable, Iterable
 
 import numpy as np
 
-from .._backend import xp_of
+from .._backend import is_lazy, persist, xp_of
+from .._dtypes import kind_of
 from .._tensor import Tensor, Variable, to_array
 from .schedules import LearningRateSchedule
 
@@ -182,8 +183,25 @@ class Optimizer:
                 self._update(grads, variables)
         if self.use_ema:
             self._update_moving_averages()
+        self._settle(variables)
         self._iterations._value = self._iterations._value + 1
         return self._iterations
+
+    def _settle(self, variables: list) -> None:
+        """On Dask, compute the step now, variables and slots together: otherwise each step
+        would be a recipe that repeats every earlier step, and the graph would grow forever."""
+        lazy = [v for v in variables if is_lazy(v._value)]
+        if not lazy:
+            return
+        slots = [self._slots[id(v)] for v in lazy]
+        names = [[k for k, a in s.items() if is_lazy(a)] for s in slots]
+        flat = [v._value for v in lazy] + [s[k] for s, ks in zip(slots, names) for k in ks]
+        done = iter(persist(flat))
+        for var in lazy:
+            var._value = next(done)
+        for s, ks in zip(slots, names):
+            for k in ks:
+                s[k] = next(done)
 
     def apply(self, grads, trainable_variables) -> Variable:
         """``apply_gradients(zip(grads, trainable_variables))``, Keras 3's other spelling."""
@@ -546,7 +564,7 @@ def _takes_step(lr) -> bool:
 
 def _is_number(value) -> bool:
     if isinstance(value, Tensor):
-        return value.size == 1 and value.dtype.kind in "iuf"
+        return value.size == 1 and kind_of(value.dtype) in "iuf"
     return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
 
 

@@ -14,6 +14,7 @@ from collections.abc import Callable
 import numpy as np
 
 from .._backend import to_numpy
+from .._dtypes import kind_of
 from .._tensor import Tensor, Variable
 from ._optimizer import Optimizer
 
@@ -292,7 +293,7 @@ def _check_params(params) -> list:
                 f"LBFGS optimizes tg.Variable objects, not {type(p).__name__}: create each "
                 "parameter with tg.Variable(...)"
             )
-        if p.dtype.kind != "f":
+        if kind_of(p.dtype) != "f":
             raise TypeError(
                 f"LBFGS needs real floating-point variables; '{p.name}' has dtype {p.dtype}"
             )
