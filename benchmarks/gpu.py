@@ -18,6 +18,9 @@ the median, the 10th and the 90th percentile, and each median over the floor's.
 to try the script on a machine without a GPU. The file imports only the standard library,
 NumPy, tapegrad, CuPy and PyTorch (optional), and no other benchmark module: those are written
 for NumPy, and a GPU machine may have nothing else installed.
+
+Exit status: 0; 1 when a column failed to run (or, with ``--check``, when tapegrad is over the
+target); 2 when tapegrad computes other numbers than the hand-written code, or CuPy is unusable.
 """
 
 from __future__ import annotations
@@ -150,6 +153,9 @@ def load_torch(backend: Backend, wanted: bool) -> tuple[Torch | None, str]:
     except ImportError:
         return None, "PyTorch column skipped: torch is not installed"
     if backend.name == "numpy":
+        # one thread: PyTorch's OpenMP threads, spinning after each operation, otherwise fight
+        # NumPy's BLAS threads for the cores and slow every column of the dry run many times over
+        torch.set_num_threads(1)
         return Torch(torch, torch.device("cpu"), _no_sync, "torch (cpu)"), ""
     if not torch.cuda.is_available():
         return None, f"PyTorch column skipped: torch {torch.__version__} sees no CUDA device"
@@ -369,7 +375,8 @@ class TorchMLP:
         self.optimizer.zero_grad(set_to_none=True)
         loss = self.loss()
         loss.backward()
-        return loss, [p.grad.clone() for p in self.parameters]
+        # zero_grad(set_to_none=True) gives the next backward new tensors: no copy needed here
+        return loss, [p.grad for p in self.parameters]
 
     def step(self):
         loss, _ = self.gradients()
@@ -583,7 +590,7 @@ def time_columns(columns: list[Column], repeats: int, warmup: int, failed: dict)
 
 def _fail(column: Column, exc: Exception, failed: dict, live: list) -> None:
     traceback.print_exception(exc, file=sys.stderr)
-    failed[column.key] = f"{column.label}: {type(exc).__name__}: {exc}"
+    failed[column.key] = f"{type(exc).__name__}: {exc}"
     live.remove(column)
 
 
@@ -614,17 +621,17 @@ def build_and_check(workload, backend, env, sizes, failed: dict) -> list[tuple[C
     names = workload.names(sizes)
     floor, *others = workload.columns(backend, env, sizes)
     floor.run, values = floor.make()
-    expected = values()
+    expected = [as_numpy(v) for v in values()]  # host copies: the floor updates in place
     checked = [(floor, 0.0)]
     for column in others:
         try:
             column.run, values = column.make()
             diff = compare(column.label, values(), expected, names)
         except MismatchError as exc:
-            if column.headline or column.key.startswith("tapegrad"):
-                sys.exit(
-                    f"ABORT: {workload.name}: {exc}\ntapegrad computes other numbers than the "
-                    "hand-written code, so their times would not be comparable."
+            if column.key.startswith("tapegrad"):
+                _abort(
+                    f"{workload.name}: {exc}\ntapegrad computes other numbers than the "
+                    "hand-written code, so their times would not be comparable"
                 )
             failed[column.key] = str(exc)
             continue
@@ -775,10 +782,15 @@ def _backend(name: str) -> Backend:
     try:
         return cupy_backend()
     except Exception as exc:  # no CuPy, or no usable GPU
-        sys.exit(
+        _abort(
             f"cannot use CuPy ({type(exc).__name__}: {exc}); "
             "try the script on the CPU with --backend numpy --small"
         )
+
+
+def _abort(message: str):
+    print(f"ABORT: {message}", file=sys.stderr, flush=True)
+    raise SystemExit(2)
 
 
 def _header(backend: Backend, env: Torch | None, note: str, args) -> dict:
@@ -826,6 +838,7 @@ def main(argv=None) -> int:
         "small": args.small,
         "versions": versions,
         "rtol": RTOL,
+        "target": TARGET,
         "rounds": ROUNDS,
         "notes": [note] if note else [],
         "workloads": {w.name: _run_guarded(w, backend, env, sizes) for w in chosen},
