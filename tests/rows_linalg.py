@@ -21,7 +21,6 @@ L, F, S = tg.linalg, tg.fft, tg.special
 STACKS = st.sampled_from([(), (2,), (0,)])
 SIDES = st.integers(1, 3)
 LENGTHS = st.integers(1, 5)
-IMAG = np.asarray(1j)
 
 
 # -- building domains inside the rows ------------------------------------------------------------
@@ -32,12 +31,12 @@ def _separated(a):
     k = min(m, n)
     d = np.zeros((m, n))
     d[np.arange(k), np.arange(k)] = 3.0 * np.arange(1, k + 1)
-    return a * 0.2 + d
+    return a * 0.2 + tg.asarray(d, like=a)
 
 
 def _spd(a):
     n = a.shape[-1]
-    return tg.matmul(a, tg.matrix_transpose(a)) + n * np.eye(n)
+    return tg.matmul(a, tg.matrix_transpose(a)) + n * tg.asarray(np.eye(n), like=a)
 
 
 def _flat(x, stack):
@@ -51,11 +50,11 @@ def _cat(stack, *parts):
 
 
 def _complex(a, b):
-    return tg.astype(a, tg.complex128) + tg.astype(b, tg.complex128) * IMAG
+    return tg.astype(a, tg.complex128) + tg.astype(b, tg.complex128) * 1j
 
 
 def _parts(z):
-    return tg.stack([tg.real(z), tg.real(z * -IMAG)], axis=0)
+    return tg.stack([tg.real(z), tg.imag(z)], axis=0)
 
 
 # -- draws ---------------------------------------------------------------------------------------
@@ -293,7 +292,7 @@ def _polygamma_draw(data):
 def _slogdet(a):
     flip = np.ones(a.shape[-1])
     flip[0] = -1.0  # a negative determinant: the sign is -1, with derivative 0
-    sign, logabsdet = L.slogdet(_separated(a) * flip)
+    sign, logabsdet = L.slogdet(_separated(a) * tg.asarray(flip, like=a))
     return tg.stack([sign, logabsdet], axis=-1)
 
 

@@ -158,7 +158,7 @@ def _take_along_axis(x, *, axis):
     shape = list(x.shape)
     n = shape[axis]
     shape[axis] = 4
-    return tg.take_along_axis(x, rng.integers(0, n, shape), axis=axis)
+    return tg.take_along_axis(x, tg.asarray(rng.integers(0, n, shape), like=x), axis=axis)
 
 
 INDEXES = [
@@ -180,7 +180,7 @@ def _getitem(data):
 
 def _index_mask(x):
     mask = np.random.default_rng(x.size).random(x.shape) > 0.5  # fixed for a given shape
-    return x[tg.constant(mask)]
+    return x[tg.asarray(mask, like=x)]
 
 
 def _sum_to_shape(data):
@@ -201,7 +201,7 @@ def _index_add_draw(data):
 def _scatter_along(x, *, axis, shape):
     rng = np.random.default_rng(x.size)
     idx = rng.integers(0, shape[axis], x.shape)
-    return indexing.scatter_along_axis(x, idx, axis=axis, shape=shape)
+    return indexing.scatter_along_axis(x, tg.asarray(idx, like=x), axis=axis, shape=shape)
 
 
 def _scatter_draw(data):
@@ -214,20 +214,20 @@ def _scatter_draw(data):
 
 def _xent(logits):
     labels = np.arange(logits.shape[0]) % logits.shape[-1]
-    return tg.nn.sparse_softmax_cross_entropy(labels, logits)
+    return tg.nn.sparse_softmax_cross_entropy(tg.asarray(labels, like=logits), logits)
 
 
 def _softmax_minus_one_hot(logits):
     from tapegrad.ops.nn import _softmax_minus_one_hot
 
-    return _softmax_minus_one_hot(logits, np.arange(logits.shape[0]) % logits.shape[-1])
+    labels = np.arange(logits.shape[0]) % logits.shape[-1]
+    return _softmax_minus_one_hot(logits, tg.asarray(labels, like=logits))
 
 
 def _where(x, y):
-    condition = np.arange(np.broadcast_shapes(x.shape, y.shape) and 1 or 1) > 0
     rng = np.random.default_rng(x.size + y.size)
     condition = rng.random(np.broadcast_shapes(x.shape, y.shape)) > 0.5
-    return tg.where(condition, x, y)
+    return tg.where(tg.asarray(condition, like=x), x, y)
 
 
 def _astype(x):

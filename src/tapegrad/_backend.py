@@ -236,10 +236,38 @@ def readonly(array: np.ndarray) -> np.ndarray:
     return view
 
 
+# -- advanced indexing beyond the standard -------------------------------------------------------
+# The Array API requires only a single integer array per index; NumPy and CuPy index with any
+# mix of arrays, slices and Ellipsis natively. For the other libraries (Dask, array_api_strict)
+# an advanced index becomes the flat positions it selects, computed from the shape alone, so
+# that gathering is one ``take`` and its gradient one scatter-add.
+_NATIVE_INDEXING = ("numpy", "cupy")
+
+
+def indexes_natively(value) -> bool:
+    return backend_name(value) in _NATIVE_INDEXING
+
+
+def _positions(shape: tuple, index: tuple) -> np.ndarray:
+    """The flat positions (C order) of the elements that ``index`` selects from ``shape``."""
+    host = tuple(to_numpy(i) if is_array(i) else i for i in index)
+    return np.arange(int(np.prod(shape, dtype=np.int64))).reshape(shape)[host]
+
+
+def gather(x, index: tuple):
+    """``x[index]`` for any index, through flat positions (see above)."""
+    xp = xp_of(x)
+    positions = _positions(tuple(x.shape), index)
+    picked = xp.take(xp.reshape(x, (-1,)), xp.asarray(positions.reshape(-1)), axis=0)
+    return xp.reshape(picked, positions.shape)
+
+
 def scatter_add(target, index, values):
     """``target[index] += values`` with repeated indices accumulating, on the target's library.
 
-    The Array API has no scatter-add; this is the one place that supplies it per library.
+    The Array API has no scatter-add; this is the one place that supplies it per library: NumPy's
+    ``add.at``, CuPy's ``scatter_add``, Dask's weighted ``bincount`` (chunk by chunk, on the
+    workers), and for any other library a one-hot product (memory: selected × target elements).
     ``target`` is a fresh array owned by the caller.
     """
     name = backend_name(target)
@@ -251,10 +279,57 @@ def scatter_add(target, index, values):
 
         cupyx.scatter_add(target, index, values)
         return target
-    raise NotImplementedError(
-        f"scatter-add (the gradient of advanced indexing) is not available for {name} arrays: "
-        "index with slices and integers, or use NumPy or CuPy arrays"
+    xp = xp_of(target)
+    shape = tuple(target.shape)
+    size = int(np.prod(shape, dtype=np.int64))
+    positions = _positions(shape, index).reshape(-1)
+    flat_values = xp.reshape(xp.broadcast_to(values, _positions(shape, index).shape), (-1,))
+    if name == "dask":
+        import dask.array as da
+
+        where = da.from_array(positions, chunks=flat_values.chunks)
+        if kind_of_array(flat_values) == "c":
+            total = da.bincount(where, weights=xp.real(flat_values), minlength=size) + 1j * (
+                da.bincount(where, weights=xp.imag(flat_values), minlength=size)
+            )
+        else:
+            total = da.bincount(where, weights=flat_values, minlength=size)
+        added = xp.astype(total, target.dtype)
+    else:
+        one_hot = xp.reshape(xp.asarray(positions), (-1, 1)) == xp.reshape(
+            xp.arange(size, dtype=xp.int64), (1, -1)
+        )
+        added = xp.reshape(flat_values, (1, -1)) @ xp.astype(one_hot, target.dtype)
+    return target + xp.reshape(added, shape)
+
+
+def scatter_set(target, index, values):
+    """A copy of ``target`` with ``values`` written at ``index`` (the last write wins where an
+    index repeats), for libraries without item assignment: through flat positions."""
+    xp = xp_of(target)
+    shape = tuple(target.shape)
+    size = int(np.prod(shape, dtype=np.int64))
+    selected = _positions(shape, index)
+    flat = selected.reshape(-1)
+    values = xp.reshape(
+        xp.broadcast_to(xp.asarray(values, dtype=target.dtype), selected.shape), (-1,)
     )
+    # the last occurrence of each position wins, as NumPy's assignment does
+    unique, first_from_end = np.unique(flat[::-1], return_index=True)
+    last = flat.size - 1 - first_from_end
+    chosen = xp.take(values, xp.asarray(last), axis=0) if flat.size else values
+    written = np.zeros(size, dtype=bool)
+    written[unique] = True
+    zeros = xp.zeros(size, dtype=target.dtype)
+    filled = scatter_add(zeros, (xp.asarray(unique),), chosen) if flat.size else zeros
+    out = xp.where(xp.asarray(written), filled, xp.reshape(target, (-1,)))
+    return xp.reshape(out, shape)
+
+
+def kind_of_array(value) -> str:
+    from ._dtypes import kind_of
+
+    return kind_of(value.dtype)
 
 
 def is_basic_index(index: tuple) -> bool:

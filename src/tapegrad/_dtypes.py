@@ -100,6 +100,7 @@ def weak_scalar_dtype(scalar, strong: np.dtype) -> np.dtype:
     The scalar takes the array's dtype (``x * 2.0`` stays float32), except where that would lose
     its kind: a float with an integer or bool array gives the default float dtype, as in JAX.
     """
+    strong = as_dtype(strong)
     kind = strong.kind
     if isinstance(scalar, builtins_bool) or kind == "c":
         return strong

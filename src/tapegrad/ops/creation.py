@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from .. import _dtypes
-from .._backend import is_array, xp_of
+from .._backend import backend_name, is_array, to_numpy, xp_of
 from .._primitive import primitive, raw
 from .._tensor import Tensor, to_array, wrap
 
@@ -154,9 +154,31 @@ def full(shape, fill_value, *, dtype=None, device=None) -> Tensor:
     return wrap(_np_xp.full(_shape(shape), value, dtype=value.dtype))
 
 
-def asarray(obj, /, *, dtype=None, device=None, copy=None) -> Tensor:
+def asarray(obj, /, *, dtype=None, device=None, copy=None, like=None) -> Tensor:
     """``obj`` as a tensor (the Array API's ``asarray``): a tensor of the right dtype is
-    returned as it is unless ``copy=True``; anything else is converted as by ``constant``."""
+    returned as it is unless ``copy=True``; anything else is converted as by ``constant``.
+
+    ``like=t`` (NumPy's ``like=``) puts the value in the array library of tensor ``t``, so code
+    that builds constants runs unchanged on CuPy, Dask or any other backend; this is an explicit
+    conversion, the one place where data moves between libraries.
+
+    >>> import tapegrad as tg
+    >>> x = tg.constant([1.0, 2.0])
+    >>> print(x * tg.asarray([[1.0], [2.0]], like=x))
+    tg.Tensor(
+    [[1. 2.]
+     [2. 4.]], shape=(2, 2), dtype=float32)
+    """
+    if like is not None:
+        target = like._value if isinstance(like, Tensor) else like
+        if isinstance(obj, Tensor):
+            obj = obj._value
+        if not is_array(obj):
+            obj = to_array(obj, dtype)
+        if backend_name(obj) != backend_name(target):  # through the host, as NumPy
+            host = to_numpy(obj)
+            obj = host if backend_name(target) == "numpy" else xp_of(target).asarray(host)
+        return constant(obj, dtype)
     if isinstance(obj, Tensor) and (dtype is None or _dtypes.as_dtype(dtype) == obj.dtype):
         if copy:
             return wrap(xp_of(obj._value).asarray(obj._value, copy=True))

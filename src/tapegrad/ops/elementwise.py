@@ -945,7 +945,7 @@ def astype(x, /, dtype, *, copy=True, device=None):
 
     xp = xp_of(x)
     target = as_dtype(dtype)
-    if x.dtype == target and not copy:
+    if not copy and as_dtype(x.dtype) == target:
         return x
     return xp.astype(x, getattr(xp, target.name))
 

@@ -83,7 +83,7 @@ def _weights(length, n, axis, interior, like):
     xp = xp_of(v)
     index = xp.arange(length)
     edge = (index == 0) | ((index == length - 1) & (n % 2 == 0))
-    w = xp.astype(xp.where(edge, 1.0, interior), v.dtype)
+    w = xp.where(edge, xp.asarray(1.0, dtype=v.dtype), xp.asarray(interior, dtype=v.dtype))
     return xp.reshape(w, (length,) + (1,) * (-axis - 1))
 
 

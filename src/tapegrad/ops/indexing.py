@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._backend import is_basic_index, scatter_add, xp_of
+from .._backend import (
+    gather,
+    indexes_natively,
+    is_basic_index,
+    scatter_add,
+    scatter_set,
+    xp_of,
+)
 from .._dtypes import kind_of
 from .._primitive import primitive, raw
 from .._tensor import Tensor
@@ -56,7 +63,11 @@ def _batched(index, n_lead):
 )
 def getitem(x, /, *, index):
     """``x[index]`` for a normalized index (see ``normalize_index``)."""
-    return x[index]
+    if indexes_natively(x):
+        return x[index]
+    if is_basic_index(index):  # the standard wants every axis named: a trailing Ellipsis
+        return x[index if any(i is Ellipsis for i in index) else index + (Ellipsis,)]
+    return gather(x, index)
 
 
 def _index_add_vjp(g, ans, x, *, index, shape, n_lead):
@@ -75,7 +86,7 @@ def index_add(x, /, *, index, shape, n_lead=0):
     xp = xp_of(x)
     out = xp.zeros(tuple(x.shape[:n_lead]) + tuple(shape), dtype=x.dtype)
     full = _batched(index, n_lead)
-    if is_basic_index(index):
+    if is_basic_index(index) and indexes_natively(out):
         out[full] = x
         return out
     return scatter_add(out, full, x)
@@ -214,6 +225,8 @@ def ones_like_raw(x):
 def index_set(x, v, /, *, index):
     """A copy of ``x`` with ``v`` written at ``index`` (``x[index] = v`` without writing ``x``).
     Where an index repeats, the last write wins, and each repeat receives the cotangent."""
+    if not indexes_natively(x):
+        return scatter_set(x, index, v)
     xp = xp_of(x)
     out = xp.asarray(x, copy=True)
     if isinstance(out, np.generic):  # a NumPy scalar cannot be written: use a 0-d array

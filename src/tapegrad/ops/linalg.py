@@ -29,12 +29,12 @@ from contextlib import contextmanager
 
 import numpy as np
 
-from .._backend import xp_of
+from .._backend import backend_name, xp_of
 from .._dtypes import as_dtype, kind_of
 from .._primitive import primitive, raw
 from ._helpers import lead, negative_axes
 from .creation import constant, stop_gradient
-from .elementwise import _conj, abs, astype, conj, isfinite, pow, real, where
+from .elementwise import _conj, abs, astype, conj, isfinite, pow, real, subtract, where
 from .indexing import getitem, take_slice
 from .manipulation import (
     concat,
@@ -441,8 +441,8 @@ def _pinv_parts(ans, x):
     xp = _xp(x)
     m, n = x.shape[-2:]
     dtype = raw(ans).dtype
-    left = xp.eye(m, dtype=dtype) - matmul(x, ans)  # I - A A⁺ (m, m)
-    right = xp.eye(n, dtype=dtype) - matmul(ans, x)  # I - A⁺ A (n, n)
+    left = subtract(xp.eye(m, dtype=dtype), matmul(x, ans))  # I - A A⁺ (m, m)
+    right = subtract(xp.eye(n, dtype=dtype), matmul(ans, x))  # I - A⁺ A (n, n)
     return left, right
 
 
@@ -518,7 +518,7 @@ def lstsq(a, b, /, rcond=None):
     xp = xp_of(sv)
     if rcond is None:
         rcond = xp.finfo(sv.dtype).eps * builtins.max(m, n)
-    rank = int(xp.sum(sv > rcond * xp.max(sv))) if sv.size else 0
+    rank = int(xp.sum(xp.astype(sv > rcond * xp.max(sv), xp.int64))) if sv.size else 0
     x = matmul(pinv(a, rtol=rcond), b)
     if rank == n and m > n:
         r = b - matmul(a, x)
@@ -1353,8 +1353,9 @@ def _einsum_forward(*operands, subscripts):
     function = getattr(xp, "einsum", None)
     if function is None:
         raise NotImplementedError(
-            f"einsum needs the backend's own einsum, and {type(operands[0]).__module__} has none: "
-            "use tg.tensordot or matmul"
+            f"einsum (and tensordot, which is built on it) needs the array library's own "
+            f"einsum, and {backend_name(operands[0])} has none: use tg.matmul, or convert the "
+            "operands with t.numpy()"
         )
     return function(subscripts, *operands)
 

@@ -14,7 +14,7 @@ from .manipulation import expand_dims, squeeze
 from .reduction import max, sum
 
 
-@primitive(vjp=lambda g, ans, x: g * (x > 0), jvp="elementwise")
+@primitive(vjp=lambda g, ans, x: where(x > 0, g, 0.0), jvp="elementwise")
 def relu(x, /):
     """``max(x, 0)``; its derivative at 0 is taken as 0.
 

@@ -261,7 +261,7 @@ def _unique_jvp(ts, ans, x, *, first, inverse, counts):
     t = ts[0]
     batch = lead(t, x)
     flat = reshape(t, batch + (-1,) if x.size else batch + (0,))
-    totals = index_add(flat, index=(inverse,), shape=(len(counts),), n_lead=len(batch))
+    totals = index_add(flat, index=(inverse,), shape=(counts.shape[0],), n_lead=len(batch))
     return totals / xp_of(raw(totals)).asarray(counts, dtype=raw(totals).dtype)
 
 

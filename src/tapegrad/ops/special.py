@@ -35,12 +35,12 @@ _SQRT_PI_OVER_TWO = math.sqrt(math.pi) / 2.0
 
 
 def _library(x):
-    """``scipy.special`` (or CuPy's) for ``x``, or None where it is not installed."""
+    """``scipy.special`` (or CuPy's) for ``x``, or None where it is not available."""
     name = backend_name(x)
     try:
         if name == "cupy":
             import cupyx.scipy.special as special
-        elif name == "numpy":
+        elif name in ("numpy", "dask"):  # Dask: SciPy chunk by chunk, on the workers
             import scipy.special as special
         else:
             return None
@@ -57,15 +57,23 @@ def _float(x):
     return xp.astype(x, xp.float32)
 
 
+_PUBLIC = {"psi": "digamma"}  # SciPy's names that tapegrad spells otherwise
+
+
 def _call(name, x, *args):
     x = _float(x)
     special = _library(x)
+    backend = backend_name(x)
     if special is not None:
-        return getattr(special, name)(*args, x)
-    if backend_name(x) != "numpy":
+        function = getattr(special, name)
+        if backend == "dask":
+            return x.map_blocks(lambda block: function(*args, block), dtype=x.dtype)
+        return function(*args, x)
+    if backend != "numpy":
         raise NotImplementedError(
-            f"tg.special.{name} needs SciPy's special functions for {backend_name(x)} arrays: "
-            "install scipy (or cupy for CuPy arrays)"
+            f"tg.special.{_PUBLIC.get(name, name)} has no implementation for {backend} arrays: "
+            "it needs SciPy (NumPy and Dask arrays) or CuPy's cupyx.scipy.special (CuPy "
+            "arrays); convert with t.numpy() or install the library"
         )
     return _FALLBACKS[name](*args, np.asarray(x)).astype(x.dtype)
 

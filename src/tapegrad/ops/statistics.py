@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import _dtypes
 from .._backend import xp_of
 from .._primitive import primitive, raw
 from ._helpers import kept_shape, lead, negative_axes, size_of
@@ -254,7 +255,7 @@ def _scan_jvp(ts, ans, h, a, *, axis, reverse):
 def _scan(h, a, /, *, axis, reverse=False):
     xp = xp_of(h)
     shape = np.broadcast_shapes(tuple(h.shape), tuple(a.shape))
-    dtype = np.result_type(h.dtype, a.dtype)
+    dtype = getattr(xp, _dtypes.result_type(h.dtype, a.dtype).name)
     h = xp.astype(xp.broadcast_to(h, shape), dtype)
     a = xp.astype(xp.broadcast_to(a, shape), dtype)
     if size_of(shape) == 0:

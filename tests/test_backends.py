@@ -1,0 +1,173 @@
+"""The gradient table on other array libraries: every row's value, reverse-mode gradient,
+forward-mode derivative and second derivative on the backend must equal NumPy's, and every
+result must stay in the backend's library.
+
+The backends are named by ``TAPEGRAD_TEST_BACKEND`` (comma-separated; ``numpy``,
+``array_api_strict``, ``dask``, ``cupy``). Without it, every installed CPU backend runs:
+array_api_strict proves that no NumPy-only call slips into the engine or the rules, Dask that
+lazy, chunked arrays go through them. On a GPU machine::
+
+    TAPEGRAD_TEST_BACKEND=cupy python -m pytest -m backend
+
+needs only NumPy, CuPy, pytest and Hypothesis, and no install of tapegrad.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from test_gradients import ROWS, _inputs
+
+import tapegrad as tg
+from tapegrad._backend import backend_name
+
+pytestmark = pytest.mark.backend
+
+
+# -- the backends ----------------------------------------------------------------------------------
+def _dask_array(a):
+    import dask.array as da
+
+    # two chunks along the first axis where there is one, so rules meet chunk boundaries
+    chunks = tuple(max(1, (n + 1) // 2) if i == 0 else -1 for i, n in enumerate(a.shape))
+    return da.from_array(a, chunks=chunks or ())
+
+
+def _strict_array(a):
+    import array_api_strict
+
+    return array_api_strict.asarray(a)
+
+
+def _cupy_array(a):
+    import cupy
+
+    return cupy.asarray(a)
+
+
+CONVERTERS = {
+    "numpy": lambda a: np.array(a),
+    "array_api_strict": _strict_array,
+    "dask": _dask_array,
+    "cupy": _cupy_array,
+}
+MODULES = {"numpy": "numpy", "array_api_strict": "array_api_strict", "dask": "dask.array"}
+MODULES["cupy"] = "cupy"
+
+
+def _available(name):
+    try:
+        module = importlib.import_module(MODULES[name])
+    except ImportError:
+        return False
+    if name == "cupy":
+        try:
+            return module.cuda.runtime.getDeviceCount() > 0
+        except Exception:  # no driver, no device
+            return False
+    return True
+
+
+def _requested():
+    names = os.environ.get("TAPEGRAD_TEST_BACKEND")
+    if names:
+        requested = [n.strip() for n in names.split(",") if n.strip()]
+        unknown = sorted(set(requested) - set(CONVERTERS))
+        if unknown:
+            raise ValueError(
+                f"TAPEGRAD_TEST_BACKEND names unknown backends {unknown}: use {sorted(CONVERTERS)}"
+            )
+        return requested
+    return ["array_api_strict", "dask"]
+
+
+BACKENDS = [
+    pytest.param(
+        name,
+        marks=pytest.mark.skipif(not _available(name), reason=f"{name} is not available here"),
+    )
+    for name in _requested()
+]
+
+# Functions a backend's library does not have: they must raise an error that names the function
+# and the backend, never compute somewhere else.
+SPECIAL = {"digamma", "erf", "erfc", "erfinv", "gammaln", "polygamma"}
+UNSUPPORTED = {
+    "array_api_strict": SPECIAL | {"einsum", "tensordot"},
+    "dask": set(),
+    "cupy": set(),
+    "numpy": set(),
+}
+
+
+# -- one row on one backend ----------------------------------------------------------------------
+def _derivatives(function, args, cotangent, tangents, directions, order):
+    """Value, VJP with ``cotangent``, JVP along ``tangents`` and (order 2) the derivative of
+    <VJP, directions> in reverse mode: each as an array of the arguments' library."""
+    xs = [tg.constant(a) for a in args]
+    with tg.GradientTape(persistent=True) as outer:
+        outer.watch(xs)
+        with tg.GradientTape() as inner:
+            inner.watch(xs)
+            out = function(*xs)
+            projected = tg.sum(out * cotangent)
+        grads = inner.gradient(projected, xs, unconnected_gradients="zero")
+        second = tg.sum(tg.stack([tg.sum(g * d) for g, d in zip(grads, directions)]))
+    hessian_vector = outer.gradient(second, xs, unconnected_gradients="zero") if order > 1 else []
+    with tg.ForwardAccumulator(xs, tangents) as accumulator:
+        forward_out = function(*xs)
+    jvp = accumulator.jvp(forward_out, unconnected_gradients="zero")
+    return [out, *grads, jvp, *hessian_vector]
+
+
+def _to_backend(convert, value):
+    if isinstance(value, np.ndarray):
+        return convert(value)
+    if isinstance(value, (list, tuple)):
+        return type(value)(_to_backend(convert, v) for v in value)
+    if isinstance(value, dict):
+        return {k: _to_backend(convert, v) for k, v in value.items()}
+    return value
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("name", sorted(ROWS))
+@settings(max_examples=2, deadline=None)
+@given(data=st.data())
+def test_gradient_table_on_backend(backend, name, data):
+    row = ROWS[name]
+    shapes, kwargs = row.draw(data)
+    args = _inputs(row, shapes, seed=3)
+    rng = np.random.default_rng(4)
+    reference_out = row.function(*[tg.constant(a) for a in args], **kwargs)
+    cotangent = rng.normal(size=reference_out.shape)
+    tangents = [rng.normal(size=a.shape) for a in args]
+    directions = [rng.normal(size=a.shape) for a in args]
+    function = lambda *a: row.function(*a, **kwargs)  # noqa: E731
+    expected = _derivatives(function, args, cotangent, tangents, directions, row.order)
+
+    convert = CONVERTERS[backend]
+    moved = _to_backend(convert, [args, cotangent, tangents, directions, kwargs])
+    on_backend = lambda *a: row.function(*a, **moved[4])  # noqa: E731
+    if name in UNSUPPORTED[backend]:
+        with pytest.raises((NotImplementedError, TypeError)) as error:
+            _derivatives(on_backend, *moved[:4], row.order)
+        assert backend in str(error.value) and name.split(".")[-1] in str(error.value)
+        return
+    got = _derivatives(on_backend, *moved[:4], row.order)
+    for what, have, want in zip(_labels(len(args), row.order), got, expected):
+        if want.size:  # a zero-size result has no elements whose library could be checked
+            assert backend_name(have._value) == backend, f"{name}: {what} left {backend}"
+        np.testing.assert_allclose(
+            have.numpy(), want.numpy(), rtol=1e-10, atol=1e-12, err_msg=f"{name}: {what}"
+        )
+
+
+def _labels(n_args, order):
+    labels = ["value", *(f"gradient {i}" for i in range(n_args)), "jvp"]
+    return labels + [f"second derivative {i}" for i in range(n_args)] * (order > 1)
