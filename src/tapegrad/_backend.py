@@ -30,6 +30,7 @@ def _fast_numpy_namespace():
         namespace = types.SimpleNamespace(**vars(compat_numpy))
     elif _NUMPY_2:
         namespace = types.SimpleNamespace(**vars(np))  # NumPy 2 speaks the standard itself
+        namespace.fft, namespace.linalg = np.fft, np.linalg  # loaded lazily: not in vars(np)
     else:  # pragma: no cover
         raise ImportError("tapegrad needs array-api-compat with NumPy < 2: pip install it")
     if not _NUMPY_2:
@@ -131,16 +132,52 @@ def _lookup(value):
 
 
 def _bare_cupy_namespace():  # pragma: no cover - needs a GPU
-    """CuPy 14's own namespace, which has the standard's names but vecdot."""
+    """CuPy 14's own namespace, with the standard's signatures where CuPy's differ (what
+    array_api_compat's CuPy namespace does, for machines without it)."""
     import cupy
+    import cupy.fft
+    import cupy.linalg
 
     namespace = types.SimpleNamespace(**vars(cupy))
-    if not hasattr(cupy, "vecdot"):
+    namespace.fft = cupy.fft
 
-        def vecdot(x1, x2, /, *, axis=-1):
-            return cupy.sum(cupy.conj(x1) * x2, axis=axis)
+    def vecdot(x1, x2, /, *, axis=-1):
+        return cupy.sum(cupy.conj(x1) * x2, axis=axis)
 
-        namespace.vecdot = vecdot
+    def var(x, /, *, axis=None, correction=0.0, keepdims=False):
+        return cupy.var(x, axis=axis, ddof=correction, keepdims=keepdims)
+
+    def std(x, /, *, axis=None, correction=0.0, keepdims=False):
+        return cupy.std(x, axis=axis, ddof=correction, keepdims=keepdims)
+
+    linalg = types.SimpleNamespace(**vars(cupy.linalg))
+
+    def cholesky(x, /, *, upper=False):
+        lower = cupy.linalg.cholesky(x)
+        return cupy.conj(cupy.swapaxes(lower, -1, -2)) if upper else lower
+
+    def pinv(x, /, *, rtol=None):
+        if rtol is None:
+            rtol = max(x.shape[-2:]) * cupy.finfo(x.dtype).eps
+        return cupy.linalg.pinv(x, rcond=rtol)
+
+    def svdvals(x, /):
+        return cupy.linalg.svd(x, compute_uv=False)
+
+    def sort(x, /, *, axis=-1, descending=False, stable=True):
+        out = cupy.sort(x, axis=axis)
+        return cupy.flip(out, axis=axis) if descending else out
+
+    def argsort(x, /, *, axis=-1, descending=False, stable=True):
+        if not descending:
+            return cupy.argsort(x, axis=axis)
+        # stable descending order: sort the reversed array, then map positions back
+        n = x.shape[axis]
+        return n - 1 - cupy.flip(cupy.argsort(cupy.flip(x, axis=axis), axis=axis), axis=axis)
+
+    namespace.sort, namespace.argsort = sort, argsort
+    linalg.cholesky, linalg.pinv, linalg.svdvals = cholesky, pinv, svdvals
+    namespace.vecdot, namespace.var, namespace.std, namespace.linalg = vecdot, var, std, linalg
     return namespace
 
 
@@ -248,6 +285,15 @@ def indexes_natively(value) -> bool:
     return backend_name(value) in _NATIVE_INDEXING
 
 
+def index_for(x, index: tuple) -> tuple:
+    """``index`` with its NumPy index arrays moved to ``x``'s library (CuPy indexes with its own
+    arrays); NumPy arrays and other libraries' indexes pass unchanged."""
+    if type(x) is np.ndarray or backend_name(x) != "cupy":
+        return index
+    xp = xp_of(x)
+    return tuple(xp.asarray(i) if isinstance(i, np.ndarray) else i for i in index)
+
+
 def _positions(shape: tuple, index: tuple) -> np.ndarray:
     """The flat positions (C order) of the elements that ``index`` selects from ``shape``."""
     host = tuple(to_numpy(i) if is_array(i) else i for i in index)
@@ -257,7 +303,12 @@ def _positions(shape: tuple, index: tuple) -> np.ndarray:
 def gather(x, index: tuple):
     """``x[index]`` for any index, through flat positions (see above)."""
     xp = xp_of(x)
-    positions = _positions(tuple(x.shape), index)
+    shape = tuple(x.shape)
+    positions = _positions(shape, index)
+    if positions.size == 0:
+        return xp.zeros(positions.shape, dtype=x.dtype)
+    if is_lazy(x) and x.ndim:  # pointwise indexing keeps Dask's chunks (a flat view would not)
+        return x.vindex[np.unravel_index(positions, shape)]
     picked = xp.take(xp.reshape(x, (-1,)), xp.asarray(positions.reshape(-1)), axis=0)
     return xp.reshape(picked, positions.shape)
 
@@ -324,6 +375,45 @@ def scatter_set(target, index, values):
     filled = scatter_add(zeros, (xp.asarray(unique),), chosen) if flat.size else zeros
     out = xp.where(xp.asarray(written), filled, xp.reshape(target, (-1,)))
     return xp.reshape(out, shape)
+
+
+def linalg_call(name: str, x, *args, **kwargs):
+    """``xp.linalg.<name>(x, ...)`` on ``x``'s library, or an error naming the function and the
+    library where it has no such function (Dask has no eigh, det, slogdet or pinv, and its svd
+    takes single matrices): the array is never pulled into one process behind the user's back."""
+    backend = backend_name(x)
+    function = getattr(getattr(xp_of(x), "linalg", None), name, None)
+    if function is None:
+        raise NotImplementedError(
+            f"tg.linalg.{name} is not available for {backend} arrays: {backend} has no "
+            f"linalg.{name}; compute it on NumPy or CuPy arrays (t.numpy()) if it fits in memory"
+        )
+    if backend != "dask":
+        return function(x, *args, **kwargs)
+    try:  # Dask factorizes a matrix held in one chunk
+        return function(x.rechunk({x.ndim - 2: -1, x.ndim - 1: -1}), *args, **kwargs)
+    except (ValueError, NotImplementedError) as error:
+        raise NotImplementedError(
+            f"tg.linalg.{name} is not available for these dask arrays: dask says {error}"
+        ) from None
+
+
+def take_along_axis(x, indices, axis: int):
+    """The standard's take_along_axis, through flat positions where the library lacks it."""
+    xp = xp_of(x)
+    function = getattr(xp, "take_along_axis", None)
+    if function is not None:
+        return function(x, indices, axis=axis)
+    ndim = x.ndim
+    axis %= ndim
+    host = to_numpy(indices)
+    grids = [
+        host
+        if d == axis
+        else np.arange(host.shape[d]).reshape([-1 if e == d else 1 for e in range(ndim)])
+        for d in range(ndim)
+    ]
+    return gather(x, tuple(grids))
 
 
 def kind_of_array(value) -> str:

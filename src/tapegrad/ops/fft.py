@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._backend import xp_of
+from .._backend import is_lazy, xp_of
 from .._dtypes import DEFAULT_FLOAT, as_dtype, kind_of
 from .._primitive import primitive, raw
 from .creation import constant
@@ -105,7 +105,15 @@ def _c2c_vjp(g, ans, x, *, s, axes, norm, inverse):
 def _c2c(x, /, *, s, axes, norm, inverse):
     xp = xp_of(x)
     function = xp.fft.ifftn if inverse else xp.fft.fftn
-    return function(x, s=s, axes=axes, norm=norm)
+    return function(_whole_along(x, axes), s=s, axes=axes, norm=norm)
+
+
+def _whole_along(x, axes):
+    """Dask transforms an axis only when it is one chunk: rechunk those axes (the others stay
+    chunked, so the work still spreads over the workers)."""
+    if not is_lazy(x):
+        return x
+    return x.rechunk({axis % x.ndim: -1 for axis in axes})
 
 
 def _plan(x, s, axes, name):
@@ -193,7 +201,7 @@ def _rfft(x, /, *, n, axis, norm):
         raise TypeError(
             f"rfft takes a real signal, not {x.dtype}: use tg.fft.fft for complex input"
         )
-    return xp_of(x).fft.rfft(x, n=n, axis=axis, norm=norm)
+    return xp_of(x).fft.rfft(_whole_along(x, (axis,)), n=n, axis=axis, norm=norm)
 
 
 def _irfft_vjp(g, ans, x, *, n, axis, norm):
@@ -208,7 +216,7 @@ def _irfft_vjp(g, ans, x, *, n, axis, norm):
     name="irfft",
 )
 def _irfft(x, /, *, n, axis, norm):
-    return xp_of(x).fft.irfft(x, n=n, axis=axis, norm=norm)
+    return xp_of(x).fft.irfft(_whole_along(x, (axis,)), n=n, axis=axis, norm=norm)
 
 
 def rfft(x, /, *, n=None, axis=-1, norm="backward"):

@@ -6,12 +6,14 @@ import numpy as np
 
 from .._backend import (
     gather,
+    index_for,
     indexes_natively,
     is_basic_index,
     scatter_add,
     scatter_set,
     xp_of,
 )
+from .._backend import take_along_axis as backend_take_along_axis
 from .._dtypes import kind_of
 from .._primitive import primitive, raw
 from .._tensor import Tensor
@@ -64,7 +66,7 @@ def _batched(index, n_lead):
 def getitem(x, /, *, index):
     """``x[index]`` for a normalized index (see ``normalize_index``)."""
     if indexes_natively(x):
-        return x[index]
+        return x[index_for(x, index)]
     if is_basic_index(index):  # the standard wants every axis named: a trailing Ellipsis
         return x[index if any(i is Ellipsis for i in index) else index + (Ellipsis,)]
     return gather(x, index)
@@ -89,7 +91,7 @@ def index_add(x, /, *, index, shape, n_lead=0):
     if is_basic_index(index) and indexes_natively(out):
         out[full] = x
         return out
-    return scatter_add(out, full, x)
+    return scatter_add(out, index_for(out, full), x)
 
 
 def take_slice(x, axis: int, start: int, stop):
@@ -127,7 +129,7 @@ def _along_index(indices, shape, axis, xp):
     ),
 )
 def _take_along_axis(x, indices, /, *, axis):
-    return xp_of(x).take_along_axis(x, indices, axis=axis)
+    return backend_take_along_axis(x, indices, axis)
 
 
 def _lead_indices(indices, t, x):
@@ -231,7 +233,7 @@ def index_set(x, v, /, *, index):
     out = xp.asarray(x, copy=True)
     if isinstance(out, np.generic):  # a NumPy scalar cannot be written: use a 0-d array
         out = np.array(out)
-    out[index] = v
+    out[index_for(out, index)] = v
     return out[()] if isinstance(out, np.ndarray) and out.ndim == 0 else out
 
 

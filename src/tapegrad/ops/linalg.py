@@ -29,7 +29,7 @@ from contextlib import contextmanager
 
 import numpy as np
 
-from .._backend import backend_name, xp_of
+from .._backend import backend_name, linalg_call, xp_of
 from .._dtypes import as_dtype, kind_of
 from .._primitive import primitive, raw
 from ._helpers import lead, negative_axes
@@ -296,7 +296,7 @@ def inv(x, /):
     """
     _square("inv", x, "use tg.linalg.pinv for the pseudo-inverse of a non-square matrix")
     with _named_errors("inv", "the matrix has no inverse; use tg.linalg.pinv or solve instead"):
-        return xp_of(x).linalg.inv(x)
+        return linalg_call("inv", x)
 
 
 def _as_column(v, vector):
@@ -347,7 +347,7 @@ def solve(x1, x2, /):
             f"(..., {x1.shape[-1]}, k)"
         )
     with _named_errors("solve", "the matrix is singular; use tg.linalg.lstsq instead"):
-        return xp_of(x1).linalg.solve(x1, x2)
+        return linalg_call("solve", x1, x2)
 
 
 def _cofactor(x, ans):
@@ -385,7 +385,7 @@ def det(x, /):
     tg.Tensor(-2.0..., shape=(), dtype=float32)
     """
     _square("det", x, "the determinant is defined for square matrices only")
-    return xp_of(x).linalg.det(x)
+    return linalg_call("det", x)
 
 
 def _log_det_differential(ts, x):
@@ -416,7 +416,7 @@ def _slogdet_jvp(ts, ans, x):
 @primitive(vjp=_slogdet_vjp, jvp=_slogdet_jvp)
 def _slogdet(x, /):
     xp = xp_of(x)
-    sign, logabsdet = xp.linalg.slogdet(x)
+    sign, logabsdet = linalg_call("slogdet", x)
     return xp.stack([sign, xp.astype(logabsdet, sign.dtype)], axis=-1)
 
 
@@ -478,7 +478,7 @@ def pinv(x, /, *, rtol=None):
     tg.Tensor([[0.5 0. ]], shape=(1, 2), dtype=float32)
     """
     _matrices("pinv", x)
-    return xp_of(x).linalg.pinv(x, rtol=rtol)
+    return linalg_call("pinv", x, rtol=rtol)
 
 
 @primitive()
@@ -491,7 +491,7 @@ def matrix_rank(x, /, *, rtol=None):
     1
     """
     _matrices("matrix_rank", x)
-    return xp_of(x).linalg.matrix_rank(x, rtol=rtol)
+    return linalg_call("matrix_rank", x, rtol=rtol)
 
 
 def lstsq(a, b, /, rcond=None):
@@ -571,9 +571,8 @@ def cholesky(x, /, *, upper=False):
      [1. 2.]], shape=(2, 2), dtype=float32)
     """
     _square("cholesky", x, "the Cholesky factorization is defined for square matrices only")
-    xp = xp_of(x)
     with _named_errors("cholesky", "the matrix must be Hermitian positive-definite"):
-        return xp.linalg.cholesky(_hermitian_value(x), upper=upper)
+        return linalg_call("cholesky", _hermitian_value(x), upper=upper)
 
 
 def _hermitian_value(x):
@@ -608,7 +607,7 @@ def _eigh_jvp(ts, ans, x):
 @primitive(vjp=_eigh_vjp, jvp=_eigh_jvp)
 def _eigh(x, /):
     xp = xp_of(x)
-    w, v = xp.linalg.eigh(_hermitian_value(x))
+    w, v = linalg_call("eigh", _hermitian_value(x))
     return xp.concat([xp.astype(w, v.dtype)[..., None, :], v], axis=-2)
 
 
@@ -651,7 +650,7 @@ def eigvalsh(x, /):
     tg.Tensor([1. 3.], shape=(2,), dtype=float32)
     """
     _square("eigvalsh", x, "eigenvalues are defined for square matrices only")
-    return xp_of(x).linalg.eigvalsh(_hermitian_value(x))
+    return linalg_call("eigvalsh", _hermitian_value(x))
 
 
 # -- SVD ------------------------------------------------------------------------------------------
@@ -759,7 +758,7 @@ def _svd_pack(u, s, vh_t, k):
 @primitive(vjp=_svd_vjp, jvp=_svd_jvp)
 def _svd(x, /, *, full_matrices=True):
     xp = xp_of(x)
-    u, s, vh = xp.linalg.svd(x, full_matrices=full_matrices)
+    u, s, vh = linalg_call("svd", x, full_matrices=full_matrices)
     width = builtins.max(u.shape[-1], vh.shape[-2], s.shape[-1])
 
     def padded(part):
@@ -811,7 +810,7 @@ def svdvals(x, /):
     tg.Tensor([4. 3.], shape=(2,), dtype=float32)
     """
     _matrices("svdvals", x)
-    return xp_of(x).linalg.svdvals(x)
+    return linalg_call("svdvals", x)
 
 
 # -- QR -------------------------------------------------------------------------------------------
@@ -894,7 +893,7 @@ def _qr_jvp(ts, ans, x, *, mode="reduced"):
 @primitive(vjp=_qr_vjp, jvp=_qr_jvp)
 def _qr(x, /, *, mode="reduced"):
     xp = xp_of(x)
-    q, r = xp.linalg.qr(x, mode=mode)
+    q, r = linalg_call("qr", x, mode=mode)
     r_t = xp.matrix_transpose(r) if hasattr(xp, "matrix_transpose") else xp.swapaxes(r, -1, -2)
     return xp.concat([q, r_t], axis=-2)
 
@@ -1353,9 +1352,9 @@ def _einsum_forward(*operands, subscripts):
     function = getattr(xp, "einsum", None)
     if function is None:
         raise NotImplementedError(
-            f"einsum (and tensordot, which is built on it) needs the array library's own "
-            f"einsum, and {backend_name(operands[0])} has none: use tg.matmul, or convert the "
-            "operands with t.numpy()"
+            f"einsum (and tensordot, which is built on it) is not available for "
+            f"{backend_name(operands[0])} arrays: it needs the library's own einsum; use "
+            "tg.matmul, or convert the operands with t.numpy()"
         )
     return function(subscripts, *operands)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._backend import is_numpy_namespace, xp_of
+from .._backend import is_numpy_namespace, take_along_axis, xp_of
 from .._dtypes import kind_of
 from .._primitive import primitive, raw
 from .creation import stop_gradient
@@ -77,7 +77,7 @@ def _softmax_minus_one_hot(logits, labels, /):
         rows = p.reshape(-1, p.shape[-1])
         rows[np.arange(rows.shape[0]), labels.reshape(-1)] -= 1
         return p
-    picked = xp.take_along_axis(p, labels[..., None], axis=-1)
+    picked = take_along_axis(p, labels[..., None], -1)
     return xp.where(xp.arange(p.shape[-1]) == labels[..., None], picked - 1, p)
 
 
@@ -102,7 +102,7 @@ def _pick_last(xp, x, labels):
     if is_numpy_namespace(xp):  # plain integer indexing: several times faster than take_along
         rows = x.reshape(-1, x.shape[-1])
         return rows[np.arange(rows.shape[0]), labels.reshape(-1)].reshape(labels.shape)
-    return xp.take_along_axis(x, labels[..., None], axis=-1)[..., 0]
+    return take_along_axis(x, labels[..., None], -1)[..., 0]
 
 
 def sparse_softmax_cross_entropy(labels, logits):

@@ -12,7 +12,8 @@ from collections import namedtuple
 
 import numpy as np
 
-from .._backend import scatter_add, xp_of
+from .._backend import is_lazy, scatter_add, xp_of
+from .._backend import take_along_axis as backend_take_along_axis
 from .._primitive import primitive, raw
 from .._state import RAW, state
 from .._tensor import wrap
@@ -135,7 +136,7 @@ def _tie_groups(sorted_values, axis):
     group = xp.cumulative_sum(new_group, axis=axis) - 1
     counts = xp.zeros(v.shape, dtype=xp.int64)
     scatter_add(counts, _along_index(group, tuple(v.shape), axis, xp), xp.ones_like(group))
-    return group, xp.take_along_axis(counts, group, axis=axis)
+    return group, backend_take_along_axis(counts, group, axis)
 
 
 def _tie_average(v, ans, axis):
@@ -274,6 +275,12 @@ def _unique_values(x, /, *, first, inverse, counts):
 def _unique(x):
     """``values, first indices, inverse indices (flat), counts`` of the flattened ``x``."""
     value = raw(x)
+    if is_lazy(value):
+        raise NotImplementedError(
+            "tg.unique_values (and unique_all, unique_counts, unique_inverse, sort) is not "
+            "available for dask arrays: the size of its result is unknown until computed; "
+            "compute the array first (t.numpy()) if it fits in memory"
+        )
     xp = xp_of(value)
     result = xp.unique_all(value)
     inverse = xp.reshape(_index(result.inverse_indices), (-1,))

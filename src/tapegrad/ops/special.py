@@ -65,13 +65,13 @@ def _call(name, x, *args):
     special = _library(x)
     backend = backend_name(x)
     if special is not None:
-        function = getattr(special, name)
+        function = getattr(special, name, None) or getattr(special, _PUBLIC.get(name, name))
         if backend == "dask":
             return x.map_blocks(lambda block: function(*args, block), dtype=x.dtype)
         return function(*args, x)
     if backend != "numpy":
         raise NotImplementedError(
-            f"tg.special.{_PUBLIC.get(name, name)} has no implementation for {backend} arrays: "
+            f"tg.special.{_PUBLIC.get(name, name)} is not available for {backend} arrays: "
             "it needs SciPy (NumPy and Dask arrays) or CuPy's cupyx.scipy.special (CuPy "
             "arrays); convert with t.numpy() or install the library"
         )
