@@ -40,6 +40,23 @@ def test_rosenbrock_bridge_beats_finite_differences(capsys):
     assert "Newton-CG, tapegrad hessp" in capsys.readouterr().out
 
 
+@pytest.mark.cluster
+def test_dask_logistic_regression_on_a_local_cluster_agrees_with_scikit_learn(capsys):
+    pytest.importorskip("sklearn")
+    pytest.importorskip("distributed")
+    argv = ["--check", "--rows", "40000", "--chunk-rows", "10000", "--workers", "1"]
+    result = example("dask_logistic_regression")["main"](argv)
+    assert result["difference"] < 1e-8  # Newton's method to convergence against newton-cholesky
+    losses = [loss for loss, _, _ in result["history"]]
+    assert all(b <= a + 1e-15 for a, b in zip(losses, losses[1:])) and len(losses) <= 10
+    assert result["history"][-1][1] <= 1e-10  # the largest gradient entry
+    out = capsys.readouterr().out
+    assert "40,000 rows x 20 features + label, float64: 6.7 MB in 4 chunks" in out
+    assert "running on a LocalCluster of 1 worker process, 1 thread each" in out
+    assert "step 1/20: loss " in out
+    assert "largest coefficient difference from scikit-learn" in out
+
+
 # -- the digits run ------------------------------------------------------------------------------
 def test_digits_trains_with_a_progress_bar_and_writes_the_plot(tmp_path, capsys):
     pytest.importorskip("sklearn")
