@@ -182,3 +182,24 @@ def test_gradient_table_on_backend(backend, name, data):
 def _labels(n_args, order):
     labels = ["value", *(f"gradient {i}" for i in range(n_args)), "jvp"]
     return labels + [f"second derivative {i}" for i in range(n_args)] * (order > 1)
+
+
+def test_out_of_range_labels_give_nan_without_computing_on_dask():
+    """Checking labels would compute a Dask recipe (or wait for a GPU): as TensorFlow on a GPU,
+    an out-of-range label gives its example a NaN loss, and the others are exact."""
+    da = pytest.importorskip("dask.array")
+    rng = np.random.default_rng(0)
+    logits = rng.normal(size=(4, 3))
+    labels = np.array([0, 3, -1, 2])
+    loss = tg.nn.sparse_softmax_cross_entropy(
+        tg.constant(da.from_array(labels, chunks=2)), tg.constant(da.from_array(logits, chunks=2))
+    )
+    assert backend_name(loss._value) == "dask"
+    value = loss.numpy()
+    assert np.isnan(value[1]) and np.isnan(value[2])
+    expected = tg.nn.sparse_softmax_cross_entropy(
+        tg.constant(labels[[0, 3]]), tg.constant(logits[[0, 3]])
+    )
+    np.testing.assert_allclose(value[[0, 3]], expected.numpy(), rtol=1e-14)
+    with pytest.raises(ValueError, match=r"labels must lie in \[0, 3\)"):
+        tg.nn.sparse_softmax_cross_entropy(tg.constant(labels), tg.constant(logits))

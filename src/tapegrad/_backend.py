@@ -250,6 +250,12 @@ def is_lazy(value) -> bool:
     return type(value).__module__.startswith("dask.")
 
 
+def waits_to_read(value) -> bool:
+    """Reading this value back to Python waits for all the work queued before it (a GPU) or
+    computes it (Dask): checks that read values are skipped there, and guards run instead."""
+    return backend_name(value) in ("cupy", "dask")
+
+
 def persist(values: list) -> list:
     """Compute the lazy (Dask) arrays among ``values`` in one pass, keeping each result where it
     was computed (on the cluster's workers), so that later work starts from the results instead

@@ -41,7 +41,7 @@ from functools import partial
 
 import numpy as np
 
-from .._backend import is_lazy, xp_of
+from .._backend import waits_to_read, xp_of
 from .._dtypes import kind_of
 from .._tensor import Tensor
 
@@ -96,9 +96,10 @@ def _total(value):
 
 def all_finite(value) -> bool:
     """True when no element is inf or NaN (one reduction; a sum that overflows reads as not
-    finite, which only costs the caller a closer look). Dask values are taken as finite: a
-    check would compute them; ``strong`` guards their rules unconditionally instead."""
-    if is_lazy(_raw(value)):
+    finite, which only costs the caller a closer look). CuPy and Dask values are taken as
+    finite: a check would wait for the GPU or compute the recipe; ``strong`` guards their rules
+    unconditionally instead, and where's rule marks their branches without looking."""
+    if waits_to_read(_raw(value)):
         return True
     total = _total(value)
     return bool(total - total == 0)
@@ -108,7 +109,7 @@ def strong(g, out, infinite=False):
     """``out`` (a rule's result for cotangent ``g``) with its NaN set to zero where ``g`` is
     exactly zero (and, with ``infinite``, where ``g`` is infinite: the derivative it meets is
     then zero)."""
-    if not is_lazy(_raw(out)):  # a Dask value gets the guard without a check that computes
+    if not waits_to_read(_raw(out)):  # CuPy, Dask: the guard without a check that waits
         total = _total(out)
         if total == total:
             return out

@@ -19,7 +19,7 @@ from __future__ import annotations
 import cmath
 import math
 
-from .._backend import xp_of
+from .._backend import waits_to_read, xp_of
 from .._dtypes import kind_of
 from .._primitive import primitive, raw
 from ._strong import all_finite, is_marked, linear, mark, rules, singular, smooth, strong
@@ -1181,7 +1181,8 @@ def bitwise_right_shift(x, y, /):
 def _where_rule(selected):
     def rule(g, ans, c, x, y):
         branch = x if selected else y
-        if is_marked(ans) or not all_finite(branch):  # zeros may meet inf or NaN upstream
+        # zeros may meet inf or NaN upstream (unchecked where looking would wait: CuPy, Dask)
+        if is_marked(ans) or waits_to_read(raw(branch)) or not all_finite(branch):
             mark(branch)
         return where(c, g, 0) if selected else where(c, 0, g)
 

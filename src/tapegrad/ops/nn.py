@@ -3,9 +3,7 @@
 
 from __future__ import annotations
 
-import numpy as np
-
-from .._backend import is_numpy_namespace, take_along_axis, xp_of
+from .._backend import backend_name, indexes_natively, take_along_axis, xp_of
 from .._dtypes import kind_of
 from .._primitive import primitive, raw
 from .creation import stop_gradient
@@ -73,9 +71,9 @@ def _softmax_minus_one_hot(logits, labels, /):
     xp = xp_of(logits)
     shifted = xp.exp(logits - xp.max(logits, axis=-1, keepdims=True))
     p = shifted / xp.sum(shifted, axis=-1, keepdims=True)
-    if is_numpy_namespace(xp):  # p is ours: subtract the one-hot in place, no mask needed
-        rows = p.reshape(-1, p.shape[-1])
-        rows[np.arange(rows.shape[0]), labels.reshape(-1)] -= 1
+    if indexes_natively(p):  # p is ours: subtract the one-hot in place, no mask needed
+        rows = xp.reshape(p, (-1, p.shape[-1]))
+        rows[xp.arange(rows.shape[0]), xp.reshape(labels, (-1,))] -= 1
         return p
     picked = take_along_axis(p, labels[..., None], -1)
     return xp.where(xp.arange(p.shape[-1]) == labels[..., None], picked - 1, p)
@@ -99,15 +97,20 @@ def _sparse_softmax_cross_entropy(logits, labels, /):
 
 def _pick_last(xp, x, labels):
     """``x[..., labels]`` elementwise along the last axis."""
-    if is_numpy_namespace(xp):  # plain integer indexing: several times faster than take_along
-        rows = x.reshape(-1, x.shape[-1])
-        return rows[np.arange(rows.shape[0]), labels.reshape(-1)].reshape(labels.shape)
+    if indexes_natively(x):  # plain integer indexing: several times faster than take_along
+        rows = xp.reshape(x, (-1, x.shape[-1]))
+        picked = rows[xp.arange(rows.shape[0]), xp.reshape(labels, (-1,))]
+        return xp.reshape(picked, tuple(labels.shape))
     return take_along_axis(x, labels[..., None], -1)[..., 0]
 
 
 def sparse_softmax_cross_entropy(labels, logits):
     """Per-example cross-entropy between integer ``labels`` and unnormalised ``logits``, as
     TensorFlow's ``sparse_softmax_cross_entropy_with_logits``.
+
+    A label outside ``[0, classes)`` raises ValueError, except on CuPy and Dask, where checking
+    would wait for the GPU or compute the recipe: there, as TensorFlow does on a GPU, that
+    example's loss is NaN (and its gradient zero).
 
     >>> import tapegrad as tg
     >>> loss = tg.nn.sparse_softmax_cross_entropy(tg.constant([0]), tg.constant([[0.0, 0.0]]))
@@ -128,12 +131,22 @@ def sparse_softmax_cross_entropy(labels, logits):
         )
     xp = xp_of(label_values)
     n_classes = logit_shape[-1]
-    if label_values.size and bool(xp.any(label_values < 0) or xp.any(label_values >= n_classes)):
+    valid = (label_values >= 0) & (label_values < n_classes)
+    if backend_name(label_values) in _NO_WAITING:
+        # checking would wait for the GPU (CuPy) or compute the recipe (Dask): as TensorFlow on
+        # a GPU, an out-of-range label gives a NaN loss for its example instead of an error
+        safe = xp.where(valid, label_values, xp.zeros_like(label_values))
+        loss = _sparse_softmax_cross_entropy(logits, safe)
+        return where(valid, loss, xp.asarray(float("nan"), dtype=raw(loss).dtype))
+    if label_values.size and not bool(xp.all(valid)):
         raise ValueError(
             f"labels must lie in [0, {n_classes}) for logits with {n_classes} classes; got "
             f"values from {int(xp.min(label_values))} to {int(xp.max(label_values))}"
         )
     return _sparse_softmax_cross_entropy(logits, label_values)
+
+
+_NO_WAITING = ("cupy", "dask")  # libraries where reading a value back waits for all the work
 
 
 def softplus(x, /):
