@@ -107,11 +107,6 @@ UNSUPPORTED = {
     "cupy": set(),
     "numpy": set(),
 }
-# Known gaps, left open: rows that fail on a backend for reasons still to be fixed.
-KNOWN_GAPS = {
-    "dask": {"_cumprod", "_pad_constant", "linalg.diagonal", "linalg.trace", "reshape"},
-}
-
 
 # -- one row on one backend ----------------------------------------------------------------------
 def _derivatives(function, args, cotangent, tangents, directions, order):
@@ -162,8 +157,6 @@ def test_gradient_table_on_backend(backend, name, data):
     convert = CONVERTERS[backend]
     moved = _to_backend(convert, [args, cotangent, tangents, directions, kwargs])
     on_backend = lambda *a: row.function(*a, **moved[4])  # noqa: E731
-    if name in KNOWN_GAPS.get(backend, ()):
-        pytest.skip(f"known gap: {name} on {backend} (see the issue's closing note)")
     try:
         got = _derivatives(on_backend, *moved[:4], row.order)
     except (NotImplementedError, TypeError) as error:

@@ -300,6 +300,26 @@ def index_for(x, index: tuple) -> tuple:
     return tuple(xp.asarray(i) if isinstance(i, np.ndarray) else i for i in index)
 
 
+def standard_basic_index(index: tuple, shape: tuple) -> tuple:
+    """A basic index in the standard's strict form: every axis named (Ellipsis expanded) and
+    slices with positive steps bounded to their axis (``1:`` on an empty axis is ``0:0``)."""
+    named = sum(1 for i in index if i is not None and i is not Ellipsis)
+    out, axis = [], 0
+    for i in index:
+        if i is Ellipsis:
+            out.extend([slice(None)] * (len(shape) - named))
+            axis += len(shape) - named
+        elif i is None:
+            out.append(None)
+        else:
+            if isinstance(i, slice) and (i.step is None or i.step > 0):
+                i = slice(*i.indices(shape[axis]))
+            out.append(i)
+            axis += 1
+    out.extend([slice(None)] * (len(shape) - axis))
+    return tuple(out)
+
+
 def _positions(shape: tuple, index: tuple) -> np.ndarray:
     """The flat positions (C order) of the elements that ``index`` selects from ``shape``."""
     host = tuple(to_numpy(i) if is_array(i) else i for i in index)
@@ -340,6 +360,8 @@ def scatter_add(target, index, values):
     shape = tuple(target.shape)
     size = int(np.prod(shape, dtype=np.int64))
     positions = _positions(shape, index).reshape(-1)
+    if positions.size == 0:
+        return target
     flat_values = xp.reshape(xp.broadcast_to(values, _positions(shape, index).shape), (-1,))
     if name == "dask":
         import dask.array as da
@@ -396,9 +418,13 @@ def linalg_call(name: str, x, *args, **kwargs):
         )
     if backend != "dask":
         return function(x, *args, **kwargs)
+    if name == "cholesky":  # Dask's own takes lower=, and returns the upper factor by default
+        import dask.array as da
+
+        function = lambda a, upper=False: da.linalg.cholesky(a, lower=not upper)  # noqa: E731
     try:  # Dask factorizes a matrix held in one chunk
         return function(x.rechunk({x.ndim - 2: -1, x.ndim - 1: -1}), *args, **kwargs)
-    except (ValueError, NotImplementedError) as error:
+    except (ValueError, NotImplementedError, AttributeError, TypeError) as error:
         raise NotImplementedError(
             f"tg.linalg.{name} is not available for these dask arrays: dask says {error}"
         ) from None

@@ -11,6 +11,7 @@ from .._backend import (
     is_basic_index,
     scatter_add,
     scatter_set,
+    standard_basic_index,
     xp_of,
 )
 from .._backend import take_along_axis as backend_take_along_axis
@@ -67,8 +68,8 @@ def getitem(x, /, *, index):
     """``x[index]`` for a normalized index (see ``normalize_index``)."""
     if indexes_natively(x):
         return x[index_for(x, index)]
-    if is_basic_index(index):  # the standard wants every axis named: a trailing Ellipsis
-        return x[index if any(i is Ellipsis for i in index) else index + (Ellipsis,)]
+    if is_basic_index(index):
+        return x[standard_basic_index(index, tuple(x.shape))]
     return gather(x, index)
 
 
