@@ -176,7 +176,16 @@ def _bare_cupy_namespace():  # pragma: no cover - needs a GPU
         return n - 1 - cupy.flip(cupy.argsort(cupy.flip(x, axis=axis), axis=axis), axis=axis)
 
     namespace.sort, namespace.argsort = sort, argsort
-    linalg.cholesky, linalg.pinv, linalg.svdvals = cholesky, pinv, svdvals
+
+    def solve(x1, x2, /):  # the standard's: a 1-D x2 is one vector; stacks broadcast
+        batch = np.broadcast_shapes(x1.shape[:-2], x2.shape[:-2] if x2.ndim > 1 else ())
+        a = cupy.broadcast_to(x1, batch + x1.shape[-2:])
+        if x2.ndim == 1:
+            b = cupy.broadcast_to(x2[:, None], batch + (x2.shape[0], 1))
+            return cupy.linalg.solve(a, b)[..., 0]
+        return cupy.linalg.solve(a, cupy.broadcast_to(x2, batch + x2.shape[-2:]))
+
+    linalg.cholesky, linalg.pinv, linalg.svdvals, linalg.solve = cholesky, pinv, svdvals, solve
     namespace.vecdot, namespace.var, namespace.std, namespace.linalg = vecdot, var, std, linalg
     return namespace
 

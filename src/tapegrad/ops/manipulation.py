@@ -6,7 +6,7 @@ axes kept in front; each VJP undoes the operation on the cotangent.
 
 from __future__ import annotations
 
-from .._backend import xp_of
+from .._backend import indexes_natively, xp_of
 from .._primitive import primitive, raw
 from ._helpers import lead, negative_axes
 from ._strong import linear, rules
@@ -394,16 +394,20 @@ def _pad_jvp(ts, ans, x, *, pad_width, constant_values):
 
 @primitive(vjp=rules(linear, _pad_vjp), jvp=_pad_jvp)
 def _pad_constant(x, /, *, pad_width, constant_values):
-    import numpy as np
-
     xp = xp_of(x)
-    out_shape = tuple(lo + s + hi for (lo, hi), s in zip(pad_width, x.shape))
-    out = xp.full(out_shape, constant_values, dtype=x.dtype)
-    inner = tuple(slice(lo, lo + s) for (lo, _), s in zip(pad_width, x.shape))
-    if hasattr(out, "__setitem__") and not isinstance(out, np.generic):
-        out[inner] = x
+    if indexes_natively(x):  # NumPy, CuPy: fill, then write the input once
+        out_shape = tuple(lo + s + hi for (lo, hi), s in zip(pad_width, x.shape))
+        out = xp.full(out_shape, constant_values, dtype=x.dtype)
+        out[tuple(slice(lo, lo + s) for (lo, _), s in zip(pad_width, x.shape))] = x
         return out
-    return xp.asarray(np.pad(np.asarray(x), pad_width, constant_values=constant_values))
+    out = x  # elsewhere (Dask, any standard library): constant blocks joined axis by axis
+    for axis, (lo, hi) in enumerate(pad_width):
+        if lo or hi:
+            shapes = [list(out.shape), list(out.shape)]
+            shapes[0][axis], shapes[1][axis] = lo, hi
+            lo_block, hi_block = (xp.full(tuple(s), constant_values, dtype=x.dtype) for s in shapes)
+            out = xp.concat([lo_block, out, hi_block], axis=axis)
+    return out
 
 
 def pad(x, pad_width, mode="constant", *, constant_values=0):

@@ -68,6 +68,8 @@ def _call(name, x, *args):
         function = getattr(special, name, None) or getattr(special, _PUBLIC.get(name, name))
         if backend == "dask":
             return x.map_blocks(lambda block: function(*args, block), dtype=x.dtype)
+        if backend == "cupy":  # cupyx broadcasts its arguments as arrays (polygamma's order)
+            args = tuple(xp_of(x).asarray(a) for a in args)
         return function(*args, x)
     if backend != "numpy":
         raise NotImplementedError(

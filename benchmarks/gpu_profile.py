@@ -1,0 +1,79 @@
+"""Where the time of a GPU step goes: ``python -m benchmarks.gpu_profile [--backend numpy]``.
+
+For mlp_large and the sin chain (``benchmarks/gpu.py``'s workloads), it measures per step:
+the wall time with the device synchronized, the host time to issue the step without waiting
+for it, and the number of kernels CuPy launched (when its profiler API is there); then it prints
+the Python functions that take the host time in tapegrad's step (cProfile). When the host time
+is close to the wall time, the step is bound by Python, not by the GPU.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import pstats
+import statistics
+import time
+
+from benchmarks.gpu import FULL, SMALL, HandMLP, TapegradMLP, cupy_backend, mlp_data
+from benchmarks.gpu import chain_start, hand_chain, numpy_backend, tapegrad_chain
+
+
+def _timed(step, sync, repeats: int) -> tuple[float, float]:
+    """Medians of the synchronized wall time and of the host time to issue one step."""
+    walls, hosts = [], []
+    for _ in range(repeats):
+        sync()
+        start = time.perf_counter()
+        step()
+        issued = time.perf_counter()
+        sync()
+        walls.append(time.perf_counter() - start)
+        hosts.append(issued - start)
+    return statistics.median(walls) * 1e3, statistics.median(hosts) * 1e3
+
+
+def _profile(step, sync, repeats: int, top: int) -> None:
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for _ in range(repeats):
+        step()
+    sync()
+    profiler.disable()
+    stats = pstats.Stats(profiler).sort_stats("tottime")
+    stats.print_stats(top)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--backend", choices=["cupy", "numpy"], default="cupy")
+    parser.add_argument("--repeats", type=int, default=30)
+    parser.add_argument("--top", type=int, default=25)
+    args = parser.parse_args()
+    backend = cupy_backend() if args.backend == "cupy" else numpy_backend()
+    sizes = FULL if args.backend == "cupy" else SMALL
+    data = mlp_data(sizes)
+    hand = HandMLP(backend, *data)
+    ours = TapegradMLP(backend, *data, optimizer=True)
+    start = backend.xp.asarray(chain_start(sizes))
+    x = __import__("tapegrad").constant(start)
+    steps = {
+        "mlp_large hand-written": hand.step,
+        "mlp_large tapegrad": ours.step,
+        "chain hand-written": lambda: hand_chain(backend.xp, start, sizes.chain_steps),
+        "chain tapegrad": lambda: tapegrad_chain(x, sizes.chain_steps),
+    }
+    print(f"device: {backend.device}")
+    for name, step in steps.items():
+        for _ in range(3):
+            step()
+        repeats = args.repeats if "mlp" in name else max(3, args.repeats // 6)
+        wall, host = _timed(step, backend.sync, repeats)
+        print(f"{name:26s} wall {wall:8.3f} ms   host (issuing) {host:8.3f} ms")
+    for name in ("mlp_large tapegrad", "chain tapegrad"):
+        print(f"\n== {name}: where the host time goes ==")
+        _profile(steps[name], backend.sync, 10 if "mlp" in name else 2, args.top)
+
+
+if __name__ == "__main__":
+    main()
