@@ -259,6 +259,33 @@ def is_lazy(value) -> bool:
     return type(value).__module__.startswith("dask.")
 
 
+def counts_bools_as_numbers(value) -> bool:
+    """NumPy, CuPy and Dask multiply by booleans (``g * (x > 0)``: one kernel, no constant to
+    send to the device); the standard does not, so elsewhere rules select with ``where``."""
+    return backend_name(value) in ("numpy", "cupy", "dask")
+
+
+_CONSTANTS: dict = {}
+
+
+def constant_like(value, fill: float, length: int | None = None):
+    """A cached constant of ``value``'s library and dtype: the scalar ``fill`` (``length``
+    None) or ``arange(length)``. Made once per library, dtype and length, so that a step on a
+    GPU does not send the same small constant to the device every time."""
+    key = (type(value), str(value.dtype), fill, length)
+    cached = _CONSTANTS.get(key)
+    if cached is None:
+        xp = xp_of(value)
+        if length is None:
+            cached = xp.asarray(fill, dtype=value.dtype)
+        else:
+            cached = xp.arange(length, dtype=value.dtype)
+        if len(_CONSTANTS) > 256:  # a bound, for programs that use many lengths
+            _CONSTANTS.clear()
+        _CONSTANTS[key] = cached
+    return cached
+
+
 def waits_to_read(value) -> bool:
     """Reading this value back to Python waits for all the work queued before it (a GPU) or
     computes it (Dask): checks that read values are skipped there, and guards run instead."""

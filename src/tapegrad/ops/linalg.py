@@ -29,7 +29,7 @@ from contextlib import contextmanager
 
 import numpy as np
 
-from .._backend import backend_name, linalg_call, xp_of
+from .._backend import backend_name, is_lazy, linalg_call, xp_of
 from .._dtypes import as_dtype, kind_of
 from .._primitive import primitive, raw
 from ._helpers import lead, negative_axes
@@ -1346,6 +1346,8 @@ class _EinsumRules:
 
 def _einsum_forward(*operands, subscripts):
     xp = xp_of(operands[0])
+    if is_lazy(operands[0]):
+        operands = _diagonal_axes_whole(operands, subscripts)
     big = len(operands) > 2 or builtins.max(o.size for o in operands) > 4096
     if _is_numpy(xp):
         return np.einsum(subscripts, *operands, optimize=big)
@@ -1357,6 +1359,23 @@ def _einsum_forward(*operands, subscripts):
             "tg.matmul, or convert the operands with t.numpy()"
         )
     return function(subscripts, *operands)
+
+
+def _diagonal_axes_whole(operands, subscripts):
+    """Dask takes a diagonal (a letter repeated in one operand, ``ii->i``) only where those
+    axes are chunked alike: make each such axis one chunk."""
+    terms = subscripts.split("->")[0].split(",")
+    out = []
+    for term, operand in zip(terms, operands):
+        left, _, right = term.partition("...")
+        positions = {}
+        for i, letter in enumerate(left):
+            positions.setdefault(letter, []).append(i)
+        for i, letter in enumerate(right):
+            positions.setdefault(letter, []).append(operand.ndim - len(right) + i)
+        whole = {axis: -1 for axes in positions.values() if len(axes) > 1 for axis in axes}
+        out.append(operand.rechunk(whole) if whole else operand)
+    return out
 
 
 _einsum = primitive(vjp=None, jvp=_einsum_jvp, name="einsum")(_einsum_forward)

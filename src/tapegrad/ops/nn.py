@@ -3,7 +3,17 @@
 
 from __future__ import annotations
 
-from .._backend import backend_name, indexes_natively, take_along_axis, xp_of
+import numpy as np
+
+from .._backend import (
+    backend_name,
+    constant_like,
+    counts_bools_as_numbers,
+    indexes_natively,
+    take_along_axis,
+    waits_to_read,
+    xp_of,
+)
 from .._dtypes import kind_of
 from .._primitive import primitive, raw
 from .creation import stop_gradient
@@ -12,7 +22,14 @@ from .manipulation import expand_dims, squeeze
 from .reduction import max, sum
 
 
-@primitive(vjp=lambda g, ans, x: where(x > 0, g, 0.0), jvp="elementwise")
+def _relu_vjp(g, ans, x):
+    positive = x > 0
+    if counts_bools_as_numbers(raw(x)):
+        return g * positive
+    return where(positive, g, 0.0)
+
+
+@primitive(vjp=_relu_vjp, jvp="elementwise")
 def relu(x, /):
     """``max(x, 0)``; its derivative at 0 is taken as 0.
 
@@ -73,7 +90,7 @@ def _softmax_minus_one_hot(logits, labels, /):
     p = shifted / xp.sum(shifted, axis=-1, keepdims=True)
     if indexes_natively(p):  # p is ours: subtract the one-hot in place, no mask needed
         rows = xp.reshape(p, (-1, p.shape[-1]))
-        rows[xp.arange(rows.shape[0]), xp.reshape(labels, (-1,))] -= 1
+        rows[_row_numbers(labels, rows.shape[0]), xp.reshape(labels, (-1,))] -= 1
         return p
     picked = take_along_axis(p, labels[..., None], -1)
     return xp.where(xp.arange(p.shape[-1]) == labels[..., None], picked - 1, p)
@@ -99,9 +116,13 @@ def _pick_last(xp, x, labels):
     """``x[..., labels]`` elementwise along the last axis."""
     if indexes_natively(x):  # plain integer indexing: several times faster than take_along
         rows = xp.reshape(x, (-1, x.shape[-1]))
-        picked = rows[xp.arange(rows.shape[0]), xp.reshape(labels, (-1,))]
+        picked = rows[_row_numbers(labels, rows.shape[0]), xp.reshape(labels, (-1,))]
         return xp.reshape(picked, tuple(labels.shape))
     return take_along_axis(x, labels[..., None], -1)[..., 0]
+
+
+def _row_numbers(labels, n):
+    return constant_like(labels, 0, n) if backend_name(labels) != "numpy" else np.arange(n)
 
 
 def sparse_softmax_cross_entropy(labels, logits):
@@ -131,22 +152,20 @@ def sparse_softmax_cross_entropy(labels, logits):
         )
     xp = xp_of(label_values)
     n_classes = logit_shape[-1]
-    valid = (label_values >= 0) & (label_values < n_classes)
-    if backend_name(label_values) in _NO_WAITING:
+    if waits_to_read(label_values):
         # checking would wait for the GPU (CuPy) or compute the recipe (Dask): as TensorFlow on
         # a GPU, an out-of-range label gives a NaN loss for its example instead of an error
-        safe = xp.where(valid, label_values, xp.zeros_like(label_values))
+        safe = xp.clip(label_values, 0, n_classes - 1)
         loss = _sparse_softmax_cross_entropy(logits, safe)
-        return where(valid, loss, xp.asarray(float("nan"), dtype=raw(loss).dtype))
+        nan = constant_like(raw(loss), float("nan"))
+        return where(safe == label_values, loss, nan)
+    valid = (label_values >= 0) & (label_values < n_classes)
     if label_values.size and not bool(xp.all(valid)):
         raise ValueError(
             f"labels must lie in [0, {n_classes}) for logits with {n_classes} classes; got "
             f"values from {int(xp.min(label_values))} to {int(xp.max(label_values))}"
         )
     return _sparse_softmax_cross_entropy(logits, label_values)
-
-
-_NO_WAITING = ("cupy", "dask")  # libraries where reading a value back waits for all the work
 
 
 def softplus(x, /):
