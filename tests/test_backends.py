@@ -108,6 +108,7 @@ UNSUPPORTED = {
     "numpy": set(),
 }
 
+
 # -- one row on one backend ----------------------------------------------------------------------
 def _derivatives(function, args, cotangent, tangents, directions, order):
     """Value, VJP with ``cotangent``, JVP along ``tangents`` and (order 2) the derivative of

@@ -561,3 +561,11 @@ def test_all_and_any():
     assert tg.any(x, axis=0).numpy().tolist() == [True, True]
     assert bool(tg.any(tg.constant([0.0, 2.0])))
     assert tg.all(x, keepdims=True).shape == (1, 1)
+
+
+def test_logaddexp_keeps_its_second_derivative_at_a_tie():
+    """At x == y the weight of each argument is 1/2 and its derivative 1/4: softplus(0) has
+    second derivative sigmoid'(0) = 1/4 (a constant weight at ties would give 0)."""
+    assert float(tg.grad(tg.grad(tg.nn.softplus))(tg.constant(np.float64(0.0)))) == 0.25
+    hessian = tg.hessian(lambda w: tg.sum(tg.nn.softplus(w)))(tg.constant(np.zeros(2)))
+    np.testing.assert_array_equal(hessian.numpy(), np.diag([0.25, 0.25]))

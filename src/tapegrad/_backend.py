@@ -259,6 +259,14 @@ def is_lazy(value) -> bool:
     return type(value).__module__.startswith("dask.")
 
 
+def in_library_of(like, array):
+    """``array`` (NumPy, from a file) moved to the library of ``like``: an explicit transfer,
+    for values that belong to an object living there (a checkpoint's variables and slots)."""
+    if backend_name(like) == "numpy" or backend_name(array) == backend_name(like):
+        return array
+    return xp_of(like).asarray(array)
+
+
 def counts_bools_as_numbers(value) -> bool:
     """NumPy, CuPy and Dask multiply by booleans (``g * (x > 0)``: one kernel, no constant to
     send to the device); the standard does not, so elsewhere rules select with ``where``."""

@@ -26,7 +26,7 @@ import zipfile
 
 import numpy as np
 
-from ._backend import to_numpy
+from ._backend import in_library_of, to_numpy
 from ._tensor import Variable
 
 FORMAT_KEY = "__tapegrad_checkpoint__"
@@ -83,8 +83,8 @@ def load(path, objects: dict) -> None:
     problems += [f"unexpected entry '{k}' {_describe(arrays[k])} in the file" for k in unexpected]
     if problems:
         raise ValueError(_report(f"cannot load {os.fspath(path)!r}", problems))
-    for name, var in variables.items():
-        var.assign(arrays[name])
+    for name, var in variables.items():  # each variable keeps its library (CuPy, Dask ...)
+        var.assign(in_library_of(var._value, arrays[name]))
     for restore in restores:
         restore()
 

@@ -149,7 +149,8 @@ def _weak_pair(array, other, scalar_first):
         other = raw(other)
     else:
         target = _dtypes.weak_scalar_dtype(other, array.dtype)
-        if target != array.dtype:  # an int or bool array meeting a float: both become float
+        # an int or bool array meeting a float: both become float
+        if target != _dtypes.as_dtype(array.dtype):
             from ._backend import xp_of
 
             xp = xp_of(array)

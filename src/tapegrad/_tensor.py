@@ -284,13 +284,15 @@ _new_tensor = object.__new__
 
 
 def persist(*tensors):
-    """Compute Dask-backed tensors now, in one pass, and keep the results on the cluster.
+    """Start computing Dask-backed tensors, all in one pass, and keep the results on the cluster.
 
     A Dask tensor is a recipe until something computes it; ``persist`` computes all of
     ``tensors`` together (shared work is done once), so that the work that follows starts from
-    the results. A Variable is updated in place; a Tensor comes back as a new tensor that the
-    tapes still recognise as the same value. Tensors of other libraries come back unchanged.
-    Returns one tensor for one argument, else a tuple.
+    the results. With the local scheduler it returns when they are computed; on a
+    ``dask.distributed`` cluster it returns at once, while the workers compute (reading a value,
+    ``.numpy()`` or ``float()``, waits for it). A Variable is updated in place; a Tensor
+    comes back as a new tensor that the tapes still recognise as the same value. Tensors of
+    other libraries come back unchanged. Returns one tensor for one argument, else a tuple.
 
     >>> import tapegrad as tg
     >>> x = tg.constant([1.0, 2.0])
@@ -372,7 +374,7 @@ def _python_default(value, numpy_dtype):
 
 
 def _cast_array(array, dtype, what):
-    if dtype is None or array.dtype == dtype:
+    if dtype is None or _dtypes.as_dtype(array.dtype) == dtype:
         return array
     xp = xp_of(array)
     source = _dtypes.as_dtype(array.dtype)

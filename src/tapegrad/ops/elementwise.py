@@ -461,8 +461,11 @@ def atan2(x1, x2, /):
 
 
 def _logaddexp_weight(x, y, ans):
-    # exp(x - ans), the softmax weight of x; equal arguments (also both -inf or inf) split evenly
-    return where(x == y, 0.5, exp(x - ans))
+    # the softmax weight of x, sigmoid(x - y): exactly 1/2 at a finite tie, with its derivatives
+    # (a constant there would lose the second derivative, 1/4); equal infinities split evenly
+    from .nn import sigmoid  # nn builds on this module
+
+    return where(logical_and(x == y, isinf(x)), 0.5, sigmoid(x - y))
 
 
 @primitive(

@@ -7,9 +7,10 @@ axes, addressed from the end so that leading batch axes pass through.
 from __future__ import annotations
 
 from .. import _dtypes
-from .._backend import xp_of
+from .._backend import is_lazy, xp_of
 from .._dtypes import kind_of
 from .._primitive import primitive, raw
+from .._tensor import Tensor
 from ._helpers import kept_shape, lead, negative_axes, size_of
 from ._strong import all_finite, linear, rules, smooth
 from .elementwise import _conj, astype, equal
@@ -29,7 +30,22 @@ __all__ = [
 def _spread(g, ans, x, axis):
     """The cotangent of a reduction, broadcast back to the input's shape (plus batch axes)."""
     batch = lead(g, ans)
-    return broadcast_to(reshape(g, batch + kept_shape(x.shape, axis)), batch + tuple(x.shape))
+    spread = broadcast_to(reshape(g, batch + kept_shape(x.shape, axis)), batch + tuple(x.shape))
+    return _chunked_like(spread, x, batch)
+
+
+def _chunked_like(spread, x, batch):
+    """On Dask, a broadcast cotangent takes the chunks of the input it belongs to: Dask would
+    make it one chunk as large as the input, held by one worker. Only the layout changes (the
+    tensor keeps its values and its identity on the tape)."""
+    value = raw(x)
+    if not is_lazy(value):
+        return spread
+    chunks = tuple((n,) for n in batch) + tuple(value.chunks)
+    if isinstance(spread, Tensor):
+        spread._value = spread._value.rechunk(chunks)
+        return spread
+    return spread.rechunk(chunks)
 
 
 def _axes(t, x, axis):

@@ -14,6 +14,7 @@ import numpy as np
 
 from .._backend import is_lazy, scatter_add, xp_of
 from .._backend import take_along_axis as backend_take_along_axis
+from .._dtypes import as_dtype
 from .._primitive import primitive, raw
 from .._state import RAW, state
 from .._tensor import wrap
@@ -44,7 +45,7 @@ UniqueInverseResult = namedtuple("UniqueInverseResult", ["values", "inverse_indi
 def _index(value):
     """An index result in the Array API's default index dtype (int64)."""
     xp = xp_of(value)
-    return value if value.dtype == np.int64 else xp.astype(value, xp.int64)
+    return value if as_dtype(value.dtype) == np.int64 else xp.astype(value, xp.int64)
 
 
 def _output(value):

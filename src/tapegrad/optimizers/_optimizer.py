@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterable
 
 import numpy as np
 
-from .._backend import is_lazy, persist, xp_of
+from .._backend import in_library_of, is_lazy, persist, xp_of
 from .._dtypes import kind_of
 from .._tensor import Tensor, Variable, to_array
 from .schedules import LearningRateSchedule
@@ -188,8 +188,9 @@ class Optimizer:
         return self._iterations
 
     def _settle(self, variables: list) -> None:
-        """On Dask, compute the step now, variables and slots together: otherwise each step
-        would be a recipe that repeats every earlier step, and the graph would grow forever."""
+        """On Dask, persist the step, variables and slots together (computed now, or by the
+        cluster's workers while the program goes on): otherwise each step would be a recipe
+        that repeats every earlier step, and the graph would grow forever."""
         lazy = [v for v in variables if is_lazy(v._value)]
         if not lazy:
             return
@@ -489,8 +490,11 @@ class Optimizer:
         self._iterations.assign(globals_["iterations"])
         for key in self._globals:
             self._globals[key] = np.asarray(globals_[key])
-        self._slots = {
-            id(ref.deref()): {k: _scalar(v) for k, v in values.items()}
+        self._slots = {  # slots from the file (NumPy) go to their variable's library
+            id(ref.deref()): {
+                k: _scalar(in_library_of(ref.deref()._value, v) if k != "first_step" else v)
+                for k, v in values.items()
+            }
             for ref, values in slots.items()
         }
         self._variables = {id(ref.deref()): ref.deref() for ref in slots}
