@@ -197,3 +197,56 @@ def test_out_of_range_labels_give_nan_without_computing_on_dask():
     np.testing.assert_allclose(value[[0, 3]], expected.numpy(), rtol=1e-14)
     with pytest.raises(ValueError, match=r"labels must lie in \[0, 3\)"):
         tg.nn.sparse_softmax_cross_entropy(tg.constant(labels), tg.constant(logits))
+
+
+OPTIMIZERS = sorted(
+    name
+    for name in dir(tg.optimizers)
+    if isinstance(getattr(tg.optimizers, name), type)
+    and issubclass(getattr(tg.optimizers, name), tg.optimizers.Optimizer)
+    and name not in ("Optimizer", "LBFGS")
+)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("name", OPTIMIZERS)
+def test_optimizer_steps_match_numpy_and_stay_in_the_library(backend, name):
+    convert = CONVERTERS[backend]
+    start, grad = np.array([1.0, -2.0, 3.0]), np.array([0.5, -1.0, 2.0])
+    expected, variable = tg.Variable(start), tg.Variable(convert(start))
+    reference, optimizer = getattr(tg.optimizers, name)(0.1), getattr(tg.optimizers, name)(0.1)
+    for _ in range(3):
+        reference.apply_gradients([(tg.constant(grad), expected)])
+        optimizer.apply_gradients([(tg.constant(convert(grad)), variable)])
+    assert backend_name(variable._value) == backend
+    np.testing.assert_allclose(variable.numpy(), expected.numpy(), rtol=1e-12)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_checkpoints_hold_numpy_and_restore_into_the_library(backend, tmp_path):
+    convert = CONVERTERS[backend]
+    variable, optimizer = tg.Variable(convert(np.array([1.0, 2.0]))), tg.optimizers.Adam(0.1)
+    optimizer.apply_gradients([(tg.constant(convert(np.array([1.0, 1.0]))), variable)])
+    tg.save(tmp_path / "state.npz", {"w": variable, "opt": optimizer})
+    with np.load(tmp_path / "state.npz") as stored:
+        assert all(type(stored[k]) is np.ndarray for k in stored.files)
+    restored, fresh = tg.Variable(convert(np.zeros(2))), tg.optimizers.Adam(0.1)
+    fresh.apply_gradients([(tg.constant(convert(np.zeros(2))), restored)])
+    tg.load(tmp_path / "state.npz", {"w": restored, "opt": fresh})
+    slot = fresh.get_slot(restored, "momentum")
+    assert backend_name(restored._value) == backend and backend_name(slot._value) == backend
+    np.testing.assert_array_equal(restored.numpy(), variable.numpy())
+    np.testing.assert_array_equal(slot.numpy(), optimizer.get_slot(variable, "momentum").numpy())
+
+
+def test_reduction_gradients_keep_the_inputs_dask_chunks():
+    """A cotangent broadcast back to a chunked input is chunked as the input (Dask would make
+    one chunk as large as the input, on one worker)."""
+    da = pytest.importorskip("dask.array")
+    x = tg.constant(da.ones((1000, 3), chunks=(100, 3)))
+    with tg.GradientTape() as tape:
+        tape.watch(x)
+        loss = tg.mean(x * x)
+    grad = tape.gradient(loss, x)
+    assert grad._value.chunks == x._value.chunks
+    np.testing.assert_allclose(grad.numpy(), np.full((1000, 3), 2 / 3000))
