@@ -316,6 +316,21 @@ def persist(values: list) -> list:
     return values
 
 
+def to_numpy_all(values: list) -> list:
+    """NumPy copies of ``values`` (None stays None), the lazy (Dask) ones computed together in
+    one pass, so that work they share (a loss and its gradient) is done once."""
+    lazy = [i for i, v in enumerate(values) if is_lazy(v)]
+    out = [
+        None if v is None else to_numpy(v) if i not in lazy else None for i, v in enumerate(values)
+    ]
+    if lazy:
+        import dask
+
+        for i, value in zip(lazy, dask.compute(*(values[i] for i in lazy))):
+            out[i] = np.asarray(value)
+    return out
+
+
 def readonly(array: np.ndarray) -> np.ndarray:
     """A view that cannot write into ``array``: tensors never change their values."""
     view = array.view()

@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from .._backend import to_numpy
+from .._backend import to_numpy, to_numpy_all
 from .._dtypes import kind_of
 from .._tensor import Tensor, Variable
 from ._optimizer import Optimizer
@@ -113,7 +113,9 @@ class LBFGS:
                 f"{getattr(loss, 'shape', '')}"
             )
         grads = tape.gradient(loss, self._params)
-        return loss, float(loss), self._flat([None if g is None else g._value for g in grads])
+        # on Dask, the loss and the gradient come from one pass over the data
+        values = to_numpy_all([loss._value] + [None if g is None else g._value for g in grads])
+        return loss, float(values[0]), self._flat(values[1:])
 
     def _directional(self, closure, x0: list, t: float, d: np.ndarray):
         """Loss and gradient at ``x0 + t * d``; the variables are put back at ``x0``."""
