@@ -490,11 +490,14 @@ def linalg_call(name: str, x, *args, **kwargs):
 
 
 def take_along_axis(x, indices, axis: int):
-    """The standard's take_along_axis, through flat positions where the library lacks it."""
+    """The standard's take_along_axis, through flat positions where the library lacks it (on
+    Dask: chunk by chunk, where ``indices`` has ``x``'s shape off ``axis``)."""
     xp = xp_of(x)
     function = getattr(xp, "take_along_axis", None)
     if function is not None:
         return function(x, indices, axis=axis)
+    if is_lazy(x) and _off_axis(indices.shape, axis) == _off_axis(x.shape, axis):
+        return _dask_along(x, indices, axis, None)
     ndim = x.ndim
     axis %= ndim
     host = to_numpy(indices)
@@ -505,6 +508,47 @@ def take_along_axis(x, indices, axis: int):
         for d in range(ndim)
     ]
     return gather(x, tuple(grids))
+
+
+def _off_axis(shape, axis: int) -> tuple:
+    axis %= len(shape)
+    return tuple(shape[:axis]) + tuple(shape[axis + 1 :])
+
+
+def scatter_along_axis(values, indices, axis: int, length: int):
+    """Zeros with ``length`` along ``axis`` (else ``values``' shape), ``values`` added at
+    ``indices`` along it: the gradient of take_along_axis. On Dask it runs chunk by chunk,
+    where ``indices`` has ``values``' shape; elsewhere None (the caller scatters by index)."""
+    if is_lazy(values) and tuple(indices.shape) == tuple(values.shape):
+        return _dask_along(values, indices, axis, length)
+    return None
+
+
+def _dask_along(x, indices, axis: int, length: int | None):
+    """take_along_axis (``length`` None) or its scatter-add, one chunk at a time: ``axis`` is
+    made one chunk and ``indices`` chunked as ``x`` off the axis, so no position array the
+    size of the data is ever built on the client."""
+    import dask.array as da
+
+    axis %= x.ndim
+    x = x.rechunk({axis: -1})
+    if not is_lazy(indices):
+        indices = da.from_array(to_numpy(indices))
+    along = indices.shape[axis] if length is None else x.shape[axis]
+    indices = indices.rechunk(tuple((along,) if d == axis else c for d, c in enumerate(x.chunks)))
+    size = indices.shape[axis] if length is None else length
+    chunks = tuple((size,) if d == axis else c for d, c in enumerate(x.chunks))
+
+    def block(a, i):
+        if length is None:
+            return np.take_along_axis(a, i, axis=axis)
+        out = np.zeros(a.shape[:axis] + (length,) + a.shape[axis + 1 :], dtype=a.dtype)
+        grids = list(np.indices(i.shape, sparse=True))
+        grids[axis] = i
+        np.add.at(out, tuple(grids), a)
+        return out
+
+    return da.map_blocks(block, x, indices, dtype=x.dtype, chunks=chunks)
 
 
 def kind_of_array(value) -> str:

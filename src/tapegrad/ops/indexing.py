@@ -14,6 +14,7 @@ from .._backend import (
     standard_basic_index,
     xp_of,
 )
+from .._backend import scatter_along_axis as backend_scatter_along_axis
 from .._backend import take_along_axis as backend_take_along_axis
 from .._dtypes import kind_of
 from .._primitive import primitive, raw
@@ -181,8 +182,11 @@ def scatter_along_axis(x, indices, /, *, axis, shape):
     if n_lead:
         indices = xp.broadcast_to(indices, tuple(x.shape[:n_lead]) + tuple(indices.shape))
     indices = xp.broadcast_to(indices, tuple(x.shape))
-    out = xp.zeros(full_shape, dtype=x.dtype)
     axis = _negative(axis, len(shape))
+    chunked = backend_scatter_along_axis(x, indices, axis, full_shape[axis])
+    if chunked is not None:  # Dask: chunk by chunk
+        return chunked
+    out = xp.zeros(full_shape, dtype=x.dtype)
     return scatter_add(out, _along_index(indices, full_shape, axis, xp), x)
 
 
