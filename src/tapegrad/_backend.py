@@ -382,7 +382,17 @@ def standard_basic_index(index: tuple, shape: tuple) -> tuple:
 def _positions(shape: tuple, index: tuple) -> np.ndarray:
     """The flat positions (C order) of the elements that ``index`` selects from ``shape``."""
     host = tuple(to_numpy(i) if is_array(i) else i for i in index)
-    return np.arange(int(np.prod(shape, dtype=np.int64))).reshape(shape)[host]
+    if not shape:
+        return np.zeros((), dtype=np.intp)[host]
+    # each axis's coordinate, as a broadcast view (memory: the axis length), then indexed:
+    # memory for the selected elements only, never for the whole array
+    coordinates = [
+        np.broadcast_to(
+            np.arange(n).reshape([-1 if e == d else 1 for e in range(len(shape))]), shape
+        )[host]
+        for d, n in enumerate(shape)
+    ]
+    return np.ravel_multi_index(coordinates, shape)
 
 
 def gather(x, index: tuple):
