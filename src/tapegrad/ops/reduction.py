@@ -30,22 +30,31 @@ __all__ = [
 def _spread(g, ans, x, axis):
     """The cotangent of a reduction, broadcast back to the input's shape (plus batch axes)."""
     batch = lead(g, ans)
-    spread = broadcast_to(reshape(g, batch + kept_shape(x.shape, axis)), batch + tuple(x.shape))
-    return _chunked_like(spread, x, batch)
+    reduced = reshape(g, batch + kept_shape(x.shape, axis))
+    spread = broadcast_to(reduced, batch + tuple(x.shape))
+    if is_lazy(raw(x)):
+        spread = _chunked_like(spread, reduced, raw(x).chunks)
+    return spread
 
 
-def _chunked_like(spread, x, batch):
-    """On Dask, a broadcast cotangent takes the chunks of the input it belongs to: Dask would
-    make it one chunk as large as the input, held by one worker. Only the layout changes (the
-    tensor keeps its values and its identity on the tape)."""
-    value = raw(x)
-    if not is_lazy(value):
-        return spread
-    chunks = tuple((n,) for n in batch) + tuple(value.chunks)
+def _chunked_like(spread, reduced, chunks):
+    """On Dask, a broadcast cotangent takes the chunks of the input it belongs to (Dask would
+    make one chunk as large as the input, held by one worker). Only the layout changes: the
+    tensor keeps its values and its identity on the tape."""
+    import dask.array as da
+
+    source = raw(reduced)
+    shape = tuple(raw(spread).shape)
+    lead_axes = len(shape) - len(chunks)
+    chunks = tuple(
+        have if n != 1 else ((size,) if d < lead_axes else chunks[d - lead_axes])
+        for d, (n, have, size) in enumerate(zip(source.shape, source.chunks, shape))
+    )
+    laid_out = da.broadcast_to(source, shape, chunks=chunks)
     if isinstance(spread, Tensor):
-        spread._value = spread._value.rechunk(chunks)
+        spread._value = laid_out
         return spread
-    return spread.rechunk(chunks)
+    return laid_out
 
 
 def _axes(t, x, axis):
