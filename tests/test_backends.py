@@ -250,3 +250,23 @@ def test_reduction_gradients_keep_the_inputs_dask_chunks():
     grad = tape.gradient(loss, x)
     assert grad._value.chunks == x._value.chunks
     np.testing.assert_allclose(grad.numpy(), np.full((1000, 3), 2 / 3000))
+
+
+@pytest.mark.parametrize("backend", [b for b in BACKENDS if b.values[0] != "numpy"])
+def test_mixing_two_libraries_in_one_operation_names_both(backend):
+    ours = tg.constant(CONVERTERS[backend](np.ones(3)))
+    numpy_tensor = tg.constant(np.ones(3))
+    message = (
+        f"add mixes a {backend} array with a numpy array: tapegrad never moves data between "
+        "libraries on its own; convert one to the other's library first, for example "
+        "cupy.asarray(x), dask.array.from_array(x) or t.numpy()"
+    )
+    with pytest.raises(TypeError) as error:
+        ours + numpy_tensor
+    assert str(error.value) == message
+    with pytest.raises(TypeError, match=f"matmul mixes a numpy array with a {backend} array"):
+        tg.matmul(numpy_tensor, ours)
+    # an explicit conversion, and Python or NumPy scalars, go with anything
+    converted = tg.asarray(np.ones(3), like=ours) + ours * 2.0 + np.float64(1.0)
+    assert backend_name(converted._value) == backend
+    np.testing.assert_array_equal(converted.numpy(), np.full(3, 4.0))

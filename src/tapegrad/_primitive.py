@@ -147,6 +147,11 @@ def _weak_pair(array, other, scalar_first):
     """``array`` beside ``other``, which is a Python scalar (weak) or anything else (strong)."""
     if type(other) not in _PY_SCALARS:
         other = raw(other)
+        if isinstance(other, _np.generic) and type(array) is not _np.ndarray:
+            from ._backend import backend_name, xp_of
+
+            if backend_name(array) != "numpy":  # a NumPy scalar keeps its dtype, in any library
+                other = xp_of(array).asarray(other)
     else:
         target = _dtypes.weak_scalar_dtype(other, array.dtype)
         # an int or bool array meeting a float: both become float
