@@ -288,6 +288,7 @@ ROWS: dict[str, Row] = {
     "scatter_along_axis": Row(_scatter_along, draw=_scatter_draw),
     "relu": Row(tg.nn.relu, domains=("nonzero",), **UNARY),
     "sigmoid": Row(tg.nn.sigmoid, **UNARY),
+    "softplus": Row(tg.nn.softplus, **UNARY),
     "softmax": Row(tg.nn.softmax, draw=_one(NONEMPTY)),
     "log_softmax": Row(tg.nn.log_softmax, draw=_one(NONEMPTY)),
     "logsumexp": Row(tg.nn.logsumexp, draw=_reduction(nonempty=True)),

@@ -168,14 +168,17 @@ def sparse_softmax_cross_entropy(labels, logits):
     return _sparse_softmax_cross_entropy(logits, label_values)
 
 
+@primitive(vjp=lambda g, ans, x: g * sigmoid(x), jvp="elementwise")
 def softplus(x, /):
     """``log(1 + exp(x))``, computed as ``logaddexp(x, 0)``: no overflow for large ``x``, no
-    underflow to 0 for very negative ``x``; its derivative is ``sigmoid(x)``.
+    underflow to 0 for very negative ``x``. Its derivative is ``sigmoid(x)`` (one op: the loss
+    of a logistic regression costs no more than the hand-derived gradient).
 
     >>> import tapegrad as tg
     >>> round(float(tg.nn.softplus(tg.constant(1000.0))), 1)
     1000.0
     """
-    from .elementwise import logaddexp
-
-    return logaddexp(x, 0.0)
+    xp = xp_of(x)
+    if kind_of(x.dtype) not in "fc":  # integers give tapegrad's default float
+        x = xp.astype(x, xp.float32)
+    return xp.logaddexp(x, constant_like(x, 0.0))
