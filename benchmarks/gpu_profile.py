@@ -15,8 +15,18 @@ import pstats
 import statistics
 import time
 
-from benchmarks.gpu import FULL, SMALL, HandMLP, TapegradMLP, cupy_backend, mlp_data
-from benchmarks.gpu import chain_start, hand_chain, numpy_backend, tapegrad_chain
+from benchmarks.gpu import (
+    FULL,
+    SMALL,
+    HandMLP,
+    TapegradMLP,
+    chain_start,
+    cupy_backend,
+    hand_chain,
+    mlp_data,
+    numpy_backend,
+    tapegrad_chain,
+)
 
 
 def _timed(step, sync, repeats: int) -> tuple[float, float]:
