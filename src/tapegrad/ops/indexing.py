@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._backend import (
+from .._backend import xp_of
+from .._dtypes import kind_of
+from .._primitive import primitive, raw
+from .._standard_gaps import (
     gather,
     index_for,
     indexes_natively,
@@ -12,12 +15,9 @@ from .._backend import (
     scatter_add,
     scatter_set,
     standard_basic_index,
-    xp_of,
 )
-from .._backend import scatter_along_axis as backend_scatter_along_axis
-from .._backend import take_along_axis as backend_take_along_axis
-from .._dtypes import kind_of
-from .._primitive import primitive, raw
+from .._standard_gaps import scatter_along_axis as backend_scatter_along_axis
+from .._standard_gaps import take_along_axis as backend_take_along_axis
 from .._tensor import Tensor
 from ._helpers import lead, negative_axes
 from ._strong import linear, rules

@@ -6,8 +6,9 @@ axes kept in front; each VJP undoes the operation on the cotangent.
 
 from __future__ import annotations
 
-from .._backend import indexes_natively, xp_of
+from .._backend import xp_of
 from .._primitive import primitive, raw
+from .._standard_gaps import indexes_natively
 from ._helpers import lead, negative_axes
 from ._strong import linear, rules
 

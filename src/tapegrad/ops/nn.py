@@ -9,13 +9,12 @@ from .._backend import (
     backend_name,
     constant_like,
     counts_bools_as_numbers,
-    indexes_natively,
-    take_along_axis,
     waits_to_read,
     xp_of,
 )
 from .._dtypes import kind_of
 from .._primitive import primitive, raw
+from .._standard_gaps import indexes_natively, take_along_axis
 from .creation import stop_gradient
 from .elementwise import exp, isfinite, log, where
 from .manipulation import expand_dims, squeeze

@@ -12,10 +12,11 @@ from collections import namedtuple
 
 import numpy as np
 
-from .._backend import is_lazy, scatter_add, xp_of
-from .._backend import take_along_axis as backend_take_along_axis
+from .._backend import is_lazy, xp_of
 from .._dtypes import as_dtype
 from .._primitive import primitive, raw
+from .._standard_gaps import scatter_add
+from .._standard_gaps import take_along_axis as backend_take_along_axis
 from .._state import RAW, state
 from .._tensor import wrap
 from ._helpers import lead, negative_axes

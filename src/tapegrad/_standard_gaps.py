@@ -1,0 +1,244 @@
+"""What the Array API standard lacks, supplied once per library.
+
+The engine and the rules speak the standard (``_backend.xp_of``). Where it stops, the functions
+here fill in, each with one branch per library: scatter-add (the gradient of indexing: NumPy's
+``add.at``, CuPy's ``scatter_add``, Dask's weighted ``bincount``, a one-hot product elsewhere),
+advanced indexes beyond one integer array, ``take_along_axis`` and its scatter chunk by chunk on
+Dask, and linear algebra that Dask has only for single matrices.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._backend import backend_name, is_array, is_lazy, to_numpy, xp_of
+from ._dtypes import kind_of
+
+# -- advanced indexing beyond the standard -------------------------------------------------------
+# The Array API requires only a single integer array per index; NumPy and CuPy index with any
+# mix of arrays, slices and Ellipsis natively. For the other libraries (Dask, array_api_strict)
+# an advanced index becomes the flat positions it selects, computed from the shape alone, so
+# that gathering is one ``take`` and its gradient one scatter-add.
+_NATIVE_INDEXING = ("numpy", "cupy")
+
+
+def indexes_natively(value) -> bool:
+    return backend_name(value) in _NATIVE_INDEXING
+
+
+def index_for(x, index: tuple) -> tuple:
+    """``index`` with its NumPy index arrays moved to ``x``'s library (CuPy indexes with its own
+    arrays); NumPy arrays and other libraries' indexes pass unchanged."""
+    if type(x) is np.ndarray or backend_name(x) != "cupy":
+        return index
+    xp = xp_of(x)
+    return tuple(xp.asarray(i) if isinstance(i, np.ndarray) else i for i in index)
+
+
+def standard_basic_index(index: tuple, shape: tuple) -> tuple:
+    """A basic index in the standard's strict form: every axis named (Ellipsis expanded) and
+    slices with positive steps bounded to their axis (``1:`` on an empty axis is ``0:0``)."""
+    named = sum(1 for i in index if i is not None and i is not Ellipsis)
+    out, axis = [], 0
+    for i in index:
+        if i is Ellipsis:
+            out.extend([slice(None)] * (len(shape) - named))
+            axis += len(shape) - named
+        elif i is None:
+            out.append(None)
+        else:
+            if isinstance(i, slice) and (i.step is None or i.step > 0):
+                i = slice(*i.indices(shape[axis]))
+            out.append(i)
+            axis += 1
+    out.extend([slice(None)] * (len(shape) - axis))
+    return tuple(out)
+
+
+def _positions(shape: tuple, index: tuple) -> np.ndarray:
+    """The flat positions (C order) of the elements that ``index`` selects from ``shape``."""
+    host = tuple(to_numpy(i) if is_array(i) else i for i in index)
+    if not shape:
+        return np.zeros((), dtype=np.intp)[host]
+    # each axis's coordinate, as a broadcast view (memory: the axis length), then indexed:
+    # memory for the selected elements only, never for the whole array
+    coordinates = [
+        np.broadcast_to(
+            np.arange(n).reshape([-1 if e == d else 1 for e in range(len(shape))]), shape
+        )[host]
+        for d, n in enumerate(shape)
+    ]
+    return np.ravel_multi_index(coordinates, shape)
+
+
+def gather(x, index: tuple):
+    """``x[index]`` for any index, through flat positions (see above)."""
+    xp = xp_of(x)
+    shape = tuple(x.shape)
+    positions = _positions(shape, index)
+    if positions.size == 0:
+        return xp.zeros(positions.shape, dtype=x.dtype)
+    if is_lazy(x) and x.ndim:  # pointwise indexing keeps Dask's chunks (a flat view would not)
+        return x.vindex[np.unravel_index(positions, shape)]
+    picked = xp.take(xp.reshape(x, (-1,)), xp.asarray(positions.reshape(-1)), axis=0)
+    return xp.reshape(picked, positions.shape)
+
+
+def scatter_add(target, index, values):
+    """``target[index] += values`` with repeated indices accumulating, on the target's library.
+
+    The Array API has no scatter-add; this is the one place that supplies it per library: NumPy's
+    ``add.at``, CuPy's ``scatter_add``, Dask's weighted ``bincount`` (chunk by chunk, on the
+    workers), and for any other library a one-hot product (memory: selected × target elements).
+    ``target`` is a fresh array owned by the caller.
+    """
+    name = backend_name(target)
+    if name == "numpy":
+        np.add.at(target, index, values)
+        return target
+    if name == "cupy":
+        import cupyx
+
+        cupyx.scatter_add(target, index, values)
+        return target
+    xp = xp_of(target)
+    shape = tuple(target.shape)
+    size = int(np.prod(shape, dtype=np.int64))
+    positions = _positions(shape, index).reshape(-1)
+    if positions.size == 0:
+        return target
+    flat_values = xp.reshape(xp.broadcast_to(values, _positions(shape, index).shape), (-1,))
+    if name == "dask":
+        import dask.array as da
+
+        where = da.from_array(positions, chunks=flat_values.chunks)
+        if kind_of(flat_values.dtype) == "c":
+            total = da.bincount(where, weights=xp.real(flat_values), minlength=size) + 1j * (
+                da.bincount(where, weights=xp.imag(flat_values), minlength=size)
+            )
+        else:
+            total = da.bincount(where, weights=flat_values, minlength=size)
+        added = xp.astype(total, target.dtype)
+    else:
+        one_hot = xp.reshape(xp.asarray(positions), (-1, 1)) == xp.reshape(
+            xp.arange(size, dtype=xp.int64), (1, -1)
+        )
+        added = xp.reshape(flat_values, (1, -1)) @ xp.astype(one_hot, target.dtype)
+    return target + xp.reshape(added, shape)
+
+
+def scatter_set(target, index, values):
+    """A copy of ``target`` with ``values`` written at ``index`` (the last write wins where an
+    index repeats), for libraries without item assignment: through flat positions."""
+    xp = xp_of(target)
+    shape = tuple(target.shape)
+    size = int(np.prod(shape, dtype=np.int64))
+    selected = _positions(shape, index)
+    flat = selected.reshape(-1)
+    values = xp.reshape(
+        xp.broadcast_to(xp.asarray(values, dtype=target.dtype), selected.shape), (-1,)
+    )
+    # the last occurrence of each position wins, as NumPy's assignment does
+    unique, first_from_end = np.unique(flat[::-1], return_index=True)
+    last = flat.size - 1 - first_from_end
+    chosen = xp.take(values, xp.asarray(last), axis=0) if flat.size else values
+    written = np.zeros(size, dtype=bool)
+    written[unique] = True
+    zeros = xp.zeros(size, dtype=target.dtype)
+    filled = scatter_add(zeros, (xp.asarray(unique),), chosen) if flat.size else zeros
+    out = xp.where(xp.asarray(written), filled, xp.reshape(target, (-1,)))
+    return xp.reshape(out, shape)
+
+
+def linalg_call(name: str, x, *args, **kwargs):
+    """``xp.linalg.<name>(x, ...)`` on ``x``'s library, or an error naming the function and the
+    library where it has no such function (Dask has no eigh, det, slogdet or pinv, and its svd
+    takes single matrices): the array is never pulled into one process behind the user's back."""
+    backend = backend_name(x)
+    function = getattr(getattr(xp_of(x), "linalg", None), name, None)
+    if function is None:
+        raise NotImplementedError(
+            f"tg.linalg.{name} is not available for {backend} arrays: {backend} has no "
+            f"linalg.{name}; compute it on NumPy or CuPy arrays (t.numpy()) if it fits in memory"
+        )
+    if backend != "dask":
+        return function(x, *args, **kwargs)
+    if name == "cholesky":  # Dask's own takes lower=, and returns the upper factor by default
+        import dask.array as da
+
+        function = lambda a, upper=False: da.linalg.cholesky(a, lower=not upper)  # noqa: E731
+    try:  # Dask factorizes a matrix held in one chunk
+        return function(x.rechunk({x.ndim - 2: -1, x.ndim - 1: -1}), *args, **kwargs)
+    except (ValueError, NotImplementedError, AttributeError, TypeError) as error:
+        raise NotImplementedError(
+            f"tg.linalg.{name} is not available for these dask arrays: dask says {error}"
+        ) from None
+
+
+def take_along_axis(x, indices, axis: int):
+    """The standard's take_along_axis, through flat positions where the library lacks it (on
+    Dask: chunk by chunk, where ``indices`` has ``x``'s shape off ``axis``)."""
+    xp = xp_of(x)
+    function = getattr(xp, "take_along_axis", None)
+    if function is not None:
+        return function(x, indices, axis=axis)
+    if is_lazy(x) and _off_axis(indices.shape, axis) == _off_axis(x.shape, axis):
+        return _dask_along(x, indices, axis, None)
+    ndim = x.ndim
+    axis %= ndim
+    host = to_numpy(indices)
+    grids = [
+        host
+        if d == axis
+        else np.arange(host.shape[d]).reshape([-1 if e == d else 1 for e in range(ndim)])
+        for d in range(ndim)
+    ]
+    return gather(x, tuple(grids))
+
+
+def _off_axis(shape, axis: int) -> tuple:
+    axis %= len(shape)
+    return tuple(shape[:axis]) + tuple(shape[axis + 1 :])
+
+
+def scatter_along_axis(values, indices, axis: int, length: int):
+    """Zeros with ``length`` along ``axis`` (else ``values``' shape), ``values`` added at
+    ``indices`` along it: the gradient of take_along_axis. On Dask it runs chunk by chunk,
+    where ``indices`` has ``values``' shape; elsewhere None (the caller scatters by index)."""
+    if is_lazy(values) and tuple(indices.shape) == tuple(values.shape):
+        return _dask_along(values, indices, axis, length)
+    return None
+
+
+def _dask_along(x, indices, axis: int, length: int | None):
+    """take_along_axis (``length`` None) or its scatter-add, one chunk at a time: ``axis`` is
+    made one chunk and ``indices`` chunked as ``x`` off the axis, so no position array the
+    size of the data is ever built on the client."""
+    import dask.array as da
+
+    axis %= x.ndim
+    x = x.rechunk({axis: -1})
+    if not is_lazy(indices):
+        indices = da.from_array(to_numpy(indices))
+    along = indices.shape[axis] if length is None else x.shape[axis]
+    indices = indices.rechunk(tuple((along,) if d == axis else c for d, c in enumerate(x.chunks)))
+    size = indices.shape[axis] if length is None else length
+    chunks = tuple((size,) if d == axis else c for d, c in enumerate(x.chunks))
+
+    def block(a, i):
+        if length is None:
+            return np.take_along_axis(a, i, axis=axis)
+        out = np.zeros(a.shape[:axis] + (length,) + a.shape[axis + 1 :], dtype=a.dtype)
+        grids = list(np.indices(i.shape, sparse=True))
+        grids[axis] = i
+        np.add.at(out, tuple(grids), a)
+        return out
+
+    return da.map_blocks(block, x, indices, dtype=x.dtype, chunks=chunks)
+
+
+def is_basic_index(index: tuple) -> bool:
+    """Only integers, slices, None and Ellipsis: each element is selected at most once."""
+    return all(
+        isinstance(i, (int, slice)) or i is None or i is Ellipsis for i in index
+    ) and not any(isinstance(i, bool) for i in index)
