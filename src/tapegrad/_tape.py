@@ -449,11 +449,17 @@ def _loop(entries, grads, keep, n_lead, traced, persistent, needed=None) -> dict
             gk = rule(g, answer, *inputs, **params)
             if gk is None:  # a custom rule may say "no gradient" for an input
                 continue
-            if n_lead or gk.shape != like.shape or gk.dtype != like.dtype:
+            if n_lead or gk.shape != like.shape or _other_dtype(gk.dtype, like.dtype):
                 gk = _fit(gk, like, n_lead)
             previous = grads.get(u)
             grads[u] = gk if previous is None else previous + gk
     return grads
+
+
+def _other_dtype(a, b) -> bool:
+    """Whether two dtypes differ: a tensor's (tapegrad's, NumPy's objects) against a raw
+    value's (its library's objects, which need not compare equal to NumPy's)."""
+    return a is not b and _dtypes.as_dtype(a) != _dtypes.as_dtype(b)
 
 
 def _fit(g, like, n_lead):
@@ -462,7 +468,7 @@ def _fit(g, like, n_lead):
     g_shape = g.shape
     if (g_shape[n_lead:] if n_lead else g_shape) != shape or len(g_shape) != n_lead + len(shape):
         g = sum_to_shape(g, shape=shape, n_lead=n_lead)
-    if g.dtype != like.dtype:
+    if _other_dtype(g.dtype, like.dtype):
         g = astype(g if kind_of(like.dtype) == "c" else real(g), like.dtype)
     return g
 
