@@ -280,7 +280,8 @@ def constant_like(value, fill: float, length: int | None = None):
     """A cached constant of ``value``'s library and dtype: the scalar ``fill`` (``length``
     None) or ``arange(length)``. Made once per library, dtype and length, so that a step on a
     GPU does not send the same small constant to the device every time."""
-    key = (type(value), str(value.dtype), fill, length)
+    # repr: a NaN fill is never equal to itself; the device: a GPU's constant stays on it
+    key = (type(value), str(value.dtype), repr(fill), length, getattr(value, "device", None))
     cached = _CONSTANTS.get(key)
     if cached is None:
         xp = xp_of(value)
