@@ -48,6 +48,8 @@ except ImportError:  # run from a checkout without installing: use the source tr
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
     import tapegrad as tg
 
+from .workloads import MLP  # noqa: E402 - after tapegrad is importable
+
 LR = 0.01
 CHAIN_FACTOR = 0.999  # below 1, so the chain neither grows nor needs float64
 RTOL = 1e-4  # float32: the implementations may sum in different orders (cuBLAS, PyTorch)
@@ -305,39 +307,29 @@ class HandMLP:
         return [loss, *grads, *self.weights, *self.biases]
 
 
-class TapegradMLP:
-    """The MLP as a tapegrad user writes it; the update by ``tg.optimizers.SGD`` or, with
-    ``optimizer=False``, by ``v.assign_sub(lr * g)``."""
+class TapegradMLP(MLP):
+    """The MLP as a tapegrad user writes it (``benchmarks.workloads.MLP``) on the backend's
+    arrays; the update by ``tg.optimizers.SGD`` or, with ``optimizer=False``, by
+    ``v.assign_sub(lr * g)``."""
 
     def __init__(self, backend: Backend, X, labels, weights, biases, optimizer: bool):
-        self.X = tg.constant(backend.copy_in(X))
-        self.labels = tg.constant(backend.copy_in(labels))
-        self.weights = [tg.Variable(backend.copy_in(W)) for W in weights]
-        self.biases = [tg.Variable(backend.copy_in(b)) for b in biases]
-        self.variables = self.weights + self.biases
-        self.optimizer = tg.optimizers.SGD(LR) if optimizer else None
-
-    def loss(self):
-        h = self.X
-        last = len(self.weights) - 1
-        for i, (W, b) in enumerate(zip(self.weights, self.biases, strict=True)):
-            h = h @ W + b
-            if i < last:
-                h = tg.nn.relu(h)
-        return tg.mean(tg.nn.sparse_softmax_cross_entropy(self.labels, h))
-
-    def gradients(self):
-        with tg.GradientTape() as tape:
-            loss = self.loss()
-        return loss, tape.gradient(loss, self.variables)
+        copy_in = backend.copy_in
+        super().__init__(
+            copy_in(X),
+            copy_in(labels),
+            [copy_in(W) for W in weights],
+            [copy_in(b) for b in biases],
+            LR,
+        )
+        if not optimizer:
+            self.optimizer = None
 
     def step(self):
-        loss, grads = self.gradients()
         if self.optimizer is not None:
-            self.optimizer.apply_gradients(zip(grads, self.variables, strict=True))
-        else:
-            for v, g in zip(self.variables, grads, strict=True):
-                v.assign_sub(LR * g)
+            return super().step()
+        loss, grads = self.gradients()
+        for v, g in zip(self.variables, grads, strict=True):
+            v.assign_sub(LR * g)
         return loss
 
     def values(self) -> list:

@@ -270,3 +270,21 @@ def test_mixing_two_libraries_in_one_operation_names_both(backend):
     converted = tg.asarray(np.ones(3), like=ours) + ours * 2.0 + np.float64(1.0)
     assert backend_name(converted._value) == backend
     np.testing.assert_array_equal(converted.numpy(), np.full(3, 4.0))
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_lbfgs_steps_match_numpy_and_stay_in_the_library(backend):
+    """LBFGS reads the loss and the gradient back to the host (on Dask in one pass)."""
+    convert = CONVERTERS[backend]
+    rng = np.random.default_rng(5)
+    a, b = rng.normal(size=(20, 3)), rng.normal(size=20)
+
+    def fit(to):
+        A, y, w = tg.constant(to(a)), tg.constant(to(b)), tg.Variable(to(np.zeros(3)))
+        optimizer = tg.optimizers.LBFGS([w], max_iter=5, line_search_fn="strong_wolfe")
+        optimizer.step(lambda: tg.mean(tg.square(A @ w - y)))
+        return w
+
+    expected, got = fit(np.asarray), fit(convert)
+    assert backend_name(got._value) == backend
+    np.testing.assert_allclose(got.numpy(), expected.numpy(), rtol=1e-10)

@@ -301,35 +301,29 @@ def waits_to_read(value) -> bool:
     return backend_name(value) in ("cupy", "dask")
 
 
+def _through_dask(values: list, how: str) -> list:
+    """``values`` with their lazy (Dask) ones replaced by ``dask.<how>`` of them all at once
+    (one pass: work they share is done once); the others unchanged."""
+    lazy = [i for i, v in enumerate(values) if is_lazy(v)]
+    values = list(values)
+    if lazy:
+        import dask
+
+        for i, value in zip(lazy, getattr(dask, how)(*(values[i] for i in lazy))):
+            values[i] = value
+    return values
+
+
 def persist(values: list) -> list:
     """Compute the lazy (Dask) arrays among ``values`` in one pass, keeping each result where it
     was computed (on the cluster's workers), so that later work starts from the results instead
     of repeating the whole recipe. Other values pass through unchanged."""
-    lazy = [i for i, v in enumerate(values) if is_lazy(v)]
-    if not lazy:
-        return list(values)
-    import dask
-
-    done = dask.persist(*(values[i] for i in lazy))
-    values = list(values)
-    for i, value in zip(lazy, done):
-        values[i] = value
-    return values
+    return _through_dask(values, "persist")
 
 
 def to_numpy_all(values: list) -> list:
-    """NumPy copies of ``values`` (None stays None), the lazy (Dask) ones computed together in
-    one pass, so that work they share (a loss and its gradient) is done once."""
-    lazy = [i for i, v in enumerate(values) if is_lazy(v)]
-    out = [
-        None if v is None else to_numpy(v) if i not in lazy else None for i, v in enumerate(values)
-    ]
-    if lazy:
-        import dask
-
-        for i, value in zip(lazy, dask.compute(*(values[i] for i in lazy))):
-            out[i] = np.asarray(value)
-    return out
+    """NumPy copies of ``values`` (None stays None), the lazy (Dask) ones computed together."""
+    return [None if v is None else to_numpy(v) for v in _through_dask(values, "compute")]
 
 
 def readonly(array: np.ndarray) -> np.ndarray:

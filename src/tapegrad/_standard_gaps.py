@@ -104,10 +104,11 @@ def scatter_add(target, index, values):
     xp = xp_of(target)
     shape = tuple(target.shape)
     size = int(np.prod(shape, dtype=np.int64))
-    positions = _positions(shape, index).reshape(-1)
-    if positions.size == 0:
+    selected = _positions(shape, index)
+    if selected.size == 0:
         return target
-    flat_values = xp.reshape(xp.broadcast_to(values, _positions(shape, index).shape), (-1,))
+    positions = selected.reshape(-1)
+    flat_values = xp.reshape(xp.broadcast_to(values, selected.shape), (-1,))
     if name == "dask":
         import dask.array as da
 
@@ -175,6 +176,19 @@ def linalg_call(name: str, x, *args, **kwargs):
         ) from None
 
 
+def along_index(indices, axis: int, xp=np) -> tuple:
+    """The full advanced index that ``take_along_axis(x, indices, axis)`` reads: ``indices`` on
+    ``axis``, and on every other axis its positions (``xp.arange``, shaped to broadcast)."""
+    ndim = indices.ndim
+    axis %= ndim
+    return tuple(
+        indices
+        if d == axis
+        else xp.reshape(xp.arange(n), tuple(-1 if e == d else 1 for e in range(ndim)))
+        for d, n in enumerate(indices.shape)
+    )
+
+
 def take_along_axis(x, indices, axis: int):
     """The standard's take_along_axis, through flat positions where the library lacks it (on
     Dask: chunk by chunk, where ``indices`` has ``x``'s shape off ``axis``)."""
@@ -184,16 +198,7 @@ def take_along_axis(x, indices, axis: int):
         return function(x, indices, axis=axis)
     if is_lazy(x) and _off_axis(indices.shape, axis) == _off_axis(x.shape, axis):
         return _dask_along(x, indices, axis, None)
-    ndim = x.ndim
-    axis %= ndim
-    host = to_numpy(indices)
-    grids = [
-        host
-        if d == axis
-        else np.arange(host.shape[d]).reshape([-1 if e == d else 1 for e in range(ndim)])
-        for d in range(ndim)
-    ]
-    return gather(x, tuple(grids))
+    return gather(x, along_index(to_numpy(indices), axis))
 
 
 def _off_axis(shape, axis: int) -> tuple:
@@ -229,9 +234,7 @@ def _dask_along(x, indices, axis: int, length: int | None):
         if length is None:
             return np.take_along_axis(a, i, axis=axis)
         out = np.zeros(a.shape[:axis] + (length,) + a.shape[axis + 1 :], dtype=a.dtype)
-        grids = list(np.indices(i.shape, sparse=True))
-        grids[axis] = i
-        np.add.at(out, tuple(grids), a)
+        np.add.at(out, along_index(i, axis), a)
         return out
 
     return da.map_blocks(block, x, indices, dtype=x.dtype, chunks=chunks)

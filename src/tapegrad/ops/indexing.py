@@ -8,6 +8,7 @@ from .._backend import xp_of
 from .._dtypes import kind_of
 from .._primitive import primitive, raw
 from .._standard_gaps import (
+    along_index,
     gather,
     index_for,
     indexes_natively,
@@ -104,20 +105,6 @@ def take_slice(x, axis: int, start: int, stop):
 
 
 # -- take_along_axis ------------------------------------------------------------------------------
-def _along_index(indices, shape, axis, xp):
-    """The full advanced index that take_along_axis(x, indices, axis) reads, for scatter-add."""
-    ndim = len(shape)
-    axis %= ndim
-    grids = []
-    for d in range(ndim):
-        if d == axis:
-            grids.append(indices)
-        else:
-            n = indices.shape[d]
-            shape_d = [1] * ndim
-            shape_d[d] = n
-            grids.append(xp.reshape(xp.arange(n), tuple(shape_d)))
-    return tuple(grids)
 
 
 @primitive(
@@ -187,7 +174,7 @@ def scatter_along_axis(x, indices, /, *, axis, shape):
     if chunked is not None:  # Dask: chunk by chunk
         return chunked
     out = xp.zeros(full_shape, dtype=x.dtype)
-    return scatter_add(out, _along_index(indices, full_shape, axis, xp), x)
+    return scatter_add(out, along_index(indices, axis, xp), x)
 
 
 # -- writing at an index: t[index] = v, and t.at[index] --------------------------------------------

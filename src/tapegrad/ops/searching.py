@@ -15,13 +15,13 @@ import numpy as np
 from .._backend import is_lazy, xp_of
 from .._dtypes import as_dtype
 from .._primitive import primitive, raw
-from .._standard_gaps import scatter_add
+from .._standard_gaps import along_index, scatter_add
 from .._standard_gaps import take_along_axis as backend_take_along_axis
 from .._state import RAW, state
 from .._tensor import wrap
 from ._helpers import lead, negative_axes
 from ._strong import linear, rules
-from .indexing import _along_index, getitem, index_add, scatter_along_axis, take_along_axis
+from .indexing import getitem, index_add, scatter_along_axis, take_along_axis
 from .manipulation import reshape
 
 __all__ = [
@@ -137,7 +137,7 @@ def _tie_groups(sorted_values, axis):
     new_group = xp.astype(xp.concat([first, starts], axis=axis), xp.int64)
     group = xp.cumulative_sum(new_group, axis=axis) - 1
     counts = xp.zeros(v.shape, dtype=xp.int64)
-    scatter_add(counts, _along_index(group, tuple(v.shape), axis, xp), xp.ones_like(group))
+    scatter_add(counts, along_index(group, axis, xp), xp.ones_like(group))
     return group, backend_take_along_axis(counts, group, axis)
 
 

@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from .._backend import to_numpy, to_numpy_all
+from .._backend import in_library_of, to_numpy, to_numpy_all
 from .._dtypes import kind_of
 from .._tensor import Tensor, Variable
 from ._optimizer import Optimizer
@@ -98,7 +98,9 @@ class LBFGS:
 
     def _move(self, t: float, d: np.ndarray) -> None:
         for p, step in zip(self._params, self._split(d)):
-            Optimizer._assign(p, p._value + np.asarray(t * step, dtype=p.dtype))
+            # the step is computed on the host; it joins the variable in its own library
+            step = in_library_of(p._value, np.asarray(t * step, dtype=p.dtype))
+            Optimizer._assign(p, p._value + step)
 
     def _evaluate(self, closure: Callable) -> tuple[Tensor, float, np.ndarray]:
         from .._tape import GradientTape
