@@ -194,15 +194,12 @@ class Optimizer:
         lazy = [v for v in variables if is_lazy(v._value)]
         if not lazy:
             return
-        slots = [self._slots[id(v)] for v in lazy]
-        names = [[k for k, a in s.items() if is_lazy(a)] for s in slots]
-        flat = [v._value for v in lazy] + [s[k] for s, ks in zip(slots, names) for k in ks]
-        done = iter(persist(flat))
-        for var in lazy:
-            var._value = next(done)
-        for s, ks in zip(slots, names):
-            for k in ks:
-                s[k] = next(done)
+        entries = [(slots, k) for slots in (self._slots[id(v)] for v in lazy) for k in slots]
+        done = persist([v._value for v in lazy] + [slots[k] for slots, k in entries])
+        for var, value in zip(lazy, done):
+            var._value = value
+        for (slots, k), value in zip(entries, done[len(lazy) :]):
+            slots[k] = value  # persist passes the values that are not Dask's through
 
     def apply(self, grads, trainable_variables) -> Variable:
         """``apply_gradients(zip(grads, trainable_variables))``, Keras 3's other spelling."""
