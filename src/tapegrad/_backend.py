@@ -49,23 +49,41 @@ def _fast_numpy_namespace():
         "cos",
     ):
         setattr(namespace, name, getattr(np, name))
-    namespace.permute_dims = np.transpose
+    namespace.permute_dims = _permute_dims
+    namespace.matrix_transpose = _matrix_transpose
     namespace.concat = np.concatenate
     namespace.sum = _reducer(np.add)
     namespace.prod = _reducer(np.multiply)
     namespace.max = _reducer(np.maximum, identity_needed=True)
     namespace.min = _reducer(np.minimum, identity_needed=True)
-    namespace.reshape = lambda x, /, shape, *, copy=None: x.reshape(shape)
+    namespace.reshape = _reshape
     namespace.expand_dims = _expand_dims
     namespace.broadcast_to = _broadcast_to
     return namespace
+
+
+def _as_ndarray(x):
+    """NumPy scalars as 0-d arrays: their own reshape and transpose cost several times more."""
+    return x if type(x) is np.ndarray else np.asarray(x)
+
+
+def _permute_dims(x, /, axes):
+    return _as_ndarray(x).transpose(axes)
+
+
+def _matrix_transpose(x, /):
+    return x.swapaxes(-1, -2)
+
+
+def _reshape(x, /, shape, *, copy=None):
+    return _as_ndarray(x).reshape(shape)
 
 
 def _reducer(ufunc, identity_needed=False):
     def reduce(x, /, *, axis=None, dtype=None, keepdims=False):
         if isinstance(axis, list):
             axis = tuple(axis)
-        if identity_needed and np.size(x) == 0:  # NumPy's own rules: empty reduced axes raise
+        if identity_needed and x.size == 0:  # NumPy's own rules: empty reduced axes raise
             return (np.max if ufunc is np.maximum else np.min)(x, axis=axis, keepdims=keepdims)
         return ufunc.reduce(x, axis=axis, dtype=dtype, keepdims=keepdims)
 
@@ -73,18 +91,20 @@ def _reducer(ufunc, identity_needed=False):
 
 
 def _expand_dims(x, /, *, axis=0):
-    ndim = np.ndim(x) + 1
+    x = _as_ndarray(x)
+    ndim = x.ndim + 1
     if not -ndim <= axis < ndim:
         raise IndexError(f"expand_dims: axis {axis} is out of bounds for the result's {ndim} axes")
     axis %= ndim
-    shape = np.shape(x)
-    return np.reshape(x, shape[:axis] + (1,) + shape[axis:])
+    shape = x.shape
+    return x.reshape(shape[:axis] + (1,) + shape[axis:])
 
 
 def _broadcast_to(x, /, shape):
     """A read-only broadcast view, made directly from strides when ``x`` is contiguous."""
     shape = tuple(shape)
-    if type(x) is not np.ndarray or not x.flags.c_contiguous or len(shape) < x.ndim:
+    x = _as_ndarray(x)
+    if not x.flags.c_contiguous or len(shape) < x.ndim:
         return np.broadcast_to(x, shape)
     pad = len(shape) - x.ndim
     strides = [0] * pad
@@ -140,6 +160,8 @@ def _bare_cupy_namespace():  # pragma: no cover - needs a GPU
 
     namespace = types.SimpleNamespace(**vars(cupy))
     namespace.fft = cupy.fft
+    if not hasattr(cupy, "matrix_transpose"):
+        namespace.matrix_transpose = lambda x, /: cupy.swapaxes(x, -1, -2)
 
     def vecdot(x1, x2, /, *, axis=-1):
         return cupy.sum(cupy.conj(x1) * x2, axis=axis)
@@ -219,8 +241,14 @@ def is_array(value) -> bool:
 
 def backend_name(value) -> str:
     """The library an array belongs to: numpy, cupy, dask, array_api_strict ..."""
-    module = type(value).__module__.split(".")[0]
-    return "numpy" if module == "numpy" else module
+    kind = type(value)
+    name = _BACKEND_NAMES.get(kind)
+    if name is None:
+        name = _BACKEND_NAMES[kind] = kind.__module__.split(".")[0]
+    return name
+
+
+_BACKEND_NAMES: dict[type, str] = {}  # asked on many operations: one dict access per type
 
 
 def same_library(values, what: str) -> None:
@@ -256,7 +284,7 @@ def to_numpy(value) -> np.ndarray:
 
 def is_lazy(value) -> bool:
     """A Dask array: a recipe that nothing has computed yet."""
-    return type(value).__module__.startswith("dask.")
+    return backend_name(value) == "dask"
 
 
 def in_library_of(like, array):

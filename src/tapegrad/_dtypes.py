@@ -38,12 +38,12 @@ _CANONICAL = {d: d for d in ALL}
 
 def as_dtype(dtype) -> np.dtype:
     """The tapegrad dtype for ``dtype`` (a dtype, a name, or another library's dtype object)."""
-    if isinstance(dtype, np.dtype):
+    if type(dtype) in _NUMPY_DTYPE_TYPES:  # not isinstance: NumPy's dtype metaclass makes it slow
         known = _CANONICAL.get(dtype)
         if known is not None:
             return known
-    else:
-        known = _FOREIGN.get(dtype) if dtype.__hash__ is not None else None
+    elif dtype.__hash__ is not None:
+        known = _FOREIGN.get(dtype)
         if known is not None:
             return known
     # another library's dtype object (array_api_strict.float64, torch.float32): by its name
@@ -69,9 +69,18 @@ _FOREIGN: dict = {}
 
 def kind_of(dtype) -> str:
     """NumPy's one-letter kind ("f", "c", "i", "u", "b") of any library's dtype object."""
+    kind = _KIND_BY_TYPE.get(type(dtype))  # every operation asks: one dict access, no isinstance
+    if kind is not None:
+        return kind
     if isinstance(dtype, np.dtype):
+        _KIND_BY_TYPE[type(dtype)] = dtype.kind  # a NumPy dtype class has one kind
         return dtype.kind
     return as_dtype(dtype).kind
+
+
+# NumPy's dtype classes (Float32DType ...): CuPy and Dask use the same objects
+_NUMPY_DTYPE_TYPES = frozenset(type(d) for d in ALL)
+_KIND_BY_TYPE = {type(d): d.kind for d in ALL}
 
 
 def is_differentiable(dtype) -> bool:

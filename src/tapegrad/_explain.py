@@ -104,18 +104,18 @@ def _why_cut(tape, uid, recorded, edges, target_uid) -> str:
 
 
 def _uses(inputs, uid) -> bool:
-    return any(u is not None and abs(u) == uid for u in inputs)
+    return any(u and abs(u) == uid for u in inputs)
 
 
 def _reach(start: int, edges) -> set:
     """Uids computed (through ``edges``, in recording order) from ``start``."""
     reached = {start}
     for inputs, out in edges:
-        if any(u is not None and abs(u) in reached for u in inputs):
+        if any(u and abs(u) in reached for u in inputs):
             reached.add(out)
     # cut edges were noted apart from the entries; a second pass catches their interleaving
     for inputs, out in edges:
-        if any(u is not None and abs(u) in reached for u in inputs):
+        if any(u and abs(u) in reached for u in inputs):
             reached.add(out)
     return reached
 
@@ -124,8 +124,8 @@ def _ancestors(target: int, edges) -> set:
     found = {target}
     for inputs, out in reversed(edges):
         if out in found:
-            found.update(abs(u) for u in inputs if u is not None)
+            found.update(abs(u) for u in inputs if u)
     for inputs, out in reversed(edges):
         if out in found:
-            found.update(abs(u) for u in inputs if u is not None)
+            found.update(abs(u) for u in inputs if u)
     return found

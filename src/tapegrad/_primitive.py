@@ -23,7 +23,7 @@ from . import _dtypes
 from ._backend import is_array, same_library
 from ._dtypes import kind_of
 from ._state import PLAIN, RAW, state
-from ._tensor import Tensor, to_array, wrap
+from ._tensor import Tensor, _new_tensor, _next_uid, to_array, wrap
 
 REGISTRY: dict[str, Primitive] = {}
 # NumPy < 2 promotes Python scalars by value; there they are given the array's dtype first
@@ -165,6 +165,14 @@ def _weak_pair(array, other, scalar_first):
     return (other, array) if scalar_first else (array, other)
 
 
+def _checked_pair(x, y, prim):
+    """``binary_values``, then the check that both values come from one library."""
+    xv, yv = binary_values(x, y)
+    if type(xv) is not type(yv) and type(xv) not in _PY_SCALARS and type(yv) not in _PY_SCALARS:
+        same_library((xv, yv), prim.name)  # NumPy scalars beside arrays pass here
+    return xv, yv
+
+
 # -- the call ----------------------------------------------------------------------------------
 def _make_op(prim: Primitive, promote: bool):
     forward = prim.forward
@@ -174,12 +182,28 @@ def _make_op(prim: Primitive, promote: bool):
     if promote:
 
         def op(x, y, /):
-            if isinstance(x, Tensor) and isinstance(y, Tensor):
-                xv, yv = x._value, y._value
+            # the common pairs first: two tensors, or a tensor and a Python number on a float
+            # tensor (the backend's own weak promotion is then right); the rest, raw values
+            # included, goes through binary_values
+            if isinstance(x, Tensor):
+                xv = x._value
+                if isinstance(y, Tensor):
+                    yv = y._value
+                    if type(xv) is not type(yv):
+                        same_library((xv, yv), prim.name)  # NumPy scalars beside arrays pass
+                elif (type(y) is float or type(y) is int) and _NEP50 and kind_of(xv.dtype) in "fc":
+                    yv = y
+                else:
+                    xv, yv = _checked_pair(x, y, prim)
+            elif (
+                (type(x) is float or type(x) is int)
+                and isinstance(y, Tensor)
+                and _NEP50
+                and kind_of(y._value.dtype) in "fc"
+            ):
+                xv, yv = x, y._value
             else:
-                xv, yv = binary_values(x, y)
-            if type(xv) is not type(yv) and type(yv) not in _PY_SCALARS:
-                same_library((xv, yv), prim.name)  # NumPy scalars beside arrays pass here
+                xv, yv = _checked_pair(x, y, prim)
             try:
                 value = forward(xv, yv)
             except ValueError as error:
@@ -187,10 +211,12 @@ def _make_op(prim: Primitive, promote: bool):
             mode = state.mode
             if mode == RAW:
                 return value
-            out = wrap(value)
+            out = _new_tensor(Tensor)  # wrap(value), inlined: this is the hottest path
+            out._value = value
+            out._uid = _next_uid()
             if mode == PLAIN:
                 return out
-            for tape in state.tapes:  # traced: _traced inlined, as this is the hottest path
+            for tape in state.tapes:
                 tape._record(prim, (x, y), (xv, yv), out, _NO_PARAMS)
             if state.accumulators:
                 _push(prim, (x, y), (xv, yv), out, _NO_PARAMS)

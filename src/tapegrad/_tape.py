@@ -17,7 +17,7 @@ from . import _dtypes
 from ._backend import ones_like, xp_of
 from ._dtypes import kind_of
 from ._explain import UnconnectedGradientError, caller_location, explain
-from ._state import RAW, TRACED, raw_mode, state
+from ._state import RAW, TRACED, state
 from ._structure import flatten
 from ._tensor import Tensor, Variable, wrap, wrap_with_uid
 from .ops import astype, permute_dims, real, reshape
@@ -38,16 +38,19 @@ class GradientTape:
     tg.Tensor(6.0, shape=(), dtype=float32)
     """
 
+    # Defaults that most tapes never change live on the class: a tape is made per step.
+    _recording = False
+    _spent = False
+    _explained = None  # what a non-persistent tape saw, kept when its gradient raised
+
     def __init__(self, persistent: bool = False, watch_accessed_variables: bool = True):
         self._persistent = bool(persistent)
         self._watch_accessed = bool(watch_accessed_variables)
+        # (primitive, input uids, input values, output uid, output value, static parameters)
         self._entries: list = []
         self._watched: set[int] = set()
         self._variables: dict[int, Variable] = {}
-        self._recording = False
-        self._spent = False
         self._cuts: list = []  # (op name or None, location, input uids, output uid): see _explain
-        self._explained = None  # what a non-persistent tape saw, kept when its gradient raised
         self._roots: set[int] = set()  # uids watched directly (not computed on the tape)
         self._shadow: set[int] = set()  # values computed from a cut
 
@@ -67,11 +70,15 @@ class GradientTape:
     def _start(self) -> None:
         self._recording = True
         state.tapes.append(self)
-        state.refresh()
+        state.mode = TRACED
 
     def _stop(self) -> None:
         self._recording = False
-        state.tapes.remove(self)
+        tapes = state.tapes
+        if tapes[-1] is self:  # tapes close in the order they opened, unless stop_recording
+            tapes.pop()
+        else:
+            tapes.remove(self)
         state.refresh()
 
     @contextmanager
@@ -125,9 +132,10 @@ class GradientTape:
         return tuple(self._variables.values())
 
     def _record(self, prim, args, vals, out, params) -> None:
-        """Keep an entry if the op reads a watched tensor. Each input's uid is stored negated
-        when that input was not watched then: it needs no cotangent, but traced backward passes
-        still hand it to rules under its uid, so that outer tapes recognise it."""
+        """Keep an entry if the op reads a watched tensor. Inputs are kept by uid: positive for
+        an input watched then (it needs a cotangent); negated for one that was not (it needs
+        none, but traced backward passes still hand it to rules under its uid, so that outer
+        tapes recognise it); 0 for a value that is not a tensor."""
         watched = self._watched
         uids = []
         hit = False
@@ -136,11 +144,11 @@ class GradientTape:
                 uid = a._uid
                 if uid in watched or (type(a) is Variable and self._watch_on_read(a)):
                     hit = True
-                    uids.append(uid)
                 else:
-                    uids.append(-uid)
+                    uid = -uid
+                uids.append(uid)
             else:
-                uids.append(None)
+                uids.append(0)
         if not hit:
             if self._shadow:
                 self._follow_cut(uids, out)
@@ -156,7 +164,7 @@ class GradientTape:
         self._shadow.add(out._uid)
 
     def _follow_cut(self, uids, out) -> None:
-        if any(u is not None and abs(u) in self._shadow for u in uids):
+        if any(u and abs(u) in self._shadow for u in uids):
             self._cuts.append((None, None, uids, out._uid))
             self._shadow.add(out._uid)
 
@@ -212,10 +220,10 @@ class GradientTape:
     def _plain_gradient(self, target, sources):
         """The commonest call, ``gradient(tensor, tensor or flat list of tensors)``, without the
         general path's layers: a seed-grad workload spends most of its time in them."""
-        if type(sources) is list or type(sources) is tuple:
-            leaves = sources
-        elif isinstance(sources, Tensor):
+        if isinstance(sources, Tensor):
             leaves = (sources,)
+        elif type(sources) is list or type(sources) is tuple:
+            leaves = sources
         else:
             return _NOT_PLAIN
         for s in leaves:
@@ -225,26 +233,10 @@ class GradientTape:
             return _NOT_PLAIN
         if not self._persistent:
             self._spent = True
-        value = target._value
-        seeds = {target._uid: ones_like(value)}
-        keep = {s._uid for s in leaves}
-        needed = self._needed(keep)
-        if state.mode == TRACED:
-            grads = _loop(self._entries, seeds, keep, 0, True, self._persistent, needed)
-        else:
-            state.raw_depth += 1
-            state.mode = RAW
-            try:
-                grads = _loop(self._entries, seeds, keep, 0, False, self._persistent, needed)
-            finally:
-                state.raw_depth -= 1
-                state.refresh()
-        if not self._persistent:
-            self._entries = []
-            self._watched = set()
+        grads = self._backward({target._uid: ones_like(target._value)}, leaves, 0)
+        if leaves is not sources:
+            return _result(grads.get(sources._uid), sources, (), "none")
         results = [_result(grads.get(s._uid), s, (), "none") for s in leaves]
-        if isinstance(sources, Tensor):
-            return results[0]
         return results if type(sources) is list else tuple(results)
 
     def jacobian(
@@ -355,7 +347,7 @@ class GradientTape:
         from ._primitive import _traced
 
         for prim, uids, vals, out_uid, _ans, params in self._entries:
-            inputs = [v if u is None else values.get(abs(u), v) for v, u in zip(vals, uids)]
+            inputs = [values.get(abs(u), v) if u else v for v, u in zip(vals, uids)]
             if any(isinstance(i, Tensor) for i in inputs):
                 if prim.replay is not None:  # a custom operation: run the user's function again
                     values[out_uid] = prim.replay(*inputs)
@@ -380,7 +372,7 @@ class GradientTape:
         if not self._persistent:
             self._spent = True
 
-    def _backward(self, seeds: dict, sources: list, n_lead: int) -> dict:
+    def _backward(self, seeds: dict, sources, n_lead: int) -> dict:
         """The reversed loop. Returns the cotangents of the sources (and of whatever else was
         left), keyed by uid. Rules get raw arrays unless something is recording."""
         keep = {s._uid for s in sources}
@@ -388,10 +380,16 @@ class GradientTape:
         needed = self._needed(keep)
         if state.mode == TRACED:
             grads = _loop(entries, seeds, keep, n_lead, True, persistent, needed)
-        else:
-            with raw_mode():
+        else:  # raw_mode(), inlined: a backward pass per training step
+            depth = state.raw_depth
+            state.raw_depth = depth + 1
+            state.mode = RAW
+            try:
                 grads = _loop(entries, seeds, keep, n_lead, False, persistent, needed)
-        if not self._persistent:
+            finally:
+                state.raw_depth = depth
+                state.refresh()
+        if not persistent:
             self._entries = []
             self._watched = set()
         return grads
@@ -403,9 +401,7 @@ class GradientTape:
             return None
         reached = set(sources)
         for entry in self._entries:
-            if entry is not None and any(
-                u is not None and u > 0 and u in reached for u in entry[1]
-            ):
+            if entry is not None and any(u > 0 and u in reached for u in entry[1]):
                 reached.add(entry[3])
         return reached
 
@@ -439,17 +435,21 @@ def _loop(entries, grads, keep, n_lead, traced, persistent, needed=None) -> dict
         if g is None:
             continue
         if traced:  # rules get tensors with the recorded uids, so outer tapes see the path
-            inputs = [v if u is None else wrap_with_uid(v, abs(u)) for v, u in zip(vals, uids)]
-            answer = wrap_with_uid(ans, out_uid)
+            inputs = [wrap_with_uid(v, abs(u)) if u else v for v, u in zip(vals, uids)]
+            args = (g, wrap_with_uid(ans, out_uid), *inputs)
         else:
-            inputs, answer = vals, ans
+            args = (g, ans, *vals)
         for u, rule, like in zip(uids, prim.vjps, vals):
-            if u is None or u < 0 or rule is None or (needed is not None and u not in needed):
+            if u <= 0 or rule is None or (needed is not None and u not in needed):
                 continue
-            gk = rule(g, answer, *inputs, **params)
+            gk = rule(*args, **params)
             if gk is None:  # a custom rule may say "no gradient" for an input
                 continue
-            if n_lead or gk.shape != like.shape or _other_dtype(gk.dtype, like.dtype):
+            if (
+                n_lead
+                or gk.shape != like.shape
+                or (gk.dtype is not like.dtype and _other_dtype(gk.dtype, like.dtype))
+            ):
                 gk = _fit(gk, like, n_lead)
             previous = grads.get(u)
             grads[u] = gk if previous is None else previous + gk
@@ -510,7 +510,7 @@ def _result(g, source, out_shape, unconnected):
         return wrap(xp_of(value).zeros(tuple(out_shape) + source.shape, dtype=value.dtype))
     if not isinstance(g, Tensor):
         g = wrap(g)
-    if g._value.dtype != source._value.dtype:
+    if _other_dtype(g._value.dtype, source._value.dtype):
         g = astype(g, source.dtype)
     return g
 

@@ -84,12 +84,16 @@ def permute_dims(x, /, axes):
     return xp_of(x).permute_dims(x, tuple(axes))
 
 
+@primitive(
+    # its own inverse, and blind to leading batch axes: one op where permute_dims needs axes
+    vjp=rules(linear, lambda g, ans, x: matrix_transpose(g)),
+    jvp=lambda ts, ans, x: matrix_transpose(ts[0]),
+)
 def matrix_transpose(x, /):
-    """Swap the last two axes."""
+    """Swap the last two axes (every matmul rule does, so it is one op of its own)."""
     if x.ndim < 2:
         raise ValueError(f"matrix_transpose needs at least 2 dimensions; got shape {x.shape}")
-    axes = tuple(range(x.ndim - 2)) + (x.ndim - 1, x.ndim - 2)
-    return permute_dims(x, axes)
+    return xp_of(x).matrix_transpose(x)
 
 
 @primitive(
@@ -156,10 +160,12 @@ def sum_to_shape(x, /, *, shape, n_lead=0):
     shape = tuple(shape)
     extra = x.ndim - n_lead - len(shape)
     offset = n_lead + extra
-    axes = tuple(range(n_lead, offset))
-    axes += tuple(offset + i for i, n in enumerate(shape) if n == 1 and x.shape[offset + i] != 1)
+    extra_axes = tuple(range(n_lead, offset))
+    ones = tuple(offset + i for i, n in enumerate(shape) if n == 1 and x.shape[offset + i] != 1)
     xp = xp_of(x)
-    summed = xp.sum(x, axis=axes, keepdims=True) if axes else x
+    if not ones:  # only axes broadcasting added: summing them away leaves the shape wanted
+        return xp.sum(x, axis=extra_axes) if extra_axes else x
+    summed = xp.sum(x, axis=extra_axes + ones, keepdims=True)
     return xp.reshape(summed, tuple(x.shape[:n_lead]) + shape)
 
 

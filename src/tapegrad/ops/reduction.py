@@ -30,9 +30,14 @@ __all__ = [
 def _spread(g, ans, x, axis):
     """The cotangent of a reduction, broadcast back to the input's shape (plus batch axes)."""
     batch = lead(g, ans)
+    lazy = is_lazy(raw(x))
+    # a full reduction's cotangent is a scalar, which broadcasts as it is (on Dask, the kept
+    # axes give the chunks their layout)
+    if g.ndim == 0 and not lazy:
+        return broadcast_to(g, tuple(x.shape))
     reduced = reshape(g, batch + kept_shape(x.shape, axis))
     spread = broadcast_to(reduced, batch + tuple(x.shape))
-    if is_lazy(raw(x)):
+    if lazy:
         spread = _chunked_like(spread, reduced, raw(x).chunks)
     return spread
 
@@ -102,9 +107,16 @@ def _count(x, axis) -> int:
     return size_of(x.shape[a] for a in negative_axes(axis, x.ndim))
 
 
+def _per_element(g, x, axis):
+    """A mean's cotangent divided by the count before it is spread: one division per output,
+    not per input element (with nothing counted, the spread is empty anyway)."""
+    count = _count(x, axis)
+    return g / count if count else g
+
+
 @primitive(
     vjp=rules(
-        linear, lambda g, ans, x, *, axis, keepdims: _spread(g, ans, x, axis) / _count(x, axis)
+        linear, lambda g, ans, x, *, axis, keepdims: _spread(_per_element(g, x, axis), ans, x, axis)
     ),
     jvp=lambda ts, ans, x, *, axis, keepdims: mean(
         ts[0], axis=_axes(ts[0], x, axis), keepdims=keepdims

@@ -191,6 +191,8 @@ class Optimizer:
         """On Dask, persist the step, variables and slots together (computed now, or by the
         cluster's workers while the program goes on): otherwise each step would be a recipe
         that repeats every earlier step, and the graph would grow forever."""
+        if all(type(v._value) in _EAGER for v in variables):
+            return
         lazy = [v for v in variables if is_lazy(v._value)]
         if not lazy:
             return
@@ -237,6 +239,12 @@ class Optimizer:
         grads, variables = [], []
         for pair in grads_and_vars:
             grad, var = _check_pair(pair)
+            if isinstance(grad, Tensor):  # the common case, checked inline: once per variable
+                value, own = grad._value, var._value
+                if value.shape == own.shape and value.dtype is own.dtype:
+                    grads.append(value)
+                    variables.append(var)
+                    continue
             if grad is None:
                 warnings.warn(
                     f"{self.name}: the gradient for variable '{var.name}' is None, so it was not "
@@ -290,7 +298,7 @@ class Optimizer:
     def _assign(var: Variable, value) -> None:
         """Give ``var`` a new array of its own dtype (NumPy scalars for 0-d NumPy values)."""
         old = var._value
-        if value.dtype != old.dtype:
+        if value.dtype is not old.dtype and value.dtype != old.dtype:
             value = xp_of(old).astype(value, old.dtype)
         var._value = _scalar(value)
 
@@ -602,6 +610,9 @@ def _check_ema(use_ema, momentum, frequency) -> None:
         raise ValueError(
             f"ema_overwrite_frequency must be an integer >= 1 or None, not {frequency!r}"
         )
+
+
+_EAGER = frozenset((np.ndarray, np.float16, np.float32, np.float64, np.complex64, np.complex128))
 
 
 def _check_pair(pair):
