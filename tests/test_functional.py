@@ -1114,3 +1114,39 @@ def test_jacobian_of_a_vector_function_twice(name):
     rev_fwd = tg.jacrev(tg.jacfwd(f))(*args)
     assert fwd_rev.shape == out_shape + args[0].shape * 2
     close(fwd_rev, rev_fwd.numpy(), rtol=1e-10, atol=1e-10)
+
+
+# -- the identity basis: a matmul JVP that meets jacfwd's basis returns the matrix itself --------
+def test_jacfwd_of_a_matrix_product_is_the_matrix_exactly():
+    A = f64(randn(3, 4))
+    x, v = f64(randn(4)), f64(randn(3))
+    np.testing.assert_array_equal(tg.jacfwd(lambda x: A @ x)(x).numpy(), A.numpy())
+    np.testing.assert_array_equal(tg.jacfwd(lambda v: v @ A)(v).numpy(), A.numpy().T)
+    # through a nonlinearity after the product, as in a Hessian of sum(tanh(A @ x))
+    B = f64(randn(4, 4))
+    expected = (
+        B.numpy().T
+        @ np.diag(-2 * np.tanh(B.numpy() @ x.numpy()) / np.cosh(B.numpy() @ x.numpy()) ** 2)
+        @ B.numpy()
+    )
+    close(tg.hessian(lambda x: tg.sum(tg.tanh(B @ x)))(x), expected, rtol=1e-12, atol=1e-12)
+
+
+def test_the_identity_shortcut_keeps_the_products_dtype():
+    # a float64 input against a float32 matrix: the product, and its Jacobian, are float64
+    A = tg.constant(np.arange(6.0, dtype=np.float32).reshape(2, 3))
+    jac = tg.jacfwd(lambda x: A @ x)(f64([1.0, 2.0, 3.0]))
+    assert jac.dtype == tg.float64
+    np.testing.assert_array_equal(jac.numpy(), A.numpy().astype(np.float64))
+
+
+def test_a_tangent_that_is_no_longer_the_basis_is_multiplied():
+    # the basis scaled by an op before the product: the product runs, and gives 2 A
+    A = f64(randn(3, 4))
+    x = f64(randn(4))
+    np.testing.assert_array_equal(tg.jacfwd(lambda x: A @ (2.0 * x))(x).numpy(), 2.0 * A.numpy())
+    # two inputs: each one's tangents are a slice of the basis, not the identity
+    v = f64(randn(4))
+    jx, jv = tg.jacfwd(lambda x, v: A @ x + A @ v, argnums=(0, 1))(x, v)
+    close(jx, A.numpy(), rtol=0, atol=0)
+    close(jv, A.numpy(), rtol=0, atol=0)

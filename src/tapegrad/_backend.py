@@ -220,6 +220,9 @@ def is_numpy_namespace(xp) -> bool:
 # ``__array_namespace__`` (Dask and CuPy arrays have none; array_api_compat knows them).
 _FOREIGN_MODULES = ("cupy", "dask", "torch", "jax", "array_api_strict", "sparse", "ndonnx")
 _IS_ARRAY: dict[type, bool] = {np.ndarray: True}
+# The types known to be arrays, for the ops' inline test ``type(v) in ARRAY_TYPES`` (a set
+# test costs less than a call on the path every backward rule takes)
+ARRAY_TYPES: set[type] = {np.ndarray}
 
 
 def is_array(value) -> bool:
@@ -236,6 +239,8 @@ def is_array(value) -> bool:
                 and hasattr(value, "dtype")
             )
         )
+        if known:
+            ARRAY_TYPES.add(kind)
     return known
 
 

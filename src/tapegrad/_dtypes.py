@@ -81,6 +81,11 @@ def kind_of(dtype) -> str:
 # NumPy's dtype classes (Float32DType ...): CuPy and Dask use the same objects
 _NUMPY_DTYPE_TYPES = frozenset(type(d) for d in ALL)
 _KIND_BY_TYPE = {type(d): d.kind for d in ALL}
+# The classes of NumPy's real floating and complex dtypes: the hottest checks (is this value
+# differentiable? real?) test the class of a dtype against these without a call; any other
+# dtype object falls back to kind_of.
+REAL_FLOAT_TYPES = frozenset(type(d) for d in (float16, float32, float64))
+FLOAT_TYPES = REAL_FLOAT_TYPES | {type(complex64), type(complex128)}
 
 
 def is_differentiable(dtype) -> bool:

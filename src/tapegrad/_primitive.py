@@ -20,7 +20,7 @@ from collections.abc import Callable
 import numpy as _np
 
 from . import _dtypes
-from ._backend import is_array, same_library
+from ._backend import ARRAY_TYPES, is_array, same_library
 from ._dtypes import kind_of
 from ._state import PLAIN, RAW, state
 from ._tensor import Tensor, _new_tensor, _next_uid, to_array, wrap
@@ -227,7 +227,10 @@ def _make_op(prim: Primitive, promote: bool):
     if n_arrays == 1 and not statics:
 
         def op(x, /):
-            xv = x._value if isinstance(x, Tensor) else raw(x)
+            if isinstance(x, Tensor):
+                xv = x._value
+            else:
+                xv = x if type(x) in ARRAY_TYPES else raw(x)
             mode = state.mode
             if mode == PLAIN:
                 return wrap(forward(xv))
@@ -238,11 +241,18 @@ def _make_op(prim: Primitive, promote: bool):
         return op
 
     if n_arrays == 1:  # one array and static parameters: reshape, sum, getitem, astype ...
+        first_static = statics[0]
 
         def op(x, /, *statics, **params):
             if statics:
-                _, params = _statics_by_position(prim, (x, *statics), params)
-            xv = x._value if isinstance(x, Tensor) else raw(x)
+                if len(statics) == 1 and not params:  # reshape(g, shape): the common call
+                    params = {first_static: statics[0]}
+                else:
+                    _, params = _statics_by_position(prim, (x, *statics), params)
+            if isinstance(x, Tensor):
+                xv = x._value
+            else:
+                xv = x if type(x) in ARRAY_TYPES else raw(x)
             mode = state.mode
             if mode == PLAIN:
                 return wrap(forward(xv, **params))
@@ -255,7 +265,10 @@ def _make_op(prim: Primitive, promote: bool):
     def op(*args, **params):
         if n_arrays is not None and len(args) > n_arrays:
             args, params = _statics_by_position(prim, args, params)
-        vals = [a._value if isinstance(a, Tensor) else raw(a) for a in args]
+        vals = [
+            a._value if isinstance(a, Tensor) else a if type(a) in ARRAY_TYPES else raw(a)
+            for a in args
+        ]
         if len(vals) > 1:
             kind = type(vals[0])
             for v in vals:

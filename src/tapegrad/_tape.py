@@ -15,7 +15,7 @@ from contextlib import contextmanager
 
 from . import _dtypes
 from ._backend import ones_like, xp_of
-from ._dtypes import kind_of
+from ._dtypes import FLOAT_TYPES, kind_of
 from ._explain import UnconnectedGradientError, caller_location, explain
 from ._state import RAW, TRACED, state
 from ._structure import flatten
@@ -153,7 +153,8 @@ class GradientTape:
             if self._shadow:
                 self._follow_cut(uids, out)
             return
-        if prim.vjps is None or kind_of(out._value.dtype) not in "fc":
+        dtype = out._value.dtype
+        if prim.vjps is None or (type(dtype) not in FLOAT_TYPES and kind_of(dtype) not in "fc"):
             self._note_cut(prim.name, uids, out)  # a watched path ends here
             return
         self._entries.append((prim, uids, vals, out._uid, out._value, params))

@@ -18,6 +18,7 @@ from ._structure import flatten
 from ._tape import GradientTape
 from ._tensor import Tensor, wrap
 from .ops import constant, permute_dims, reshape
+from .ops._helpers import mark_basis
 
 __all__ = [
     "grad",
@@ -357,7 +358,10 @@ def _basis_tangents(leaves, sizes):
     for leaf, size in zip(leaves, sizes):
         xp = xp_of(leaf._value)
         eye = xp.eye(total, size, k=-at, dtype=leaf._value.dtype)
-        tangents.append(wrap(xp.reshape(eye, (total,) + leaf.shape)))
+        tangent = xp.reshape(eye, (total,) + leaf.shape)
+        if len(leaves) == 1 and leaf.ndim == 1:
+            mark_basis(tangent)  # the identity: a matmul JVP that meets it needs no product
+        tangents.append(wrap(tangent))
         at += size
     return tangents
 

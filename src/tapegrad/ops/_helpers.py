@@ -3,6 +3,8 @@ extra leading (batch) axes, so they address axes from the end."""
 
 from __future__ import annotations
 
+import weakref
+
 
 def lead(g, like) -> tuple:
     """The leading batch axes that ``g`` carries beyond the shape of ``like``."""
@@ -39,3 +41,26 @@ def size_of(shape) -> int:
     for s in shape:
         n *= s
     return n
+
+
+# -- identity tangents ----------------------------------------------------------------------------
+# jacfwd and hessian push the standard basis of one input through a single pass: an identity
+# matrix on the batch axis. A matmul JVP that meets it knows the answer without a product
+# (x @ e_b is column b of x), which saves one n^3 product per Jacobian. Kept by identity of the
+# array, weakly, so a basis is recognised only while it lives.
+_BASES: dict = {}
+
+
+def mark_basis(value) -> None:
+    """Remember ``value`` (a raw array of shape ``(n, n)``) as the identity basis of an input
+    vector of size n."""
+    key = id(value)
+    try:
+        _BASES[key] = weakref.ref(value, lambda _, key=key: _BASES.pop(key, None))
+    except TypeError:  # pragma: no cover - a library whose arrays take no weak reference
+        pass
+
+
+def is_basis(value) -> bool:
+    ref = _BASES.get(id(value))
+    return ref is not None and ref() is value

@@ -20,7 +20,7 @@ import cmath
 import math
 
 from .._backend import waits_to_read, xp_of
-from .._dtypes import kind_of
+from .._dtypes import REAL_FLOAT_TYPES, kind_of
 from .._primitive import primitive, raw
 from ._strong import all_finite, is_marked, linear, mark, rules, singular, smooth, strong
 
@@ -116,10 +116,12 @@ def _xp(x, y):
 def _conj(v):
     """The conjugate where it matters: rules multiply by conj(f'(x)) (see the module docstring),
     and skipping the call on real values keeps real rules at full speed."""
-    if type(v) is complex:
-        return v.conjugate()
     dtype = getattr(v, "dtype", None)
-    return conj(v) if dtype is not None and kind_of(dtype) == "c" else v
+    if dtype is None:
+        return v.conjugate() if type(v) is complex else v
+    if type(dtype) in REAL_FLOAT_TYPES:
+        return v
+    return conj(v) if kind_of(dtype) == "c" else v
 
 
 # -- arithmetic ------------------------------------------------------------------------------------

@@ -33,7 +33,7 @@ from .._backend import backend_name, is_lazy, xp_of
 from .._dtypes import as_dtype, kind_of
 from .._primitive import primitive, raw
 from .._standard_gaps import linalg_call
-from ._helpers import lead, negative_axes
+from ._helpers import is_basis, lead, negative_axes
 from .creation import constant, stop_gradient
 from .elementwise import _conj, abs, astype, conj, isfinite, pow, real, subtract, where
 from .indexing import getitem, take_slice
@@ -241,6 +241,9 @@ def _product_of_batched(t, x, y, left):
     if operand.ndim == 1 and other.ndim == 1:
         return sum(t * other, axis=-1)
     if operand.ndim == 1 and other.ndim == 2:  # a batch of vectors: one matrix product
+        if is_basis(raw(t)) and as_dtype(t.dtype) == as_dtype(other.dtype):
+            # e_b @ y is row b of y; x @ e_b is column b of x
+            return other if left else matrix_transpose(other)
         return matmul(t, other) if left else matmul(t, matrix_transpose(other))
     if operand.ndim == 1:  # a vector against a stack of matrices
         axis = -2 if left else -1
