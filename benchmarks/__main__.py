@@ -148,6 +148,7 @@ def main(argv=None) -> int:
     print("tapegrad benchmarks: autodiff time / hand-written NumPy floor time, same process")
     for line in machine.header():
         print(line)
+    print(machine.warm_allocator())
     print(f"tapegrad: {tapegrad.__version__}")
     print(
         f"timing  : time.perf_counter, median of {args.repeats} interleaved repeats, "

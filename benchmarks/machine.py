@@ -166,3 +166,23 @@ def header() -> list[str]:
         f"numpy   : {np.__version__}, BLAS {blas_name()}, BLAS threads {blas_threads()}",
         load_line(),
     ]
+
+
+ALLOCATOR_WARMUP_BYTES = 16 * 2**20
+
+
+def warm_allocator() -> str:
+    """Allocate and free one 16 MB array, then say so (a line for the header).
+
+    glibc's malloc returns freed memory to the system while a process has only held small
+    blocks, and keeps it for reuse once a large block has been freed (its thresholds grow to
+    the largest freed mapping of at most 32 MB). Without this, a workload that allocates a few
+    hundred kilobytes per call pays a page fault per 4 KB page on every call when it runs
+    first, and none when it runs after a large workload: its timing would depend on the order
+    of the runs (on a virtual machine, by a factor of two). Both sides run in this state."""
+    block = np.ones(ALLOCATOR_WARMUP_BYTES // 8)
+    del block
+    return (
+        f"memory  : the harness allocated and freed one {ALLOCATOR_WARMUP_BYTES >> 20} MB array "
+        "first, so freed memory is reused, not returned to the system after every call"
+    )
