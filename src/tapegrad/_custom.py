@@ -15,7 +15,7 @@ from collections.abc import Callable
 from ._backend import xp_of
 from ._dtypes import kind_of
 from ._primitive import Primitive, _traced
-from ._state import TRACED, plain_mode, state, suspended
+from ._state import TRACED, context, plain_mode, suspended
 from ._structure import flatten
 from ._tape import GradientTape
 from ._tensor import Tensor, Variable, wrap
@@ -49,7 +49,7 @@ def _record_call(name: str, inputs: list, value, vjp_joint, jvp_rule, replay):
     """Record ``value`` (a Tensor) as the output of one operation on ``inputs`` (Tensors).
     Returns the recorded output tensor (``value`` itself when nothing records). ``replay``
     runs the user's function again on new inputs (for ``tape.hessian``)."""
-    if state.mode != TRACED or not inputs:
+    if context().mode != TRACED or not inputs:
         return value
     raw_out = value._value
     batched = _per_example(vjp_joint, value.ndim, inputs)
@@ -151,7 +151,8 @@ class _VariableProbe(GradientTape):
 def _run_unrecorded(f, args, kwargs):
     """Run ``f`` with every tape and accumulator paused; return its result and the trainable
     variables it read."""
-    with suspended(tapes=list(state.tapes), accumulators=list(state.accumulators)):
+    now = context()
+    with suspended(tapes=list(now.tapes), accumulators=list(now.accumulators)):
         with _VariableProbe() as probe:
             result = f(*args, **kwargs)
     return result, list(probe.watched_variables())
@@ -303,7 +304,7 @@ class custom_vjp:
                 f"custom_vjp function {self.__name__} has no rule yet: call "
                 f"{self.__name__}.defvjp(fwd, bwd) first"
             )
-        if state.mode != TRACED or self._in_fwd:
+        if context().mode != TRACED or self._in_fwd:
             return self.fun(*args)
         # fwd runs recorded, as in JAX: residuals stay functions of the inputs on outer tapes,
         # so the bwd rule can itself be differentiated (the output's own path is replaced below)
@@ -375,7 +376,7 @@ class custom_jvp:
                 f"custom_jvp function {self.__name__} has no rule yet: call "
                 f"{self.__name__}.defjvp(rule) first"
             )
-        if state.mode != TRACED:
+        if context().mode != TRACED:
             return self.fun(*args)
         out, _ = _run_unrecorded(self.fun, args, {})
         positions = [i for i, a in enumerate(args) if isinstance(a, Tensor)]

@@ -11,7 +11,7 @@ tangent.
 from __future__ import annotations
 
 from ._dtypes import kind_of
-from ._state import state, suspended
+from ._state import context, suspended
 from ._structure import flatten
 from ._tensor import Tensor, wrap_with_uid
 from .ops import broadcast_to, conj, convert_to_tensor, reshape, zeros_like
@@ -75,14 +75,16 @@ class ForwardAccumulator:
                 "create a new one for a nested computation"
             )
         self._active = True
-        state.accumulators.append(self)
-        state.refresh()
+        now = context()
+        now.accumulators.append(self)
+        now.refresh()
         return self
 
     def __exit__(self, *exc) -> None:
         self._active = False
-        state.accumulators.remove(self)
-        state.refresh()
+        now = context()
+        now.accumulators.remove(self)
+        now.refresh()
 
     def jvp(self, primals, unconnected_gradients="none"):
         """The tangents of ``primals`` (a tensor or a nested structure), None where unconnected
@@ -109,7 +111,8 @@ class ForwardAccumulator:
             wrap_with_uid(v, a._uid) if isinstance(a, Tensor) else v for a, v in zip(args, vals)
         ]
         # this accumulator and those inside it do not see the tangent computation; outer ones do
-        inner = state.accumulators[state.accumulators.index(self) :]
+        active = context().accumulators
+        inner = active[active.index(self) :]
         with suspended(accumulators=inner):
             if prim.jvp == "elementwise":
                 tangent = _elementwise(prim, ts, out, inputs, params)

@@ -4,7 +4,7 @@ A declaration gives the forward computation on backend arrays, one VJP rule per 
 JVP rule, in one statement. Rules have the signature ``(g, ans, *inputs, **static_params)`` (``t``
 for tangents) and are written with tapegrad's own functions, so they are differentiable in turn.
 
-Calling an op does one of three things, chosen by ``state.mode``:
+Calling an op does one of three things, chosen by the thread's mode (``_state``):
 
 * PLAIN (nothing active): compute on the raw arrays and wrap the result; nothing is kept.
 * RAW (a backward pass that nothing records): compute and return raw arrays, so rules run at the
@@ -21,8 +21,8 @@ import numpy as _np
 
 from . import _dtypes
 from ._backend import ARRAY_TYPES, is_array, same_library
-from ._dtypes import kind_of
-from ._state import PLAIN, RAW, state
+from ._dtypes import FLOAT_TYPES, kind_of
+from ._state import PLAIN, RAW, per_thread
 from ._tensor import Tensor, _new_tensor, _next_uid, to_array, wrap
 
 REGISTRY: dict[str, Primitive] = {}
@@ -165,6 +165,12 @@ def _weak_pair(array, other, scalar_first):
     return (other, array) if scalar_first else (array, other)
 
 
+def _is_float(value) -> bool:
+    """Whether a backend value is real floating or complex (the class test first: no call)."""
+    dtype = value.dtype
+    return type(dtype) in FLOAT_TYPES or kind_of(dtype) in "fc"
+
+
 def _checked_pair(x, y, prim):
     """``binary_values``, then the check that both values come from one library."""
     xv, yv = binary_values(x, y)
@@ -191,7 +197,7 @@ def _make_op(prim: Primitive, promote: bool):
                     yv = y._value
                     if type(xv) is not type(yv):
                         same_library((xv, yv), prim.name)  # NumPy scalars beside arrays pass
-                elif (type(y) is float or type(y) is int) and _NEP50 and kind_of(xv.dtype) in "fc":
+                elif (type(y) is float or type(y) is int) and _NEP50 and _is_float(xv):
                     yv = y
                 else:
                     xv, yv = _checked_pair(x, y, prim)
@@ -199,7 +205,7 @@ def _make_op(prim: Primitive, promote: bool):
                 (type(x) is float or type(x) is int)
                 and isinstance(y, Tensor)
                 and _NEP50
-                and kind_of(y._value.dtype) in "fc"
+                and _is_float(y._value)
             ):
                 xv, yv = x, y._value
             else:
@@ -208,7 +214,8 @@ def _make_op(prim: Primitive, promote: bool):
                 value = forward(xv, yv)
             except ValueError as error:
                 raise _shape_error(prim, xv, yv) or error from None
-            mode = state.mode
+            now = per_thread.context
+            mode = now.mode
             if mode == RAW:
                 return value
             out = _new_tensor(Tensor)  # wrap(value), inlined: this is the hottest path
@@ -216,10 +223,10 @@ def _make_op(prim: Primitive, promote: bool):
             out._uid = _next_uid()
             if mode == PLAIN:
                 return out
-            for tape in state.tapes:
+            for tape in now.tapes:
                 tape._record(prim, (x, y), (xv, yv), out, _NO_PARAMS)
-            if state.accumulators:
-                _push(prim, (x, y), (xv, yv), out, _NO_PARAMS)
+            if now.accumulators:
+                _push(now, prim, (x, y), (xv, yv), out, _NO_PARAMS)
             return out
 
         return op
@@ -231,12 +238,13 @@ def _make_op(prim: Primitive, promote: bool):
                 xv = x._value
             else:
                 xv = x if type(x) in ARRAY_TYPES else raw(x)
-            mode = state.mode
+            now = per_thread.context
+            mode = now.mode
             if mode == PLAIN:
                 return wrap(forward(xv))
             if mode == RAW:
                 return forward(xv)
-            return _traced(prim, (x,), (xv,), _NO_PARAMS)
+            return _show(now, prim, (x,), (xv,), wrap(forward(xv)), _NO_PARAMS)
 
         return op
 
@@ -253,7 +261,8 @@ def _make_op(prim: Primitive, promote: bool):
                 xv = x._value
             else:
                 xv = x if type(x) in ARRAY_TYPES else raw(x)
-            mode = state.mode
+            now = per_thread.context
+            mode = now.mode
             if mode == PLAIN:
                 return wrap(forward(xv, **params))
             if mode == RAW:
@@ -275,7 +284,7 @@ def _make_op(prim: Primitive, promote: bool):
                 if type(v) is not kind:
                     same_library(vals, prim.name)
                     break
-        mode = state.mode
+        mode = per_thread.context.mode
         if mode == PLAIN:
             return wrap(forward(*vals, **params))
         if mode == RAW:
@@ -317,18 +326,23 @@ _NO_PARAMS: dict = {}  # shared and never written: rules receive static paramete
 
 def _traced(prim: Primitive, args, vals, params):
     """Compute, then show the call to every active tape and forward accumulator."""
-    out = wrap(prim.forward(*vals, **params))
+    return _show(per_thread.context, prim, args, vals, wrap(prim.forward(*vals, **params)), params)
+
+
+def _show(now, prim, args, vals, out, params):
+    """Show a computed call to every tape and forward accumulator active in ``now`` (this
+    thread's context); returns ``out``."""
     if prim.defaults:
         params = {**prim.defaults, **params}
-    for tape in state.tapes:
+    for tape in now.tapes:
         tape._record(prim, args, vals, out, params)
-    if state.accumulators:
-        _push(prim, args, vals, out, params)
+    if now.accumulators:
+        _push(now, prim, args, vals, out, params)
     return out
 
 
-def _push(prim, args, vals, out, params):
+def _push(now, prim, args, vals, out, params):
     # outermost first: an inner accumulator's rule may use ``out``, whose outer tangent must
     # already exist
-    for accumulator in state.accumulators:
+    for accumulator in now.accumulators:
         accumulator._push(prim, args, vals, out, params)

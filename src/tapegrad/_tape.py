@@ -6,7 +6,7 @@ the loop passes it, so memory falls during the backward pass instead of doubling
 reference to the tape: the graph lives here and dies with the tape.
 
 The backward loop is written with tapegrad's own ops, so this module sits above ``ops``; the ops
-reach the tape only through the per-thread stack in ``_state`` (``tape._record``).
+reach the tape only through the per-thread stacks in ``_state`` (``tape._record``).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from . import _dtypes
 from ._backend import ones_like, xp_of
 from ._dtypes import FLOAT_TYPES, kind_of
 from ._explain import UnconnectedGradientError, caller_location, explain
-from ._state import RAW, TRACED, state
+from ._state import RAW, TRACED, per_thread
 from ._structure import flatten
 from ._tensor import Tensor, Variable, wrap, wrap_with_uid
 from .ops import astype, permute_dims, real, reshape
@@ -69,17 +69,19 @@ class GradientTape:
 
     def _start(self) -> None:
         self._recording = True
-        state.tapes.append(self)
-        state.mode = TRACED
+        now = per_thread.context
+        now.tapes.append(self)
+        now.mode = TRACED
 
     def _stop(self) -> None:
         self._recording = False
-        tapes = state.tapes
+        now = per_thread.context
+        tapes = now.tapes
         if tapes[-1] is self:  # tapes close in the order they opened, unless stop_recording
             tapes.pop()
         else:
             tapes.remove(self)
-        state.refresh()
+        now.refresh()
 
     @contextmanager
     def stop_recording(self):
@@ -379,17 +381,18 @@ class GradientTape:
         keep = {s._uid for s in sources}
         entries, persistent = self._entries, self._persistent
         needed = self._needed(keep)
-        if state.mode == TRACED:
+        now = per_thread.context
+        if now.mode == TRACED:
             grads = _loop(entries, seeds, keep, n_lead, True, persistent, needed)
         else:  # raw_mode(), inlined: a backward pass per training step
-            depth = state.raw_depth
-            state.raw_depth = depth + 1
-            state.mode = RAW
+            depth = now.raw_depth
+            now.raw_depth = depth + 1
+            now.mode = RAW
             try:
                 grads = _loop(entries, seeds, keep, n_lead, False, persistent, needed)
             finally:
-                state.raw_depth = depth
-                state.refresh()
+                now.raw_depth = depth
+                now.refresh()
         if not persistent:
             self._entries = []
             self._watched = set()

@@ -7,7 +7,7 @@ import sys
 from ._backend import xp_of
 from ._dtypes import kind_of
 from ._explain import caller_location
-from ._state import state
+from ._state import context
 
 __all__ = ["check_numerics"]
 
@@ -27,13 +27,15 @@ class check_numerics:
     """
 
     def __enter__(self) -> check_numerics:
-        state.accumulators.append(self)  # seen by every operation, as a forward accumulator is
-        state.refresh()
+        now = context()
+        now.accumulators.append(self)  # seen by every operation, as a forward accumulator is
+        now.refresh()
         return self
 
     def __exit__(self, *exc) -> None:
-        state.accumulators.remove(self)
-        state.refresh()
+        now = context()
+        now.accumulators.remove(self)
+        now.refresh()
 
     def _push(self, prim, args, vals, out, params) -> None:
         value = out._value

@@ -17,7 +17,7 @@ from .._dtypes import as_dtype
 from .._primitive import primitive, raw
 from .._standard_gaps import along_index, scatter_add
 from .._standard_gaps import take_along_axis as backend_take_along_axis
-from .._state import RAW, state
+from .._state import RAW, context
 from .._tensor import wrap
 from ._helpers import lead, negative_axes
 from ._strong import linear, rules
@@ -52,7 +52,7 @@ def _index(value):
 def _output(value):
     """A backend result as the caller's kind of value: raw inside a backward pass, else a
     tensor (for functions that return several arrays, and so are not primitives)."""
-    return value if state.mode == RAW else wrap(value)
+    return value if context().mode == RAW else wrap(value)
 
 
 def _axis_of(x, axis):
