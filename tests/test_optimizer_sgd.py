@@ -255,6 +255,27 @@ def test_schedule_with_momentum():
     assert float(var) == -2.0
 
 
+def test_a_step_writes_weights_that_nothing_else_holds_in_place():
+    # nothing but the variable holds its array: the step writes into it, no second copy
+    var = tg.Variable([1.0, 2.0])
+    address = id(var._value)  # not the array itself: holding it would forbid the write
+    tg.optimizers.SGD(learning_rate=0.5).apply_gradients([(tg.constant([2.0, 2.0]), var)])
+    assert id(var._value) == address  # a new array would be made while the old one lives
+    assert var.numpy().tolist() == [0.0, 1.0]
+
+
+def test_a_step_never_writes_an_array_someone_else_holds():
+    var = tg.Variable([1.0, 2.0])
+    seen = var.numpy()  # a read-only view of the variable's array: it must keep its values
+    opt = tg.optimizers.Adam(learning_rate=0.5)
+    opt.apply_gradients([(tg.constant([2.0, 2.0]), var)])
+    assert seen.tolist() == [1.0, 2.0]
+    assert var.numpy().tolist() == pytest.approx([0.5, 1.5], rel=1e-5)
+    held = var.value()  # a tensor of the current value
+    opt.apply_gradients([(tg.constant([2.0, 2.0]), var)])
+    assert held.numpy().tolist() == pytest.approx([0.5, 1.5], rel=1e-5)
+
+
 def test_snapshot_of_the_variable_survives_an_optimizer_step():
     var = tg.Variable([1.0, 2.0])
     opt = tg.optimizers.SGD(learning_rate=1.0)

@@ -380,7 +380,7 @@ class GradientTape:
         left), keyed by uid. Rules get raw arrays unless something is recording."""
         keep = {s._uid for s in sources}
         entries, persistent = self._entries, self._persistent
-        needed = self._needed(keep)
+        needed = None if self._roots <= keep else self._needed(keep)
         now = per_thread.context
         if now.mode == TRACED:
             grads = _loop(entries, seeds, keep, n_lead, True, persistent, needed)
@@ -400,9 +400,7 @@ class GradientTape:
 
     def _needed(self, sources: set):
         """The uids computed from ``sources``, when some watched value is not among them (so
-        its cotangent would be wasted work and memory); None when every path is needed."""
-        if self._roots <= sources:
-            return None
+        its cotangent would be wasted work and memory)."""
         reached = set(sources)
         for entry in self._entries:
             if entry is not None and any(u > 0 and u in reached for u in entry[1]):

@@ -1,8 +1,9 @@
 """The Optimizer base: ``apply_gradients``, ``minimize``, per-variable slots, learning rates, and
 the options every Keras 3 optimizer shares (clipping, weight decay, EMA, gradient accumulation).
 
-Updates run on backend arrays, outside any tape, and give each Variable a new array (never
-writing the old one), so values a tape saved stay as they were. Slots are keyed on the Variable
+Updates run on backend arrays, outside any tape. A variable's NumPy array is updated in place
+only while nothing else holds it; otherwise the variable gets a new array, so values a tape saved
+stay as they were. Slots are keyed on the Variable
 object (its ``id``, while the optimizer holds the variable, so the id cannot be reused), so new
 variables may join at any time: their slots are created the first time a gradient arrives.
 
@@ -17,6 +18,7 @@ from __future__ import annotations
 import inspect
 import math
 import re
+import sys
 import warnings
 from collections.abc import Callable, Iterable
 
@@ -258,9 +260,11 @@ class Optimizer:
         return grads, variables
 
     def _update(self, grads: list, variables: list) -> None:
-        grads = self._clip(grads)
+        if self.clipnorm or self.global_clipnorm or self.clipvalue:
+            grads = self._clip(grads)
         lr = self.learning_rate
-        self._apply_weight_decay(variables, lr)
+        if self.weight_decay is not None:
+            self._apply_weight_decay(variables, lr)
         self._before_update_steps()
         slots = self._slots
         for grad, var in zip(grads, variables):
@@ -301,6 +305,17 @@ class Optimizer:
         if value.dtype is not old.dtype and value.dtype != old.dtype:
             value = xp_of(old).astype(value, old.dtype)
         var._value = _scalar(value)
+
+    @staticmethod
+    def _assign_sub(var: Variable, delta) -> None:
+        """``var <- var - delta``, written into the variable's own NumPy array when nothing else
+        holds it, so that a training step allocates no second copy of the weights; otherwise
+        (a tape that saved the value, a view from ``.numpy()``, another library) into a new
+        array, so that no saved value ever changes."""
+        if _only_held_by(var):
+            np.subtract(var._value, delta, out=var._value, casting="same_kind")
+        else:
+            Optimizer._assign(var, var._value - delta)
 
     # -- clipping and weight decay ---------------------------------------------------------------
     def _clip(self, grads: list) -> list:
@@ -346,7 +361,7 @@ class Optimizer:
             return
         for var in variables:
             if self._decays(var):
-                self._assign(var, var._value - var._value * self.weight_decay * lr)
+                self._assign_sub(var, var._value * self.weight_decay * lr)
 
     # -- exponential moving average of the weights -----------------------------------------------
     def _update_moving_averages(self) -> None:
@@ -547,6 +562,40 @@ _SHARED_OPTIONS = (
 
 
 # -- helpers -----------------------------------------------------------------------------------
+def _references(holder) -> int:
+    """CPython's reference count of ``holder._value``, counted the same way for any holder."""
+    value = holder._value
+    return sys.getrefcount(value)
+
+
+class _Holder:
+    __slots__ = ("_value",)
+
+
+def _baseline() -> int | None:
+    """The count ``_references`` gives for an array held by one object and nothing else (it
+    depends on the interpreter); None where there are no reference counts (PyPy)."""
+    if not hasattr(sys, "getrefcount"):  # pragma: no cover - other interpreters
+        return None
+    holder = _Holder()
+    holder._value = np.empty(1)
+    return _references(holder)
+
+
+_ALONE = _baseline()
+
+
+def _only_held_by(var: Variable) -> bool:
+    """Whether ``var`` holds the only reference to its array, a writeable NumPy array."""
+    value = var._value
+    return (
+        _ALONE is not None
+        and type(value) is np.ndarray
+        and value.flags.writeable
+        and _references(var) == _ALONE + 1  # + 1: ``value`` here
+    )
+
+
 def _scalar(value):
     """0-d NumPy arrays as NumPy scalars, as Variables keep them: scalar arithmetic is several
     times faster, which is most of an optimizer step on scalar variables."""

@@ -61,7 +61,7 @@ class Adam(Optimizer):
         slots["momentum"], slots["velocity"] = m, v
         if self.amsgrad:
             v = slots["velocity_hat"] = xp_of(v).maximum(slots["velocity_hat"], v)
-        self._assign(var, var._value - m * alpha / (xp_of(v).sqrt(v) + self.epsilon))
+        self._assign_sub(var, m * alpha / (xp_of(v).sqrt(v) + self.epsilon))
 
 
 class AdamW(Adam):
@@ -126,7 +126,7 @@ class Adamax(Optimizer):
         m = slots["momentum"] + (grad - slots["momentum"]) * (1 - self.beta_1)
         u = xp.maximum(self.beta_2 * slots["norm"], xp.abs(grad))
         slots["momentum"], slots["norm"] = m, u
-        self._assign(var, var._value - lr * m / ((1 - self.beta_1**t) * (u + self.epsilon)))
+        self._assign_sub(var, lr * m / ((1 - self.beta_1**t) * (u + self.epsilon)))
 
 
 class Nadam(Optimizer):
@@ -174,7 +174,7 @@ class Nadam(Optimizer):
         slots["momentum"], slots["velocity"] = m, v
         m_hat = u_next * m / (1 - product * u_next) + (1 - u_t) * grad / (1 - product)
         v_hat = v / (1 - self.beta_2**t)
-        self._assign(var, var._value - m_hat * lr / (xp_of(v_hat).sqrt(v_hat) + self.epsilon))
+        self._assign_sub(var, m_hat * lr / (xp_of(v_hat).sqrt(v_hat) + self.epsilon))
 
 
 class Lamb(Optimizer):
@@ -213,4 +213,4 @@ class Lamb(Optimizer):
         w_norm = float(xp.sqrt(xp.sum(var._value * var._value)))
         u_norm = float(xp.sqrt(xp.sum(update * update)))
         ratio = w_norm / u_norm if w_norm > 0 and u_norm > 0 else 1.0
-        self._assign(var, var._value - ratio * lr * update)
+        self._assign_sub(var, ratio * lr * update)

@@ -55,7 +55,7 @@ class RMSprop(Optimizer):
         step = lr * grad / xp_of(denominator).sqrt(denominator)
         if self.momentum > 0:
             step = slots["momentum"] = self.momentum * slots["momentum"] + step
-        self._assign(var, var._value - step)
+        self._assign_sub(var, step)
 
 
 class Adagrad(Optimizer):
@@ -83,7 +83,7 @@ class Adagrad(Optimizer):
 
     def _update_step(self, grad, var, lr, slots) -> None:
         a = slots["accumulator"] = slots["accumulator"] + grad * grad
-        self._assign(var, var._value - lr * grad / xp_of(a).sqrt(a + self.epsilon))
+        self._assign_sub(var, lr * grad / xp_of(a).sqrt(a + self.epsilon))
 
 
 class Adadelta(Optimizer):

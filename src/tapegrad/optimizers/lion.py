@@ -38,5 +38,5 @@ class Lion(Optimizer):
     def _update_step(self, grad, var, lr, slots) -> None:
         m = slots["momentum"]
         direction = xp_of(grad).sign(m * self.beta_1 + grad * (1.0 - self.beta_1))
-        self._assign(var, var._value - lr * direction)
+        self._assign_sub(var, lr * direction)
         slots["momentum"] = m * self.beta_2 + grad * (1.0 - self.beta_2)

@@ -46,7 +46,7 @@ class SGD(Optimizer):
     def _update_step(self, grad, var, lr, slots) -> None:
         step = grad * lr
         if self.momentum == 0:
-            self._assign(var, var._value - step)
+            self._assign_sub(var, step)
             return
         m = slots["momentum"] * self.momentum - step
         slots["momentum"] = m
