@@ -56,7 +56,7 @@ def _record_call(name: str, inputs: list, value, vjp_joint, jvp_rule, replay):
     if jvp_rule is None:  # forward mode by transposing the reverse rule
         jvp_rule = _transpose_vjp_to_jvp(batched, inputs, value)
     prim = Primitive(name, lambda *vals: raw_out, None, jvp_rule, len(inputs), (), {})
-    prim.vjps = _JointRules(batched, len(inputs))
+    prim.set_vjps(_JointRules(batched, len(inputs)))
     prim.replay = replay
     return _traced(prim, inputs, [t._value for t in inputs], {})
 

@@ -43,17 +43,28 @@ class Primitive:
         "defaults",
         "doc",
         "replay",
+        "unmarked_vjps",
     )
 
     def __init__(self, name, forward, vjps, jvp, n_arrays, statics, defaults):
         self.name = name
         self.forward = forward
-        self.vjps = vjps  # tuple of rules (None: that input has no derivative), or None
+        self.set_vjps(vjps)
         self.jvp = jvp
         self.n_arrays = n_arrays  # None: variadic
         self.statics = statics
         self.defaults = defaults
         self.replay = None  # per-call custom operations: run the user's function again
+
+    def set_vjps(self, vjps) -> None:
+        """The VJP rules: a tuple (None where an input has no derivative), a sequence object,
+        or None. ``unmarked_vjps`` holds the same rules without the strong-zero wrappers that
+        act only while marks exist (``ops/_strong.py``): the backward loop calls those while
+        none do, one call fewer per rule."""
+        self.vjps = vjps
+        if type(vjps) is tuple:
+            vjps = tuple(getattr(rule, "unmarked", rule) for rule in vjps)
+        self.unmarked_vjps = vjps
 
     def __repr__(self) -> str:
         return f"<primitive {self.name}>"

@@ -21,6 +21,7 @@ from ._state import RAW, TRACED, per_thread
 from ._structure import flatten
 from ._tensor import Tensor, Variable, wrap, wrap_with_uid
 from .ops import astype, permute_dims, real, reshape
+from .ops._strong import marks
 from .ops.manipulation import sum_to_shape
 
 _UNCONNECTED = ("none", "zero", "raise")
@@ -441,7 +442,8 @@ def _loop(entries, grads, keep, n_lead, traced, persistent, needed=None) -> dict
             args = (g, wrap_with_uid(ans, out_uid), *inputs)
         else:
             args = (g, ans, *vals)
-        for u, rule, like in zip(uids, prim.vjps, vals):
+        # without marks, the strong-zero wrappers that only pass marks on are skipped
+        for u, rule, like in zip(uids, prim.vjps if marks else prim.unmarked_vjps, vals):
             if u <= 0 or rule is None or (needed is not None and u not in needed):
                 continue
             gk = rule(*args, **params)

@@ -229,7 +229,14 @@ def _wrap(rule, after, always):
 
     wrapped.__name__ = getattr(rule, "__name__", "rule")
     wrapped.__wrapped__ = rule
+    if not always:  # the engine calls ``rule`` itself while no marks exist (see ``marks``)
+        wrapped.unmarked = rule
     return wrapped
+
+
+# The marks, for the engine: while this is empty, the conditional wrappers change nothing, and the
+# backward loop calls the rules they wrap directly.
+marks = _MARKED
 
 
 def rules(kind, *vjps):

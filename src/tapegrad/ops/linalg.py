@@ -1383,7 +1383,7 @@ def _diagonal_axes_whole(operands, subscripts):
 
 
 _einsum = primitive(vjp=None, jvp=_einsum_jvp, name="einsum")(_einsum_forward)
-_einsum.primitive.vjps = _EinsumRules()
+_einsum.primitive.set_vjps(_EinsumRules())
 
 
 def einsum(subscripts, /, *operands):

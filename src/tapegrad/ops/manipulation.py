@@ -235,8 +235,8 @@ _stack = primitive(
     jvp=lambda ts, ans, *a, axis: _join_jvp(ts, ans, *a, axis=axis, stacked=True),
     name="stack",
 )(_stack_forward)
-_concat.primitive.vjps = _Variadic(stacked=False)
-_stack.primitive.vjps = _Variadic(stacked=True)
+_concat.primitive.set_vjps(_Variadic(stacked=False))
+_stack.primitive.set_vjps(_Variadic(stacked=True))
 
 
 def concat(arrays, /, *, axis=0):
