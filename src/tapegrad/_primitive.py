@@ -249,13 +249,21 @@ def _make_op(prim: Primitive, promote: bool):
                 xv = x._value
             else:
                 xv = x if type(x) in ARRAY_TYPES else raw(x)
+            value = forward(xv)
             now = per_thread.context
             mode = now.mode
-            if mode == PLAIN:
-                return wrap(forward(xv))
             if mode == RAW:
-                return forward(xv)
-            return _show(now, prim, (x,), (xv,), wrap(forward(xv)), _NO_PARAMS)
+                return value
+            out = _new_tensor(Tensor)  # wrap(value), inlined as in binary ops
+            out._value = value
+            out._uid = _next_uid()
+            if mode == PLAIN:
+                return out
+            for tape in now.tapes:
+                tape._record(prim, (x,), (xv,), out, _NO_PARAMS)
+            if now.accumulators:
+                _push(now, prim, (x,), (xv,), out, _NO_PARAMS)
+            return out
 
         return op
 
