@@ -41,6 +41,12 @@ def _parse(argv):
         metavar="N",
         help="limit BLAS to N threads (steadier small-matrix timings on a busy machine)",
     )
+    parser.add_argument(
+        "--cold-allocator",
+        action="store_true",
+        help="skip the allocator warm-up (see machine.warm_allocator): timings then include "
+        "the page faults of memory the allocator returns to the system between calls",
+    )
     parser.add_argument("--list", action="store_true", help="list the workloads and exit")
     parser.add_argument("--check", action="store_true", help="exit 1 when a target is missed")
     args = parser.parse_args(argv)
@@ -148,7 +154,10 @@ def main(argv=None) -> int:
     print("tapegrad benchmarks: autodiff time / hand-written NumPy floor time, same process")
     for line in machine.header():
         print(line)
-    print(machine.warm_allocator())
+    if args.cold_allocator:
+        print("memory  : cold allocator: freed memory may be returned to the system between calls")
+    else:
+        print(machine.warm_allocator())
     print(f"tapegrad: {tapegrad.__version__}")
     print(
         f"timing  : time.perf_counter, median of {args.repeats} interleaved repeats, "

@@ -23,7 +23,7 @@ from . import _dtypes
 from ._backend import ARRAY_TYPES, is_array, same_library
 from ._dtypes import FLOAT_TYPES, kind_of
 from ._state import PLAIN, RAW, per_thread
-from ._tensor import Tensor, _new_tensor, _next_uid, to_array, wrap
+from ._tensor import Tensor, new_object, next_uid, to_array, wrap
 
 REGISTRY: dict[str, Primitive] = {}
 # NumPy < 2 promotes Python scalars by value; there they are given the array's dtype first
@@ -229,9 +229,9 @@ def _make_op(prim: Primitive, promote: bool):
             mode = now.mode
             if mode == RAW:
                 return value
-            out = _new_tensor(Tensor)  # wrap(value), inlined: this is the hottest path
+            out = new_object(Tensor)  # wrap(value), inlined: this is the hottest path
             out._value = value
-            out._uid = _next_uid()
+            out._uid = next_uid()
             if mode == PLAIN:
                 return out
             for tape in now.tapes:
@@ -254,9 +254,9 @@ def _make_op(prim: Primitive, promote: bool):
             mode = now.mode
             if mode == RAW:
                 return value
-            out = _new_tensor(Tensor)  # wrap(value), inlined as in binary ops
+            out = new_object(Tensor)  # wrap(value), inlined as in binary ops
             out._value = value
-            out._uid = _next_uid()
+            out._uid = next_uid()
             if mode == PLAIN:
                 return out
             for tape in now.tapes:

@@ -15,7 +15,9 @@ from . import _dtypes
 from ._backend import backend_name, is_array, readonly, to_numpy, xp_of
 from ._dtypes import kind_of
 
-_next_uid = itertools.count(1).__next__
+# the next uid; with new_object (a Tensor without running __init__), what wrap() and the ops'
+# inlined copies of it use
+next_uid = itertools.count(1).__next__
 
 
 class Tensor:
@@ -36,7 +38,7 @@ class Tensor:
         if array is value and is_array(value):
             array = xp_of(value).asarray(value, copy=True)  # the caller may write theirs later
         self._value = array
-        self._uid = _next_uid()
+        self._uid = next_uid()
 
     # -- properties -------------------------------------------------------------------------
     @property
@@ -166,7 +168,7 @@ class Variable(Tensor):
         xp = xp_of(value)
         # Our own copy: the caller's array may be written later; ours never is.
         self._value = xp.asarray(value, copy=True) if is_array(initial_value) else value
-        self._uid = _next_uid()  # stable across assigns: the variable is the gradient source
+        self._uid = next_uid()  # stable across assigns: the variable is the gradient source
         self._trainable = bool(trainable)
         self._name = f"{name or 'Variable'}:0"
 
@@ -266,21 +268,21 @@ class Reference:
 
 def wrap(value) -> Tensor:
     """A new Tensor around a backend array that nobody else will write."""
-    tensor = _new_tensor(Tensor)
+    tensor = new_object(Tensor)
     tensor._value = value
-    tensor._uid = _next_uid()
+    tensor._uid = next_uid()
     return tensor
 
 
 def wrap_with_uid(value, uid: int) -> Tensor:
     """A Tensor that stands for a recorded value, so outer tapes recognise it."""
-    tensor = _new_tensor(Tensor)
+    tensor = new_object(Tensor)
     tensor._value = value
     tensor._uid = uid
     return tensor
 
 
-_new_tensor = object.__new__
+new_object = object.__new__
 
 
 def persist(*tensors):
