@@ -44,6 +44,14 @@ def _strict_array(a):
     return array_api_strict.asarray(a)
 
 
+def _strict_array_on_device1(a):
+    import array_api_strict
+
+    # a second device, whose arrays cannot meet the default device's: any array the engine or a
+    # rule makes without naming the device of the values it works with fails there
+    return array_api_strict.asarray(a, device=array_api_strict.Device("device1"))
+
+
 def _cupy_array(a):
     import cupy
 
@@ -53,10 +61,13 @@ def _cupy_array(a):
 CONVERTERS = {
     "numpy": lambda a: np.array(a),
     "array_api_strict": _strict_array,
+    "array_api_strict_device1": _strict_array_on_device1,
     "dask": _dask_array,
     "cupy": _cupy_array,
 }
 MODULES = {"numpy": "numpy", "array_api_strict": "array_api_strict", "dask": "dask.array"}
+MODULES["array_api_strict_device1"] = "array_api_strict"
+LIBRARY = {name: name for name in MODULES} | {"array_api_strict_device1": "array_api_strict"}
 MODULES["cupy"] = "cupy"
 
 
@@ -83,7 +94,7 @@ def _requested():
                 f"TAPEGRAD_TEST_BACKEND names unknown backends {unknown}: use {sorted(CONVERTERS)}"
             )
         return requested
-    return ["array_api_strict", "dask"]
+    return ["array_api_strict", "array_api_strict_device1", "dask"]
 
 
 BACKENDS = [
@@ -101,6 +112,7 @@ BACKENDS = [
 SPECIAL = {"digamma", "erf", "erfc", "erfinv", "gammaln", "polygamma"}
 UNSUPPORTED = {
     "array_api_strict": SPECIAL | {"einsum", "tensordot"},
+    "array_api_strict_device1": SPECIAL | {"einsum", "tensordot"},
     "dask": {"_unique_values", "_sort", "_eigh", "_qr", "_slogdet", "_svd", "cholesky", "det"}
     | {"eigvalsh", "inv", "pinv", "solve", "svdvals", "linalg.eigh", "linalg.lstsq"}
     | {"linalg.matrix_norm", "linalg.matrix_power", "linalg.qr", "linalg.slogdet", "linalg.svd"},
@@ -163,11 +175,14 @@ def test_gradient_table_on_backend(backend, name, data):
     except (NotImplementedError, TypeError) as error:
         if name not in UNSUPPORTED[backend]:
             raise
-        assert backend in str(error) and "not available" in str(error), str(error)
+        assert LIBRARY[backend] in str(error) and "not available" in str(error), str(error)
         return
+    device = getattr(moved[0][0], "device", None) if moved[0] else None
     for what, have, want in zip(_labels(len(args), row.order), got, expected):
         if want.size:  # a zero-size result has no elements whose library could be checked
-            assert backend_name(have._value) == backend, f"{name}: {what} left {backend}"
+            library = backend_name(have._value)
+            assert library == LIBRARY[backend], f"{name}: {what} left {backend}"
+            assert getattr(have._value, "device", None) == device, f"{name}: {what} moved"
         np.testing.assert_allclose(
             have.numpy(), want.numpy(), rtol=1e-10, atol=1e-12, err_msg=f"{name}: {what}"
         )
@@ -218,7 +233,8 @@ def test_optimizer_steps_match_numpy_and_stay_in_the_library(backend, name):
     for _ in range(3):
         reference.apply_gradients([(tg.constant(grad), expected)])
         optimizer.apply_gradients([(tg.constant(convert(grad)), variable)])
-    assert backend_name(variable._value) == backend
+    assert backend_name(variable._value) == LIBRARY[backend]
+    assert getattr(variable._value, "device", None) == getattr(convert(start), "device", None)
     np.testing.assert_allclose(variable.numpy(), expected.numpy(), rtol=1e-12)
 
 
@@ -234,7 +250,8 @@ def test_checkpoints_hold_numpy_and_restore_into_the_library(backend, tmp_path):
     fresh.apply_gradients([(tg.constant(convert(np.zeros(2))), restored)])
     tg.load(tmp_path / "state.npz", {"w": restored, "opt": fresh})
     slot = fresh.get_slot(restored, "momentum")
-    assert backend_name(restored._value) == backend and backend_name(slot._value) == backend
+    assert backend_name(restored._value) == LIBRARY[backend]
+    assert backend_name(slot._value) == LIBRARY[backend]
     np.testing.assert_array_equal(restored.numpy(), variable.numpy())
     np.testing.assert_array_equal(slot.numpy(), optimizer.get_slot(variable, "momentum").numpy())
 
@@ -257,18 +274,19 @@ def test_mixing_two_libraries_in_one_operation_names_both(backend):
     ours = tg.constant(CONVERTERS[backend](np.ones(3)))
     numpy_tensor = tg.constant(np.ones(3))
     message = (
-        f"add mixes a {backend} array with a numpy array: tapegrad never moves data between "
-        "libraries on its own; convert one to the other's library first, for example "
+        f"add mixes a {LIBRARY[backend]} array with a numpy array: tapegrad never moves data "
+        "between libraries on its own; convert one to the other's library first, for example "
         "cupy.asarray(x), dask.array.from_array(x) or t.numpy()"
     )
     with pytest.raises(TypeError) as error:
         ours + numpy_tensor
     assert str(error.value) == message
-    with pytest.raises(TypeError, match=f"matmul mixes a numpy array with a {backend} array"):
+    library = LIBRARY[backend]
+    with pytest.raises(TypeError, match=f"matmul mixes a numpy array with a {library} array"):
         tg.matmul(numpy_tensor, ours)
     # an explicit conversion, and Python or NumPy scalars, go with anything
     converted = tg.asarray(np.ones(3), like=ours) + ours * 2.0 + np.float64(1.0)
-    assert backend_name(converted._value) == backend
+    assert backend_name(converted._value) == library
     np.testing.assert_array_equal(converted.numpy(), np.full(3, 4.0))
 
 
@@ -286,5 +304,81 @@ def test_lbfgs_steps_match_numpy_and_stay_in_the_library(backend):
         return w
 
     expected, got = fit(np.asarray), fit(convert)
-    assert backend_name(got._value) == backend
+    assert backend_name(got._value) == LIBRARY[backend]
     np.testing.assert_allclose(got.numpy(), expected.numpy(), rtol=1e-10)
+
+
+# -- devices: creation functions take device=, and arrays stay on their device --------------------
+def _device1():
+    strict = pytest.importorskip("array_api_strict")
+    return strict, strict.Device("device1")
+
+
+def test_creation_functions_make_their_arrays_on_the_device_named():
+    strict, device = _device1()
+    made = {
+        "zeros": tg.zeros((2, 3), device=device),
+        "ones": tg.ones(2, dtype=tg.float64, device=device),
+        "empty": tg.empty(2, device=device),
+        "full": tg.full(2, 1.5, device=device),
+        "eye": tg.eye(2, device=device),
+        "arange": tg.arange(3, device=device),
+        "linspace": tg.linspace(0.0, 1.0, 3, device=device),
+        "asarray": tg.asarray([1.0, 2.0], device=device),
+        "zeros_like": tg.zeros_like(tg.constant([1.0, 2.0]), device=device),
+        "full_like": tg.full_like(tg.constant([1.0, 2.0]), 7.0, device=device),
+    }
+    expected = {
+        "zeros": np.zeros((2, 3), np.float32),
+        "ones": np.ones(2),
+        "empty": np.zeros(2, np.float32),
+        "full": np.full(2, 1.5, np.float32),
+        "eye": np.eye(2, dtype=np.float32),
+        "arange": np.arange(3, dtype=np.int32),
+        "linspace": np.linspace(0, 1, 3, dtype=np.float32),
+        "asarray": np.array([1.0, 2.0], np.float32),
+        "zeros_like": np.zeros(2, np.float32),
+        "full_like": np.full(2, 7.0, np.float32),
+    }
+    for name, tensor in made.items():
+        assert backend_name(tensor._value) == "array_api_strict", name
+        assert tensor.device == device, name
+        np.testing.assert_array_equal(tensor.numpy(), expected[name], err_msg=name)
+        assert tensor.dtype == expected[name].dtype, name
+    # None and "cpu" make NumPy arrays; a tensor's own library and device by default in *_like
+    assert type(tg.zeros(2, device="cpu")._value) is np.ndarray
+    on_device = tg.ones(2, device=device)
+    assert tg.zeros_like(on_device).device == device
+    assert type(tg.asarray(on_device, device="cpu")._value) is np.ndarray
+
+
+def test_a_device_of_no_known_library_is_refused_by_name():
+    with pytest.raises(TypeError) as error:
+        tg.zeros(2, device="cuda:0")
+    assert str(error.value) == (
+        "device='cuda:0': tapegrad creates arrays in NumPy (device None or 'cpu'), CuPy (a "
+        "cupy.cuda.Device) or array_api_strict (its Device objects); for another library, "
+        "create the array with it and pass it to tg.asarray"
+    )
+
+
+def test_gradients_jacobians_and_steps_stay_on_the_inputs_device():
+    strict, device = _device1()
+    x = tg.Variable(strict.asarray([1.0, 2.0, 3.0], device=device))
+    A = tg.asarray(np.arange(6.0).reshape(2, 3), like=x)  # like= keeps the device too
+    assert A.device == device
+    with tg.GradientTape(persistent=True) as tape:
+        y = tg.tanh(A @ x)
+        loss = tg.sum(y)
+    grad = tape.gradient(loss, x)
+    jac = tape.jacobian(y, x)
+    hess = tg.hessian(lambda v: tg.sum(tg.tanh(A @ v)))(tg.constant(x._value))
+    expected_jac = (1 - np.tanh(A.numpy() @ x.numpy()) ** 2)[:, None] * A.numpy()
+    for name, value in {"gradient": grad, "jacobian": jac, "hessian": hess}.items():
+        assert value.device == device, name
+    np.testing.assert_allclose(jac.numpy(), expected_jac, rtol=1e-12)
+    np.testing.assert_allclose(grad.numpy(), expected_jac.sum(axis=0), rtol=1e-12)
+    tg.optimizers.Adam(0.1).apply_gradients([(grad, x)])
+    assert x.device == device
+    # printing reads the value back to the host from any device
+    assert "backend=array_api_strict" in repr(x)

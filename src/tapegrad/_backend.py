@@ -7,6 +7,7 @@ helpers live here.
 
 from __future__ import annotations
 
+import functools
 import types
 
 import numpy as np
@@ -151,6 +152,7 @@ def _lookup(value):
     return xp
 
 
+@functools.cache
 def _bare_cupy_namespace():  # pragma: no cover - needs a GPU
     """CuPy 14's own namespace, with the standard's signatures where CuPy's differ (what
     array_api_compat's CuPy namespace does, for machines without it)."""
@@ -160,6 +162,8 @@ def _bare_cupy_namespace():  # pragma: no cover - needs a GPU
 
     namespace = types.SimpleNamespace(**vars(cupy))
     namespace.fft = cupy.fft
+    for name in ("zeros", "ones", "full", "empty", "eye", "arange", "linspace", "asarray"):
+        setattr(namespace, name, _on_cupy_device(getattr(cupy, name)))
     if not hasattr(cupy, "matrix_transpose"):
         namespace.matrix_transpose = lambda x, /: cupy.swapaxes(x, -1, -2)
 
@@ -212,8 +216,62 @@ def _bare_cupy_namespace():  # pragma: no cover - needs a GPU
     return namespace
 
 
+def _on_cupy_device(create):  # pragma: no cover - needs a GPU
+    """A CuPy creation function that takes the standard's ``device=`` (CuPy's own create on
+    the current device)."""
+
+    def on_device(*args, device=None, **kwargs):
+        if device is None:
+            return create(*args, **kwargs)
+        with device:
+            return create(*args, **kwargs)
+
+    return on_device
+
+
 def is_numpy_namespace(xp) -> bool:
     return xp is _np_xp
+
+
+def device_of(value):
+    """The device to make arrays on for working beside ``value``: its own (CuPy's GPUs,
+    array_api_strict's devices), or None where there is only one (NumPy, Dask, Python values).
+    Every array a rule or the engine makes passes ``device=device_of(v)``: a library with
+    several devices cannot combine arrays from two of them."""
+    if type(value) in _ONE_DEVICE:
+        return None
+    return getattr(value, "device", None)
+
+
+_ONE_DEVICE = frozenset((np.ndarray, int, float, complex, bool)) | frozenset(
+    type(np.dtype(c).type(0)) for c in "?bhilqBHILQefdgFDG"
+)
+
+
+def create_on(device, name: str, *args, **kwargs):
+    """``xp.<name>(*args, **kwargs)`` in the library whose arrays live on ``device``: NumPy
+    for None and "cpu" (Dask's arrays report "cpu" too: build those with Dask and
+    ``tg.asarray``), else the library the device object belongs to, with ``device=`` passed on
+    (array_api_strict's devices, CuPy's)."""
+    if device is None or (isinstance(device, str) and device == "cpu"):
+        return getattr(_np_xp, name)(*args, **kwargs)
+    library = backend_name(device)
+    if library == "array_api_strict":
+        import array_api_strict as xp
+    elif library == "cupy":  # pragma: no cover - needs a GPU
+        if array_api_compat is None:
+            xp = _bare_cupy_namespace()
+        else:
+            import array_api_compat.cupy as xp
+    else:
+        raise TypeError(
+            f"device={device!r}: tapegrad creates arrays in NumPy (device None or 'cpu'), "
+            "CuPy (a cupy.cuda.Device) or array_api_strict (its Device objects); for another "
+            "library, create the array with it and pass it to tg.asarray"
+        )
+    if kwargs.get("dtype") is not None:  # the library's own dtype object, found by name
+        kwargs["dtype"] = getattr(xp, np.dtype(kwargs["dtype"]).name)
+    return getattr(xp, name)(*args, device=device, **kwargs)
 
 
 # Libraries whose arrays are not NumPy's: recognised by module, or by the standard's
@@ -284,7 +342,17 @@ def to_numpy(value) -> np.ndarray:
         return value.get()
     if name == "dask":
         return np.asarray(value.compute())
+    device = getattr(value, "device", None)
+    host = _host_device(value)
+    if device is not None and host is not None and device != host:
+        value = value.to_device(host)  # array_api_strict's other devices refuse NumPy
     return np.asarray(value)
+
+
+def _host_device(value):
+    """The default (host) device of ``value``'s library, where the standard says it."""
+    info = getattr(xp_of(value), "__array_namespace_info__", None)
+    return info().default_device() if info is not None else None
 
 
 def is_lazy(value) -> bool:
@@ -293,11 +361,15 @@ def is_lazy(value) -> bool:
 
 
 def in_library_of(like, array):
-    """``array`` (NumPy, from a file) moved to the library of ``like``: an explicit transfer,
-    for values that belong to an object living there (a checkpoint's variables and slots)."""
-    if backend_name(like) == "numpy" or backend_name(array) == backend_name(like):
+    """``array`` (NumPy, from a file) moved to the library and device of ``like``: an explicit
+    transfer, for values that belong to an object living there (a checkpoint's variables and
+    slots, an LBFGS step)."""
+    if backend_name(like) == "numpy":
         return array
-    return xp_of(like).asarray(array)
+    device = device_of(like)
+    if backend_name(array) == backend_name(like) and device_of(array) == device:
+        return array
+    return xp_of(like).asarray(array, device=device)
 
 
 def counts_bools_as_numbers(value) -> bool:
@@ -318,10 +390,11 @@ def constant_like(value, fill: float, length: int | None = None):
     cached = _CONSTANTS.get(key)
     if cached is None:
         xp = xp_of(value)
+        device = device_of(value)
         if length is None:
-            cached = xp.asarray(fill, dtype=value.dtype)
+            cached = xp.asarray(fill, dtype=value.dtype, device=device)
         else:
-            cached = xp.arange(length, dtype=value.dtype)
+            cached = xp.arange(length, dtype=value.dtype, device=device)
         if len(_CONSTANTS) > 256:  # a bound, for programs that use many lengths
             _CONSTANTS.clear()
         _CONSTANTS[key] = cached
@@ -370,10 +443,10 @@ _ONES: dict = {}
 
 
 def ones_like(value):
-    """Ones of ``value``'s shape, dtype and library: the seed of a backward pass."""
+    """Ones of ``value``'s shape, dtype, library and device: the seed of a backward pass."""
     if isinstance(value, np.generic):
         seed = _ONES.get(value.dtype)
         if seed is None:
             seed = _ONES[value.dtype] = value.dtype.type(1)
         return seed
-    return xp_of(value).ones(tuple(value.shape), dtype=value.dtype)
+    return xp_of(value).ones(tuple(value.shape), dtype=value.dtype, device=device_of(value))

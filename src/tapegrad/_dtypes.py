@@ -1,7 +1,7 @@
 """dtypes and the rules that turn Python values into typed arrays.
 
 tapegrad's dtypes are NumPy dtype objects: CuPy and Dask use the same ones, and other Array API
-libraries are matched to them by name (``_backend.dtype_in``).
+libraries are matched to them by name (``as_dtype``).
 """
 
 from __future__ import annotations

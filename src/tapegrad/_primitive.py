@@ -159,10 +159,10 @@ def _weak_pair(array, other, scalar_first):
     if type(other) not in _PY_SCALARS:
         other = raw(other)
         if isinstance(other, _np.generic) and type(array) is not _np.ndarray:
-            from ._backend import backend_name, xp_of
+            from ._backend import backend_name, device_of, xp_of
 
             if backend_name(array) != "numpy":  # a NumPy scalar keeps its dtype, in any library
-                other = xp_of(array).asarray(other)
+                other = xp_of(array).asarray(other, device=device_of(array))
     else:
         target = _dtypes.weak_scalar_dtype(other, array.dtype)
         # an int or bool array meeting a float: both become float

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._backend import backend_name, is_array, is_lazy, to_numpy, xp_of
+from ._backend import backend_name, device_of, is_array, is_lazy, to_numpy, xp_of
 from ._dtypes import kind_of
 
 # -- advanced indexing beyond the standard -------------------------------------------------------
@@ -76,11 +76,13 @@ def gather(x, index: tuple):
     xp = xp_of(x)
     shape = tuple(x.shape)
     positions = _positions(shape, index)
+    device = device_of(x)
     if positions.size == 0:
-        return xp.zeros(positions.shape, dtype=x.dtype)
+        return xp.zeros(positions.shape, dtype=x.dtype, device=device)
     if is_lazy(x) and x.ndim:  # pointwise indexing keeps Dask's chunks (a flat view would not)
         return x.vindex[np.unravel_index(positions, shape)]
-    picked = xp.take(xp.reshape(x, (-1,)), xp.asarray(positions.reshape(-1)), axis=0)
+    where = xp.asarray(positions.reshape(-1), device=device)
+    picked = xp.take(xp.reshape(x, (-1,)), where, axis=0)
     return xp.reshape(picked, positions.shape)
 
 
@@ -121,8 +123,9 @@ def scatter_add(target, index, values):
             total = da.bincount(where, weights=flat_values, minlength=size)
         added = xp.astype(total, target.dtype)
     else:
-        one_hot = xp.reshape(xp.asarray(positions), (-1, 1)) == xp.reshape(
-            xp.arange(size, dtype=xp.int64), (1, -1)
+        device = device_of(target)
+        one_hot = xp.reshape(xp.asarray(positions, device=device), (-1, 1)) == xp.reshape(
+            xp.arange(size, dtype=xp.int64, device=device), (1, -1)
         )
         added = xp.reshape(flat_values, (1, -1)) @ xp.astype(one_hot, target.dtype)
     return target + xp.reshape(added, shape)
@@ -132,22 +135,22 @@ def scatter_set(target, index, values):
     """A copy of ``target`` with ``values`` written at ``index`` (the last write wins where an
     index repeats), for libraries without item assignment: through flat positions."""
     xp = xp_of(target)
+    device = device_of(target)
     shape = tuple(target.shape)
     size = int(np.prod(shape, dtype=np.int64))
     selected = _positions(shape, index)
     flat = selected.reshape(-1)
-    values = xp.reshape(
-        xp.broadcast_to(xp.asarray(values, dtype=target.dtype), selected.shape), (-1,)
-    )
+    values = xp.asarray(values, dtype=target.dtype, device=device)
+    values = xp.reshape(xp.broadcast_to(values, selected.shape), (-1,))
     # the last occurrence of each position wins, as NumPy's assignment does
     unique, first_from_end = np.unique(flat[::-1], return_index=True)
     last = flat.size - 1 - first_from_end
-    chosen = xp.take(values, xp.asarray(last), axis=0) if flat.size else values
+    chosen = xp.take(values, xp.asarray(last, device=device), axis=0) if flat.size else values
     written = np.zeros(size, dtype=bool)
     written[unique] = True
-    zeros = xp.zeros(size, dtype=target.dtype)
-    filled = scatter_add(zeros, (xp.asarray(unique),), chosen) if flat.size else zeros
-    out = xp.where(xp.asarray(written), filled, xp.reshape(target, (-1,)))
+    zeros = xp.zeros(size, dtype=target.dtype, device=device)
+    filled = scatter_add(zeros, (unique,), chosen) if flat.size else zeros
+    out = xp.where(xp.asarray(written, device=device), filled, xp.reshape(target, (-1,)))
     return xp.reshape(out, shape)
 
 
@@ -178,13 +181,17 @@ def linalg_call(name: str, x, *args, **kwargs):
 
 def along_index(indices, axis: int, xp=np) -> tuple:
     """The full advanced index that ``take_along_axis(x, indices, axis)`` reads: ``indices`` on
-    ``axis``, and on every other axis its positions (``xp.arange``, shaped to broadcast)."""
+    ``axis``, and on every other axis its positions (``xp.arange`` on the indices' device,
+    shaped to broadcast)."""
     ndim = indices.ndim
     axis %= ndim
+    device = device_of(indices)
     return tuple(
         indices
         if d == axis
-        else xp.reshape(xp.arange(n), tuple(-1 if e == d else 1 for e in range(ndim)))
+        else xp.reshape(
+            xp.arange(n, device=device), tuple(-1 if e == d else 1 for e in range(ndim))
+        )
         for d, n in enumerate(indices.shape)
     )
 

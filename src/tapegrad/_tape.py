@@ -14,7 +14,7 @@ from __future__ import annotations
 from contextlib import contextmanager
 
 from . import _dtypes
-from ._backend import ones_like, xp_of
+from ._backend import device_of, ones_like, xp_of
 from ._dtypes import FLOAT_TYPES, kind_of
 from ._explain import UnconnectedGradientError, caller_location, explain
 from ._state import RAW, TRACED, per_thread
@@ -263,7 +263,8 @@ class GradientTape:
         shape = target.shape
         n = _size(shape)
         xp = xp_of(target._value)
-        seed = xp.reshape(xp.eye(n, dtype=target._value.dtype), (n,) + shape)
+        value = target._value
+        seed = xp.reshape(xp.eye(n, dtype=value.dtype, device=device_of(value)), (n,) + shape)
         saved = _saved_for_explaining(self, unconnected_gradients)
         grads = self._backward({target._uid: seed}, source_leaves, n_lead=1)
         _raise_unconnected(saved, grads, [target], source_leaves, unconnected_gradients)
@@ -296,7 +297,8 @@ class GradientTape:
         batch, rest = target.shape[0], target.shape[1:]
         m = _size(rest)
         xp = xp_of(target._value)
-        eye = xp.reshape(xp.eye(m, dtype=target._value.dtype), (m, 1) + rest)
+        value = target._value
+        eye = xp.reshape(xp.eye(m, dtype=value.dtype, device=device_of(value)), (m, 1) + rest)
         seed = xp.broadcast_to(eye, (m, batch) + rest)
         saved = _saved_for_explaining(self, unconnected_gradients)
         grads = self._backward({target._uid: seed}, [source], n_lead=1)
@@ -511,7 +513,8 @@ def _result(g, source, out_shape, unconnected):
         if unconnected == "none":
             return None
         value = source._value
-        return wrap(xp_of(value).zeros(tuple(out_shape) + source.shape, dtype=value.dtype))
+        shape = tuple(out_shape) + source.shape
+        return wrap(xp_of(value).zeros(shape, dtype=value.dtype, device=device_of(value)))
     if not isinstance(g, Tensor):
         g = wrap(g)
     if _other_dtype(g._value.dtype, source._value.dtype):

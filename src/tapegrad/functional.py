@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from ._backend import xp_of
+from ._backend import device_of, xp_of
 from ._dtypes import kind_of
 from ._forward import ForwardAccumulator
 from ._structure import flatten
@@ -357,7 +357,8 @@ def _basis_tangents(leaves, sizes):
     tangents, at = [], 0
     for leaf, size in zip(leaves, sizes):
         xp = xp_of(leaf._value)
-        eye = xp.eye(total, size, k=-at, dtype=leaf._value.dtype)
+        value = leaf._value
+        eye = xp.eye(total, size, k=-at, dtype=value.dtype, device=device_of(value))
         tangent = xp.reshape(eye, (total,) + leaf.shape)
         if len(leaves) == 1 and leaf.ndim == 1:
             mark_basis(tangent)  # the identity: a matmul JVP that meets it needs no product
@@ -372,7 +373,9 @@ def _split_directions(t, y, leaves, sizes):
     for leaf, size in zip(leaves, sizes):
         if t is None:
             xp = xp_of(y._value)
-            blocks.append(wrap(xp.zeros(y.shape + leaf.shape, dtype=y._value.dtype)))
+            value = y._value
+            zeros = xp.zeros(y.shape + leaf.shape, dtype=value.dtype, device=device_of(value))
+            blocks.append(wrap(zeros))
         else:
             part = t[at : at + size]
             blocks.append(reshape(_directions_last(part), y.shape + leaf.shape))

@@ -354,7 +354,9 @@ def _jacobian(setup: _Setup, step: Any, richardson: bool) -> Any:
     size = math.prod(x.shape)
     shape = tuple(setup.fx.shape) + tuple(x.shape)
     if size == 0:
-        return xp.zeros(shape, dtype=setup.fx.dtype)
+        if xp is np:
+            return np.zeros(shape, dtype=setup.fx.dtype)
+        return xp.zeros(shape, dtype=setup.fx.dtype, device=_compat().device(x))
     steps = _steps(setup, step, richardson)
     index = xp.reshape(_arange(xp, size, x), x.shape)
     columns = [_estimate(setup, _basis(xp, index, j), steps, richardson) for j in range(size)]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from .. import _dtypes
-from .._backend import backend_name, is_array, to_numpy, xp_of
+from .._backend import backend_name, create_on, device_of, is_array, to_numpy, xp_of
 from .._primitive import primitive, raw
 from .._tensor import Tensor, to_array, wrap
 
@@ -99,16 +99,25 @@ def _dtype(dtype, default):
     return _dtypes.as_dtype(dtype) if dtype is not None else default
 
 
+# Creation functions make NumPy arrays unless ``device=`` names another library's device (see
+# ``_backend.create_on``); the ``*_like`` functions follow their argument's library.
+
+
 def zeros(shape, *, dtype=None, device=None) -> Tensor:
-    """A tensor of zeros (float32 by default)."""
+    """A tensor of zeros (float32 by default), on ``device`` (NumPy's for None).
+
+    >>> import tapegrad as tg
+    >>> print(tg.zeros(2, device="cpu"))
+    tg.Tensor([0. 0.], shape=(2,), dtype=float32)
+    """
     dtype = _dtype(dtype, _dtypes.DEFAULT_FLOAT)
-    return wrap(_np_xp.zeros(_shape(shape), dtype=dtype))
+    return wrap(create_on(device, "zeros", _shape(shape), dtype=dtype))
 
 
 def ones(shape, *, dtype=None, device=None) -> Tensor:
-    """A tensor of ones (float32 by default)."""
+    """A tensor of ones (float32 by default), on ``device`` (NumPy's for None)."""
     dtype = _dtype(dtype, _dtypes.DEFAULT_FLOAT)
-    return wrap(_np_xp.ones(_shape(shape), dtype=dtype))
+    return wrap(create_on(device, "ones", _shape(shape), dtype=dtype))
 
 
 def _shape(shape):
@@ -117,16 +126,27 @@ def _shape(shape):
 
 @primitive()
 def zeros_like(x, /, *, dtype=None, device=None):
-    """Zeros with the shape, dtype and library of ``x`` (not differentiable)."""
-    xp = xp_of(x)
-    return xp.zeros(x.shape, dtype=x.dtype if dtype is None else _to_xp(xp, dtype))
+    """Zeros with the shape, dtype and library of ``x`` (not differentiable), or on
+    ``device``."""
+    return _like(x, "zeros", dtype, device)
 
 
 @primitive()
 def ones_like(x, /, *, dtype=None, device=None):
-    """Ones with the shape, dtype and library of ``x`` (not differentiable)."""
-    xp = xp_of(x)
-    return xp.ones(x.shape, dtype=x.dtype if dtype is None else _to_xp(xp, dtype))
+    """Ones with the shape, dtype and library of ``x`` (not differentiable), or on
+    ``device``."""
+    return _like(x, "ones", dtype, device)
+
+
+def _like(x, name, dtype, device, *fill):
+    """``xp.<name>`` with ``x``'s shape, and its dtype and library unless ``dtype`` or
+    ``device`` says otherwise."""
+    if device is None or device == getattr(x, "device", "cpu"):
+        xp = xp_of(x)
+        dtype = x.dtype if dtype is None else _to_xp(xp, dtype)
+        return getattr(xp, name)(x.shape, *fill, dtype=dtype, device=device_of(x))
+    dtype = _dtypes.as_dtype(x.dtype if dtype is None else dtype)
+    return create_on(device, name, tuple(x.shape), *fill, dtype=dtype)
 
 
 def _to_xp(xp, dtype):
@@ -135,30 +155,40 @@ def _to_xp(xp, dtype):
 
 def arange(start, /, stop=None, step=1, *, dtype=None, device=None) -> Tensor:
     """Evenly spaced values in ``[start, stop)`` (int32 for integers, as TensorFlow)."""
-    values = _np_xp.arange(start, stop, step) if stop is not None else _np_xp.arange(start)
     if dtype is None:
         integral = all(isinstance(v, int) for v in (start, stop, step) if v is not None)
         dtype = _dtypes.DEFAULT_INT if integral else _dtypes.DEFAULT_FLOAT
-    return wrap(_np_xp.astype(values, _dtypes.as_dtype(dtype)))
+    values = _np_xp.arange(start, stop, step) if stop is not None else _np_xp.arange(start)
+    return _moved(_np_xp.astype(values, _dtypes.as_dtype(dtype)), device)
+
+
+def _moved(values, device):
+    """NumPy ``values`` made on ``device`` (computed on the host first: NumPy's arange and
+    linspace are the reference for their endpoints and rounding)."""
+    if device is None or (isinstance(device, str) and device == "cpu"):
+        return wrap(values)
+    return wrap(create_on(device, "asarray", values, dtype=values.dtype))
 
 
 def eye(n_rows, n_cols=None, /, *, k=0, dtype=None, device=None) -> Tensor:
     """A 2-D tensor with ones on diagonal ``k`` (float32 by default)."""
     dtype = _dtype(dtype, _dtypes.DEFAULT_FLOAT)
-    return wrap(_np_xp.eye(n_rows, n_cols, k=k, dtype=dtype))
+    return wrap(create_on(device, "eye", n_rows, n_cols, k=k, dtype=dtype))
 
 
 def full(shape, fill_value, *, dtype=None, device=None) -> Tensor:
     """A tensor filled with ``fill_value`` (its dtype from the value, as ``constant``)."""
     value = raw(fill_value) if dtype is None else to_array(fill_value, dtype)
-    return wrap(_np_xp.full(_shape(shape), value, dtype=value.dtype))
+    fill = value.item() if hasattr(value, "item") else value
+    return wrap(create_on(device, "full", _shape(shape), fill, dtype=value.dtype))
 
 
 def asarray(obj, /, *, dtype=None, device=None, copy=None, like=None) -> Tensor:
     """``obj`` as a tensor (the Array API's ``asarray``): a tensor of the right dtype is
     returned as it is unless ``copy=True``; anything else is converted as by ``constant``.
 
-    ``like=t`` (NumPy's ``like=``) puts the value in the array library of tensor ``t``, so code
+    ``like=t`` (NumPy's ``like=``) puts the value in the array library of tensor ``t``, and on its
+    device, so code
     that builds constants runs unchanged on CuPy, Dask or any other backend; this is an explicit
     conversion, the one place where data moves between libraries.
 
@@ -175,10 +205,21 @@ def asarray(obj, /, *, dtype=None, device=None, copy=None, like=None) -> Tensor:
             obj = obj._value
         if not is_array(obj):
             obj = to_array(obj, dtype)
+        device = device_of(target)
         if backend_name(obj) != backend_name(target):  # through the host, as NumPy
             host = to_numpy(obj)
-            obj = host if backend_name(target) == "numpy" else xp_of(target).asarray(host)
+            if backend_name(target) == "numpy":
+                obj = host
+            else:
+                obj = xp_of(target).asarray(host, device=device)
+        elif device is not None and device_of(obj) != device:  # the library's own transfer
+            obj = xp_of(target).asarray(obj, device=device)
         return constant(obj, dtype)
+    if device is not None and getattr(raw(obj), "device", "cpu") != device:
+        # another device: through the host, made there by the device's library
+        host = to_numpy(raw(obj)) if isinstance(obj, Tensor) or is_array(obj) else obj
+        array = to_array(host, dtype)
+        return wrap(create_on(device, "asarray", array, dtype=array.dtype))
     if isinstance(obj, Tensor) and (dtype is None or _dtypes.as_dtype(dtype) == obj.dtype):
         if copy:
             return wrap(xp_of(obj._value).asarray(obj._value, copy=True))
@@ -193,21 +234,19 @@ def asarray(obj, /, *, dtype=None, device=None, copy=None, like=None) -> Tensor:
 
 def empty(shape, *, dtype=None, device=None) -> Tensor:
     """An uninitialised tensor; tapegrad fills it with zeros."""
-    return zeros(shape, dtype=dtype)
+    return zeros(shape, dtype=dtype, device=device)
 
 
 @primitive()
 def empty_like(x, /, *, dtype=None, device=None):
     """A tensor shaped like ``x`` (filled with zeros; not differentiable)."""
-    xp = xp_of(x)
-    return xp.zeros(x.shape, dtype=x.dtype if dtype is None else _to_xp(xp, dtype))
+    return _like(x, "zeros", dtype, device)
 
 
 @primitive()
 def full_like(x, /, fill_value, *, dtype=None, device=None):
     """A tensor shaped like ``x`` holding ``fill_value`` (not differentiable)."""
-    xp = xp_of(x)
-    return xp.full(x.shape, fill_value, dtype=x.dtype if dtype is None else _to_xp(xp, dtype))
+    return _like(x, "full", dtype, device, fill_value)
 
 
 def linspace(start, stop, /, num, *, dtype=None, device=None, endpoint=True) -> Tensor:
@@ -215,7 +254,7 @@ def linspace(start, stop, /, num, *, dtype=None, device=None, endpoint=True) -> 
     complex_ = isinstance(start, complex) or isinstance(stop, complex)
     default = _dtypes.DEFAULT_COMPLEX if complex_ else _dtypes.DEFAULT_FLOAT
     values = _np_xp.linspace(start, stop, num, endpoint=endpoint)
-    return wrap(_np_xp.astype(values, _dtype(dtype, default)))
+    return _moved(_np_xp.astype(values, _dtype(dtype, default)), device)
 
 
 def meshgrid(*arrays, indexing="xy"):
@@ -240,9 +279,8 @@ def meshgrid(*arrays, indexing="xy"):
 def _triangle(x, k, lower):
     xp = xp_of(raw(x))
     rows, cols = x.shape[-2], x.shape[-1]
-    mask = xp.tril(xp.ones((rows, cols), dtype=xp.bool), k=k)
-    if not lower:
-        mask = xp.logical_not(xp.tril(xp.ones((rows, cols), dtype=xp.bool), k=k - 1))
+    ones = xp.ones((rows, cols), dtype=xp.bool, device=device_of(raw(x)))
+    mask = xp.tril(ones, k=k) if lower else xp.logical_not(xp.tril(ones, k=k - 1))
     from .elementwise import where
 
     return where(mask, x, 0)

@@ -19,7 +19,7 @@ from __future__ import annotations
 import cmath
 import math
 
-from .._backend import ARRAY_TYPES, waits_to_read, xp_of
+from .._backend import ARRAY_TYPES, device_of, waits_to_read, xp_of
 from .._dtypes import REAL_FLOAT_TYPES, kind_of
 from .._primitive import primitive, raw
 from ._strong import all_finite, is_marked, linear, mark, rules, singular, smooth, strong
@@ -514,7 +514,7 @@ def exp2(x, /):
     if isinstance(x, (np.ndarray, np.generic)):
         return np.exp2(x)
     xp = xp_of(x)
-    return xp.pow(xp.asarray(2, dtype=x.dtype), x)
+    return xp.pow(xp.asarray(2, dtype=x.dtype, device=device_of(x)), x)
 
 
 @primitive(vjp=rules(smooth, lambda g, ans, x: g * _conj(ans + 1)), jvp="elementwise")
@@ -1259,8 +1259,8 @@ def _weak_pair(x, y):
     y_scalar = type(y) in _PYTHON_SCALARS
     if x_scalar and not y_scalar:
         other = raw(y)
-        x = xp_of(other).asarray(to_array(x, other.dtype))
+        x = xp_of(other).asarray(to_array(x, other.dtype), device=device_of(other))
     elif y_scalar and not x_scalar:
         other = raw(x)
-        y = xp_of(other).asarray(to_array(y, other.dtype))
+        y = xp_of(other).asarray(to_array(y, other.dtype), device=device_of(other))
     return x, y

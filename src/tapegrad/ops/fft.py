@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._backend import is_lazy, xp_of
+from .._backend import device_of, is_lazy, xp_of
 from .._dtypes import DEFAULT_FLOAT, as_dtype, kind_of
 from .._primitive import primitive, raw
 from .creation import constant
@@ -73,7 +73,8 @@ def _resize(x, axis, length):
     v = raw(x)
     shape = list(v.shape)
     shape[axis] = length - current
-    return concat([x, xp_of(v).zeros(tuple(shape), dtype=v.dtype)], axis=axis)
+    zeros = xp_of(v).zeros(tuple(shape), dtype=v.dtype, device=device_of(v))
+    return concat([x, zeros], axis=axis)
 
 
 def _weights(length, n, axis, interior, like):
@@ -81,9 +82,10 @@ def _weights(length, n, axis, interior, like):
     1 at zero frequency and at Nyquist (even ``n``), ``interior`` elsewhere."""
     v = raw(like)
     xp = xp_of(v)
-    index = xp.arange(length)
+    index = xp.arange(length, device=device_of(v))
     edge = (index == 0) | ((index == length - 1) & (n % 2 == 0))
-    w = xp.where(edge, xp.asarray(1.0, dtype=v.dtype), xp.asarray(interior, dtype=v.dtype))
+    one = xp.asarray(1.0, dtype=v.dtype, device=device_of(v))
+    w = xp.where(edge, one, xp.asarray(interior, dtype=v.dtype, device=device_of(v)))
     return xp.reshape(w, (length,) + (1,) * (-axis - 1))
 
 

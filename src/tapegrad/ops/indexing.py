@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._backend import xp_of
+from .._backend import device_of, xp_of
 from .._dtypes import kind_of
 from .._primitive import primitive, raw
 from .._standard_gaps import (
@@ -89,7 +89,7 @@ def index_add(x, /, *, index, shape, n_lead=0):
     """A zero array of ``x.shape[:n_lead] + shape`` with ``x`` added at ``index``: the gradient of
     indexing (repeated indices accumulate)."""
     xp = xp_of(x)
-    out = xp.zeros(tuple(x.shape[:n_lead]) + tuple(shape), dtype=x.dtype)
+    out = xp.zeros(tuple(x.shape[:n_lead]) + tuple(shape), dtype=x.dtype, device=device_of(x))
     full = _batched(index, n_lead)
     if is_basic_index(index) and indexes_natively(out):
         out[full] = x
@@ -173,7 +173,7 @@ def scatter_along_axis(x, indices, /, *, axis, shape):
     chunked = backend_scatter_along_axis(x, indices, axis, full_shape[axis])
     if chunked is not None:  # Dask: chunk by chunk
         return chunked
-    out = xp.zeros(full_shape, dtype=x.dtype)
+    out = xp.zeros(full_shape, dtype=x.dtype, device=device_of(x))
     return scatter_add(out, along_index(indices, axis, xp), x)
 
 
@@ -211,8 +211,8 @@ def _set_jvp(ts, ans, x, v, *, index):
 
 
 def ones_like_raw(x):
-    xp = xp_of(raw(x))
-    return xp.ones(tuple(x.shape), dtype=raw(x).dtype)
+    value = raw(x)
+    return xp_of(value).ones(tuple(x.shape), dtype=value.dtype, device=device_of(value))
 
 
 @primitive(vjp=rules(linear, _set_vjp_x, _set_vjp_v), jvp=_set_jvp)

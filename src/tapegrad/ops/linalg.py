@@ -29,7 +29,7 @@ from contextlib import contextmanager
 
 import numpy as np
 
-from .._backend import backend_name, is_lazy, xp_of
+from .._backend import backend_name, device_of, is_lazy, xp_of
 from .._dtypes import as_dtype, kind_of
 from .._primitive import primitive, raw
 from .._standard_gaps import linalg_call
@@ -77,7 +77,7 @@ def _times_i(v, dtype):
     the product see a complex factor."""
     if v.dtype != dtype:
         v = astype(v, dtype)
-    return v * _xp(v).asarray(1j, dtype=raw(v).dtype)
+    return v * _xp(v).asarray(1j, dtype=raw(v).dtype, device=device_of(raw(v)))
 
 
 def _imag(v):
@@ -90,7 +90,7 @@ def _xp(v):
 
 def _eye(n, like):
     v = raw(like)
-    return xp_of(v).eye(n, dtype=v.dtype)
+    return xp_of(v).eye(n, dtype=v.dtype, device=device_of(v))
 
 
 def _diag_embed(v):
@@ -100,8 +100,8 @@ def _diag_embed(v):
 
 def _tril(x, k=0):
     xp = _xp(x)
-    mask = xp.tril(xp.ones(tuple(x.shape[-2:]), dtype=xp.bool), k=k)
-    return where(mask, x, 0)
+    ones = xp.ones(tuple(x.shape[-2:]), dtype=xp.bool, device=device_of(raw(x)))
+    return where(xp.tril(ones, k=k), x, 0)
 
 
 def _lift(t, x, ndim):
@@ -186,12 +186,12 @@ def _rows(p, start, stop, cols=None):
 
 def _nan_like(shape, like):
     v = raw(like)
-    return xp_of(v).full(tuple(shape), float("nan"), dtype=v.dtype)
+    return xp_of(v).full(tuple(shape), float("nan"), dtype=v.dtype, device=device_of(v))
 
 
 def _zeros(shape, like):
     v = raw(like)
-    return xp_of(v).zeros(tuple(shape), dtype=v.dtype)
+    return xp_of(v).zeros(tuple(shape), dtype=v.dtype, device=device_of(v))
 
 
 # -- matmul ---------------------------------------------------------------------------------------
@@ -362,7 +362,8 @@ def _cofactor(x, ans):
     if bool(xp.all(raw(ans) != 0)):
         return expand_dims(expand_dims(ans, axis=-1), axis=-1) * matrix_transpose(inv(x))
     u, s, vh = svd(x, full_matrices=False)
-    others = where(xp.eye(s.shape[-1], dtype=xp.bool), 1, expand_dims(s, axis=-2))
+    diagonal = xp.eye(s.shape[-1], dtype=xp.bool, device=device_of(raw(s)))
+    others = where(diagonal, 1, expand_dims(s, axis=-2))
     c = prod(others, axis=-1)
     if u.dtype != c.dtype:
         c = astype(c, u.dtype)
@@ -445,8 +446,9 @@ def _pinv_parts(ans, x):
     xp = _xp(x)
     m, n = x.shape[-2:]
     dtype = raw(ans).dtype
-    left = subtract(xp.eye(m, dtype=dtype), matmul(x, ans))  # I - A A⁺ (m, m)
-    right = subtract(xp.eye(n, dtype=dtype), matmul(ans, x))  # I - A⁺ A (n, n)
+    device = device_of(raw(ans))
+    left = subtract(xp.eye(m, dtype=dtype, device=device), matmul(x, ans))  # I - A A⁺ (m, m)
+    right = subtract(xp.eye(n, dtype=dtype, device=device), matmul(ans, x))  # I - A⁺ A (n, n)
     return left, right
 
 
@@ -530,7 +532,7 @@ def lstsq(a, b, /, rcond=None):
         if b.ndim == 1:
             residuals = reshape(residuals, (1,))
     else:
-        residuals = constant(xp.zeros((0,), dtype=sv.dtype))
+        residuals = constant(xp.zeros((0,), dtype=sv.dtype, device=device_of(sv)))
     return LstsqResult(x, residuals, rank, s)
 
 
@@ -768,7 +770,8 @@ def _svd(x, /, *, full_matrices=True):
     def padded(part):
         if part.shape[-1] == width:
             return part
-        pad = xp.zeros(tuple(part.shape[:-1]) + (width - part.shape[-1],), dtype=part.dtype)
+        shape = tuple(part.shape[:-1]) + (width - part.shape[-1],)
+        pad = xp.zeros(shape, dtype=part.dtype, device=device_of(part))
         return xp.concat([part, pad], axis=-1)
 
     vh_t = xp.matrix_transpose(vh) if hasattr(xp, "matrix_transpose") else xp.swapaxes(vh, -1, -2)
@@ -1093,7 +1096,12 @@ def diagonal(x, /, *, offset=0):
     index = _diagonal_index(x.shape, offset)
     xp = _xp(x)
     if not _is_numpy(xp):
-        index = (Ellipsis, xp.asarray(index[1]), xp.asarray(index[2]))
+        device = device_of(raw(x))
+        index = (
+            Ellipsis,
+            xp.asarray(index[1], device=device),
+            xp.asarray(index[2], device=device),
+        )
     return getitem(x, index=index)
 
 
@@ -1309,7 +1317,7 @@ def _einsum_vjp(k, g, ans, operands, terms, output):
             continue
         if ch not in present:
             inputs.append(ch)
-            arrays.append(_xp(g).ones((n,), dtype=raw(g).dtype))
+            arrays.append(_xp(g).ones((n,), dtype=raw(g).dtype, device=device_of(raw(g))))
             present.add(ch)
         target += ch
     return _einsum(*arrays, subscripts=",".join(inputs) + "->" + batch + target)

@@ -6,7 +6,7 @@ axes kept in front; each VJP undoes the operation on the cotangent.
 
 from __future__ import annotations
 
-from .._backend import xp_of
+from .._backend import device_of, xp_of
 from .._primitive import primitive, raw
 from .._standard_gaps import indexes_natively
 from ._helpers import lead, negative_axes
@@ -404,7 +404,7 @@ def _pad_constant(x, /, *, pad_width, constant_values):
     xp = xp_of(x)
     if indexes_natively(x):  # NumPy, CuPy: fill, then write the input once
         out_shape = tuple(lo + s + hi for (lo, hi), s in zip(pad_width, x.shape))
-        out = xp.full(out_shape, constant_values, dtype=x.dtype)
+        out = xp.full(out_shape, constant_values, dtype=x.dtype, device=device_of(x))
         out[tuple(slice(lo, lo + s) for (lo, _), s in zip(pad_width, x.shape))] = x
         return out
     out = x  # elsewhere (Dask, any standard library): constant blocks joined axis by axis
@@ -412,7 +412,10 @@ def _pad_constant(x, /, *, pad_width, constant_values):
         if lo or hi:
             shapes = [list(out.shape), list(out.shape)]
             shapes[0][axis], shapes[1][axis] = lo, hi
-            lo_block, hi_block = (xp.full(tuple(s), constant_values, dtype=x.dtype) for s in shapes)
+            lo_block, hi_block = (
+                xp.full(tuple(s), constant_values, dtype=x.dtype, device=device_of(x))
+                for s in shapes
+            )
             out = xp.concat([lo_block, out, hi_block], axis=axis)
     return out
 

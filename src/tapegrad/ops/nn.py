@@ -9,6 +9,7 @@ from .._backend import (
     backend_name,
     constant_like,
     counts_bools_as_numbers,
+    device_of,
     waits_to_read,
     xp_of,
 )
@@ -92,7 +93,8 @@ def _softmax_minus_one_hot(logits, labels, /):
         rows[_row_numbers(labels, rows.shape[0]), xp.reshape(labels, (-1,))] -= 1
         return p
     picked = take_along_axis(p, labels[..., None], -1)
-    return xp.where(xp.arange(p.shape[-1]) == labels[..., None], picked - 1, p)
+    classes = xp.arange(p.shape[-1], device=device_of(p))
+    return xp.where(classes == labels[..., None], picked - 1, p)
 
 
 def _xent_vjp(g, ans, logits, labels):

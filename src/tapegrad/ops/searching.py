@@ -12,7 +12,7 @@ from collections import namedtuple
 
 import numpy as np
 
-from .._backend import is_lazy, xp_of
+from .._backend import device_of, is_lazy, xp_of
 from .._dtypes import as_dtype
 from .._primitive import primitive, raw
 from .._standard_gaps import along_index, scatter_add
@@ -113,7 +113,7 @@ def argsort(x, /, *, axis=-1, descending=False, stable=True):
 def _permutation(x, axis, descending):
     xp = xp_of(x)
     if x.ndim == 0:
-        return _index(xp.zeros((), dtype=xp.int64))
+        return _index(xp.zeros((), dtype=xp.int64, device=device_of(x)))
     return _index(xp.argsort(x, axis=axis, descending=descending, stable=True))
 
 
@@ -136,7 +136,7 @@ def _tie_groups(sorted_values, axis):
     first = xp.ones_like(v[along(slice(0, 1))], dtype=xp.bool)
     new_group = xp.astype(xp.concat([first, starts], axis=axis), xp.int64)
     group = xp.cumulative_sum(new_group, axis=axis) - 1
-    counts = xp.zeros(v.shape, dtype=xp.int64)
+    counts = xp.zeros(v.shape, dtype=xp.int64, device=device_of(v))
     scatter_add(counts, along_index(group, axis, xp), xp.ones_like(group))
     return group, backend_take_along_axis(counts, group, axis)
 
@@ -256,7 +256,7 @@ def count_nonzero(x, /, *, axis=None, keepdims=False):
 # -- unique ---------------------------------------------------------------------------------------
 def _unique_vjp(g, ans, x, *, first, inverse, counts):
     batch = lead(g, ans)
-    share = g / xp_of(raw(g)).asarray(counts, dtype=raw(g).dtype)
+    share = g / xp_of(raw(g)).asarray(counts, dtype=raw(g).dtype, device=device_of(raw(g)))
     return reshape(getitem(share, index=(Ellipsis, inverse)), batch + tuple(x.shape))
 
 
@@ -265,7 +265,8 @@ def _unique_jvp(ts, ans, x, *, first, inverse, counts):
     batch = lead(t, x)
     flat = reshape(t, batch + (-1,) if x.size else batch + (0,))
     totals = index_add(flat, index=(inverse,), shape=(counts.shape[0],), n_lead=len(batch))
-    return totals / xp_of(raw(totals)).asarray(counts, dtype=raw(totals).dtype)
+    value = raw(totals)
+    return totals / xp_of(value).asarray(counts, dtype=value.dtype, device=device_of(value))
 
 
 @primitive(vjp=rules(linear, _unique_vjp), jvp=_unique_jvp)

@@ -13,7 +13,7 @@ import math
 
 import numpy as np
 
-from .._backend import backend_name, xp_of
+from .._backend import backend_name, device_of, xp_of
 from .._dtypes import kind_of
 from .._primitive import primitive
 from .elementwise import _conj, exp
@@ -69,7 +69,7 @@ def _call(name, x, *args):
         if backend == "dask":
             return x.map_blocks(lambda block: function(*args, block), dtype=x.dtype)
         if backend == "cupy":  # cupyx broadcasts its arguments as arrays (polygamma's order)
-            args = tuple(xp_of(x).asarray(a) for a in args)
+            args = tuple(xp_of(x).asarray(a, device=device_of(x)) for a in args)
         return function(*args, x)
     if backend != "numpy":
         raise NotImplementedError(

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import _dtypes
-from .._backend import xp_of
+from .._backend import device_of, xp_of
 from .._primitive import primitive, raw
 from ._helpers import kept_shape, lead, negative_axes, size_of
 from ._strong import linear, rules, smooth
@@ -128,7 +128,7 @@ def _edge(v, axis, fill):
     xp = xp_of(value)
     shape = list(value.shape)
     shape[axis] = 1
-    return xp.full(tuple(shape), fill, dtype=value.dtype)
+    return xp.full(tuple(shape), fill, dtype=value.dtype, device=device_of(value))
 
 
 def _with_initial(out, axis, fill):

@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterable
 
 import numpy as np
 
-from .._backend import in_library_of, is_lazy, persist, xp_of
+from .._backend import device_of, in_library_of, is_lazy, persist, xp_of
 from .._dtypes import kind_of
 from .._tensor import Tensor, Variable, to_array
 from .schedules import LearningRateSchedule
@@ -435,7 +435,9 @@ class Optimizer:
             xp = xp_of(value)
             slots = {}
             for name, initial in self._slot_initials_for().items():
-                slots[name] = xp.full(tuple(value.shape), initial, dtype=value.dtype)
+                slots[name] = xp.full(
+                    tuple(value.shape), initial, dtype=value.dtype, device=device_of(value)
+                )
             if self.use_ema:
                 slots["average"] = xp.asarray(value, copy=True)
             if self.gradient_accumulation_steps:
