@@ -460,3 +460,88 @@ def test_batch_jacobian_equals_the_diagonal_blocks_of_the_full_jacobian(f, x):
     n = x.shape[0]
     expected = np.stack([full[b][..., b, :] for b in range(n)])
     np.testing.assert_allclose(batch.numpy(), expected, rtol=1e-13, atol=1e-14)
+
+
+# -- saved values: a forward's intermediates kept for its rules (primitive(saves=True)) ----------
+def _cube_saving_square(uses):
+    """x**3 whose forward saves x**2 for its rule; ``uses`` counts the rule's uses of it."""
+    from tapegrad._primitive import REGISTRY, primitive
+
+    def vjp(g, ans, x, *, saved=None):
+        if saved is not None and not isinstance(g, tg.Tensor):
+            uses.append(saved)
+            return g * 3 * saved
+        return g * 3 * x * x  # traced: from the tensor input, so outer tapes see the path
+
+    @primitive(
+        vjp=vjp, jvp=lambda ts, ans, x, *, saved=None: ts[0] * 3 * x * x, name="cube_t", saves=True
+    )
+    def cube(x, /):
+        square = x * x
+        return square * x, square
+
+    REGISTRY.pop("cube_t")  # a test's op: the gradient table lists the library's own
+    return cube
+
+
+def test_a_saving_forward_returns_its_value_and_its_rules_get_what_it_saved():
+    uses = []
+    cube = _cube_saving_square(uses)
+    x = tg.constant(np.array([1.0, 2.0]))
+    assert cube(x).numpy().tolist() == [1.0, 8.0]  # nothing records: the value only
+    with tg.GradientTape(persistent=True) as tape:
+        tape.watch(x)
+        y = cube(x)
+    assert tape.gradient(y, x).numpy().tolist() == [3.0, 12.0]
+    assert len(uses) == 1 and uses[0].tolist() == [1.0, 4.0]
+    # saved values are never written: a second gradient from the same tape is the same
+    assert tape.gradient(y, x).numpy().tolist() == [3.0, 12.0]
+
+
+def test_saved_values_are_left_alone_where_derivatives_are_traced():
+    uses = []
+    cube = _cube_saving_square(uses)
+    x = tg.constant(np.array([1.0, 2.0]))
+    with tg.GradientTape() as outer:
+        outer.watch(x)
+        with tg.GradientTape() as inner:
+            inner.watch(x)
+            y = tg.sum(cube(x))
+        g = inner.gradient(y, x)
+    assert g.numpy().tolist() == [3.0, 12.0]
+    assert outer.gradient(g, x).numpy().tolist() == [6.0, 12.0]  # 6x
+    assert uses == []
+    with tg.ForwardAccumulator(x, tg.constant(np.array([1.0, 0.0]))) as acc:
+        z = cube(x)
+    assert acc.jvp(z).numpy().tolist() == [3.0, 0.0]
+    # tape.hessian runs the recorded operations again: the forward saves afresh
+    with tg.GradientTape(persistent=True) as tape:
+        tape.watch(x)
+        w = tg.sum(cube(x))
+    np.testing.assert_array_equal(tape.hessian(w, x).numpy(), np.diag([6.0, 12.0]))
+
+
+def test_an_op_that_promotes_scalars_cannot_save():
+    from tapegrad._primitive import primitive
+
+    with pytest.raises(ValueError, match="an op that saves values cannot promote scalars"):
+
+        @primitive(vjp=lambda g, ans, x, y: g, promote=True, saves=True, name="bad_t")
+        def bad(x, y, /):
+            return x + y, None
+
+
+def test_cross_entropy_gradients_from_the_saved_softmax_equal_the_recomputed_ones():
+    rng = np.random.default_rng(7)
+    logits = tg.constant(rng.normal(size=(5, 4)) * 10)
+    labels = tg.constant(np.array([0, 3, 1, 1, 2]))
+    with tg.GradientTape(persistent=True) as tape:
+        tape.watch(logits)
+        loss = tg.mean(tg.nn.sparse_softmax_cross_entropy(labels, logits))
+    first = tape.gradient(loss, logits).numpy()
+    again = tape.gradient(loss, logits).numpy()
+    p = np.exp(logits.numpy() - logits.numpy().max(axis=1, keepdims=True))
+    p /= p.sum(axis=1, keepdims=True)
+    p[np.arange(5), labels.numpy()] -= 1
+    np.testing.assert_allclose(first, p / 5, rtol=1e-12, atol=1e-15)
+    np.testing.assert_array_equal(first, again)

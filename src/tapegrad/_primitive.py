@@ -44,6 +44,7 @@ class Primitive:
         "doc",
         "replay",
         "unmarked_vjps",
+        "saving_forward",
     )
 
     def __init__(self, name, forward, vjps, jvp, n_arrays, statics, defaults):
@@ -55,6 +56,7 @@ class Primitive:
         self.statics = statics
         self.defaults = defaults
         self.replay = None  # per-call custom operations: run the user's function again
+        self.saving_forward = None  # see primitive(saves=True)
 
     def set_vjps(self, vjps) -> None:
         """The VJP rules: a tuple (None where an input has no derivative), a sequence object,
@@ -70,7 +72,9 @@ class Primitive:
         return f"<primitive {self.name}>"
 
 
-def primitive(vjp=None, jvp=None, *, name: str | None = None, promote: bool = False):
+def primitive(
+    vjp=None, jvp=None, *, name: str | None = None, promote: bool = False, saves: bool = False
+):
     """Declare an operation.
 
     ``vjp``: a rule, a tuple of rules (one per array input), or None for an operation without a
@@ -82,6 +86,13 @@ def primitive(vjp=None, jvp=None, *, name: str | None = None, promote: bool = Fa
 
     Positional-only parameters of the forward function are its array inputs (all positional
     parameters if it is variadic); the rest are static parameters, passed to every rule.
+
+    ``saves``: the forward returns ``(value, saved)``, where ``saved`` holds intermediate arrays
+    its rules would otherwise compute again (a softmax). When a tape or accumulator sees the
+    call, ``saved`` is kept with it and reaches the rules as the keyword ``saved`` (None where
+    nothing was kept). Saved values are raw arrays, outside every tape: a rule may use them in
+    a first-order backward pass (its cotangent a raw array), and must compute from its tensor
+    inputs in a traced one, so that outer tapes see the path.
     """
 
     def declare(forward: Callable) -> Callable:
@@ -89,7 +100,12 @@ def primitive(vjp=None, jvp=None, *, name: str | None = None, promote: bool = Fa
         vjps = None
         if vjp is not None:
             vjps = tuple(vjp) if isinstance(vjp, (tuple, list)) else (vjp,)
-        prim = Primitive(name or forward.__name__, forward, vjps, jvp, n_arrays, statics, defaults)
+        value_of = _value_only(forward) if saves else forward
+        prim = Primitive(name or forward.__name__, value_of, vjps, jvp, n_arrays, statics, defaults)
+        if saves:
+            if promote:
+                raise ValueError(f"{prim.name}: an op that saves values cannot promote scalars")
+            prim.saving_forward = forward
         REGISTRY[prim.name] = prim
         op = _make_op(prim, promote)
         op.__name__ = op.__qualname__ = prim.name
@@ -100,6 +116,15 @@ def primitive(vjp=None, jvp=None, *, name: str | None = None, promote: bool = Fa
         return op
 
     return declare
+
+
+def _value_only(forward):
+    """A saving forward without its saved values: what runs where nothing records."""
+
+    def value(*args, **params):
+        return forward(*args, **params)[0]
+
+    return value
 
 
 def _signature(forward):
@@ -242,7 +267,7 @@ def _make_op(prim: Primitive, promote: bool):
 
         return op
 
-    if n_arrays == 1 and not statics:
+    if n_arrays == 1 and not statics and prim.saving_forward is None:
 
         def op(x, /):
             if isinstance(x, Tensor):
@@ -267,7 +292,7 @@ def _make_op(prim: Primitive, promote: bool):
 
         return op
 
-    if n_arrays == 1:  # one array and static parameters: reshape, sum, getitem, astype ...
+    if n_arrays == 1 and statics:  # one array and static parameters: reshape, sum, astype ...
         first_static = statics[0]
 
         def op(x, /, *statics, **params):
@@ -345,6 +370,9 @@ _NO_PARAMS: dict = {}  # shared and never written: rules receive static paramete
 
 def _traced(prim: Primitive, args, vals, params):
     """Compute, then show the call to every active tape and forward accumulator."""
+    if prim.saving_forward is not None:  # the saved values travel with the call's parameters
+        value, saved = prim.saving_forward(*vals, **params)
+        return _show(per_thread.context, prim, args, vals, wrap(value), {**params, "saved": saved})
     return _show(per_thread.context, prim, args, vals, wrap(prim.forward(*vals, **params)), params)
 
 

@@ -359,6 +359,8 @@ class GradientTape:
                     values[out_uid] = prim.replay(*inputs)
                     continue
                 raw = [i._value if isinstance(i, Tensor) else i for i in inputs]
+                if "saved" in params:  # computed again from the new inputs
+                    params = {k: v for k, v in params.items() if k != "saved"}
                 values[out_uid] = _traced(prim, inputs, raw, params)
         return values.get(target_uid)
 

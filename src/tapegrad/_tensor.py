@@ -43,7 +43,8 @@ class Tensor:
     # -- properties -------------------------------------------------------------------------
     @property
     def shape(self) -> tuple:
-        return tuple(self._value.shape)
+        shape = self._value.shape
+        return shape if type(shape) is tuple else tuple(shape)  # NumPy's is a tuple already
 
     @property
     def dtype(self) -> np.dtype:

@@ -16,6 +16,7 @@ from .._backend import (
 from .._dtypes import kind_of
 from .._primitive import primitive, raw
 from .._standard_gaps import indexes_natively, take_along_axis
+from .._tensor import Tensor
 from .creation import stop_gradient
 from .elementwise import exp, isfinite, log, where
 from .manipulation import expand_dims, squeeze
@@ -84,10 +85,15 @@ def _softmax_jvp(p, t):
     jvp=lambda ts, ans, logits, labels: _softmax_jvp(softmax(logits), ts[0]),
 )
 def _softmax_minus_one_hot(logits, labels, /):
-    # d cross-entropy / d logits: its own primitive so the backward pass is three array ops
+    # d cross-entropy / d logits, for a traced backward pass (a first-order one uses the
+    # softmax the forward pass saved)
     xp = xp_of(logits)
     shifted = xp.exp(logits - xp.max(logits, axis=-1, keepdims=True))
-    p = shifted / xp.sum(shifted, axis=-1, keepdims=True)
+    return _minus_one_hot(xp, shifted / xp.sum(shifted, axis=-1, keepdims=True), labels)
+
+
+def _minus_one_hot(xp, p, labels):
+    """``p - one_hot(labels)`` for probabilities ``p`` that nothing else holds."""
     if indexes_natively(p):  # p is ours: subtract the one-hot in place, no mask needed
         rows = xp.reshape(p, (-1, p.shape[-1]))
         rows[_row_numbers(labels, rows.shape[0]), xp.reshape(labels, (-1,))] -= 1
@@ -97,20 +103,28 @@ def _softmax_minus_one_hot(logits, labels, /):
     return xp.where(classes == labels[..., None], picked - 1, p)
 
 
-def _xent_vjp(g, ans, logits, labels):
+def _xent_vjp(g, ans, logits, labels, *, saved=None):
+    if saved is not None and not isinstance(g, Tensor):  # first order: the forward's softmax
+        exponentials, total = saved
+        xp = xp_of(exponentials)
+        p = _minus_one_hot(xp, exponentials / xp.expand_dims(total, axis=-1), labels)
+        return xp.expand_dims(g, axis=-1) * p
     return expand_dims(g, axis=-1) * _softmax_minus_one_hot(logits, labels)
 
 
-def _xent_jvp(ts, ans, logits, labels):
+def _xent_jvp(ts, ans, logits, labels, *, saved=None):
     return sum(ts[0] * _softmax_minus_one_hot(logits, labels), axis=-1)
 
 
-@primitive(vjp=(_xent_vjp, None), jvp=_xent_jvp)
+@primitive(vjp=(_xent_vjp, None), jvp=_xent_jvp, saves=True)
 def _sparse_softmax_cross_entropy(logits, labels, /):
-    # one fused primitive: one pass forward, and the textbook softmax - one_hot backward
+    # one fused primitive: one pass forward, and the textbook softmax - one_hot backward, from
+    # the exponentials and their sums it keeps (saves=True)
     xp = xp_of(logits)
     shifted = logits - xp.max(logits, axis=-1, keepdims=True)
-    return xp.log(xp.sum(xp.exp(shifted), axis=-1)) - _pick_last(xp, shifted, labels)
+    exponentials = xp.exp(shifted)
+    total = xp.sum(exponentials, axis=-1)
+    return xp.log(total) - _pick_last(xp, shifted, labels), (exponentials, total)
 
 
 def _pick_last(xp, x, labels):
