@@ -263,12 +263,18 @@ def create_on(device, name: str, *args, **kwargs):
             xp = _bare_cupy_namespace()
         else:
             import array_api_compat.cupy as xp
+        with device:  # CuPy makes arrays on the current device (array-api-compat's too)
+            return _create(xp, name, args, kwargs, device)
     else:
         raise TypeError(
             f"device={device!r}: tapegrad creates arrays in NumPy (device None or 'cpu'), "
             "CuPy (a cupy.cuda.Device) or array_api_strict (its Device objects); for another "
             "library, create the array with it and pass it to tg.asarray"
         )
+    return _create(xp, name, args, kwargs, device)
+
+
+def _create(xp, name, args, kwargs, device):
     if kwargs.get("dtype") is not None:  # the library's own dtype object, found by name
         kwargs["dtype"] = getattr(xp, np.dtype(kwargs["dtype"]).name)
     return getattr(xp, name)(*args, device=device, **kwargs)
