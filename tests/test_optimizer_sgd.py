@@ -274,6 +274,13 @@ def test_a_step_never_writes_an_array_someone_else_holds():
     held = var.value()  # a tensor of the current value
     opt.apply_gradients([(tg.constant([2.0, 2.0]), var)])
     assert held.numpy().tolist() == pytest.approx([0.5, 1.5], rel=1e-5)
+    # a variable given a view of the caller's array never writes through it
+    mine = np.array([[1.0, 2.0], [3.0, 4.0]], dtype=np.float32)
+    var.assign(mine[0])
+    del held
+    tg.optimizers.SGD(1.0).apply_gradients([(tg.constant([1.0, 1.0]), var)])
+    assert mine.tolist() == [[1.0, 2.0], [3.0, 4.0]]
+    assert var.numpy().tolist() == [0.0, 1.0]
 
 
 def test_snapshot_of_the_variable_survives_an_optimizer_step():

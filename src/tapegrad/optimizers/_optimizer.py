@@ -588,11 +588,13 @@ _ALONE = _baseline()
 
 
 def _only_held_by(var: Variable) -> bool:
-    """Whether ``var`` holds the only reference to its array, a writeable NumPy array."""
+    """Whether ``var`` holds the only reference to its array, a writeable NumPy array that owns
+    its memory (a view, from ``assign(big[0])``, would write into the array it looks at)."""
     value = var._value
     return (
         _ALONE is not None
         and type(value) is np.ndarray
+        and value.base is None
         and value.flags.writeable
         and _references(var) == _ALONE + 1  # + 1: ``value`` here
     )
