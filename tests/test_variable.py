@@ -90,6 +90,19 @@ def test_assign_returns_the_variable_and_replaces_the_value():
     assert v.numpy().tolist() == [3.0, 4.0]
 
 
+def test_assign_copies_the_callers_array():
+    # the caller may write into their array later; the variable keeps what it was given
+    mine = np.array([[1.0, 2.0], [3.0, 4.0]], dtype=np.float32)
+    v = tg.Variable([0.0, 0.0])
+    v.assign(mine[0])
+    mine[0, 0] = 99.0
+    assert v.numpy().tolist() == [1.0, 2.0]
+    w = tg.Variable([0.0, 0.0])
+    w.assign(mine[1])
+    w.assign_add(np.ones(2, dtype=np.float32))
+    assert mine[1].tolist() == [3.0, 4.0] and w.numpy().tolist() == [4.0, 5.0]
+
+
 def test_assign_add_returns_the_variable():
     v = tg.Variable([1.0, 2.0])
     assert v.assign_add([0.5, 0.5]) is v

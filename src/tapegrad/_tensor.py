@@ -198,6 +198,8 @@ class Variable(Tensor):
                 f"cannot assign a value of shape {tuple(new.shape)} to variable '{self._name}' "
                 f"of shape {self.shape}: reshape the value or create a new variable"
             )
+        if new is value:  # the caller's own array, which the caller may write later
+            new = xp_of(new).asarray(new, copy=True)
         self._value = new
         return self
 
