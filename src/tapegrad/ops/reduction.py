@@ -104,6 +104,8 @@ def sum(x, /, *, axis=None, dtype=None, keepdims=False):  # noqa: A001 - the Arr
 
 
 def _count(x, axis) -> int:
+    if axis is None:
+        return size_of(x.shape)
     return size_of(x.shape[a] for a in negative_axes(axis, x.ndim))
 
 
