@@ -382,3 +382,20 @@ def test_gradients_jacobians_and_steps_stay_on_the_inputs_device():
     assert x.device == device
     # printing reads the value back to the host from any device
     assert "backend=array_api_strict" in repr(x)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_sort_gradients_average_over_ties_on_every_backend(backend):
+    """Tied values share their cotangents (the symmetric subgradient); the group sizes come from
+    a scatter-add, which on libraries without one returns a new array."""
+    convert = CONVERTERS[backend]
+    values, weights = np.array([1.0, 2.0, 1.0, 3.0]), np.array([1.0, 2.0, 3.0, 4.0])
+    x = tg.constant(convert(values))
+    with tg.GradientTape() as tape:
+        tape.watch(x)
+        try:
+            total = tg.sum(tg.sort(x) * tg.asarray(weights, like=x))
+        except NotImplementedError as error:
+            assert "_sort" in UNSUPPORTED[backend] and "not available" in str(error)
+            return
+    np.testing.assert_array_equal(tape.gradient(total, x).numpy(), [1.5, 3.0, 1.5, 4.0])

@@ -392,11 +392,11 @@ def constant_like(value, fill: float, length: int | None = None):
     None) or ``arange(length)``. Made once per library, dtype and length, so that a step on a
     GPU does not send the same small constant to the device every time."""
     # repr: a NaN fill is never equal to itself; the device: a GPU's constant stays on it
-    key = (type(value), str(value.dtype), repr(fill), length, getattr(value, "device", None))
+    device = device_of(value)
+    key = (type(value), str(value.dtype), repr(fill), length, device)
     cached = _CONSTANTS.get(key)
     if cached is None:
         xp = xp_of(value)
-        device = device_of(value)
         if length is None:
             cached = xp.asarray(fill, dtype=value.dtype, device=device)
         else:

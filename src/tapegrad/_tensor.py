@@ -13,6 +13,7 @@ import numpy as np
 
 from . import _dtypes
 from ._backend import backend_name, is_array, readonly, to_numpy, xp_of
+from ._backend import persist as persist_arrays
 from ._dtypes import kind_of
 
 # the next uid; with new_object (a Tensor without running __init__), what wrap() and the ops'
@@ -304,8 +305,6 @@ def persist(*tensors):
     >>> tg.persist(x) is x  # NumPy values are already computed
     True
     """
-    from ._backend import persist as persist_arrays
-
     for t in tensors:
         if not isinstance(t, Tensor):
             raise TypeError(f"persist takes tensors and variables, not {type(t).__name__}")

@@ -3,7 +3,15 @@
 from __future__ import annotations
 
 from .. import _dtypes
-from .._backend import backend_name, create_on, device_of, is_array, to_numpy, xp_of
+from .._backend import (
+    backend_name,
+    create_on,
+    device_of,
+    in_library_of,
+    is_array,
+    to_numpy,
+    xp_of,
+)
 from .._primitive import primitive, raw
 from .._tensor import Tensor, to_array, wrap
 
@@ -165,8 +173,6 @@ def arange(start, /, stop=None, step=1, *, dtype=None, device=None) -> Tensor:
 def _moved(values, device):
     """NumPy ``values`` made on ``device`` (computed on the host first: NumPy's arange and
     linspace are the reference for their endpoints and rounding)."""
-    if device is None or (isinstance(device, str) and device == "cpu"):
-        return wrap(values)
     return wrap(create_on(device, "asarray", values, dtype=values.dtype))
 
 
@@ -201,24 +207,14 @@ def asarray(obj, /, *, dtype=None, device=None, copy=None, like=None) -> Tensor:
     """
     if like is not None:
         target = like._value if isinstance(like, Tensor) else like
-        if isinstance(obj, Tensor):
-            obj = obj._value
-        if not is_array(obj):
-            obj = to_array(obj, dtype)
-        device = device_of(target)
-        if backend_name(obj) != backend_name(target):  # through the host, as NumPy
-            host = to_numpy(obj)
-            if backend_name(target) == "numpy":
-                obj = host
-            else:
-                obj = xp_of(target).asarray(host, device=device)
-        elif device is not None and device_of(obj) != device:  # the library's own transfer
-            obj = xp_of(target).asarray(obj, device=device)
-        return constant(obj, dtype)
-    if device is not None and getattr(raw(obj), "device", "cpu") != device:
+        value = raw(obj) if isinstance(obj, Tensor) or is_array(obj) else to_array(obj, dtype)
+        if backend_name(value) != backend_name(target):  # through the host, as NumPy
+            value = to_numpy(value)
+        return constant(in_library_of(target, value), dtype)
+    value = obj._value if isinstance(obj, Tensor) else obj
+    if device is not None and getattr(value, "device", "cpu") != device:
         # another device: through the host, made there by the device's library
-        host = to_numpy(raw(obj)) if isinstance(obj, Tensor) or is_array(obj) else obj
-        array = to_array(host, dtype)
+        array = to_array(to_numpy(value) if is_array(value) else value, dtype)
         return wrap(create_on(device, "asarray", array, dtype=array.dtype))
     if isinstance(obj, Tensor) and (dtype is None or _dtypes.as_dtype(dtype) == obj.dtype):
         if copy:

@@ -19,7 +19,7 @@ from __future__ import annotations
 import cmath
 import math
 
-from .._backend import ARRAY_TYPES, device_of, waits_to_read, xp_of
+from .._backend import device_of, waits_to_read, xp_of
 from .._dtypes import REAL_FLOAT_TYPES, kind_of
 from .._primitive import primitive, raw
 from ._strong import all_finite, is_marked, linear, mark, rules, singular, smooth, strong
@@ -720,14 +720,11 @@ def cosh(x, /):
     return xp_of(x).cosh(x)
 
 
-def _tanh_vjp(g, ans, x):
-    if type(ans) in ARRAY_TYPES:  # first order: the backend's own product
-        return g * _conj(1 - ans * ans)
-    # traced: square's derivative is one product (2 ans t), where ans * ans's is two and a sum
-    return g * _conj(1 - square(ans))
-
-
-@primitive(vjp=rules(smooth, _tanh_vjp), jvp="elementwise")
+@primitive(
+    # square, not ans * ans: its derivative (in a Hessian) is one product, not two and a sum
+    vjp=rules(smooth, lambda g, ans, x: g * _conj(1 - square(ans))),
+    jvp="elementwise",
+)
 def tanh(x, /):
     """Hyperbolic tangent, elementwise.
 

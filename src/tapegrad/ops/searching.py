@@ -137,7 +137,7 @@ def _tie_groups(sorted_values, axis):
     new_group = xp.astype(xp.concat([first, starts], axis=axis), xp.int64)
     group = xp.cumulative_sum(new_group, axis=axis) - 1
     counts = xp.zeros(v.shape, dtype=xp.int64, device=device_of(v))
-    scatter_add(counts, along_index(group, axis, xp), xp.ones_like(group))
+    counts = scatter_add(counts, along_index(group, axis, xp), xp.ones_like(group))
     return group, backend_take_along_axis(counts, group, axis)
 
 

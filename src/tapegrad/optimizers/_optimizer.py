@@ -193,8 +193,6 @@ class Optimizer:
         """On Dask, persist the step, variables and slots together (computed now, or by the
         cluster's workers while the program goes on): otherwise each step would be a recipe
         that repeats every earlier step, and the graph would grow forever."""
-        if all(type(v._value) in _EAGER for v in variables):
-            return
         lazy = [v for v in variables if is_lazy(v._value)]
         if not lazy:
             return
@@ -241,12 +239,6 @@ class Optimizer:
         grads, variables = [], []
         for pair in grads_and_vars:
             grad, var = _check_pair(pair)
-            if isinstance(grad, Tensor):  # the common case, checked inline: once per variable
-                value, own = grad._value, var._value
-                if value.shape == own.shape and value.dtype is own.dtype:
-                    grads.append(value)
-                    variables.append(var)
-                    continue
             if grad is None:
                 warnings.warn(
                     f"{self.name}: the gradient for variable '{var.name}' is None, so it was not "
@@ -665,9 +657,6 @@ def _check_ema(use_ema, momentum, frequency) -> None:
         )
 
 
-_EAGER = frozenset((np.ndarray, np.float16, np.float32, np.float64, np.complex64, np.complex128))
-
-
 def _check_pair(pair):
     try:
         grad, var = pair
@@ -688,7 +677,7 @@ def _gradient_array(grad, var: Variable):
             f"the gradient of shape {tuple(value.shape)} does not match variable '{var.name}' "
             f"of shape {var.shape}: pass each variable with its own gradient"
         )
-    if value.dtype != var._value.dtype:
-        xp = xp_of(var._value)
-        value = xp.astype(value, var._value.dtype)
+    own = var._value.dtype
+    if value.dtype is not own and value.dtype != own:
+        value = xp_of(var._value).astype(value, own)
     return value
