@@ -1,6 +1,8 @@
 """The engine: exact first derivatives of the issue's functions, the documented subgradients, and
 cotangents with leading batch axes (one-pass Jacobians agree with row-by-row gradients)."""
 
+import re
+
 import numpy as np
 import pytest
 
@@ -209,6 +211,29 @@ def test_sparse_softmax_cross_entropy_values_are_per_example():
     assert loss.shape == (2,)
     expected = -np.log(softmax_np(M, axis=1)[np.arange(2), LABELS])
     np.testing.assert_allclose(loss.numpy(), expected, rtol=1e-14)
+
+
+def test_labels_checked_once_are_still_checked_against_other_logits():
+    """A label tensor found in range is not read again for logits with as many classes; with
+    fewer classes, a variable's new values, or a new tensor, the range is checked again."""
+    labels = tg.constant([0, 2])
+    three, two = tg.constant(np.zeros((2, 3))), tg.constant(np.zeros((2, 2)))
+    for _ in range(2):
+        assert tg.nn.sparse_softmax_cross_entropy(labels, three).shape == (2,)
+    message = re.escape(
+        "labels must lie in [0, 2) for logits with 2 classes; got values from 0 to 2"
+    )
+    with pytest.raises(ValueError, match=message):
+        tg.nn.sparse_softmax_cross_entropy(labels, two)
+    variable = tg.Variable([0, 1])
+    assert tg.nn.sparse_softmax_cross_entropy(variable, two).shape == (2,)
+    variable.assign([0, 2])
+    with pytest.raises(ValueError, match=message):
+        tg.nn.sparse_softmax_cross_entropy(variable, two)
+    for _ in range(40):  # more tensors than are remembered: each is checked
+        assert tg.nn.sparse_softmax_cross_entropy(tg.constant([1, 0]), two).shape == (2,)
+    with pytest.raises(ValueError, match=message):
+        tg.nn.sparse_softmax_cross_entropy(tg.constant([2, 0]), two)
 
 
 def test_array_api_signature_for_reductions():

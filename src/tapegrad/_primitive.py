@@ -292,6 +292,37 @@ def _make_op(prim: Primitive, promote: bool):
 
         return op
 
+    if n_arrays == 2 and not statics and prim.saving_forward is None:  # matmul: as unary ops
+
+        def op(x, y, /):
+            if isinstance(x, Tensor):
+                xv = x._value
+            else:
+                xv = x if type(x) in ARRAY_TYPES else raw(x)
+            if isinstance(y, Tensor):
+                yv = y._value
+            else:
+                yv = y if type(y) in ARRAY_TYPES else raw(y)
+            if type(xv) is not type(yv):
+                same_library((xv, yv), prim.name)  # NumPy scalars beside arrays pass
+            value = forward(xv, yv)
+            now = per_thread.context
+            mode = now.mode
+            if mode == RAW:
+                return value
+            out = new_object(Tensor)
+            out._value = value
+            out._uid = next_uid()
+            if mode == PLAIN:
+                return out
+            for tape in now.tapes:
+                tape._record(prim, (x, y), (xv, yv), out, _NO_PARAMS)
+            if now.accumulators:
+                _push(now, prim, (x, y), (xv, yv), out, _NO_PARAMS)
+            return out
+
+        return op
+
     if n_arrays == 1 and statics:  # one array and static parameters: reshape, sum, astype ...
         first_static = statics[0]
 

@@ -174,13 +174,30 @@ def sparse_softmax_cross_entropy(labels, logits):
         loss = _sparse_softmax_cross_entropy(logits, safe)
         nan = constant_like(raw(loss), float("nan"))
         return where(safe == label_values, loss, nan)
-    valid = (label_values >= 0) & (label_values < n_classes)
-    if label_values.size and not bool(xp.all(valid)):
-        raise ValueError(
-            f"labels must lie in [0, {n_classes}) for logits with {n_classes} classes; got "
-            f"values from {int(xp.min(label_values))} to {int(xp.max(label_values))}"
-        )
+    checked = type(labels) is Tensor and _checked_labels.get(labels._uid) == n_classes
+    if not checked:
+        valid = (label_values >= 0) & (label_values < n_classes)
+        if label_values.size and not bool(xp.all(valid)):
+            raise ValueError(
+                f"labels must lie in [0, {n_classes}) for logits with {n_classes} classes; got "
+                f"values from {int(xp.min(label_values))} to {int(xp.max(label_values))}"
+            )
+        if type(labels) is Tensor:
+            _remember_checked(labels._uid, n_classes)
     return _sparse_softmax_cross_entropy(logits, label_values)
+
+
+# Label tensors found in range, by uid: a tensor's values never change under one uid (a write
+# in place gives it a new one), so a training loop that passes the same labels every step
+# checks them once. A few are kept: a loop over a handful of fixed batches stays checked.
+_checked_labels: dict[int, int] = {}
+_CHECKED_KEPT = 16
+
+
+def _remember_checked(uid: int, n_classes: int) -> None:
+    if len(_checked_labels) >= _CHECKED_KEPT:  # a new batch per step: start again
+        _checked_labels.clear()
+    _checked_labels[uid] = n_classes
 
 
 @primitive(vjp=lambda g, ans, x: g * sigmoid(x), jvp="elementwise")

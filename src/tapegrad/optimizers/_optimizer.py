@@ -193,7 +193,7 @@ class Optimizer:
         """On Dask, persist the step, variables and slots together (computed now, or by the
         cluster's workers while the program goes on): otherwise each step would be a recipe
         that repeats every earlier step, and the graph would grow forever."""
-        lazy = [v for v in variables if is_lazy(v._value)]
+        lazy = [v for v in variables if type(v._value) not in _EAGER and is_lazy(v._value)]
         if not lazy:
             return
         entries = [(slots, k) for slots in (self._slots[id(v)] for v in lazy) for k in slots]
@@ -238,7 +238,10 @@ class Optimizer:
         variable changes, so a bad pair leaves everything as it was."""
         grads, variables = [], []
         for pair in grads_and_vars:
-            grad, var = _check_pair(pair)
+            if type(pair) is tuple and len(pair) == 2 and type(pair[1]) is Variable:
+                grad, var = pair  # the common pair, without the checking call
+            else:
+                grad, var = _check_pair(pair)
             if grad is None:
                 warnings.warn(
                     f"{self.name}: the gradient for variable '{var.name}' is None, so it was not "
@@ -305,7 +308,7 @@ class Optimizer:
         (a tape that saved the value, a view from ``.numpy()``, another library) into a new
         array, so that no saved value ever changes."""
         if _only_held_by(var):
-            np.subtract(var._value, delta, out=var._value, casting="same_kind")
+            np.subtract(var._value, delta, out=var._value)  # a ufunc's out: same_kind casting
         else:
             Optimizer._assign(var, var._value - delta)
 
@@ -557,7 +560,8 @@ _SHARED_OPTIONS = (
 
 # -- helpers -----------------------------------------------------------------------------------
 def _references(holder) -> int:
-    """CPython's reference count of ``holder._value``, counted the same way for any holder."""
+    """CPython's reference count of ``holder._value`` as ``_only_held_by`` counts it: the
+    holder's reference, one local name and the call's argument."""
     value = holder._value
     return sys.getrefcount(value)
 
@@ -577,6 +581,8 @@ def _baseline() -> int | None:
 
 
 _ALONE = _baseline()
+# NumPy's array and scalar types: values that are never lazy, tested without a call
+_EAGER = {np.ndarray} | {np.dtype(code).type for code in "?bBhHiIlLqQefdgFDG"}
 
 
 def _only_held_by(var: Variable) -> bool:
@@ -588,7 +594,7 @@ def _only_held_by(var: Variable) -> bool:
         and type(value) is np.ndarray
         and value.base is None
         and value.flags.writeable
-        and _references(var) == _ALONE + 1  # + 1: ``value`` here
+        and sys.getrefcount(value) == _ALONE  # counted as _references counts
     )
 
 
@@ -672,7 +678,8 @@ def _check_pair(pair):
 
 def _gradient_array(grad, var: Variable):
     value = grad._value if isinstance(grad, Tensor) else xp_of(var._value).asarray(grad)
-    if tuple(value.shape) != var.shape:
+    own_shape = var._value.shape
+    if value.shape != own_shape and tuple(value.shape) != tuple(own_shape):
         raise ValueError(
             f"the gradient of shape {tuple(value.shape)} does not match variable '{var.name}' "
             f"of shape {var.shape}: pass each variable with its own gradient"
