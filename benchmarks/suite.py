@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import floors, workloads
+from . import bare_tape, floors, workloads
 
 RTOL = 1e-5
 RTOL_FLOAT64 = 1e-8  # the float64 derivative workloads must agree with their floors this closely
@@ -96,6 +96,32 @@ def _mlp(name: str, batch: int, sizes: list[int]):
     return prepare
 
 
+def _seed_sgd_bare():
+    check_close("seed_sgd_bare", "final x", bare_tape.seed_sgd(), floors.seed_sgd())
+    return bare_tape.seed_sgd, floors.seed_sgd
+
+
+def _mlp_bare(name: str, batch: int, sizes: list[int]):
+    def prepare():
+        X, labels, weights, biases = floors.mlp_data(batch, sizes)
+        model = bare_tape.MLP(X, labels, [W.copy() for W in weights], [b.copy() for b in biases])
+        floor_w = [W.copy() for W in weights]
+        floor_b = [b.copy() for b in biases]
+        check_close(name, "loss", model.step(), floors.mlp_step(X, labels, floor_w, floor_b))
+        for i, (W, b) in enumerate(zip(model.weights, model.biases, strict=True)):
+            check_close(name, f"W{i} after the update", W.v, floor_w[i])
+            check_close(name, f"b{i} after the update", b.v, floor_b[i])
+        return model.step, lambda: floors.mlp_step(X, labels, floor_w, floor_b)
+
+    return prepare
+
+
+BARE_NOTE = (
+    "a yardstick, not tapegrad: the same workload on benchmarks/bare_tape.py, a tape with no "
+    "checks and no features, shows what recording and walking back costs in any Python tape"
+)
+
+
 DERIVATIVES_NOTE = (
     "runs with 1 BLAS thread on both sides: on a busy machine, waking BLAS threads for the "
     "floor's few matrix products makes its time swing tenfold, so the ratio would say nothing "
@@ -138,6 +164,13 @@ CASES = [
         _seed_sgd,
     ),
     Case(
+        "seed_sgd_bare",
+        None,
+        "seed_sgd on the bare tape (benchmarks/bare_tape.py)",
+        _seed_sgd_bare,
+        note=BARE_NOTE,
+    ),
+    Case(
         "chain",
         3.0,
         "2000 steps of y = sin(y) * 1.0001 on 100 float64, then d sum(y) / d x0",
@@ -153,6 +186,14 @@ CASES = [
             "runs with 1 BLAS thread on both sides: its matrices are too small to gain from "
             "threads, and waking BLAS threads on a busy machine would dominate both timings"
         ),
+    ),
+    Case(
+        "mlp_small_bare",
+        None,
+        "mlp_small on the bare tape (benchmarks/bare_tape.py)",
+        _mlp_bare("mlp_small_bare", 64, [64, 128, 10]),
+        blas_threads=1,
+        note=BARE_NOTE,
     ),
     Case(
         "mlp_large",
