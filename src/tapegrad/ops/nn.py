@@ -95,6 +95,9 @@ def _softmax_minus_one_hot(logits, labels, /):
 def _minus_one_hot(xp, p, labels):
     """``p - one_hot(labels)`` for probabilities ``p`` that nothing else holds."""
     if indexes_natively(p):  # p is ours: subtract the one-hot in place, no mask needed
+        if p.ndim == 2:  # a batch of examples: the rows are p's own
+            p[_row_numbers(labels, p.shape[0]), labels] -= 1
+            return p
         rows = xp.reshape(p, (-1, p.shape[-1]))
         rows[_row_numbers(labels, rows.shape[0]), xp.reshape(labels, (-1,))] -= 1
         return p
@@ -106,9 +109,8 @@ def _minus_one_hot(xp, p, labels):
 def _xent_vjp(g, ans, logits, labels, *, saved=None):
     if saved is not None and not isinstance(g, Tensor):  # first order: the forward's softmax
         exponentials, total = saved
-        xp = xp_of(exponentials)
-        p = _minus_one_hot(xp, exponentials / xp.expand_dims(total, axis=-1), labels)
-        return xp.expand_dims(g, axis=-1) * p
+        p = _minus_one_hot(xp_of(exponentials), exponentials / total[..., None], labels)
+        return g[..., None] * p
     return expand_dims(g, axis=-1) * _softmax_minus_one_hot(logits, labels)
 
 
@@ -130,6 +132,8 @@ def _sparse_softmax_cross_entropy(logits, labels, /):
 def _pick_last(xp, x, labels):
     """``x[..., labels]`` elementwise along the last axis."""
     if indexes_natively(x):  # plain integer indexing: several times faster than take_along
+        if x.ndim == 2:  # a batch of examples: no reshapes
+            return x[_row_numbers(labels, x.shape[0]), labels]
         rows = xp.reshape(x, (-1, x.shape[-1]))
         picked = rows[_row_numbers(labels, rows.shape[0]), xp.reshape(labels, (-1,))]
         return xp.reshape(picked, tuple(labels.shape))
