@@ -105,6 +105,10 @@ def _broadcast_to(x, /, shape):
     """A read-only broadcast view, made directly from strides when ``x`` is contiguous."""
     shape = tuple(shape)
     x = _as_ndarray(x)
+    if x.ndim == 0:  # a scalar (a full reduction's cotangent): every stride is 0
+        view = np.ndarray(shape, x.dtype, buffer=x, strides=(0,) * len(shape))
+        view.flags.writeable = False
+        return view
     if not x.flags.c_contiguous or len(shape) < x.ndim:
         return np.broadcast_to(x, shape)
     pad = len(shape) - x.ndim

@@ -29,12 +29,12 @@ __all__ = [
 
 def _spread(g, ans, x, axis):
     """The cotangent of a reduction, broadcast back to the input's shape (plus batch axes)."""
-    batch = lead(g, ans)
     lazy = is_lazy(raw(x))
     # a full reduction's cotangent is a scalar, which broadcasts as it is (on Dask, the kept
     # axes give the chunks their layout)
     if g.ndim == 0 and not lazy:
         return broadcast_to(g, tuple(x.shape))
+    batch = lead(g, ans)
     reduced = reshape(g, batch + kept_shape(x.shape, axis))
     spread = broadcast_to(reduced, batch + tuple(x.shape))
     if lazy:
