@@ -233,7 +233,11 @@ def _make_op(prim: Primitive, promote: bool):
                     yv = y._value
                     if type(xv) is not type(yv):
                         same_library((xv, yv), prim.name)  # NumPy scalars beside arrays pass
-                elif (type(y) is float or type(y) is int) and _NEP50 and _is_float(xv):
+                elif (
+                    (type(y) is float or type(y) is int)
+                    and _NEP50
+                    and (type(xv.dtype) in FLOAT_TYPES or _is_float(xv))
+                ):
                     yv = y
                 else:
                     xv, yv = _checked_pair(x, y, prim)
@@ -241,7 +245,7 @@ def _make_op(prim: Primitive, promote: bool):
                 (type(x) is float or type(x) is int)
                 and isinstance(y, Tensor)
                 and _NEP50
-                and _is_float(y._value)
+                and (type(y._value.dtype) in FLOAT_TYPES or _is_float(y._value))
             ):
                 xv, yv = x, y._value
             else:

@@ -193,9 +193,12 @@ class Optimizer:
         """On Dask, persist the step, variables and slots together (computed now, or by the
         cluster's workers while the program goes on): otherwise each step would be a recipe
         that repeats every earlier step, and the graph would grow forever."""
-        lazy = [v for v in variables if type(v._value) not in _EAGER and is_lazy(v._value)]
-        if not lazy:
+        for v in variables:  # a loop, not a comprehension: most steps stop here
+            if type(v._value) not in _EAGER and is_lazy(v._value):
+                break
+        else:
             return
+        lazy = [v for v in variables if is_lazy(v._value)]
         entries = [(slots, k) for slots in (self._slots[id(v)] for v in lazy) for k in slots]
         done = persist([v._value for v in lazy] + [slots[k] for slots, k in entries])
         for var, value in zip(lazy, done):
@@ -299,7 +302,7 @@ class Optimizer:
         old = var._value
         if value.dtype is not old.dtype and value.dtype != old.dtype:
             value = xp_of(old).astype(value, old.dtype)
-        var._value = _scalar(value)
+        var._value = value[()] if type(value) is np.ndarray and value.ndim == 0 else value
 
     @staticmethod
     def _assign_sub(var: Variable, delta) -> None:
