@@ -1,4 +1,4 @@
-"""A yardstick, not a library: the smallest eager tape in Python that runs two workloads.
+"""A yardstick, not a library: the smallest eager tape in Python that runs four workloads.
 
 No checks, no dtype rules, no nesting, no persistence, no Variables, only the ops the workloads
 use, each with the cheapest rule NumPy allows (the MLP's cross-entropy fused as tapegrad's is).
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .floors import SEED_LR
+from .floors import CHAIN_FACTOR, SEED_LR
 
 _recording: list = []  # the tapes open now
 
@@ -68,6 +68,8 @@ _ADD = (
 _MUL = (lambda a, b: (a * b, None), lambda g, a, b, s: (g * b, g * a))
 _POW = (lambda a, n: (a**n, None), lambda g, a, n, s: (g * n * a ** (n - 1), None))
 _MATMUL = (lambda a, b: (a @ b, None), lambda g, a, b, s: (g @ b.T, a.T @ g))
+_SIN = (lambda a: (np.sin(a), None), lambda g, a, s: (g * np.cos(a),))
+_SUM = (lambda a: (a.sum(), None), lambda g, a, s: (np.broadcast_to(g, a.shape),))
 _RELU = (lambda a: (np.maximum(a, 0), None), lambda g, a, s: (g * (a > 0),))
 _MEAN = (
     lambda a: (a.sum() / a.size, None),
@@ -114,6 +116,25 @@ class Tape(list):
                     key = id(arg)
                     grads[key] = grads[key] + ga if key in grads else ga
         return [grads.get(id(s)) for s in sources]
+
+
+def seed_grad():
+    """``x**2 + y**2 + 1`` and its gradient with respect to x = 2 and y = 3, float32."""
+    x, y = Value(np.float32(2.0)), Value(np.float32(3.0))
+    with Tape() as tape:
+        z = x**2 + y**2 + 1
+    return z.v, tape.gradient(z, [x, y])
+
+
+def chain(x0, steps: int = 2000):
+    """``steps`` applications of ``y = sin(y) * factor``, then d sum(y) / d x0."""
+    x = Value(x0)
+    with Tape() as tape:
+        y = x
+        for _ in range(steps):
+            y = _op(_SIN, y) * CHAIN_FACTOR
+        total = _op(_SUM, y)
+    return tape.gradient(total, [x])[0]
 
 
 def seed_sgd(steps: int = 100):

@@ -96,6 +96,20 @@ def _mlp(name: str, batch: int, sizes: list[int]):
     return prepare
 
 
+def _seed_grad_bare():
+    z, (gx, gy) = bare_tape.seed_grad()
+    fz, (fgx, fgy) = floors.seed_grad()
+    for what, a, e in (("z", z, fz), ("dz/dx", gx, fgx), ("dz/dy", gy, fgy)):
+        check_close("seed_grad_bare", what, a, e)
+    return bare_tape.seed_grad, floors.seed_grad
+
+
+def _chain_bare():
+    x0 = np.random.default_rng(0).standard_normal(100)
+    check_close("chain_bare", "gradient", bare_tape.chain(x0, 2000), floors.chain(x0, steps=2000))
+    return lambda: bare_tape.chain(x0, 2000), lambda: floors.chain(x0, steps=2000)
+
+
 def _seed_sgd_bare():
     check_close("seed_sgd_bare", "final x", bare_tape.seed_sgd(), floors.seed_sgd())
     return bare_tape.seed_sgd, floors.seed_sgd
@@ -158,6 +172,13 @@ CASES = [
         _seed_grad,
     ),
     Case(
+        "seed_grad_bare",
+        None,
+        "seed_grad on the bare tape (benchmarks/bare_tape.py)",
+        _seed_grad_bare,
+        note=BARE_NOTE,
+    ),
+    Case(
         "seed_sgd",
         25.0,
         "100 SGD(0.1) steps on x**2 + 2x + 1 from x = 0 (float32)",
@@ -175,6 +196,13 @@ CASES = [
         3.0,
         "2000 steps of y = sin(y) * 1.0001 on 100 float64, then d sum(y) / d x0",
         _chain,
+    ),
+    Case(
+        "chain_bare",
+        None,
+        "chain on the bare tape (benchmarks/bare_tape.py)",
+        _chain_bare,
+        note=BARE_NOTE,
     ),
     Case(
         "mlp_small",
