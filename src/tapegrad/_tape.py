@@ -14,7 +14,7 @@ from __future__ import annotations
 from contextlib import contextmanager
 
 from . import _dtypes
-from ._backend import device_of, ones_like, xp_of
+from ._backend import ARRAY_TYPES, device_of, ones_like, xp_of
 from ._dtypes import FLOAT_TYPES, kind_of
 from ._explain import UnconnectedGradientError, caller_location, explain
 from ._state import RAW, TRACED, per_thread
@@ -240,7 +240,13 @@ class GradientTape:
         grads = self._backward({target._uid: ones_like(target._value)}, leaves, 0)
         if leaves is not sources:
             return _result(grads.get(sources._uid), sources, (), "none")
-        results = [_result(grads.get(s._uid), s, (), "none") for s in leaves]
+        results = []
+        for s in leaves:  # a raw array of the source's dtype is wrapped here; _result does the rest
+            g = grads.get(s._uid)
+            if type(g) in ARRAY_TYPES and g.dtype is s._value.dtype:
+                results.append(wrap(g))
+            else:
+                results.append(_result(g, s, (), "none"))
         return results if type(sources) is list else tuple(results)
 
     def jacobian(

@@ -253,6 +253,12 @@ class Optimizer:
                     stacklevel=3,
                 )
                 continue
+            if type(grad) is Tensor:  # a tape's gradient: of the variable's shape and dtype
+                value, own = grad._value, var._value
+                if value.dtype is own.dtype and value.shape == own.shape:
+                    grads.append(value)
+                    variables.append(var)
+                    continue
             grads.append(_gradient_array(grad, var))
             variables.append(var)
         return grads, variables
@@ -310,7 +316,7 @@ class Optimizer:
         holds it, so that a training step allocates no second copy of the weights; otherwise
         (a tape that saved the value, a view from ``.numpy()``, another library) into a new
         array, so that no saved value ever changes."""
-        if _only_held_by(var):
+        if type(var._value) is np.ndarray and _only_held_by(var):
             np.subtract(var._value, delta, out=var._value)  # a ufunc's out: same_kind casting
         else:
             Optimizer._assign(var, var._value - delta)
