@@ -180,12 +180,10 @@ def main(argv=None) -> int:
                 print(f"{case.name:<{WIDTH}} FAILED  {type(exc).__name__}: {exc}", flush=True)
                 continue
             tg_time, floor_time = timing.compare(tg_fn, floor_fn, args.repeats, args.min_time)
-        if threads is not None:
-            note = (
-                case.note
-                if limited
-                else f"could not limit BLAS to {threads} thread(s); default used"
-            )
+        note = case.note
+        if threads is not None and not limited:
+            note = f"could not limit BLAS to {threads} thread(s); default used"
+        if note:
             notes.setdefault(note, []).append(case.name)
         ratio = tg_time.median / floor_time.median
         ok = case.target is None or ratio <= case.target
