@@ -197,6 +197,8 @@ def _zeros(shape, like):
 # -- matmul ---------------------------------------------------------------------------------------
 def _matmul_vjp_x(g, ans, x, y):
     y = _conj(y)
+    if x.ndim == 2 and y.ndim == 2:  # the common case first
+        return matmul(g, matrix_transpose(y))
     if x.ndim == 1 and y.ndim == 1:  # inner product: the cotangent scales the other vector
         return expand_dims(g, axis=-1) * y
     if y.ndim == 1:  # (..., n) x (n,): the cotangent of x is an outer product
@@ -210,6 +212,8 @@ def _matmul_vjp_x(g, ans, x, y):
 
 def _matmul_vjp_y(g, ans, x, y):
     x = _conj(x)
+    if x.ndim == 2 and y.ndim == 2:  # the common case first
+        return matmul(matrix_transpose(x), g)
     if x.ndim == 1 and y.ndim == 1:
         return expand_dims(g, axis=-1) * x
     if x.ndim == 1:  # (n,) x (..., n, m): outer product again
@@ -265,7 +269,10 @@ def matmul(x, y, /):
     >>> print(tg.matmul(tg.constant([[1.0, 2.0]]), tg.constant([[3.0], [4.0]])))
     tg.Tensor([[11.]], shape=(1, 1), dtype=float32)
     """
-    if x.ndim == 0 or y.ndim == 0:
+    x_ndim, y_ndim = x.ndim, y.ndim
+    if x_ndim == 2 and y_ndim == 2 and x.shape[1] == y.shape[0]:  # the common case first
+        return xp_of(x).matmul(x, y)
+    if x_ndim == 0 or y_ndim == 0:
         raise ValueError(
             f"matmul needs arrays of at least 1 dimension; got shapes {tuple(x.shape)} and "
             f"{tuple(y.shape)}: use multiply (*) for scalars"
