@@ -236,6 +236,19 @@ def test_labels_checked_once_are_still_checked_against_other_logits():
         tg.nn.sparse_softmax_cross_entropy(tg.constant([2, 0]), two)
 
 
+def test_logsumexp_over_nothing_is_minus_infinity_as_scipy_gives():
+    assert float(tg.nn.logsumexp(tg.constant(np.zeros((0,))))) == -np.inf
+    x = tg.constant(np.zeros((2, 0)))
+    with tg.GradientTape() as tape:
+        tape.watch(x)
+        y = tg.nn.logsumexp(x, axis=1)
+        total = tg.sum(y)
+    assert y.numpy().tolist() == [-np.inf, -np.inf]
+    assert tape.gradient(total, x).shape == (2, 0)
+    assert tg.nn.logsumexp(tg.constant(np.zeros((0, 3))), axis=1).shape == (0,)
+    assert tg.nn.logsumexp(x, axis=1, keepdims=True).shape == (2, 1)
+
+
 def test_array_api_signature_for_reductions():
     m = tg.constant(M)
     assert tg.sum(m, axis=0, keepdims=True).shape == (1, 3)

@@ -31,6 +31,10 @@ DOMAINS = {
     "off_integers": lambda rng, s: rng.integers(-3, 3, s) + rng.uniform(0.2, 0.8, s),
     # distinct values, so that max/min/maximum have no ties within finite-difference reach
     "distinct": lambda rng, s: rng.permutation(np.arange(int(np.prod(s)))).reshape(s) * 0.37 - 1.0,
+    # distinct among themselves and halfway between the "distinct" values
+    "distinct_between": lambda rng, s: (
+        rng.permutation(np.arange(int(np.prod(s)))).reshape(s) * 0.37 - 1.0 + 0.185
+    ),
 }
 
 
@@ -343,6 +347,19 @@ ROWS.update(
         "tile": Row(lambda x: tg.tile(x, (2, 1)), **UNARY),
         "index_set": Row(lambda x, v: x.at[1:].set(v), draw=_index_set_draw),
         "at_add": Row(lambda x, v: x.at[[0, 0, -1]].add(v), draw=_at_add_draw),
+        # repeated positions: set keeps the last write; multiply, min and max apply every write
+        "at_set_repeats": Row(lambda x, v: x.at[[0, 0, -1]].set(v), draw=_at_add_draw),
+        "at_multiply": Row(lambda x, v: x.at[[0, 0, -1]].multiply(v), draw=_at_add_draw),
+        "at_min": Row(
+            lambda x, v: x.at[[0, 0, -1]].min(v),
+            domains=("distinct", "distinct_between"),
+            draw=_at_add_draw,
+        ),
+        "at_max": Row(
+            lambda x, v: x.at[[0, 0, -1]].max(v),
+            domains=("distinct", "distinct_between"),
+            draw=_at_add_draw,
+        ),
         "setitem": Row(_setitem, draw=_index_set_draw),
         "tril": Row(
             lambda x: tg.tril(x, k=-1), draw=_one(hnp.array_shapes(min_dims=2, max_dims=3))

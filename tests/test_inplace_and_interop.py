@@ -59,6 +59,27 @@ def test_at_updates_return_new_tensors():
     assert x.numpy().tolist() == [1.0, 2.0, 3.0]
 
 
+def test_at_updates_with_repeated_positions_apply_every_write_as_jax_does():
+    x = tg.constant([5.0, 1.0])
+    assert x.at[[0, 0]].multiply(2.0).numpy().tolist() == [20.0, 1.0]
+    assert x.at[[0, 1, 0]].multiply(tg.constant([2.0, 3.0, 5.0])).numpy().tolist() == [50.0, 3.0]
+    assert x.at[[0, 0]].min(tg.constant([3.0, 4.0])).numpy().tolist() == [3.0, 1.0]
+    assert x.at[[0, 0]].max(tg.constant([7.0, 6.0])).numpy().tolist() == [7.0, 1.0]
+    assert x.at[[1, 1]].set(tg.constant([7.0, 6.0])).numpy().tolist() == [5.0, 6.0]
+
+
+def test_a_repeated_write_that_set_replaces_gets_no_gradient():
+    x, v = tg.constant([5.0, 1.0]), tg.constant([2.0, 3.0])
+    with tg.GradientTape(persistent=True) as tape:
+        tape.watch([x, v])
+        y = tg.sum(x.at[[0, 0]].set(v) * tg.constant([10.0, 1.0]))
+    assert tape.gradient(y, v).numpy().tolist() == [0.0, 10.0]
+    assert tape.gradient(y, x).numpy().tolist() == [0.0, 1.0]
+    with tg.ForwardAccumulator(v, tg.constant([1.0, 1.0])) as acc:
+        y = tg.sum(x.at[[0, 0]].set(v) * tg.constant([10.0, 1.0]))
+    assert float(acc.jvp(y)) == 10.0
+
+
 def test_numpy_functions_on_tensors_are_recorded():
     x = tg.Variable(np.arange(6.0).reshape(2, 3))
     a = np.ones((4, 2))

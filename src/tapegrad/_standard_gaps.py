@@ -71,6 +71,34 @@ def _positions(shape: tuple, index: tuple) -> np.ndarray:
     return np.ravel_multi_index(coordinates, shape)
 
 
+def write_rounds(shape: tuple, index: tuple) -> list:
+    """The writes that ``index`` makes into an array of ``shape``, in rounds that write each
+    position at most once: per round, a boolean mask of the selection's shape (its writes) and
+    one of ``shape`` (the positions they write). The first round holds the last write to each
+    position, the one an assignment keeps; there is one round when no position repeats (none
+    when nothing is selected). Computed on the host, from the index alone."""
+    positions = _positions(shape, index)
+    backwards = positions.reshape(-1)[::-1]
+    n = backwards.size
+    if n == 0:
+        return []
+    order = np.argsort(backwards, kind="stable")  # equal positions together, later writes first
+    ordered = backwards[order]
+    starts = np.ones(n, dtype=bool)
+    starts[1:] = ordered[1:] != ordered[:-1]
+    steps = np.arange(n)
+    ranks = np.empty(n, dtype=np.intp)  # how many later writes reach the same position
+    ranks[order] = steps - np.maximum.accumulate(np.where(starts, steps, 0))
+    ranks = ranks[::-1].reshape(positions.shape)
+    rounds = []
+    for r in range(int(ranks.max()) + 1):
+        chosen = ranks == r
+        touched = np.zeros(int(np.prod(shape, dtype=np.int64)), dtype=bool)
+        touched[positions[chosen]] = True
+        rounds.append((chosen, touched.reshape(shape)))
+    return rounds
+
+
 def gather(x, index: tuple):
     """``x[index]`` for any index, through flat positions (see above)."""
     xp = xp_of(x)

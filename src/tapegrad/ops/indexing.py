@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._backend import device_of, xp_of
+from .._backend import device_of, in_library_of, xp_of
 from .._dtypes import kind_of
 from .._primitive import primitive, raw
 from .._standard_gaps import (
@@ -16,6 +16,7 @@ from .._standard_gaps import (
     scatter_add,
     scatter_set,
     standard_basic_index,
+    write_rounds,
 )
 from .._standard_gaps import scatter_along_axis as backend_scatter_along_axis
 from .._standard_gaps import take_along_axis as backend_take_along_axis
@@ -190,7 +191,24 @@ def _set_vjp_x(g, ans, x, v, *, index):
 
 
 def _set_vjp_v(g, ans, x, v, *, index):
-    return getitem(g, index=_batched(index, len(lead(g, ans))))
+    picked = getitem(g, index=_batched(index, len(lead(g, ans))))
+    if is_basic_index(index):  # no position is written twice
+        return picked
+    kept = _last_writes(x, index)
+    if kept is None:
+        return picked
+    from .elementwise import where
+
+    return where(kept, picked, 0)  # a write that a later one replaced has no effect
+
+
+def _last_writes(x, index):
+    """Where ``index`` writes a position more than once: True for the last write to each
+    position (the one an assignment keeps), in ``x``'s library; None when none repeats."""
+    rounds = write_rounds(tuple(x.shape), index)
+    if len(rounds) < 2:
+        return None
+    return in_library_of(raw(x), rounds[0][0])
 
 
 def _set_jvp(ts, ans, x, v, *, index):
@@ -218,7 +236,7 @@ def ones_like_raw(x):
 @primitive(vjp=rules(linear, _set_vjp_x, _set_vjp_v), jvp=_set_jvp)
 def index_set(x, v, /, *, index):
     """A copy of ``x`` with ``v`` written at ``index`` (``x[index] = v`` without writing ``x``).
-    Where an index repeats, the last write wins, and each repeat receives the cotangent."""
+    Where an index repeats, the last write wins, and only that write receives the cotangent."""
     if not indexes_natively(x):
         return scatter_set(x, index, v)
     xp = xp_of(x)
@@ -281,18 +299,46 @@ class _AtIndex:
         return self.tensor + index_add(values, index=self.index, shape=tuple(self.tensor.shape))
 
     def multiply(self, value):
-        factor = index_set(ones_like_raw(self.tensor), value, index=self.index)
-        return self.tensor * factor
+        """Repeated indices multiply in turn, as in JAX."""
+        return self._each_write(value, _times)
 
     def min(self, value):
+        """Repeated indices each take part, as in JAX."""
         from .elementwise import minimum
 
-        return self.set(minimum(self.get(), value))
+        return self._each_write(value, minimum)
 
     def max(self, value):
+        """Repeated indices each take part, as in JAX."""
         from .elementwise import maximum
 
-        return self.set(maximum(self.get(), value))
+        return self._each_write(value, maximum)
+
+    def _each_write(self, value, combine):
+        """``x[p] = combine(x[p], v)`` for every write of ``v`` at the index. Where positions
+        repeat, the writes go in rounds that touch each position at most once: a round's values
+        reach their positions exactly (one nonzero term each), and positions it does not touch
+        keep their values."""
+        from .elementwise import where
+        from .manipulation import broadcast_to
+
+        x, index = self.tensor, self.index
+        shape = tuple(x.shape)
+        rounds = [] if is_basic_index(index) else write_rounds(shape, index)
+        if len(rounds) < 2:  # no position written twice
+            return self.set(combine(self.get(), value))
+        values = broadcast_to(_as_tensor(value, x), tuple(rounds[0][0].shape))
+        like = raw(x)
+        result = x
+        for chosen, touched in rounds:
+            chosen, touched = in_library_of(like, chosen), in_library_of(like, touched)
+            reached = index_add(where(chosen, values, 0), index=index, shape=shape)
+            result = where(touched, combine(result, reached), result)
+        return result
+
+
+def _times(current, written):
+    return current * written
 
 
 def _as_tensor(value, like):

@@ -17,6 +17,7 @@ from .._dtypes import kind_of
 from .._primitive import primitive, raw
 from .._standard_gaps import indexes_natively, take_along_axis
 from .._tensor import Tensor
+from ._helpers import size_of
 from .creation import stop_gradient
 from .elementwise import exp, isfinite, log, where
 from .manipulation import expand_dims, squeeze
@@ -56,9 +57,12 @@ def logsumexp(x, /, *, axis=None, keepdims=False):
     >>> float(tg.nn.logsumexp(tg.constant([1000.0, 1000.0], dtype=tg.float64)))
     1000.6931471805599
     """
-    peak = stop_gradient(max(x, axis=axis, keepdims=True))
-    peak = where(isfinite(peak), peak, 0)  # all -inf (or inf) slices stay exact
-    result = log(sum(exp(x - peak), axis=axis, keepdims=True)) + peak
+    if size_of(raw(x).shape) == 0:  # nothing to add up: -inf, as log(0) (max would raise)
+        result = sum(x, axis=axis, keepdims=True) - float("inf")
+    else:
+        peak = stop_gradient(max(x, axis=axis, keepdims=True))
+        peak = where(isfinite(peak), peak, 0)  # all -inf (or inf) slices stay exact
+        result = log(sum(exp(x - peak), axis=axis, keepdims=True)) + peak
     if keepdims:
         return result
     return squeeze(result, axis=tuple(range(x.ndim)) if axis is None else axis)
