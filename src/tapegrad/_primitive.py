@@ -407,15 +407,13 @@ def _traced(prim: Primitive, args, vals, params):
     """Compute, then show the call to every active tape and forward accumulator."""
     if prim.saving_forward is not None:  # the saved values travel with the call's parameters
         value, saved = prim.saving_forward(*vals, **params)
-        return _show(per_thread.context, prim, args, vals, wrap(value), {**params, "saved": saved})
-    return _show(per_thread.context, prim, args, vals, wrap(prim.forward(*vals, **params)), params)
-
-
-def _show(now, prim, args, vals, out, params):
-    """Show a computed call to every tape and forward accumulator active in ``now`` (this
-    thread's context); returns ``out``."""
+        params = {**params, "saved": saved}
+    else:
+        value = prim.forward(*vals, **params)
+    out = wrap(value)
     if prim.defaults:
         params = {**prim.defaults, **params}
+    now = per_thread.context
     for tape in now.tapes:
         tape._record(prim, args, vals, out, params)
     if now.accumulators:
