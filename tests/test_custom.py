@@ -1122,3 +1122,27 @@ def test_recompute_grad_of_a_function_returning_no_tensor_raises_type_error():
 
     with pytest.raises(TypeError, match=f"^{re.escape(message)}$"):
         tg.recompute_grad(pair)(tg.constant(1.0))
+
+
+def test_a_variable_passed_to_recompute_grad_gets_its_gradient_once():
+    block = tg.recompute_grad(lambda x: x**3)
+    x = tg.Variable(2.0)
+    with tg.GradientTape() as outer:
+        with tg.GradientTape() as inner:
+            y = block(x)
+        g = inner.gradient(y, x)
+    assert float(g) == 12.0
+    assert float(outer.gradient(g, x)) == 12.0
+
+
+def test_a_variable_passed_to_custom_gradient_is_an_input_not_a_variable_read():
+    """As in TensorFlow, grad_fn gets ``variables=`` only for variables read, not passed."""
+
+    @tg.custom_gradient
+    def triple(x):
+        return x * 3.0, lambda u: u * 3.0
+
+    x = tg.Variable(2.0)
+    with tg.GradientTape() as tape:
+        y = triple(x)
+    assert float(tape.gradient(y, x)) == 3.0

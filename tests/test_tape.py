@@ -784,3 +784,25 @@ def test_after_a_tape_closes_operations_are_not_recorded():
     z = y * 3.0
     assert tape.gradient(z, x) is None
     assert float(tape.gradient(y, x)) == 4.0
+
+
+def test_batch_jacobian_of_an_unconnected_source_gives_zeros_of_its_shape():
+    x = tg.constant(np.ones((2, 3), np.float32))
+    z = tg.constant(np.ones((2, 3), np.float32))
+    with tg.GradientTape() as tape:
+        tape.watch([x, z])
+        y = tg.concat([z, z], axis=1)
+    zeros = tape.batch_jacobian(y, x, unconnected_gradients="zero")
+    assert zeros.shape == (2, 6, 3)
+    assert zeros.dtype == tg.float32
+    assert not zeros.numpy().any()
+
+
+def test_tape_hessian_is_taken_where_the_tape_read_the_variable():
+    """As tape.gradient: an assign after the forward pass changes nothing."""
+    a = tg.Variable(2.0)
+    with tg.GradientTape(persistent=True) as tape:
+        y = a**3
+    a.assign(10.0)
+    assert float(tape.hessian(y, a)) == 12.0
+    assert float(tape.gradient(y, a)) == 12.0

@@ -150,12 +150,14 @@ class _VariableProbe(GradientTape):
 
 def _run_unrecorded(f, args, kwargs):
     """Run ``f`` with every tape and accumulator paused; return its result and the trainable
-    variables it read."""
+    variables it read that are not among its arguments (those are inputs already, as in
+    TensorFlow, and would otherwise be counted twice)."""
     now = context()
     with suspended(tapes=list(now.tapes), accumulators=list(now.accumulators)):
         with _VariableProbe() as probe:
             result = f(*args, **kwargs)
-    return result, list(probe.watched_variables())
+    passed = {id(a) for a in args if isinstance(a, Variable)}
+    return result, [v for v in probe.watched_variables() if id(v) not in passed]
 
 
 def _transpose_vjp_to_jvp(vjp_of: Callable, inputs: list, out_like):

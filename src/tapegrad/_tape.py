@@ -313,6 +313,10 @@ class GradientTape:
         if g is not None:  # (m, batch, *source_rest) -> (batch, *target_rest, *source_rest)
             g = permute_dims(g, (1, 0) + tuple(range(2, g.ndim)))
             g = reshape(g, (batch,) + rest + source.shape[1:])
+        elif unconnected_gradients == "zero":  # zeros of the result's shape, not rest + source's
+            value = source._value
+            shape = (batch,) + rest + source.shape[1:]
+            return wrap(xp_of(value).zeros(shape, dtype=value.dtype, device=device_of(value)))
         return _result(g, source, target.shape[1:], unconnected_gradients)
 
     def hessian(self, target, source):
@@ -342,7 +346,7 @@ class GradientTape:
                 f"GradientTape.hessian needs a scalar target; this one has shape {target.shape}: "
                 "reduce it (tg.sum) or use tg.jacobian of a gradient"
             )
-        x = wrap(source._value)
+        x = wrap(self._recorded_value(source))
         with GradientTape(persistent=True) as outer:
             outer.watch(x)
             with GradientTape() as inner:
@@ -352,6 +356,16 @@ class GradientTape:
         if g is None:
             return _result(None, source, source.shape, "zero")
         return outer.jacobian(g, x, unconnected_gradients="zero")
+
+    def _recorded_value(self, source):
+        """The value ``source`` had when the tape first read it (a Variable may have been
+        assigned since); its value now if the tape never read it."""
+        uid = source._uid
+        for _prim, uids, vals, _out, _ans, _params in self._entries:
+            for u, v in zip(uids, vals):
+                if u and abs(u) == uid:
+                    return v
+        return source._value
 
     def _replay(self, values: dict, target_uid: int):
         """Run the recorded operations again from ``values`` (uid -> tensor); returns the new
