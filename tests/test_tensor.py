@@ -661,3 +661,20 @@ def test_large_tensor_prints_summarised_like_numpy():
     t = tg.constant(np.arange(2000, dtype=np.int64))
     assert str(t) == f"tg.Tensor({np.arange(2000)}, shape=(2000,), dtype=int64)"
     assert "..." in str(t)
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda: tg.constant(300, dtype=tg.int8), "values run from 300 to 300, outside int8's"),
+        (lambda: tg.constant(-1, dtype=tg.uint8), "values run from -1 to -1, outside uint8's"),
+        (lambda: tg.constant(300.0, dtype=tg.int8), "values run from 300.0 to 300.0"),
+        (lambda: tg.Variable(1).assign(2**40), "values run from 1099511627776 to 1099511627776"),
+        (lambda: tg.constant([1, 2**62 + 1], dtype=tg.int32), "to 4611686018427387905, outside"),
+    ],
+)
+def test_integers_that_a_dtype_cannot_hold_raise_instead_of_wrapping(make, message):
+    with pytest.raises(ValueError, match=re.escape(message)):
+        make()
+    assert tg.constant([0, 255], dtype=tg.uint8).numpy().tolist() == [0, 255]
+    assert tg.constant(-128, dtype=tg.int8).numpy() == -128

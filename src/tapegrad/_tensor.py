@@ -393,7 +393,22 @@ def _cast_array(array, dtype, what):
             f"cannot convert complex {what} to {dtype}: that would drop the imaginary part; "
             "take tg.real(x) or tg.imag(x) first"
         )
+    if dtype.kind in "iu" and source.kind in "iuf" and array.size:
+        _check_in_range(xp, array, dtype, what)
     return xp.astype(array, _backend_dtype(xp, dtype))
+
+
+def _check_in_range(xp, array, dtype, what) -> None:
+    """Integers (or integral floats) that ``dtype`` cannot hold would wrap around silently."""
+    info = np.iinfo(dtype)
+    low, high = xp.min(array), xp.max(array)
+    if bool(low < info.min) or bool(high > info.max):
+        number = int if _dtypes.as_dtype(array.dtype).kind in "iu" else float
+        raise ValueError(
+            f"cannot convert {what} to {dtype}: its values run from {number(low)} to "
+            f"{number(high)}, outside {dtype}'s range [{info.min}, {info.max}], and would wrap "
+            "around; use a dtype that holds them (tg.int64)"
+        )
 
 
 def _backend_dtype(xp, dtype):
