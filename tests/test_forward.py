@@ -344,3 +344,19 @@ def test_inner_accumulator_does_not_see_the_outer_tangent_computation():
             y = x**3
     assert inner.jvp(outer.jvp(y)) is None
     assert float(outer.jvp(inner.jvp(y))) == 6 * 1.5
+
+
+def test_a_complex_tangent_for_a_real_primal_raises_instead_of_dropping_its_imaginary_part():
+    with pytest.raises(TypeError, match=r"a complex tangent \(complex64\) for a real primal"):
+        tg.ForwardAccumulator(tg.constant(2.0), tg.constant(1j))
+
+
+def test_jvp_names_a_misspelt_unconnected_gradients():
+    x = tg.constant(2.0)
+    with tg.ForwardAccumulator(x, tg.constant(1.0)) as acc:
+        y = x * x
+    with pytest.raises(
+        ValueError, match="unconnected_gradients must be 'none' or 'zero', not 'zeros'"
+    ):
+        acc.jvp(y, unconnected_gradients="zeros")
+    assert float(acc.jvp(y, unconnected_gradients="zero")) == 4.0

@@ -572,10 +572,16 @@ def test_none_gradient_is_skipped_with_a_warning_and_gets_no_state():
         opt.get_slot(w, "momentum")
 
 
-def test_all_none_gradients_still_count_the_step():
-    opt = opts.SGD(0.1)
-    with pytest.warns(UserWarning):
-        opt.apply_gradients([(None, tg.Variable(1.0))])
+def test_all_none_gradients_make_no_step_as_in_keras():
+    """Keras 3 filters None gradients out and, with none left, neither updates nor counts a
+    step (so Adam's bias correction and schedules stay in step with Keras)."""
+    opt = opts.Adam(0.1, use_ema=True)
+    v = tg.Variable(1.0)
+    with pytest.warns(UserWarning, match="the gradient for variable 'Variable:0' is None"):
+        assert int(opt.apply_gradients([(None, v)])) == 0
+    assert int(opt.iterations) == 0
+    assert int(opt.apply_gradients([])) == 0
+    opt.apply_gradients([(tg.constant(1.0), v)])
     assert int(opt.iterations) == 1
 
 

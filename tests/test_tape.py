@@ -806,3 +806,13 @@ def test_tape_hessian_is_taken_where_the_tape_read_the_variable():
     a.assign(10.0)
     assert float(tape.hessian(y, a)) == 12.0
     assert float(tape.gradient(y, a)) == 12.0
+
+
+def test_complex_output_gradients_for_a_real_target_raise():
+    x = tg.constant(2.0)
+    with tg.GradientTape() as tape:
+        tape.watch(x)
+        y = x * x
+    message = r"complex output_gradients \(complex128\) for a real target \(float32\)"
+    with pytest.raises(TypeError, match=message):
+        tape.gradient(y, x, output_gradients=np.array(1j))

@@ -65,6 +65,12 @@ class ForwardAccumulator:
         if tangent._value.dtype != primal._value.dtype:
             from .ops import astype
 
+            if kind_of(tangent.dtype) == "c" and kind_of(primal.dtype) != "c":
+                raise TypeError(
+                    f"a complex tangent ({tangent.dtype}) for a real primal ({primal.dtype}) "
+                    "would lose its imaginary part: give a real tangent, or make the primal "
+                    "complex (tg.astype(x, tg.complex128))"
+                )
             tangent = astype(tangent, primal.dtype)
         self._tangents[primal._uid] = tangent
 
@@ -89,6 +95,11 @@ class ForwardAccumulator:
     def jvp(self, primals, unconnected_gradients="none"):
         """The tangents of ``primals`` (a tensor or a nested structure), None where unconnected
         (zeros with ``unconnected_gradients="zero"``)."""
+        if unconnected_gradients not in ("none", "zero"):
+            raise ValueError(
+                "unconnected_gradients must be 'none' or 'zero', not "
+                f"{unconnected_gradients!r}"
+            )
         leaves, rebuild = flatten(primals)
         out = []
         for leaf in leaves:

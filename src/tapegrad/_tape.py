@@ -525,6 +525,11 @@ def _seeds(targets, output_gradients) -> dict:
                     f"output_gradients of shape {tuple(seed_value.shape)} do not match the "
                     f"target of shape {target.shape}: give one array of the target's shape"
                 )
+            if kind_of(seed_value.dtype) == "c" and kind_of(value.dtype) != "c":
+                raise TypeError(
+                    f"complex output_gradients ({seed_value.dtype}) for a real target "
+                    f"({value.dtype}) would lose their imaginary part: give real ones"
+                )
             if not isinstance(seed, Tensor):
                 seed = xp_of(value).astype(seed_value, value.dtype)
         previous = seeds.get(target._uid)

@@ -172,17 +172,18 @@ class Optimizer:
         <tg.Variable 'Variable:0' shape=() dtype=float32, numpy=0.0>
         """
         grads, variables = self._checked_pairs(grads_and_vars)
+        if not grads:  # every gradient None (or no pairs): no step at all, as in Keras
+            return self._iterations
         if self.loss_scale_factor is not None:
             grads = [g / self.loss_scale_factor for g in grads]
         known = self._slots
         for var in variables:
             if id(var) not in known:
                 self._ensure_slots(var)
-        if grads:
-            if self.gradient_accumulation_steps:
-                self._accumulate(grads, variables)
-            else:
-                self._update(grads, variables)
+        if self.gradient_accumulation_steps:
+            self._accumulate(grads, variables)
+        else:
+            self._update(grads, variables)
         if self.use_ema:
             self._update_moving_averages()
         self._settle(variables)
