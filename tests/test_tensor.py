@@ -678,3 +678,24 @@ def test_integers_that_a_dtype_cannot_hold_raise_instead_of_wrapping(make, messa
         make()
     assert tg.constant([0, 255], dtype=tg.uint8).numpy().tolist() == [0, 255]
     assert tg.constant(-128, dtype=tg.int8).numpy() == -128
+
+
+def test_a_format_spec_formats_a_0d_tensor_as_numpy_does():
+    assert f"{tg.constant(2.5):.2f}" == "2.50"
+    assert f"{tg.Variable(3.0):>7.3f}" == "  3.000"
+    assert f"{tg.constant(7):03d}" == "007"
+    assert f"{tg.constant(2.5)}" == "tg.Tensor(2.5, shape=(), dtype=float32)"
+    message = "format spec '.2f' needs a 0-d tensor, not one of shape (2,)"
+    with pytest.raises(TypeError, match=re.escape(message)):
+        f"{tg.constant([1.0, 2.0]):.2f}"
+
+
+def test_asarray_of_a_variable_is_its_value_now_read_on_the_tape():
+    v = tg.Variable([1.0, 2.0])
+    t = tg.asarray(v)
+    assert type(t) is tg.Tensor
+    v.assign([5.0, 6.0])
+    assert t.numpy().tolist() == [1.0, 2.0]
+    with tg.GradientTape() as tape:
+        y = tg.sum(tg.asarray(v) * 2.0)
+    assert tape.gradient(y, v).numpy().tolist() == [2.0, 2.0]

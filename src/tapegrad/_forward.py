@@ -97,8 +97,7 @@ class ForwardAccumulator:
         (zeros with ``unconnected_gradients="zero"``)."""
         if unconnected_gradients not in ("none", "zero"):
             raise ValueError(
-                "unconnected_gradients must be 'none' or 'zero', not "
-                f"{unconnected_gradients!r}"
+                f"unconnected_gradients must be 'none' or 'zero', not {unconnected_gradients!r}"
             )
         leaves, rebuild = flatten(primals)
         out = []

@@ -141,6 +141,18 @@ class Tensor:
             f"numpy={self._numpy_text()}>"
         )
 
+    def __format__(self, spec: str) -> str:
+        """``f"{t:.3f}"`` formats a 0-d tensor's number, as NumPy's scalars and TensorFlow's
+        tensors do; an empty spec gives ``str(t)``."""
+        if not spec:
+            return str(self)
+        if self.ndim != 0:
+            raise TypeError(
+                f"format spec {spec!r} needs a 0-d tensor, not one of shape {self.shape}: "
+                "format its elements (t.numpy()) or print it without a spec"
+            )
+        return format(to_numpy(self._value)[()], spec)
+
     # -- copying: a copy is a new tensor with a new uid ---------------------------------------
     def __reduce__(self):
         return (_rebuild_tensor, (to_numpy(self._value),))

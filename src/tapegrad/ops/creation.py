@@ -219,7 +219,10 @@ def asarray(obj, /, *, dtype=None, device=None, copy=None, like=None) -> Tensor:
     if isinstance(obj, Tensor) and (dtype is None or _dtypes.as_dtype(dtype) == obj.dtype):
         if copy:
             return wrap(xp_of(obj._value).asarray(obj._value, copy=True))
-        return obj
+        from .._tensor import Variable
+
+        # a Variable gives its value now, read on the tape (a later assign leaves it as it is)
+        return identity(obj) if isinstance(obj, Variable) else obj
     if copy is False and not isinstance(obj, Tensor):
         raise ValueError(
             "asarray(copy=False) cannot avoid a copy here: tapegrad owns its arrays; pass "
