@@ -671,6 +671,10 @@ def test_large_tensor_prints_summarised_like_numpy():
         (lambda: tg.constant(300.0, dtype=tg.int8), "values run from 300.0 to 300.0"),
         (lambda: tg.Variable(1).assign(2**40), "values run from 1099511627776 to 1099511627776"),
         (lambda: tg.constant([1, 2**62 + 1], dtype=tg.int32), "to 4611686018427387905, outside"),
+        # compared exactly: 2.0**63 is one past int64's largest value, though float64 rounds
+        # that largest value up to it
+        (lambda: tg.constant(np.array([2.0**63]), dtype=tg.int64), "outside int64's range"),
+        (lambda: tg.constant(np.array([np.inf], np.float16), dtype=tg.int64), "from inf to inf"),
     ],
 )
 def test_integers_that_a_dtype_cannot_hold_raise_instead_of_wrapping(make, message):
@@ -699,3 +703,13 @@ def test_asarray_of_a_variable_is_its_value_now_read_on_the_tape():
     with tg.GradientTape() as tape:
         y = tg.sum(tg.asarray(v) * 2.0)
     assert tape.gradient(y, v).numpy().tolist() == [2.0, 2.0]
+
+
+def test_widening_integer_casts_read_no_values_on_any_library():
+    xps = pytest.importorskip("array_api_strict")
+    assert tg.constant(xps.asarray([1, 2], dtype=xps.int32), dtype=tg.int64).dtype == tg.int64
+    assert tg.constant(xps.asarray([7], dtype=xps.uint8), dtype=tg.int32).numpy().tolist() == [7]
+    v = tg.Variable(xps.asarray([1, 2], dtype=xps.int64))
+    assert v.assign(xps.asarray([3, 4], dtype=xps.int32)).numpy().tolist() == [3, 4]
+    with pytest.raises(ValueError, match="outside int8's range"):
+        tg.constant(xps.asarray([300], dtype=xps.int64), dtype=tg.int8)

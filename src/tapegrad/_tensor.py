@@ -12,7 +12,7 @@ import itertools
 import numpy as np
 
 from . import _dtypes
-from ._backend import backend_name, is_array, readonly, to_numpy, xp_of
+from ._backend import backend_name, is_array, readonly, to_numpy, waits_to_read, xp_of
 from ._backend import persist as persist_arrays
 from ._dtypes import kind_of
 
@@ -405,21 +405,35 @@ def _cast_array(array, dtype, what):
             f"cannot convert complex {what} to {dtype}: that would drop the imaginary part; "
             "take tg.real(x) or tg.imag(x) first"
         )
-    if dtype.kind in "iu" and source.kind in "iuf" and array.size:
+    if dtype.kind in "iu" and source.kind in "iuf" and array.size and _may_wrap(source, dtype):
         _check_in_range(xp, array, dtype, what)
     return xp.astype(array, _backend_dtype(xp, dtype))
 
 
+def _may_wrap(source, dtype) -> bool:
+    """Whether some value of ``source`` falls outside integer ``dtype``'s range: never for an
+    integer dtype whose range lies inside it, which needs no look at the values."""
+    if source.kind not in "iu":
+        return True
+    have, want = np.iinfo(source), np.iinfo(dtype)
+    return have.min < want.min or have.max > want.max
+
+
 def _check_in_range(xp, array, dtype, what) -> None:
-    """Integers (or integral floats) that ``dtype`` cannot hold would wrap around silently."""
+    """Integers (or integral floats) that ``dtype`` cannot hold would wrap around silently.
+    The bounds are compared as Python numbers, which compare ints and floats exactly (2.0**63
+    is out of int64's range). Where reading values would wait for a GPU or compute a Dask
+    recipe, the library's own cast applies, as nothing is read behind the user's back."""
+    if waits_to_read(array):
+        return
+    number = int if _dtypes.as_dtype(array.dtype).kind in "iu" else float
+    low, high = number(xp.min(array)), number(xp.max(array))
     info = np.iinfo(dtype)
-    low, high = xp.min(array), xp.max(array)
-    if bool(low < info.min) or bool(high > info.max):
-        number = int if _dtypes.as_dtype(array.dtype).kind in "iu" else float
+    if low < info.min or high > info.max:
         raise ValueError(
-            f"cannot convert {what} to {dtype}: its values run from {number(low)} to "
-            f"{number(high)}, outside {dtype}'s range [{info.min}, {info.max}], and would wrap "
-            "around; use a dtype that holds them (tg.int64)"
+            f"cannot convert {what} to {dtype}: its values run from {low} to {high}, outside "
+            f"{dtype}'s range [{info.min}, {info.max}], and would wrap around; use a dtype "
+            "that holds them"
         )
 
 
