@@ -110,3 +110,17 @@ def test_a_numpy_function_without_a_rule_names_itself():
 def test_out_arguments_are_refused():
     with pytest.raises(TypeError, match=r"numpy.sum\(..., out=...\)"):
         np.sum(tg.constant([1.0]), out=np.zeros(()))
+
+
+def test_at_updates_keep_the_tensors_dtype_whether_or_not_positions_repeat():
+    x = tg.constant([1.0, 2.0, 3.0])
+    factor = tg.constant(2.0, dtype=tg.float64)
+    assert x.at[[0, 2]].multiply(factor).dtype == tg.float32
+    assert x.at[[0, 0]].multiply(factor).dtype == tg.float32
+    i = tg.constant([1, 2, 3])
+    assert i.at[[0, 0]].multiply(2).numpy().tolist() == [4, 2, 3]
+    for index in ([0, 2], [0, 0]):
+        with pytest.raises(TypeError, match="would truncate"):
+            i.at[index].multiply(2.5)
+    with pytest.raises(TypeError, match="cannot write float32 values into a int32 tensor"):
+        i.at[[0, 0]].max(tg.constant([1.5, 2.5]))

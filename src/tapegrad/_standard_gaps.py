@@ -75,21 +75,12 @@ def write_rounds(shape: tuple, index: tuple) -> list:
     """The writes that ``index`` makes into an array of ``shape``, in rounds that write each
     position at most once: per round, a boolean mask of the selection's shape (its writes) and
     one of ``shape`` (the positions they write). The first round holds the last write to each
-    position, the one an assignment keeps; there is one round when no position repeats (none
-    when nothing is selected). Computed on the host, from the index alone."""
-    positions = _positions(shape, index)
-    backwards = positions.reshape(-1)[::-1]
-    n = backwards.size
-    if n == 0:
+    position, the one an assignment keeps. Empty when no position is written twice. Computed
+    on the host, from the index alone."""
+    ranked = _write_ranks(shape, index)
+    if ranked is None:
         return []
-    order = np.argsort(backwards, kind="stable")  # equal positions together, later writes first
-    ordered = backwards[order]
-    starts = np.ones(n, dtype=bool)
-    starts[1:] = ordered[1:] != ordered[:-1]
-    steps = np.arange(n)
-    ranks = np.empty(n, dtype=np.intp)  # how many later writes reach the same position
-    ranks[order] = steps - np.maximum.accumulate(np.where(starts, steps, 0))
-    ranks = ranks[::-1].reshape(positions.shape)
+    positions, ranks = ranked
     rounds = []
     for r in range(int(ranks.max()) + 1):
         chosen = ranks == r
@@ -97,6 +88,52 @@ def write_rounds(shape: tuple, index: tuple) -> list:
         touched[positions[chosen]] = True
         rounds.append((chosen, touched.reshape(shape)))
     return rounds
+
+
+def last_writes(shape: tuple, index: tuple):
+    """A boolean mask of the selection's shape, True for the last write to each position (the
+    one an assignment keeps); None when no position is written twice."""
+    ranked = _write_ranks(shape, index)
+    return None if ranked is None else ranked[1] == 0
+
+
+def _write_ranks(shape: tuple, index: tuple):
+    """The flat positions ``index`` selects and, for each, how many later writes reach the same
+    position; None when no position is written twice."""
+    if _one_array_without_repeats(shape, index):
+        return None
+    positions = _positions(shape, index)
+    backwards = positions.reshape(-1)[::-1]
+    n = backwards.size
+    order = np.argsort(backwards, kind="stable")  # equal positions together, later writes first
+    ordered = backwards[order]
+    starts = np.ones(n, dtype=bool)
+    starts[1:] = ordered[1:] != ordered[:-1]
+    if starts.all():
+        return None
+    steps = np.arange(n)
+    ranks = np.empty(n, dtype=np.intp)
+    ranks[order] = steps - np.maximum.accumulate(np.where(starts, steps, 0))
+    return positions, ranks[::-1].reshape(positions.shape)
+
+
+def _one_array_without_repeats(shape: tuple, index: tuple) -> bool:
+    """Whether the index holds one index array, whose entries (on their own axis) differ: then
+    no position repeats, seen from the index array alone, without every selected position."""
+    arrays = [k for k, i in enumerate(index) if is_array(i)]
+    if len(arrays) != 1:
+        return False
+    k = arrays[0]
+    consumed = [i is not None and i is not Ellipsis for i in index]
+    if any(i is Ellipsis for i in index[:k]):  # counted from the end
+        axis = len(shape) - sum(consumed[k:])
+    else:
+        axis = sum(consumed[:k])
+    entries = to_numpy(index[k]).reshape(-1)
+    if not shape[axis]:
+        return True
+    entries = entries % shape[axis]
+    return np.unique(entries).size == entries.size
 
 
 def gather(x, index: tuple):

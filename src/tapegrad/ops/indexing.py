@@ -13,6 +13,7 @@ from .._standard_gaps import (
     index_for,
     indexes_natively,
     is_basic_index,
+    last_writes,
     scatter_add,
     scatter_set,
     standard_basic_index,
@@ -205,10 +206,8 @@ def _set_vjp_v(g, ans, x, v, *, index):
 def _last_writes(x, index):
     """Where ``index`` writes a position more than once: True for the last write to each
     position (the one an assignment keeps), in ``x``'s library; None when none repeats."""
-    rounds = write_rounds(tuple(x.shape), index)
-    if len(rounds) < 2:
-        return None
-    return in_library_of(raw(x), rounds[0][0])
+    kept = last_writes(tuple(x.shape), index)
+    return None if kept is None else in_library_of(raw(x), kept)
 
 
 def _set_jvp(ts, ans, x, v, *, index):
@@ -324,10 +323,11 @@ class _AtIndex:
 
         x, index = self.tensor, self.index
         shape = tuple(x.shape)
+        values = _written_as(_as_tensor(value, x), x)
         rounds = [] if is_basic_index(index) else write_rounds(shape, index)
-        if len(rounds) < 2:  # no position written twice
-            return self.set(combine(self.get(), value))
-        values = broadcast_to(_as_tensor(value, x), tuple(rounds[0][0].shape))
+        if not rounds:  # no position written twice
+            return self.set(combine(self.get(), values))
+        values = broadcast_to(values, tuple(rounds[0][0].shape))
         like = raw(x)
         result = x
         for chosen, touched in rounds:
@@ -339,6 +339,22 @@ class _AtIndex:
 
 def _times(current, written):
     return current * written
+
+
+def _written_as(values, x):
+    """``values`` in ``x``'s dtype, as JAX's updates write them, but never truncated: a float
+    into an integer tensor (or a complex into a real one) raises."""
+    if values.dtype == x.dtype:
+        return values
+    from .elementwise import astype
+
+    have, want = kind_of(values.dtype), kind_of(x.dtype)
+    if (want in "biu" and have in "fc") or (want != "c" and have == "c"):
+        raise TypeError(
+            f"x.at[...] cannot write {values.dtype} values into a {x.dtype} tensor: they would "
+            f"be truncated; cast the tensor first (tg.astype(x, tg.{values.dtype}))"
+        )
+    return astype(values, x.dtype)
 
 
 def _as_tensor(value, like):
