@@ -562,3 +562,29 @@ def test_matrix_rank_has_no_derivative():
         r = L.matrix_rank(x)
     assert r.dtype.kind == "i" and int(r) == 3
     assert tape.gradient(r, x) is None
+
+
+@pytest.mark.parametrize(
+    ("values", "order"), [([np.inf, 1.0], -1), ([-np.inf, 0.0], -2), ([np.inf, 1.0], 1)]
+)
+def test_vector_norm_with_an_infinite_entry_matches_numpy(values, order):
+    x = np.array(values)
+    with np.errstate(divide="ignore"):
+        expected = np.linalg.norm(x, ord=order)
+        assert float(tg.linalg.vector_norm(tg.constant(x), ord=order)) == expected
+
+
+def test_pinv_of_an_integer_matrix_is_float64_as_inv():
+    result = tg.linalg.pinv(tg.constant([[2, 0], [0, 4]]))
+    assert result.dtype == tg.float64
+    assert result.numpy().tolist() == [[0.5, 0.0], [0.0, 0.25]]
+
+
+def test_polygamma_keeps_float32():
+    x = tg.constant(np.array([1.5], np.float32))
+    assert tg.special.polygamma(2, x).dtype == tg.float32
+
+
+def test_the_gammaln_fallback_has_a_pole_at_minus_infinity_as_scipy():
+    fallback = special_ops._FALLBACKS["gammaln"]
+    assert fallback(np.array([-np.inf, -2.0, np.inf])).tolist() == [np.inf, np.inf, np.inf]

@@ -569,3 +569,21 @@ def test_logaddexp_keeps_its_second_derivative_at_a_tie():
     assert float(tg.grad(tg.grad(tg.nn.softplus))(tg.constant(np.float64(0.0)))) == 0.25
     hessian = tg.hessian(lambda w: tg.sum(tg.nn.softplus(w)))(tg.constant(np.zeros(2)))
     np.testing.assert_array_equal(hessian.numpy(), np.diag([0.25, 0.25]))
+
+
+def test_where_gives_python_scalars_the_dtypes_binary_operations_give():
+    c = tg.constant([True, False])
+    assert tg.where(c, 1.0, 2).dtype == tg.float32  # both scalars: float32, not float64
+    assert tg.where(c, 1, 2).dtype == tg.int32
+    assert tg.where(c, tg.constant([1, 2]), 2.5).numpy().tolist() == [1.0, 2.5]
+    assert tg.where(c, tg.constant([1, 2]), 2.5).dtype == tg.float32
+    assert tg.where(c, tg.constant([1.0, 2.0], dtype=tg.float64), 0).dtype == tg.float64
+
+
+def test_fft_frequencies_are_made_on_the_device_asked_for():
+    xps = pytest.importorskip("array_api_strict")
+    device = xps.Device("device1")
+    for frequencies in (tg.fft.fftfreq(4, device=device), tg.fft.rfftfreq(4, device=device)):
+        assert frequencies._value.device == device
+        assert frequencies.dtype == tg.float32
+    assert tg.fft.fftfreq(4, device="cpu").numpy().tolist() == [0.0, 0.25, -0.5, -0.25]

@@ -214,3 +214,16 @@ def test_losses_refuse_mismatched_shapes():
         tg.nn.softmax_cross_entropy(np.array([0, 1]), tg.zeros((2, 3)))
     with pytest.raises(ValueError, match=re.escape("labels of shape (3,) do not match")):
         tg.nn.sigmoid_cross_entropy(np.ones(3), tg.zeros((3, 1)))
+
+
+def test_sigmoid_cross_entropy_is_exact_for_a_confident_correct_logit():
+    loss = tg.nn.sigmoid_cross_entropy(
+        tg.constant(np.array([1.0, 0.0])), tg.constant(np.array([30.0, -30.0]))
+    )
+    expected = np.log1p(np.exp(-30.0))
+    assert loss.numpy().tolist() == [expected, expected]
+
+
+def test_sigmoid_of_a_complex_tensor_raises_instead_of_taking_its_modulus():
+    with pytest.raises(TypeError, match="sigmoid takes real inputs, not complex128"):
+        tg.nn.sigmoid(tg.constant(np.array([0.3 + 0.2j])))

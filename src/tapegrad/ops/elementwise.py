@@ -19,7 +19,8 @@ from __future__ import annotations
 import cmath
 import math
 
-from .._backend import device_of, waits_to_read, xp_of
+from .. import _dtypes
+from .._backend import device_of, in_library_of, waits_to_read, xp_of
 from .._dtypes import REAL_FLOAT_TYPES, kind_of
 from .._primitive import primitive, raw
 from ._strong import all_finite, is_marked, linear, mark, rules, singular, smooth, strong
@@ -1205,7 +1206,8 @@ def _where(condition, x, y, /):
 
 def where(condition, x, y, /):
     """Elements of ``x`` where ``condition`` holds, else of ``y``; the gradient goes to the chosen
-    side only. A Python scalar takes the dtype of the other argument.
+    side only. A Python scalar takes the dtype of the other argument, as in binary operations
+    (a Python float beside an integer tensor makes both the default float, float32).
 
     >>> import tapegrad as tg
     >>> print(tg.where(tg.constant([True, False]), tg.constant([1.0, 2.0]), 0.0))
@@ -1241,7 +1243,11 @@ def where(condition, x, y, /):
     >>> print(tape.gradient(y, x))
     tg.Tensor([0.   0.   0.25], shape=(3,), dtype=float32)
     """
+    both_scalars = type(x) in _PYTHON_SCALARS and type(y) in _PYTHON_SCALARS
     x, y = _weak_pair(x, y)
+    if both_scalars:  # made in the condition's library, on its device
+        like = raw(condition)
+        x, y = in_library_of(like, x), in_library_of(like, y)
     return _where(condition, x, y)
 
 
@@ -1249,15 +1255,31 @@ _PYTHON_SCALARS = (int, float, complex, bool)
 
 
 def _weak_pair(x, y):
-    """Python scalars beside an array take its dtype (and namespace)."""
+    """Python scalars beside an array take its dtype (and namespace), by the rule of binary
+    operations: a float beside an integer array makes both the default float. Two Python
+    scalars take tapegrad's defaults together (``1.0`` and ``2`` give float32)."""
     from .._tensor import to_array
 
     x_scalar = type(x) in _PYTHON_SCALARS  # not NumPy scalars: np.float64 is a float too
     y_scalar = type(y) in _PYTHON_SCALARS
-    if x_scalar and not y_scalar:
-        other = raw(y)
-        x = xp_of(other).asarray(to_array(x, other.dtype), device=device_of(other))
-    elif y_scalar and not x_scalar:
-        other = raw(x)
-        y = xp_of(other).asarray(to_array(y, other.dtype), device=device_of(other))
+    if x_scalar and y_scalar:
+        target = _dtypes.as_dtype(to_array(y).dtype)
+        target = _dtypes.weak_scalar_dtype(x, target)
+        return to_array(x, target), to_array(y, target)
+    if x_scalar:
+        y, x = _scalar_beside(y, x)
+    elif y_scalar:
+        x, y = _scalar_beside(x, y)
     return x, y
+
+
+def _scalar_beside(array, scalar):
+    """``array`` (cast where a float meets integers) and ``scalar`` as an array of its dtype."""
+    from .._tensor import to_array
+
+    value = raw(array)
+    target = _dtypes.weak_scalar_dtype(scalar, value.dtype)
+    if target != _dtypes.as_dtype(value.dtype):
+        array = astype(array, target)
+        value = raw(array)
+    return array, xp_of(value).asarray(to_array(scalar, target), device=device_of(value))

@@ -353,11 +353,15 @@ def ifftshift(x, /, *, axes=None):
     return _roll_halves(x, axes, inverse=True, name="ifftshift")
 
 
-def _frequencies(values, dtype):
+def _frequencies(values, dtype, device):
     dtype = DEFAULT_FLOAT if dtype is None else as_dtype(dtype)
     if dtype.kind != "f":
         raise TypeError(f"frequencies are real numbers: dtype must be a real float, not {dtype}")
-    return constant(values, dtype)
+    if device is None:
+        return constant(values, dtype)
+    from .creation import asarray
+
+    return asarray(values.astype(dtype), device=device)  # made there by the device's library
 
 
 def _length(n, name):
@@ -374,7 +378,7 @@ def fftfreq(n, /, *, d=1.0, dtype=None, device=None):
     >>> print(tg.fft.fftfreq(4))
     tg.Tensor([ 0.    0.25 -0.5  -0.25], shape=(4,), dtype=float32)
     """
-    return _frequencies(np.fft.fftfreq(_length(n, "fftfreq"), d=d), dtype)
+    return _frequencies(np.fft.fftfreq(_length(n, "fftfreq"), d=d), dtype, device)
 
 
 def rfftfreq(n, /, *, d=1.0, dtype=None, device=None):
@@ -384,4 +388,4 @@ def rfftfreq(n, /, *, d=1.0, dtype=None, device=None):
     >>> print(tg.fft.rfftfreq(4))
     tg.Tensor([0.   0.25 0.5 ], shape=(3,), dtype=float32)
     """
-    return _frequencies(np.fft.rfftfreq(_length(n, "rfftfreq"), d=d), dtype)
+    return _frequencies(np.fft.rfftfreq(_length(n, "rfftfreq"), d=d), dtype, device)

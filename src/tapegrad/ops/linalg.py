@@ -491,6 +491,9 @@ def pinv(x, /, *, rtol=None):
     tg.Tensor([[0.5 0. ]], shape=(1, 2), dtype=float32)
     """
     _matrices("pinv", x)
+    if kind_of(x.dtype) in "biu":  # as inv, det and solve: integers give float64
+        xp = xp_of(x)
+        x = xp.astype(x, xp.float64)
     return linalg_call("pinv", x, rtol=rtol)
 
 
@@ -971,8 +974,10 @@ def _p_norm(x, axis, keepdims, p):
     a = abs(x)
     if a.size == 0:
         return pow(sum(pow(a, p), axis=axis, keepdims=keepdims), 1.0 / p)
-    # the largest entry scales the sum; the norm does not depend on it, so no gradient goes there
-    m = stop_gradient(max(a, axis=axis, keepdims=True))
+    # the entry that dominates the sum scales it (the largest for p > 0, the smallest for p < 0,
+    # so that no term overflows and an infinite entry adds 0); the norm does not depend on the
+    # scale, so no gradient goes there
+    m = stop_gradient((max if p > 0 else min)(a, axis=axis, keepdims=True))
     ok = raw(isfinite(m)) & (raw(m) > 0)
     scale = where(ok, m, 1)
     total = sum(pow(a / scale, p), axis=axis, keepdims=True)

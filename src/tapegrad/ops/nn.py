@@ -44,7 +44,11 @@ def relu(x, /):
 
 @primitive(vjp=lambda g, ans, x: g * (ans * (1 - ans)), jvp="elementwise")
 def sigmoid(x, /):
-    """``1 / (1 + exp(-x))``, computed without overflow for large ``|x|``."""
+    """``1 / (1 + exp(-x))``, computed without overflow for large ``|x|``; real inputs only."""
+    if kind_of(x.dtype) == "c":  # the stable form compares x with 0, which complex x is not
+        raise TypeError(
+            f"sigmoid takes real inputs, not {x.dtype}: for complex x write 1 / (1 + tg.exp(-x))"
+        )
     xp = xp_of(x)
     e = xp.exp(-xp.abs(x))
     return xp.where(x >= 0, 1 / (1 + e), e / (1 + e))

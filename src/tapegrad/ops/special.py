@@ -70,7 +70,9 @@ def _call(name, x, *args):
             return x.map_blocks(lambda block: function(*args, block), dtype=x.dtype)
         if backend == "cupy":  # cupyx broadcasts its arguments as arrays (polygamma's order)
             args = tuple(xp_of(x).asarray(a, device=device_of(x)) for a in args)
-        return function(*args, x)
+        out = function(*args, x)
+        # SciPy's polygamma computes in float64 whatever it is given: float32 stays float32
+        return out if out.dtype == x.dtype else xp_of(x).astype(out, x.dtype)
     if backend != "numpy":
         raise NotImplementedError(
             f"tg.special.{_PUBLIC.get(name, name)} is not available for {backend} arrays: "
@@ -304,4 +306,5 @@ _FALLBACKS = {
 
 
 def _is_pole(v):
-    return v <= 0 and v == math.floor(v)
+    """The poles of the gamma function: 0, the negative integers, and -inf (as SciPy)."""
+    return v <= 0 and (math.isinf(v) or v == math.floor(v))
