@@ -227,3 +227,11 @@ def test_sigmoid_cross_entropy_is_exact_for_a_confident_correct_logit():
 def test_sigmoid_of_a_complex_tensor_raises_instead_of_taking_its_modulus():
     with pytest.raises(TypeError, match="sigmoid takes real inputs, not complex128"):
         tg.nn.sigmoid(tg.constant(np.array([0.3 + 0.2j])))
+
+
+def test_a_model_nested_in_a_model_builds_the_next_layers_for_its_output():
+    model = tg.nn.Sequential([tg.nn.Sequential([tg.nn.Dense(8), tg.nn.relu]), tg.nn.Dense(2)])
+    model.build((None, 3))
+    assert [v.shape for v in model.trainable_variables] == [(3, 8), (8,), (8, 2), (2,)]
+    assert model(tg.ones((5, 3))).shape == (5, 2)
+    assert model.compute_output_shape((None, 3)) == (None, 2)

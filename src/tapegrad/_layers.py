@@ -296,10 +296,16 @@ class Sequential(Layer):
         for layer in self.layers:
             if isinstance(layer, Layer) and not layer.built:
                 layer.build(shape)
-            output_shape = getattr(layer, "compute_output_shape", None)
-            if output_shape is not None:  # plain functions (tg.nn.relu) keep the shape
-                shape = output_shape(shape)
+            shape = _output_shape(layer, shape)
         self.built = True
+
+    def compute_output_shape(self, input_shape) -> tuple:
+        """The shape that inputs of ``input_shape`` have after every layer (so that a model
+        nested in another builds the next layers for the right size)."""
+        shape = tuple(input_shape)
+        for layer in self.layers:
+            shape = _output_shape(layer, shape)
+        return shape
 
     @property
     def variables(self) -> list:
@@ -312,3 +318,9 @@ class Sequential(Layer):
     def __repr__(self) -> str:
         inner = ", ".join(repr(layer) for layer in self.layers)
         return f"<tg.nn.Sequential '{self.name}' [{inner}]>"
+
+
+def _output_shape(layer, shape: tuple) -> tuple:
+    """The shape after ``layer``; plain functions (tg.nn.relu) keep the shape."""
+    compute = getattr(layer, "compute_output_shape", None)
+    return shape if compute is None else tuple(compute(shape))

@@ -101,7 +101,7 @@ def _check_nonempty(x, axis, name):
 @primitive()
 def argsort(x, /, *, axis=-1, descending=False, stable=True):
     """Indices that sort ``x`` along ``axis``; equal elements keep their order (the sort is
-    stable). No derivative.
+    stable). NaNs come last, or first with ``descending=True``. No derivative.
 
     >>> import tapegrad as tg
     >>> print(tg.argsort(tg.constant([3.0, 1.0, 2.0])))
@@ -176,7 +176,8 @@ def _sort(x, /, *, axis, descending):
 
 
 def sort(x, /, *, axis=-1, descending=False, stable=True):
-    """``x`` sorted along ``axis`` (NaNs last). The gradient follows the sorting permutation
+    """``x`` sorted along ``axis`` (NaNs last; first with ``descending=True``, the ascending
+    order reversed, as in JAX and PyTorch). The gradient follows the sorting permutation
     back to the elements; elements that are equal share the gradient of their positions
     evenly (so ``sort(x)[-1]`` and ``max(x)`` agree at ties).
 
