@@ -383,3 +383,30 @@ def test_an_unknown_unconnected_gradients_value_raises_value_error():
     message = "unconnected_gradients must be 'none', 'zero' or 'raise', not 'error'"
     with pytest.raises(ValueError, match=f"^{re.escape(message)}$"):
         tape.gradient(y, x, unconnected_gradients="error")
+
+
+@pytest.mark.parametrize("depth", [2, 3])
+def test_explain_finds_the_cut_however_many_cuts_the_path_crosses(depth):
+    x, w, u = tg.Variable(1.0, name="x"), tg.Variable(2.0, name="w"), tg.Variable(3.0, name="u")
+    with tg.GradientTape() as tape:
+        y = x
+        for _ in range(depth):
+            y = tg.astype(tg.astype(y, tg.int32), tg.float32) * w
+        y = y * u
+    assert tape.explain(y, x).startswith(
+        "variable 'x:0' reaches the target only through an operation without a derivative"
+    )
+
+
+def test_explain_says_when_the_target_was_computed_after_the_tape_closed():
+    x = tg.Variable(1.0, name="x")
+    with tg.GradientTape() as tape:
+        z = x * 2.0
+    y = z * 3.0
+    assert tape.explain(y, x) == (
+        "variable 'x:0' was read inside the tape, but the target was computed after the tape's "
+        "`with` block ended, and only operations inside it are recorded: compute the target "
+        "there"
+    )
+    with pytest.raises(tg.UnconnectedGradientError, match="computed after the tape's `with`"):
+        tape.gradient(y, x, unconnected_gradients="raise")

@@ -53,6 +53,13 @@ def explain(tape, target_uid: int, source) -> str:
             "target from it inside the tape's `with` block, with tape.watch(x) called before x "
             "is used"
         )
+    closed = getattr(tape, "_closed_uid", None)  # uids grow: later values have larger ones
+    if closed is not None and not tape._recording and target_uid > closed:
+        return (
+            f"{name} was read inside the tape, but the target was computed after the tape's "
+            "`with` block ended, and only operations inside it are recorded: compute the "
+            "target there"
+        )
     return (
         f"{name} was read inside the tape, but the target does not depend on it: the target "
         "was computed without it (check which value the loss uses)"
@@ -108,24 +115,29 @@ def _uses(inputs, uid) -> bool:
 
 
 def _reach(start: int, edges) -> set:
-    """Uids computed (through ``edges``, in recording order) from ``start``."""
+    """Uids computed (through ``edges``) from ``start``. Cut edges were noted apart from the
+    entries, so the two lists interleave: passes repeat until nothing is added."""
     reached = {start}
-    for inputs, out in edges:
-        if any(u and abs(u) in reached for u in inputs):
-            reached.add(out)
-    # cut edges were noted apart from the entries; a second pass catches their interleaving
-    for inputs, out in edges:
-        if any(u and abs(u) in reached for u in inputs):
-            reached.add(out)
+    grew = True
+    while grew:
+        grew = False
+        for inputs, out in edges:
+            if out not in reached and any(u and abs(u) in reached for u in inputs):
+                reached.add(out)
+                grew = True
     return reached
 
 
 def _ancestors(target: int, edges) -> set:
+    """Uids the target was computed from (through ``edges``), passes repeated as in _reach."""
     found = {target}
-    for inputs, out in reversed(edges):
-        if out in found:
-            found.update(abs(u) for u in inputs if u)
-    for inputs, out in reversed(edges):
-        if out in found:
-            found.update(abs(u) for u in inputs if u)
+    grew = True
+    while grew:
+        grew = False
+        for inputs, out in reversed(edges):
+            if out in found:
+                new = {abs(u) for u in inputs if u} - found
+                if new:
+                    found |= new
+                    grew = True
     return found

@@ -19,7 +19,7 @@ from ._dtypes import FLOAT_TYPES, kind_of
 from ._explain import UnconnectedGradientError, caller_location, explain
 from ._state import RAW, TRACED, per_thread
 from ._structure import flatten
-from ._tensor import Tensor, Variable, wrap, wrap_with_uid
+from ._tensor import Tensor, Variable, next_uid, wrap, wrap_with_uid
 from .ops import astype, permute_dims, real, reshape
 from .ops._strong import marks
 from .ops.manipulation import sum_to_shape
@@ -43,6 +43,7 @@ class GradientTape:
     _recording = False
     _spent = False
     _explained = None  # what a non-persistent tape saw, kept when its gradient raised
+    _closed_uid = None  # a uid taken when recording last stopped: later values have larger ones
 
     def __init__(self, persistent: bool = False, watch_accessed_variables: bool = True):
         self._persistent = bool(persistent)
@@ -76,6 +77,7 @@ class GradientTape:
 
     def _stop(self) -> None:
         self._recording = False
+        self._closed_uid = next_uid()
         now = per_thread.context
         tapes = now.tapes
         if tapes[-1] is self:  # tapes close in the order they opened, unless stop_recording
@@ -563,6 +565,7 @@ class _Saved:
         self._entries = list(tape._entries)
         self._watched, self._variables = set(tape._watched), tape._variables
         self._cuts, self._watch_accessed = list(tape._cuts), tape._watch_accessed
+        self._recording, self._closed_uid = tape._recording, tape._closed_uid
 
 
 def _saved_for_explaining(tape, unconnected):
