@@ -769,3 +769,13 @@ def test_lbfgs_on_float32_variables_stays_float32():
     opt.step(lambda: tg.sum((x - tg.constant([1.0, 2.0])) ** 2))
     assert x.dtype == tg.float32
     np.testing.assert_allclose(x.numpy(), [1.0, 2.0], rtol=1e-5)
+
+
+def test_lamb_takes_complex_norms_as_magnitudes():
+    import warnings
+
+    v = tg.Variable(np.array([1 + 1j, 2 - 1j]))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no ComplexWarning: no imaginary part dropped
+        opts.Lamb(0.1).apply_gradients([(tg.constant(np.array([0.5 + 0.1j, 0.2j])), v)])
+    assert v.dtype == tg.complex128

@@ -286,8 +286,10 @@ def _read(path: str) -> tuple[dict, list]:
     except (ValueError, OSError, zipfile.BadZipFile) as error:
         if isinstance(error, FileNotFoundError):
             raise
+        # NumPy's own words would suggest allow_pickle=True, which tapegrad never uses
         raise ValueError(
-            f"{path!r} is not a tapegrad checkpoint (a NumPy .npz file written by tg.save): {error}"
+            f"{path!r} is not a tapegrad checkpoint: it is not a NumPy .npz file written by "
+            "tg.save (tapegrad reads only numeric arrays, and never unpickles)"
         ) from None
     if not hasattr(data, "files"):
         raise ValueError(

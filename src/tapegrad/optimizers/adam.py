@@ -12,6 +12,7 @@ import math
 import numpy as np
 
 from .._backend import xp_of
+from .._dtypes import kind_of
 from ._optimizer import Optimizer
 
 
@@ -210,7 +211,13 @@ class Lamb(Optimizer):
         v = slots["velocity"] * self.beta_2 + grad * grad * (1 - self.beta_2)
         slots["momentum"], slots["velocity"] = m, v
         update = (m / (1 - self.beta_1**t)) / (xp.sqrt(v / (1 - self.beta_2**t)) + self.epsilon)
-        w_norm = float(xp.sqrt(xp.sum(var._value * var._value)))
-        u_norm = float(xp.sqrt(xp.sum(update * update)))
+        w_norm = _norm2(xp, var._value)
+        u_norm = _norm2(xp, update)
         ratio = w_norm / u_norm if w_norm > 0 and u_norm > 0 else 1.0
         self._assign_sub(var, ratio * lr * update)
+
+
+def _norm2(xp, value) -> float:
+    """The Euclidean norm, complex values included (|v|², not v²)."""
+    magnitude = xp.abs(value) if kind_of(value.dtype) == "c" else value
+    return float(xp.sqrt(xp.sum(magnitude * magnitude)))
