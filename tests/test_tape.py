@@ -816,3 +816,14 @@ def test_complex_output_gradients_for_a_real_target_raise():
     message = r"complex output_gradients \(complex128\) for a real target \(float32\)"
     with pytest.raises(TypeError, match=message):
         tape.gradient(y, x, output_gradients=np.array(1j))
+
+
+def test_tape_hessian_keeps_each_read_of_a_variable_assigned_while_recording():
+    x = tg.Variable([1.0, 2.0])
+    with tg.GradientTape(persistent=True) as tape:
+        y = tg.sum(x**3)  # read at [1, 2]
+        x.assign([5.0, 7.0])
+        y = y + tg.sum(x**3)  # read at [5, 7]
+    # d²/dx² of sum(x³) at each point read: 6x, so 6 + 30 and 12 + 42
+    assert tape.hessian(y, x).numpy().tolist() == [[36.0, 0.0], [0.0, 54.0]]
+    assert tape.gradient(y, x).numpy().tolist() == [3.0 + 75.0, 12.0 + 147.0]

@@ -348,12 +348,13 @@ class GradientTape:
                 f"GradientTape.hessian needs a scalar target; this one has shape {target.shape}: "
                 "reduce it (tg.sum) or use tg.jacobian of a gradient"
             )
-        x = wrap(self._recorded_value(source))
+        first = self._recorded_value(source)
+        x = wrap(first)
         with GradientTape(persistent=True) as outer:
             outer.watch(x)
             with GradientTape() as inner:
                 inner.watch(x)
-                y = self._replay({source._uid: x}, target._uid)
+                y = self._replay({source._uid: x}, target._uid, {source._uid: first})
             g = inner.gradient(y, x, unconnected_gradients="zero") if y is not None else None
         if g is None:
             return _result(None, source, source.shape, "zero")
@@ -369,13 +370,21 @@ class GradientTape:
                     return v
         return source._value
 
-    def _replay(self, values: dict, target_uid: int):
+    def _replay(self, values: dict, target_uid: int, firsts: dict | None = None):
         """Run the recorded operations again from ``values`` (uid -> tensor); returns the new
-        tensor standing for ``target_uid`` (None if the target does not depend on them)."""
+        tensor standing for ``target_uid`` (None if the target does not depend on them).
+        ``firsts`` (uid -> the value first read): a variable assigned between two reads is
+        replayed at its new tensor plus what the assignment added, so each read keeps its
+        point."""
         from ._primitive import _traced
 
+        firsts = firsts or {}
         for prim, uids, vals, out_uid, _ans, params in self._entries:
             inputs = [values.get(abs(u), v) if u else v for v, u in zip(vals, uids)]
+            for k, (v, u) in enumerate(zip(vals, uids)):
+                first = firsts.get(abs(u))
+                if first is not None and v is not first:
+                    inputs[k] = inputs[k] + (v - first)
             if any(isinstance(i, Tensor) for i in inputs):
                 if prim.replay is not None:  # a custom operation: run the user's function again
                     values[out_uid] = prim.replay(*inputs)
