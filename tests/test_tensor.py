@@ -701,8 +701,10 @@ def test_asarray_of_a_variable_is_its_value_now_read_on_the_tape():
     v.assign([5.0, 6.0])
     assert t.numpy().tolist() == [1.0, 2.0]
     with tg.GradientTape() as tape:
-        y = tg.sum(tg.asarray(v) * 2.0)
-    assert tape.gradient(y, v).numpy().tolist() == [2.0, 2.0]
+        y = tg.sum(tg.asarray(v) * 2.0) + tg.sum(tg.asarray(v, copy=True) * 3.0)
+    assert tape.gradient(y, v).numpy().tolist() == [5.0, 5.0]
+    copied = tg.asarray(v, copy=True)
+    assert not np.shares_memory(copied.numpy(), v.numpy())
 
 
 def test_widening_integer_casts_read_no_values_on_any_library():

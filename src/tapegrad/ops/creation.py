@@ -217,8 +217,10 @@ def asarray(obj, /, *, dtype=None, device=None, copy=None, like=None) -> Tensor:
         array = to_array(to_numpy(value) if is_array(value) else value, dtype)
         return wrap(create_on(device, "asarray", array, dtype=array.dtype))
     if isinstance(obj, Tensor) and (dtype is None or _dtypes.as_dtype(dtype) == obj.dtype):
-        if copy:
-            return wrap(xp_of(obj._value).asarray(obj._value, copy=True))
+        if copy:  # a new array, still on the tape (as a cast to its own dtype)
+            from .elementwise import astype
+
+            return astype(obj, obj.dtype, copy=True)
         from .._tensor import Variable
 
         # a Variable gives its value now, read on the tape (a later assign leaves it as it is)
