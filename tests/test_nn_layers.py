@@ -235,3 +235,9 @@ def test_a_model_nested_in_a_model_builds_the_next_layers_for_its_output():
     assert [v.shape for v in model.trainable_variables] == [(3, 8), (8,), (8, 2), (2,)]
     assert model(tg.ones((5, 3))).shape == (5, 2)
     assert model.compute_output_shape((None, 3)) == (None, 2)
+
+
+def test_a_per_example_loss_of_scalars_says_a_0d_value_has_no_axes():
+    message = "axis -1 is out of bounds for a 0-d array, which has no axes: use axis=None"
+    with pytest.raises(ValueError, match=re.escape(message)):
+        tg.nn.mean_squared_error(tg.constant(1.0), tg.constant(2.0))

@@ -19,6 +19,11 @@ def negative_axes(axis, ndim: int) -> tuple:
     out = []
     for a in axes:
         if not -ndim <= a < max(ndim, 1):
+            if ndim == 0:
+                raise ValueError(
+                    f"axis {a} is out of bounds for a 0-d array, which has no axes: use "
+                    "axis=None, or give the value an axis first (tg.reshape(x, (1,)))"
+                )
             raise ValueError(
                 f"axis {a} is out of bounds for an array of {ndim} dimensions: use an axis in "
                 f"[{-ndim}, {ndim - 1}]"
