@@ -2,6 +2,7 @@
 raises FloatingPointError naming the operation, its input shapes and the line that called it."""
 
 import inspect
+import re
 
 import numpy as np
 import pytest
@@ -223,3 +224,17 @@ def test_inactive_in_another_thread():
         thread.start()
         thread.join()
     assert len(results) == 1 and np.isnan(results[0])
+
+
+def test_an_inf_from_a_forward_mode_rule_names_the_rule_and_the_tangent():
+    x = tg.constant(0.0)
+    message = "divide produced Inf in its tangent computation (in the forward-mode rule of sqrt)"
+    with pytest.raises(FloatingPointError, match=re.escape(message)):
+        with np.errstate(divide="ignore"), tg.debug.check_numerics():
+            with tg.ForwardAccumulator(x, tg.constant(1.0)):
+                tg.sqrt(x)
+
+
+def test_a_negative_order_norm_with_a_zero_entry_makes_no_inf_on_the_way():
+    with tg.debug.check_numerics():
+        assert float(tg.linalg.vector_norm(tg.constant([0.0, 1.0]), ord=-1)) == 0.0

@@ -46,23 +46,28 @@ class check_numerics:
             return
         kind = "NaN" if bool(xp.any(xp.isnan(value))) else "Inf"
         shapes = [tuple(v.shape) if hasattr(v, "shape") else () for v in vals]
-        differentiating = _op_being_differentiated()
-        where = (
-            f"backward result (in the gradient rule of {differentiating})"
-            if differentiating
-            else "forward result"
-        )
+        rule = _rule_running()
+        if rule is None:
+            where = "forward result"
+        elif rule[0] == "gradient":
+            where = f"backward result (in the gradient rule of {rule[1]})"
+        else:
+            where = f"tangent computation (in the forward-mode rule of {rule[1]})"
         raise FloatingPointError(
             f"{prim.name} produced {kind} in its {where}; input shapes {shapes}; called at "
             f"{caller_location()}"
         )
 
 
-def _op_being_differentiated():
-    """The operation whose rule is running, if a backward pass is on the stack."""
+def _rule_running():
+    """The derivative rule on the stack, if any: ("gradient", op name) in a backward pass,
+    ("tangent", op name) in forward mode; None for an operation the user called."""
     frame = sys._getframe(2)
     while frame is not None:
-        if frame.f_code.co_name == "_loop" and frame.f_code.co_filename.endswith("_tape.py"):
-            return frame.f_locals["prim"].name
+        code = frame.f_code
+        if code.co_name == "_loop" and code.co_filename.endswith("_tape.py"):
+            return "gradient", frame.f_locals["prim"].name
+        if code.co_name == "_push" and code.co_filename.endswith("_forward.py"):
+            return "tangent", frame.f_locals["prim"].name
         frame = frame.f_back
     return None

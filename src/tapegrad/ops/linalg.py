@@ -980,7 +980,9 @@ def _p_norm(x, axis, keepdims, p):
     m = stop_gradient((max if p > 0 else min)(a, axis=axis, keepdims=True))
     ok = raw(isfinite(m)) & (raw(m) > 0)
     scale = where(ok, m, 1)
-    total = sum(pow(a / scale, p), axis=axis, keepdims=True)
+    # where the scale is unusable (0, inf, NaN) the result is m itself: the terms there are
+    # replaced by 1 first, so no 0 ** p = inf is computed in a branch that is thrown away
+    total = sum(pow(where(ok, a / scale, 1), p), axis=axis, keepdims=True)
     positive = raw(total) > 0
     root = where(positive, pow(where(positive, total, 1), 1.0 / p), 0)
     out = where(ok, root * scale, m)
