@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._backend import device_of, in_library_of, xp_of
+from .._backend import backend_name, device_of, in_library_of, xp_of
 from .._dtypes import kind_of
 from .._primitive import primitive, raw
 from .._standard_gaps import (
@@ -236,7 +236,7 @@ def ones_like_raw(x):
 def index_set(x, v, /, *, index):
     """A copy of ``x`` with ``v`` written at ``index`` (``x[index] = v`` without writing ``x``).
     Where an index repeats, the last write wins, and only that write receives the cotangent."""
-    if not indexes_natively(x):
+    if not indexes_natively(x) or _unordered_repeats(x, index):
         return scatter_set(x, index, v)
     xp = xp_of(x)
     out = xp.asarray(x, copy=True)
@@ -244,6 +244,16 @@ def index_set(x, v, /, *, index):
         out = np.array(out)
     out[index_for(out, index)] = v
     return out[()] if isinstance(out, np.ndarray) and out.ndim == 0 else out
+
+
+def _unordered_repeats(x, index) -> bool:
+    """Whether ``index`` writes a position twice into a CuPy array, whose own assignment leaves
+    undefined which write stays: scatter_set then keeps the last, as NumPy and the rules do."""
+    return (
+        backend_name(x) == "cupy"
+        and not is_basic_index(index)
+        and last_writes(tuple(x.shape), index) is not None
+    )
 
 
 def set_item(tensor, index, value) -> None:
