@@ -383,3 +383,11 @@ def test_print_of_a_variable_follows_its_assigns(capsys):
     assert capsys.readouterr().out == (
         "<tg.Variable 'Variable:0' shape=() dtype=float32, numpy=2.5>\n"
     )
+
+
+def test_true_division_in_place_on_an_integer_variable_says_to_use_floor_division():
+    v = tg.Variable(4)
+    with pytest.raises(TypeError, match=re.escape("use //= for integer division")):
+        v /= 2
+    v //= 2
+    assert int(v) == 2

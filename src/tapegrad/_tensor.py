@@ -234,6 +234,12 @@ class Variable(Tensor):
         return self.assign(self._value * _assignable(self, other, "*="))
 
     def __itruediv__(self, other):
+        if kind_of(self._value.dtype) in "biu":
+            raise TypeError(
+                f"'/=' on variable '{self._name}' of dtype {self.dtype} would give floats (true "
+                "division), which it cannot hold: use //= for integer division, or create the "
+                "variable with a float dtype"
+            )
         return self.assign(self._value / _assignable(self, other, "/="))
 
     def __repr__(self) -> str:
