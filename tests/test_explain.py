@@ -405,8 +405,17 @@ def test_explain_says_when_the_target_was_computed_after_the_tape_closed():
     y = z * 3.0
     assert tape.explain(y, x) == (
         "variable 'x:0' was read inside the tape, but the target was computed after the tape's "
-        "`with` block ended, and only operations inside it are recorded: compute the target "
-        "there"
+        "`with` block ended, and only operations the tape records reach it: compute the "
+        "target while it records"
     )
+    with tg.GradientTape(persistent=True) as paused:
+        z = x * 2.0
+        with paused.stop_recording():
+            y = z * 3.0
+        w = z * 4.0
+    assert "computed while the tape was not recording (inside stop_recording" in paused.explain(
+        y, x
+    )
+    assert paused.explain(w, x).endswith("through recorded operations")
     with pytest.raises(tg.UnconnectedGradientError, match="computed after the tape's `with`"):
         tape.gradient(y, x, unconnected_gradients="raise")

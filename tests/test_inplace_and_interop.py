@@ -122,5 +122,30 @@ def test_at_updates_keep_the_tensors_dtype_whether_or_not_positions_repeat():
     for index in ([0, 2], [0, 0]):
         with pytest.raises(TypeError, match="would truncate"):
             i.at[index].multiply(2.5)
-    with pytest.raises(TypeError, match="cannot write float32 values into a int32 tensor"):
+    with pytest.raises(TypeError, match="the values written of dtype float32 to int32"):
         i.at[[0, 0]].max(tg.constant([1.5, 2.5]))
+
+
+def test_at_updates_never_change_written_values_silently():
+    i = tg.constant([1, 2, 3])
+    u = tg.constant(np.array([1, 2], np.uint8))
+    with pytest.raises(TypeError, match="would truncate"):
+        i.at[0].set(tg.constant(1.5))
+    with pytest.raises(TypeError, match="would truncate"):
+        i.at[0].add(tg.constant(1.5))
+    with pytest.raises(ValueError, match="outside uint8's range"):
+        u.at[0].max(tg.constant(300, dtype=tg.int64))
+    with pytest.raises(TypeError, match="drop the imaginary part"):
+        tg.constant([1.0, 2.0]).at[0].set(1j)
+    assert i.at[0].set(2.0).numpy().tolist() == [2, 2, 3]  # an integral float is exact
+
+
+@pytest.mark.parametrize(
+    "index",
+    [(True, [0, -2]), (Ellipsis, [0, -2], True), (None, [0, 0])],
+)
+def test_at_counts_repeats_on_the_right_axis_whatever_surrounds_the_index_array(index):
+    x = np.ones((2, 3)) if index[-1] is not True else np.ones((3, 2))
+    expected = x.copy()
+    np.multiply.at(expected, index, 2.0)
+    assert tg.constant(x).at[index].multiply(2.0).numpy().tolist() == expected.tolist()

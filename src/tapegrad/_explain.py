@@ -53,17 +53,27 @@ def explain(tape, target_uid: int, source) -> str:
             "target from it inside the tape's `with` block, with tape.watch(x) called before x "
             "is used"
         )
-    closed = getattr(tape, "_closed_uid", None)  # uids grow: later values have larger ones
-    if closed is not None and not tape._recording and target_uid > closed:
+    unrecorded = _when_unrecorded(tape, target_uid)
+    if unrecorded and not any(out == target_uid for _, out in edges):
         return (
-            f"{name} was read inside the tape, but the target was computed after the tape's "
-            "`with` block ended, and only operations inside it are recorded: compute the "
-            "target there"
+            f"{name} was read inside the tape, but the target was computed {unrecorded}, and "
+            "only operations the tape records reach it: compute the target while it records"
         )
     return (
         f"{name} was read inside the tape, but the target does not depend on it: the target "
         "was computed without it (check which value the loss uses)"
     )
+
+
+def _when_unrecorded(tape, uid: int):
+    """When a value of this uid was made while the tape was not recording (uids grow, and the
+    tape takes one whenever it stops and starts): words for it, or None."""
+    closed = getattr(tape, "_closed_uid", None)
+    if closed is not None and not tape._recording and uid > closed:
+        return "after the tape's `with` block ended"
+    if any(stop < uid < start for stop, start in getattr(tape, "_pauses", ())):
+        return "while the tape was not recording (inside stop_recording, or between two blocks)"
+    return None
 
 
 def _describe(source) -> str:

@@ -118,18 +118,29 @@ def _write_ranks(shape: tuple, index: tuple):
 
 
 def _one_array_without_repeats(shape: tuple, index: tuple) -> bool:
-    """Whether the index holds one index array, whose entries (on their own axis) differ: then
-    no position repeats, seen from the index array alone, without every selected position."""
+    """Whether the index holds one integer index array, whose entries (on their own axis)
+    differ, beside only integers, slices, None and Ellipsis: then no position repeats, seen
+    from the index array alone. Anything else (a bool, which adds an axis as None does; a 0-d
+    or boolean array; an index that does not fit) answers False, for the full count."""
     arrays = [k for k, i in enumerate(index) if is_array(i)]
     if len(arrays) != 1:
         return False
     k = arrays[0]
+    array = index[k]
+    if kind_of(array.dtype) not in "iu" or array.ndim == 0:
+        return False
+    for i in index:
+        plain = i is None or i is Ellipsis or isinstance(i, slice)
+        if not (plain or i is array or (isinstance(i, int) and not isinstance(i, bool))):
+            return False
     consumed = [i is not None and i is not Ellipsis for i in index]
     if any(i is Ellipsis for i in index[:k]):  # counted from the end
         axis = len(shape) - sum(consumed[k:])
     else:
         axis = sum(consumed[:k])
-    entries = to_numpy(index[k]).reshape(-1)
+    if not 0 <= axis < len(shape):
+        return False
+    entries = to_numpy(array).reshape(-1)
     if not shape[axis]:
         return True
     entries = entries % shape[axis]

@@ -44,6 +44,7 @@ class GradientTape:
     _spent = False
     _explained = None  # what a non-persistent tape saw, kept when its gradient raised
     _closed_uid = None  # a uid taken when recording last stopped: later values have larger ones
+    _pauses: tuple = ()  # (uid when stopped, uid when started again): values made in between
 
     def __init__(self, persistent: bool = False, watch_accessed_variables: bool = True):
         self._persistent = bool(persistent)
@@ -71,6 +72,8 @@ class GradientTape:
 
     def _start(self) -> None:
         self._recording = True
+        if self._closed_uid is not None:  # recording again: note the pause, for explain
+            self._pauses = (*self._pauses, (self._closed_uid, next_uid()))
         now = per_thread.context
         now.tapes.append(self)
         now.mode = TRACED
@@ -575,6 +578,7 @@ class _Saved:
         self._watched, self._variables = set(tape._watched), tape._variables
         self._cuts, self._watch_accessed = list(tape._cuts), tape._watch_accessed
         self._recording, self._closed_uid = tape._recording, tape._closed_uid
+        self._pauses = tape._pauses
 
 
 def _saved_for_explaining(tape, unconnected):

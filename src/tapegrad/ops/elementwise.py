@@ -1262,9 +1262,10 @@ def _weak_pair(x, y):
 
     x_scalar = type(x) in _PYTHON_SCALARS  # not NumPy scalars: np.float64 is a float too
     y_scalar = type(y) in _PYTHON_SCALARS
-    if x_scalar and y_scalar:
-        target = _dtypes.as_dtype(to_array(y).dtype)
-        target = _dtypes.weak_scalar_dtype(x, target)
+    if x_scalar and y_scalar:  # the higher kind's default dtype; of one kind, the wider
+        dx, dy = _dtypes.as_dtype(to_array(x).dtype), _dtypes.as_dtype(to_array(y).dtype)
+        kx, ky = "biufc".index(dx.kind), "biufc".index(dy.kind)
+        target = dx if (kx, dx.itemsize) >= (ky, dy.itemsize) else dy
         return to_array(x, target), to_array(y, target)
     if x_scalar:
         y, x = _scalar_beside(y, x)

@@ -297,14 +297,16 @@ class _AtIndex:
         return getitem(self.tensor, index=self.index)
 
     def set(self, value):
-        return index_set(self.tensor, value, index=self.index)
+        return index_set(
+            self.tensor, _written_as(_as_tensor(value, self.tensor), self.tensor), index=self.index
+        )
 
     def add(self, value):
         """Repeated indices accumulate, as in JAX."""
         from .manipulation import broadcast_to
 
         selected = _selection_shape(self.tensor, self.index)
-        values = broadcast_to(_as_tensor(value, self.tensor), selected)
+        values = broadcast_to(_written_as(_as_tensor(value, self.tensor), self.tensor), selected)
         return self.tensor + index_add(values, index=self.index, shape=tuple(self.tensor.shape))
 
     def multiply(self, value):
@@ -352,17 +354,22 @@ def _times(current, written):
 
 
 def _written_as(values, x):
-    """``values`` in ``x``'s dtype, as JAX's updates write them, but never truncated: a float
-    into an integer tensor (or a complex into a real one) raises."""
+    """``values`` in ``x``'s dtype, as JAX's updates write them, but never silently changed:
+    integers are checked as constants are (no truncated float, no value out of range); a
+    complex value into a real tensor raises."""
     if values.dtype == x.dtype:
         return values
+    from .._tensor import _cast_array
+    from .creation import constant
     from .elementwise import astype
 
     have, want = kind_of(values.dtype), kind_of(x.dtype)
-    if (want in "biu" and have in "fc") or (want != "c" and have == "c"):
+    if want in "biu":  # integers carry no gradient: cast as a constant is, with its checks
+        return constant(_cast_array(raw(values), x.dtype, "the values written"))
+    if want != "c" and have == "c":
         raise TypeError(
-            f"x.at[...] cannot write {values.dtype} values into a {x.dtype} tensor: they would "
-            f"be truncated; cast the tensor first (tg.astype(x, tg.{values.dtype}))"
+            f"x.at[...] cannot write {values.dtype} values into a {x.dtype} tensor: that would "
+            "drop their imaginary part; take tg.real(v), or make the tensor complex"
         )
     return astype(values, x.dtype)
 

@@ -993,7 +993,8 @@ def vector_norm(x, /, *, axis=None, keepdims=False, ord=2):  # noqa: A002 - the 
     """The vector ``ord``-norm of ``x`` over ``axis`` (all axes by default): ``ord`` is any real
     p ≠ 0 (``sum(|x|^p)^(1/p)``), ``inf``, ``-inf`` or 0 (the count of nonzeros).
 
-    Computed with the entries scaled by the largest one, so that it neither overflows nor
+    Computed with the entries scaled by the one that dominates the sum (the largest for
+    positive orders, the smallest for negative ones), so that it neither overflows nor
     underflows. The 2-norm's gradient at zero is 0 (the subgradient of least norm), not NaN.
 
     >>> import tapegrad as tg

@@ -66,8 +66,11 @@ def _call(name, x, *args):
     backend = backend_name(x)
     if special is not None:
         function = getattr(special, name, None) or getattr(special, _PUBLIC.get(name, name))
-        if backend == "dask":
-            return x.map_blocks(lambda block: function(*args, block), dtype=x.dtype)
+        if backend == "dask":  # each block cast as below: polygamma computes in float64
+            return x.map_blocks(
+                lambda block: function(*args, block).astype(block.dtype, copy=False),
+                dtype=x.dtype,
+            )
         if backend == "cupy":  # cupyx broadcasts its arguments as arrays (polygamma's order)
             args = tuple(xp_of(x).asarray(a, device=device_of(x)) for a in args)
         out = function(*args, x)
