@@ -715,3 +715,16 @@ def test_widening_integer_casts_read_no_values_on_any_library():
     assert v.assign(xps.asarray([3, 4], dtype=xps.int32)).numpy().tolist() == [3, 4]
     with pytest.raises(ValueError, match="outside int8's range"):
         tg.constant(xps.asarray([300], dtype=xps.int64), dtype=tg.int8)
+
+
+def test_asarray_to_another_float_dtype_is_a_cast_on_the_tape():
+    x = tg.constant([1.0, 2.0])
+    with tg.GradientTape() as tape:
+        tape.watch(x)
+        y = tg.sum(tg.asarray(x, dtype=tg.float64) * 3.0)
+    assert y.dtype == tg.float64
+    assert tape.gradient(y, x).numpy().tolist() == [3.0, 3.0]
+    with pytest.raises(TypeError, match="would truncate"):
+        tg.asarray(tg.constant([1.5]), dtype=tg.int32)
+    with pytest.raises(TypeError, match="imaginary part"):
+        tg.asarray(tg.constant([1j]), dtype=tg.float32)

@@ -225,12 +225,22 @@ def asarray(obj, /, *, dtype=None, device=None, copy=None, like=None) -> Tensor:
 
         # a Variable gives its value now, read on the tape (a later assign leaves it as it is)
         return identity(obj) if isinstance(obj, Variable) else obj
+    if isinstance(obj, Tensor) and device is None and _differentiable_cast(obj.dtype, dtype):
+        from .elementwise import astype  # a cast on the tape: gradients flow through it
+
+        return astype(obj, dtype)
     if copy is False and not isinstance(obj, Tensor):
         raise ValueError(
             "asarray(copy=False) cannot avoid a copy here: tapegrad owns its arrays; pass "
             "copy=None or copy=True"
         )
     return constant(obj, dtype)
+
+
+def _differentiable_cast(source, dtype) -> bool:
+    """A cast to a float or complex dtype that loses no imaginary part: one gradients pass."""
+    target = _dtypes.as_dtype(dtype).kind
+    return target in "fc" and not (_dtypes.as_dtype(source).kind == "c" and target != "c")
 
 
 def empty(shape, *, dtype=None, device=None) -> Tensor:
