@@ -419,3 +419,12 @@ def test_explain_says_when_the_target_was_computed_after_the_tape_closed():
     assert paused.explain(w, x).endswith("through recorded operations")
     with pytest.raises(tg.UnconnectedGradientError, match="computed after the tape's `with`"):
         tape.gradient(y, x, unconnected_gradients="raise")
+
+
+def test_explain_after_a_non_persistent_gradient_says_the_record_is_gone():
+    x = tg.Variable(1.0)
+    with tg.GradientTape() as tape:
+        y = x * 2.0
+    tape.gradient(y, x)
+    with pytest.raises(RuntimeError, match="call explain before gradient"):
+        tape.explain(y, x)

@@ -188,6 +188,12 @@ class GradientTape:
         the float32 tensor of shape () was never watched: ... tape.watch(x), ...
         """
         _check_tensors([target, source], "target and source")
+        if self._explained is None and self._spent:
+            raise RuntimeError(
+                "explain needs what the tape recorded, and this non-persistent tape released "
+                "it in its gradient call: call explain before gradient, or create the tape with "
+                "persistent=True"
+            )
         return explain(self._explained or self, target._uid, source)
 
     def _watch_on_read(self, variable: Variable) -> bool:
