@@ -149,3 +149,21 @@ def test_at_counts_repeats_on_the_right_axis_whatever_surrounds_the_index_array(
     expected = x.copy()
     np.multiply.at(expected, index, 2.0)
     assert tg.constant(x).at[index].multiply(2.0).numpy().tolist() == expected.tolist()
+
+
+def test_item_assignment_never_truncates_wraps_or_drops_an_imaginary_part():
+    ints = tg.constant([1, 2, 3])
+    with pytest.raises(TypeError, match="would truncate"):
+        ints[0] = 2.5
+    with pytest.raises(ValueError, match="outside int8's range"):
+        small = tg.constant(np.array([1, 2], np.int8))
+        small[:] = np.array([300, -200])
+    with pytest.raises(TypeError, match="would truncate"):
+        tg.Variable([1, 2, 3])[0] = 2.5
+    with pytest.raises(TypeError, match="imaginary part"):
+        floats = tg.constant([1.0, 2.0])
+        floats[0] = 1 + 2j
+    assert ints.numpy().tolist() == [1, 2, 3]
+    floats = tg.constant([1.0, 2.0, 3.0])
+    floats[1:] = tg.constant([7.0, 8.0], dtype=tg.float64)
+    assert floats.dtype == tg.float32 and floats.numpy().tolist() == [1.0, 7.0, 8.0]

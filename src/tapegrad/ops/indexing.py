@@ -263,6 +263,7 @@ def set_item(tensor, index, value) -> None:
     from .._tensor import Variable
 
     index = normalize_index(index)
+    value = _written_as(_as_tensor(value, tensor), tensor)  # no truncation, wrap or lost part
     if isinstance(tensor, Variable):
         tensor.assign(index_set(tensor._value, raw(value), index=index))
         return

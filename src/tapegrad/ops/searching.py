@@ -12,7 +12,7 @@ from collections import namedtuple
 
 import numpy as np
 
-from .._backend import device_of, is_lazy, xp_of
+from .._backend import device_of, is_lazy, waits_to_read, xp_of
 from .._dtypes import as_dtype
 from .._primitive import primitive, raw
 from .._standard_gaps import along_index, scatter_add
@@ -131,7 +131,7 @@ def _tie_groups(sorted_values, axis):
         return (Ellipsis, selector) + (slice(None),) * (-axis - 1)
 
     starts = v[along(slice(1, None))] != v[along(slice(None, -1))]
-    if bool(xp.all(starts)):
+    if not waits_to_read(v) and bool(xp.all(starts)):  # no ties: nothing to average
         return None
     first = xp.ones_like(v[along(slice(0, 1))], dtype=xp.bool)
     new_group = xp.astype(xp.concat([first, starts], axis=axis), xp.int64)
@@ -281,7 +281,7 @@ def _unique(x):
     value = raw(x)
     if is_lazy(value):
         raise NotImplementedError(
-            "tg.unique_values (and unique_all, unique_counts, unique_inverse, sort) is not "
+            "tg.unique_values (and unique_all, unique_counts, unique_inverse) is not "
             "available for dask arrays: the size of its result is unknown until computed; "
             "compute the array first (t.numpy()) if it fits in memory"
         )
