@@ -55,7 +55,7 @@ def _profile(step, sync, repeats: int, top: int) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.gpu_profile", description=__doc__)
     parser.add_argument("--backend", choices=["cupy", "numpy"], default="cupy")
     parser.add_argument("--repeats", type=int, default=30)
     parser.add_argument("--top", type=int, default=25)

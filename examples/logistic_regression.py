@@ -56,7 +56,7 @@ def fit_sklearn(x, y, c: float):
 
 
 def main(argv=None) -> dict:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--samples", type=int, default=None, help="use only the first N rows")
     parser.add_argument("--C", type=float, default=1.0, help="inverse regularisation strength")
     args = parser.parse_args(argv)

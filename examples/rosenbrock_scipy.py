@@ -39,7 +39,7 @@ def timed(run):
 def main(argv=None) -> dict:
     from scipy.optimize import minimize as scipy_minimize
 
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--dim", type=int, default=100)
     args = parser.parse_args(argv)
     x0 = start(args.dim)

@@ -21,7 +21,7 @@ import tempfile
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("suite", help="path of a checkout of data-apis/array-api-tests")
     parser.add_argument("--max-examples", type=int, default=5)
     parser.add_argument("--version", default="2024.12")
