@@ -387,13 +387,13 @@ class GradientTape:
         point."""
         from ._primitive import _traced
 
-        firsts = firsts or {}
         for prim, uids, vals, out_uid, _ans, params in self._entries:
             inputs = [values.get(abs(u), v) if u else v for v, u in zip(vals, uids)]
-            for k, (v, u) in enumerate(zip(vals, uids)):
-                first = firsts.get(abs(u))
-                if first is not None and v is not first:
-                    inputs[k] = inputs[k] + (v - first)
+            if firsts:
+                for k, (v, u) in enumerate(zip(vals, uids)):
+                    first = firsts.get(abs(u))
+                    if first is not None and v is not first:
+                        inputs[k] = inputs[k] + (v - first)
             if any(isinstance(i, Tensor) for i in inputs):
                 if prim.replay is not None:  # a custom operation: run the user's function again
                     values[out_uid] = prim.replay(*inputs)
