@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import operator
+
 import numpy as np
 
 from .._backend import backend_name, device_of, in_library_of, xp_of
@@ -263,7 +265,7 @@ def set_item(tensor, index, value) -> None:
     from .._tensor import Variable
 
     index = normalize_index(index)
-    value = _written_as(_as_tensor(value, tensor), tensor)  # no truncation, wrap or lost part
+    value = _written_as(value, tensor)  # no truncation, wrap or lost part
     if isinstance(tensor, Variable):
         tensor.assign(index_set(tensor._value, raw(value), index=index))
         return
@@ -298,21 +300,19 @@ class _AtIndex:
         return getitem(self.tensor, index=self.index)
 
     def set(self, value):
-        return index_set(
-            self.tensor, _written_as(_as_tensor(value, self.tensor), self.tensor), index=self.index
-        )
+        return index_set(self.tensor, _written_as(value, self.tensor), index=self.index)
 
     def add(self, value):
         """Repeated indices accumulate, as in JAX."""
         from .manipulation import broadcast_to
 
         selected = _selection_shape(self.tensor, self.index)
-        values = broadcast_to(_written_as(_as_tensor(value, self.tensor), self.tensor), selected)
+        values = broadcast_to(_written_as(value, self.tensor), selected)
         return self.tensor + index_add(values, index=self.index, shape=tuple(self.tensor.shape))
 
     def multiply(self, value):
         """Repeated indices multiply in turn, as in JAX."""
-        return self._each_write(value, _times)
+        return self._each_write(value, operator.mul)
 
     def min(self, value):
         """Repeated indices each take part, as in JAX."""
@@ -336,7 +336,7 @@ class _AtIndex:
 
         x, index = self.tensor, self.index
         shape = tuple(x.shape)
-        values = _written_as(_as_tensor(value, x), x)
+        values = _written_as(value, x)
         rounds = [] if is_basic_index(index) else write_rounds(shape, index)
         if not rounds:  # no position written twice
             return self.set(combine(self.get(), values))
@@ -350,14 +350,11 @@ class _AtIndex:
         return result
 
 
-def _times(current, written):
-    return current * written
-
-
-def _written_as(values, x):
-    """``values`` in ``x``'s dtype, as JAX's updates write them, but never silently changed:
-    integers are checked as constants are (no truncated float, no value out of range); a
-    complex value into a real tensor raises."""
+def _written_as(value, x):
+    """``value`` (a tensor, an array or a Python number) as a tensor of ``x``'s dtype, as JAX's
+    updates write it, but never silently changed: integers are checked as constants are (no
+    truncated float, no value out of range); a complex value into a real tensor raises."""
+    values = _as_tensor(value, x)
     if values.dtype == x.dtype:
         return values
     from .._tensor import _cast_array
