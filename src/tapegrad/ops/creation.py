@@ -167,10 +167,10 @@ def arange(start, /, stop=None, step=1, *, dtype=None, device=None) -> Tensor:
         integral = all(isinstance(v, int) for v in (start, stop, step) if v is not None)
         dtype = _dtypes.DEFAULT_INT if integral else _dtypes.DEFAULT_FLOAT
     values = _np_xp.arange(start, stop, step) if stop is not None else _np_xp.arange(start)
-    return _moved(_np_xp.astype(values, _dtypes.as_dtype(dtype)), device)
+    return moved_to(_np_xp.astype(values, _dtypes.as_dtype(dtype)), device)
 
 
-def _moved(values, device):
+def moved_to(values, device):
     """NumPy ``values`` made on ``device`` (computed on the host first: NumPy's arange and
     linspace are the reference for their endpoints and rounding)."""
     return wrap(create_on(device, "asarray", values, dtype=values.dtype))
@@ -265,7 +265,7 @@ def linspace(start, stop, /, num, *, dtype=None, device=None, endpoint=True) -> 
     complex_ = isinstance(start, complex) or isinstance(stop, complex)
     default = _dtypes.DEFAULT_COMPLEX if complex_ else _dtypes.DEFAULT_FLOAT
     values = _np_xp.linspace(start, stop, num, endpoint=endpoint)
-    return _moved(_np_xp.astype(values, _dtype(dtype, default)), device)
+    return moved_to(_np_xp.astype(values, _dtype(dtype, default)), device)
 
 
 def meshgrid(*arrays, indexing="xy"):

@@ -23,7 +23,7 @@ import numpy as np
 from .._backend import device_of, is_lazy, xp_of
 from .._dtypes import DEFAULT_FLOAT, as_dtype, kind_of
 from .._primitive import primitive, raw
-from .creation import constant
+from .creation import moved_to
 from .elementwise import conj
 from .indexing import getitem
 from .manipulation import concat
@@ -357,11 +357,7 @@ def _frequencies(values, dtype, device):
     dtype = DEFAULT_FLOAT if dtype is None else as_dtype(dtype)
     if dtype.kind != "f":
         raise TypeError(f"frequencies are real numbers: dtype must be a real float, not {dtype}")
-    if device is None:
-        return constant(values, dtype)
-    from .creation import asarray
-
-    return asarray(values.astype(dtype), device=device)  # made there by the device's library
+    return moved_to(values.astype(dtype), device)
 
 
 def _length(n, name):
