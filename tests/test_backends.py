@@ -214,6 +214,39 @@ def test_out_of_range_labels_give_nan_without_computing_on_dask():
         tg.nn.sparse_softmax_cross_entropy(tg.constant(labels), tg.constant(logits))
 
 
+def _refuse_to_compute(*args, **kwargs):
+    raise AssertionError("a Dask recipe was computed while building the graph")
+
+
+def test_casts_of_dask_values_are_checked_in_each_block_not_computed_up_front():
+    """A cast that could truncate or wrap is checked where Dask computes each block: building the
+    tensor computes nothing, and the loss is refused, never silent, when it is computed."""
+    dask = pytest.importorskip("dask")
+    da = pytest.importorskip("dask.array")
+    fractions = da.from_array(np.array([1.0, 2.0, 3.0, 4.5]), chunks=2)
+    too_large = da.from_array(np.array([1, 2, 3, 2**40]), chunks=2)
+    whole = da.from_array(np.array([1.0, -2.0, 3.0, 4.0]), chunks=2)
+    with dask.config.set(scheduler=_refuse_to_compute):
+        truncating = tg.constant(fractions, dtype=tg.int32)
+        wrapping = tg.Variable(too_large, dtype=tg.int16)
+        exact = tg.constant(whole, dtype=tg.int8)
+    assert backend_name(exact._value) == "dask" and exact.dtype == tg.int8
+    np.testing.assert_array_equal(exact.numpy(), np.array([1, -2, 3, 4], np.int8))
+    with pytest.raises(TypeError) as truncated:
+        truncating.numpy()
+    assert str(truncated.value) == (
+        "cannot convert value (in a block of a dask array) of dtype float64 to int32: that would "
+        "truncate array([3. , 4.5]); round it first (tg.round) or use a floating-point dtype"
+    )
+    with pytest.raises(ValueError) as wrapped:
+        wrapping.numpy()
+    assert str(wrapped.value) == (
+        "cannot convert value (in a block of a dask array) to int16: its values run from 3 to "
+        "1099511627776, outside int16's range [-32768, 32767], and would wrap around; use a "
+        "dtype that holds them"
+    )
+
+
 OPTIMIZERS = sorted(
     name
     for name in dir(tg.optimizers)

@@ -12,7 +12,7 @@ import itertools
 import numpy as np
 
 from . import _dtypes
-from ._backend import backend_name, is_array, readonly, to_numpy, waits_to_read, xp_of
+from ._backend import backend_name, is_array, is_lazy, readonly, to_numpy, xp_of
 from ._backend import persist as persist_arrays
 from ._dtypes import kind_of
 
@@ -398,7 +398,23 @@ def _python_default(value, numpy_dtype):
 def _cast_array(array, dtype, what):
     if dtype is None or _dtypes.as_dtype(array.dtype) == dtype:
         return array
+    if is_lazy(array):  # checked where each block is computed: nothing is computed here
+        return array.map_blocks(_checked_block, dtype=np.dtype(dtype.name), target=dtype, what=what)
     xp = xp_of(array)
+    _check_cast(xp, array, dtype, what)
+    return xp.astype(array, _backend_dtype(xp, dtype))
+
+
+def _checked_block(block, *, target, what):
+    """One Dask block cast to ``target``, after the checks an eager array gets."""
+    _check_cast(np, block, target, f"{what} (in a block of a dask array)")
+    return block.astype(target.name)
+
+
+def _check_cast(xp, array, dtype, what) -> None:
+    """Raise where casting ``array`` to ``dtype`` would lose information: a fraction, an
+    imaginary part, or an integer out of range (which would wrap around). On CuPy the checks
+    wait for the GPU once; on Dask they run inside each block (``_checked_block``)."""
     source = _dtypes.as_dtype(array.dtype)
     if source.kind in "fc" and dtype.kind in "biu":
         if not bool(xp.all(xp.equal(array, xp.round(xp.real(array))))) or source.kind == "c":
@@ -413,7 +429,6 @@ def _cast_array(array, dtype, what):
         )
     if dtype.kind in "iu" and source.kind in "iuf" and array.size and _may_wrap(source, dtype):
         _check_in_range(xp, array, dtype, what)
-    return xp.astype(array, _backend_dtype(xp, dtype))
 
 
 def _may_wrap(source, dtype) -> bool:
@@ -428,10 +443,7 @@ def _may_wrap(source, dtype) -> bool:
 def _check_in_range(xp, array, dtype, what) -> None:
     """Integers (or integral floats) that ``dtype`` cannot hold would wrap around silently.
     The bounds are compared as Python numbers, which compare ints and floats exactly (2.0**63
-    is out of int64's range). Where reading values would wait for a GPU or compute a Dask
-    recipe, the library's own cast applies, as nothing is read behind the user's back."""
-    if waits_to_read(array):
-        return
+    is out of int64's range)."""
     number = int if _dtypes.as_dtype(array.dtype).kind in "iu" else float
     low, high = number(xp.min(array)), number(xp.max(array))
     info = np.iinfo(dtype)
