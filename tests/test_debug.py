@@ -117,7 +117,7 @@ def test_the_gradient_of_sqrt_at_zero():
             line = next_line()
             tape.gradient(y, x)
     message = str(caught.value)
-    assert "produced Inf in its backward result (in the gradient rule of sqrt)" in message
+    assert "produced Inf in its backward result (in the gradient rule of sqrt, for its" in message
     assert "input shapes [(2,)" in message
     assert message.endswith(f"called at {__file__}:{line}")
 
@@ -127,13 +127,30 @@ def test_the_gradient_of_sqrt_at_zero_exact_message():
     with tg.debug.check_numerics():
         with tg.GradientTape() as tape:
             tape.watch(x)
+            forward_line = next_line()
             y = tg.sum(tg.sqrt(x))
         with pytest.raises(FloatingPointError) as caught:
             line = next_line()
             tape.gradient(y, x)
     assert str(caught.value) == (
-        "divide produced Inf in its backward result (in the gradient rule of sqrt); "
-        f"input shapes [(2,), (2,)]; called at {__file__}:{line}"
+        "divide produced Inf in its backward result (in the gradient rule of sqrt, for its call "
+        f"at {__file__}:{forward_line}); input shapes [(2,), (2,)]; called at {__file__}:{line}"
+    )
+
+
+def test_a_backward_failure_names_the_forward_call_among_several_of_the_same_op():
+    x = tg.constant([0.0, 4.0])
+    with tg.debug.check_numerics():
+        with tg.GradientTape() as tape:
+            tape.watch(x)
+            fine = tg.sqrt(x + 1.0)
+            bad_line = next_line()
+            bad = tg.sqrt(x)
+            y = tg.sum(fine * bad)
+        with pytest.raises(FloatingPointError) as caught:
+            tape.gradient(y, x)
+    assert f"(in the gradient rule of sqrt, for its call at {__file__}:{bad_line});" in str(
+        caught.value
     )
 
 
@@ -143,8 +160,24 @@ def test_a_tape_recorded_outside_the_block_is_checked_in_its_backward():
         tape.watch(x)
         y = tg.sum(tg.sqrt(x))
     with tg.debug.check_numerics():
-        with pytest.raises(FloatingPointError, match="in the gradient rule of sqrt"):
+        with pytest.raises(FloatingPointError) as caught:
+            line = next_line()
             tape.gradient(y, x)
+    # the forward call was not seen by the block: the rule is named, without a line of its own
+    assert str(caught.value) == (
+        "divide produced Inf in its backward result (in the gradient rule of sqrt); "
+        f"input shapes [(2,), (2,)]; called at {__file__}:{line}"
+    )
+
+
+def test_the_remembered_forward_lines_are_bounded():
+    checker = tg.debug.check_numerics()
+    checker._REMEMBERED = 3
+    x = tg.constant(1.0)
+    with checker:
+        for _ in range(10):
+            x = x + 1.0
+    assert len(checker._called_at) == 3 and x._uid in checker._called_at
 
 
 def test_the_gradient_of_sqrt_at_zero_through_grad():
