@@ -122,6 +122,24 @@ def test_constant_of_a_string_raises_type_error():
         tg.constant("abc")
 
 
+def test_constant_of_an_integer_beyond_every_integer_dtype_names_the_range():
+    with pytest.raises(ValueError) as caught:
+        tg.constant([1, 2**64])
+    assert str(caught.value) == (
+        "cannot convert list [1, 18446744073709551616] to a tensor: the integer "
+        "18446744073709551616 lies outside every integer dtype's range (int64 from -2**63, "
+        "uint64 up to 2**64 - 1); give it as a float (float(x)) if an approximation will do"
+    )
+    with pytest.raises(ValueError, match="the integer -18446744073709551617 lies outside"):
+        tg.constant(-(2**64) - 1, dtype=tg.int64)
+
+
+def test_constant_of_a_huge_integer_asked_for_as_a_float_converts_it():
+    big = tg.constant([1, 2**64], dtype=tg.float64)
+    assert big.dtype == tg.float64 and big.numpy().tolist() == [1.0, 2.0**64]
+    assert tg.constant(2**70, dtype=tg.complex64).numpy() == np.complex64(2.0**70)
+
+
 def test_constant_of_unknown_dtype_raises_type_error():
     with pytest.raises(TypeError, match="unknown dtype"):
         tg.constant(1.0, dtype="float128x")

@@ -372,6 +372,13 @@ def _numpy_scalar(array):
 
 def _from_python(value, dtype):
     array = np.asarray(value)
+    if array.dtype == object and dtype is not None and dtype.kind in "fc":
+        try:  # a huge Python int asked for as a float: NumPy converts it when told the dtype
+            array = np.asarray(value, dtype=np.complex128 if dtype.kind == "c" else np.float64)
+        except (TypeError, ValueError, OverflowError):
+            pass  # not numbers: refused below
+    if array.dtype == object:
+        _check_no_huge_int(value, array)
     if array.dtype == object or array.dtype.kind in "USV":
         raise TypeError(
             f"cannot convert {type(value).__name__} {_short(value)} to a tensor: tapegrad holds "
@@ -380,6 +387,22 @@ def _from_python(value, dtype):
     if dtype is None:
         return array.astype(_python_default(value, array.dtype), copy=False)
     return _cast_array(array, dtype, "value")
+
+
+def _check_no_huge_int(value, array) -> None:
+    """NumPy keeps a Python int beyond every integer dtype as an object: say so, not that it is
+    not a number."""
+    huge = [
+        v
+        for v in array.reshape(-1).tolist()
+        if isinstance(v, int) and not isinstance(v, bool) and not -(2**63) <= v < 2**64
+    ]
+    if huge:
+        raise ValueError(
+            f"cannot convert {type(value).__name__} {_short(value)} to a tensor: the integer "
+            f"{_short(huge[0])} lies outside every integer dtype's range (int64 from -2**63, "
+            "uint64 up to 2**64 - 1); give it as a float (float(x)) if an approximation will do"
+        )
 
 
 def _python_default(value, numpy_dtype):
