@@ -360,3 +360,13 @@ def test_jvp_names_a_misspelt_unconnected_gradients():
     ):
         acc.jvp(y, unconnected_gradients="zeros")
     assert float(acc.jvp(y, unconnected_gradients="zero")) == 4.0
+
+
+def test_the_same_primal_twice_raises_as_in_tensorflow():
+    x = f64(1.0)
+    with pytest.raises(ValueError) as caught:
+        tg.ForwardAccumulator([x, x], [f64(1.0), f64(2.0)])
+    assert str(caught.value) == (
+        "the float64 tensor of shape () is given as a primal more than once: give it once, with "
+        "the sum of its tangents (or pass tg.identity(x) for another primal of the same value)"
+    )

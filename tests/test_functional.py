@@ -1150,3 +1150,60 @@ def test_a_tangent_that_is_no_longer_the_basis_is_multiplied():
     jx, jv = tg.jacfwd(lambda x, v: A @ x + A @ v, argnums=(0, 1))(x, v)
     close(jx, A.numpy(), rtol=0, atol=0)
     close(jv, A.numpy(), rtol=0, atol=0)
+
+
+# -- the same tensor in several places -------------------------------------------------------------
+def test_the_same_tensor_passed_twice_is_differentiated_per_position():
+    """As in JAX: grad(a * b)(x, x) is b = 3, not the total derivative 2x = 6."""
+    x = f64(3.0)
+    assert float(tg.grad(lambda a, b: a * b)(x, x)) == 3.0
+    assert [float(g) for g in tg.grad(lambda a, b: a * b, argnums=(0, 1))(x, x)] == [3.0, 3.0]
+    assert float(tg.jvp(lambda a, b: a * b, (x, x), (f64(1.0), f64(0.0)))[1]) == 3.0
+    assert [float(j) for j in tg.jacfwd(lambda a, b: a * b, argnums=(0, 1))(x, x)] == [3.0, 3.0]
+    assert [float(j) for j in tg.jacrev(lambda a, b: a * b, argnums=(0, 1))(x, x)] == [3.0, 3.0]
+    h = tg.hessian(lambda a, b: a * a * b, argnums=(0, 1))(x, x)
+    assert [[float(v) for v in row] for row in h] == [[6.0, 6.0], [6.0, 0.0]]
+    tied = tg.grad(lambda p: p["a"] * p["b"])({"a": x, "b": x})
+    assert {k: float(v) for k, v in tied.items()} == {"a": 3.0, "b": 3.0}
+
+
+def test_a_tensor_also_closed_over_is_a_constant_inside_the_function():
+    x = f64(3.0)
+    assert float(tg.grad(lambda a: a * x)(x)) == 3.0  # JAX: 3.0
+    assert float(tg.jvp(lambda a: a * x, (x,), (f64(1.0),))[1]) == 3.0
+
+
+def test_transforms_of_an_outer_point_still_reach_outer_tapes_and_accumulators():
+    v = tg.Variable(2.0, dtype=tg.float64)
+    with tg.GradientTape() as tape:
+        g = tg.grad(lambda a: a**3)(v)  # 3 v^2
+    assert float(g) == 12.0 and float(tape.gradient(g, v)) == 12.0  # 6 v
+    x = f64(2.0)
+    with tg.ForwardAccumulator(x, f64(1.0)) as acc:
+        g = tg.grad(lambda a: a**3)(x)
+    assert float(acc.jvp(g)) == 12.0
+    assert float(tg.grad(tg.grad(lambda a: a**3))(x)) == 12.0
+
+
+# -- dicts match by key ----------------------------------------------------------------------------
+def test_dicts_are_matched_by_key_not_by_the_order_they_were_built_in():
+    out, vjp_fn = tg.vjp(lambda x: {"b": 2 * x, "a": 3 * x}, f64(1.0))
+    assert list(out) == ["b", "a"]  # the function's own order is kept
+    assert float(vjp_fn({"a": f64(1.0), "b": f64(0.0)})[0]) == 3.0
+    params, tangents = {"w": f64(1.0), "b": f64(5.0)}, {"b": f64(0.0), "w": f64(1.0)}
+    assert float(tg.jvp(lambda p: 10 * p["w"] + p["b"], (params,), (tangents,))[1]) == 10.0
+    assert float(tg.hvp(lambda p: p["w"] ** 3 + p["b"], params, tangents)["w"]) == 6.0
+    with tg.ForwardAccumulator(params, tangents) as acc:
+        y = 10 * params["w"] + params["b"]
+    assert float(acc.jvp(y)) == 10.0
+    x = f64(2.0)
+    with tg.GradientTape() as tape:
+        tape.watch(x)
+        ys = {"z": x * x, "a": 3 * x}
+    assert float(tape.gradient(ys, x, output_gradients={"a": f64(1.0), "z": f64(0.0)})) == 3.0
+
+
+def test_dicts_with_keys_of_several_types_are_matched_by_key():
+    grads = tg.grad(lambda d: d[1] * d["a"])({1: f64(2.0), "a": f64(3.0)})
+    assert list(grads) == [1, "a"]
+    assert {k: float(v) for k, v in grads.items()} == {1: 3.0, "a": 2.0}

@@ -56,6 +56,12 @@ class ForwardAccumulator:
                 f"cannot compute a JVP for a {primal.dtype} primal: only floating-point and "
                 "complex tensors are differentiable; cast it with tg.astype(x, tg.float32)"
             )
+        if primal._uid in self._tangents:  # TensorFlow's type and advice
+            raise ValueError(
+                f"the {primal.dtype} tensor of shape {primal.shape} is given as a primal more than "
+                "once: give it once, with the sum of its tangents (or pass tg.identity(x) for "
+                "another primal of the same value)"
+            )
         tangent = convert_to_tensor(tangent, None)
         if (tangent.shape[1:] if self._batched else tangent.shape) != primal.shape:
             raise ValueError(

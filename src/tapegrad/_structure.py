@@ -6,7 +6,8 @@ from collections.abc import Callable
 
 
 def flatten(tree) -> tuple[list, Callable[[list], object]]:
-    """The leaves of ``tree`` in order, and a function that puts new leaves in their place."""
+    """The leaves of ``tree`` in order (a dict's by sorted key), and a function that puts new
+    leaves in their place."""
     if isinstance(tree, (list, tuple)):
         parts = [flatten(item) for item in tree]
         leaves = [leaf for part_leaves, _ in parts for leaf in part_leaves]
@@ -23,7 +24,22 @@ def flatten(tree) -> tuple[list, Callable[[list], object]]:
 
         return leaves, rebuild
     if isinstance(tree, dict):
-        keys = list(tree)
+        # leaves in the order of the sorted keys, as TensorFlow's nest and JAX do, so that two
+        # dicts with the same keys match whatever order they were built in; the rebuilt dict
+        # keeps the original order of its keys
+        keys = _sorted_keys(tree)
         leaves, rebuild_values = flatten([tree[k] for k in keys])
-        return leaves, lambda new: type(tree)(zip(keys, rebuild_values(new)))
+
+        def rebuild_dict(new):
+            by_key = dict(zip(keys, rebuild_values(new)))
+            return type(tree)((k, by_key[k]) for k in tree)
+
+        return leaves, rebuild_dict
     return [tree], lambda new: new[0]
+
+
+def _sorted_keys(tree: dict) -> list:
+    try:
+        return sorted(tree)
+    except TypeError:  # keys of types that do not compare (1 and "a"): by type, then text
+        return sorted(tree, key=lambda k: (type(k).__qualname__, repr(k)))

@@ -17,7 +17,7 @@ from ._forward import ForwardAccumulator
 from ._structure import flatten
 from ._tape import GradientTape
 from ._tensor import Tensor, wrap
-from .ops import constant, permute_dims, reshape
+from .ops import constant, identity, permute_dims, reshape
 from .ops._helpers import mark_basis
 
 __all__ = [
@@ -101,7 +101,10 @@ class _Inputs:
 
 def _as_input(leaf, where):
     if isinstance(leaf, Tensor):
-        tensor = leaf
+        # a tensor of its own for each differentiated position: the same tensor passed twice,
+        # or also closed over by f, is then differentiated per position, as in JAX; recorded
+        # (identity), so tapes and accumulators outside the transform still see the path
+        tensor = identity(leaf)
     else:
         try:
             tensor = constant(leaf)
