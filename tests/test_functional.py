@@ -548,6 +548,45 @@ def test_linearize_with_several_primals():
     assert float(f_jvp(f64(0.0), f64(1.0))) == 2.0
 
 
+def test_linearize_runs_f_once_on_tensors_and_freezes_the_point():
+    calls = []
+
+    def f(x):
+        calls.append(type(x))
+        return x.shape and x * x * scale  # x is a tensor, as in jvp
+
+    scale = tg.Variable(1.0, dtype=tg.float64)
+    out, f_jvp = tg.linearize(f, np.array([2.0, 3.0]))
+    assert isinstance(out, tg.Tensor) and out.numpy().tolist() == [4.0, 9.0]
+    scale.assign(5.0)  # after linearizing: the linear map stays the one at the point
+    assert f_jvp(np.array([1.0, 1.0])).numpy().tolist() == [4.0, 6.0]
+    assert f_jvp(f64([0.5, 0.0])).numpy().tolist() == [2.0, 0.0]
+    assert calls == [tg.Tensor]  # once, at linearize
+
+
+def test_linearize_keeps_structures_and_checks_the_tangents():
+    out, f_jvp = tg.linearize(lambda p: {"y": p["w"] * p["b"], "z": p["b"]}, {"w": 2.0, "b": 3.0})
+    pushed = f_jvp({"b": 1.0, "w": 0.0})
+    assert {k: float(v) for k, v in pushed.items()} == {"y": 2.0, "z": 1.0}
+    with pytest.raises(ValueError) as caught:
+        f_jvp({"w": 1.0})
+    assert str(caught.value) == (
+        "f_jvp got 1 tangent arrays for 2 primal arrays: give one tangent per primal, with the "
+        "primals' structure"
+    )
+    _, g_jvp = tg.linearize(lambda x: x * 2.0, f64([1.0, 2.0]))
+    with pytest.raises(ValueError, match=re.escape("tangent of shape (3,) does not match")):
+        g_jvp(f64([1.0, 2.0, 3.0]))
+    with pytest.raises(TypeError, match="complex tangent"):
+        g_jvp(tg.constant(np.array([1j, 0j])))
+
+
+def test_linearize_of_an_unconnected_output_gives_zeros():
+    _, f_jvp = tg.linearize(lambda a, b: (a * 2.0, f64(7.0)), f64(1.0), f64(2.0))
+    first, second = f_jvp(f64(1.0), f64(1.0))
+    assert float(first) == 2.0 and float(second) == 0.0
+
+
 # -- Jacobians -------------------------------------------------------------------------------------
 JACOBIANS = [tg.jacfwd, tg.jacrev]
 

@@ -531,6 +531,25 @@ def test_leading_batch_axes_on_tangents(name, data):
 @pytest.mark.parametrize("name", sorted(ROWS))
 @settings(max_examples=3)
 @given(data=st.data())
+def test_linearize_transposes_the_backward_pass_into_the_jvp(name, data):
+    """linearize's f_jvp is the transpose of the recorded backward pass: it must equal the
+    forward-mode JVP, value and dtype, for every row."""
+    row = ROWS[name]
+    shapes, kwargs = row.draw(data)
+    args = [tg.constant(a) for a in _inputs(row, shapes, seed=3)]
+    rng = np.random.default_rng(3)
+    tangents = [tg.constant(rng.standard_normal(a.shape)) for a in args]
+    f = lambda *a: row.function(*a, **kwargs)  # noqa: E731
+    _, expected = tg.jvp(f, args, tangents)
+    _, f_jvp = tg.linearize(f, *args)
+    actual = f_jvp(*tangents)
+    assert actual.dtype == expected.dtype
+    np.testing.assert_allclose(actual.numpy(), expected.numpy(), rtol=1e-10, atol=1e-10)
+
+
+@pytest.mark.parametrize("name", sorted(ROWS))
+@settings(max_examples=3)
+@given(data=st.data())
 def test_derivatives_in_every_floating_dtype(name, data):
     """The same rows with Hypothesis choosing float32 or float64: first order, forward and
     reverse, with the tolerances of the dtype (written down once in testing.py). Complex inputs

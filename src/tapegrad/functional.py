@@ -17,7 +17,7 @@ from ._forward import ForwardAccumulator
 from ._structure import flatten
 from ._tape import GradientTape
 from ._tensor import Tensor, wrap
-from .ops import constant, identity, permute_dims, reshape
+from .ops import astype, constant, identity, permute_dims, reshape, zeros_like
 from .ops._helpers import mark_basis
 
 __all__ = [
@@ -310,17 +310,62 @@ def jvp(f: Callable, primals: Sequence, tangents: Sequence, has_aux: bool = Fals
 def linearize(f: Callable, *primals):
     """``(f(*primals), f_jvp)`` where ``f_jvp(*tangents)`` is the JVP at ``primals``.
 
+    ``f`` runs once. ``f_jvp`` is the linear map at that point: it transposes the recorded
+    backward pass of ``f`` (which is linear in its cotangents), so it neither runs ``f`` again
+    nor sees later changes to the variables ``f`` read.
+
     >>> import tapegrad as tg
     >>> out, f_jvp = tg.linearize(tg.exp, 0.0)
     >>> float(f_jvp(2.0))
     2.0
     """
-    out = f(*primals)
+    inputs = _Inputs(primals, {}, tuple(range(len(primals))), ())
+    # the backward pass of f, recorded as a function of its cotangents ("seeds"): a linear map
+    # u -> J^T u, whose own gradient at t is J t
+    with GradientTape(persistent=True, watch_accessed_variables=False) as transpose:
+        with GradientTape() as tape:
+            tape.watch(inputs.leaves)
+            out = inputs.call(f)
+        out_leaves, rebuild = flatten(out)
+        seeds = [zeros_like(y) for y in out_leaves]
+        transpose.watch(seeds)
+        cotangents = tape.gradient(
+            out_leaves, inputs.leaves, output_gradients=seeds, unconnected_gradients="zero"
+        )
 
     def f_jvp(*tangents):
-        return jvp(f, primals, tangents)[1]
+        tangent_leaves, _ = flatten(tangents)
+        if len(tangents) != len(primals) or len(tangent_leaves) != len(inputs.leaves):
+            raise ValueError(
+                f"f_jvp got {len(tangent_leaves)} tangent arrays for {len(inputs.leaves)} primal "
+                "arrays: give one tangent per primal, with the primals' structure"
+            )
+        given = [_tangent_for(t, leaf) for t, leaf in zip(tangent_leaves, inputs.leaves)]
+        pushed = transpose.gradient(
+            cotangents, seeds, output_gradients=given, unconnected_gradients="zero"
+        )
+        return rebuild(pushed)
 
     return out, f_jvp
+
+
+def _tangent_for(tangent, primal):
+    """A tangent as a tensor of its primal's shape and dtype (as ForwardAccumulator takes it)."""
+    tangent = tangent if isinstance(tangent, Tensor) else constant(tangent)
+    if tangent.shape != primal.shape:
+        raise ValueError(
+            f"the tangent of shape {tangent.shape} does not match its primal of shape "
+            f"{primal.shape}"
+        )
+    if tangent.dtype != primal.dtype:
+        if kind_of(tangent.dtype) == "c" and kind_of(primal.dtype) != "c":
+            raise TypeError(
+                f"a complex tangent ({tangent.dtype}) for a real primal ({primal.dtype}) "
+                "would lose its imaginary part: give a real tangent, or make the primal "
+                "complex (tg.astype(x, tg.complex128))"
+            )
+        tangent = astype(tangent, primal.dtype)
+    return tangent
 
 
 def jacfwd(f: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False) -> Callable:
