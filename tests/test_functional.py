@@ -1246,3 +1246,79 @@ def test_dicts_with_keys_of_several_types_are_matched_by_key():
     grads = tg.grad(lambda d: d[1] * d["a"])({1: f64(2.0), "a": f64(3.0)})
     assert list(grads) == [1, "a"]
     assert {k: float(v) for k, v in grads.items()} == {1: 3.0, "a": 2.0}
+
+
+# -- complex values: JAX's rules -------------------------------------------------------------------
+Z = np.array([0.3 + 1j, -0.5 + 0.2j])
+
+
+def test_holomorphic_derivatives_are_f_prime_in_every_transform():
+    z = tg.constant(Z)
+    square = lambda w: w * w  # noqa: E731
+    for transform in (tg.jacrev, tg.jacfwd):
+        jac = transform(square, holomorphic=True)(z)
+        assert jac.dtype == tg.complex128
+        close(jac, np.diag(2 * Z))
+    close(tg.grad(lambda w: tg.sum(w**3), holomorphic=True)(z), 3 * Z**2)
+    close(tg.hessian(lambda w: tg.sum(w**3), holomorphic=True)(z), np.diag(6 * Z))
+
+
+def test_complex_outputs_need_holomorphic_in_reverse_mode():
+    z = tg.constant(Z)
+    message = (
+        "jacobian needs a function with real outputs, but it returned complex128: for a "
+        "holomorphic function pass holomorphic=True (the result is then f'(z)); otherwise "
+        "differentiate a real value, such as tg.real(y) or tg.abs(y) ** 2; for real inputs, "
+        "tg.jacfwd gives the Jacobian"
+    )
+    with pytest.raises(TypeError) as caught:
+        tg.jacrev(lambda w: w * w)(z)
+    assert str(caught.value) == message
+    with pytest.raises(TypeError, match=r"^grad needs a function with real outputs, but it re"):
+        tg.grad(lambda w: tg.sum(w * w))(z)
+
+
+def test_a_real_to_complex_function_has_its_jacobian_by_forward_mode():
+    x = f64([0.3, -1.0])
+    f = lambda t: tg.exp(1j * tg.astype(t, tg.complex128))  # noqa: E731
+    close(tg.jacfwd(f)(x), np.diag(1j * np.exp(1j * x.numpy())))
+    with pytest.raises(TypeError, match="for real inputs, tg.jacfwd gives the Jacobian"):
+        tg.jacrev(f)(x)  # used to return the real part alone
+
+
+def test_complex_inputs_need_holomorphic_in_forward_mode():
+    with pytest.raises(TypeError) as caught:
+        tg.jacfwd(lambda w: tg.abs(w))(tg.constant(Z))
+    assert str(caught.value) == (
+        "jacfwd needs real inputs, but got complex128: for a holomorphic function pass "
+        "holomorphic=True (the result is then f'(z)); otherwise pass the real and imaginary "
+        "parts as separate real inputs"
+    )
+    with pytest.raises(TypeError, match="^jacfwd needs real inputs"):
+        tg.hessian(lambda w: tg.sum(tg.abs(w) ** 2))(tg.constant(Z))
+
+
+def test_holomorphic_needs_complex_inputs_and_outputs():
+    with pytest.raises(TypeError) as caught:
+        tg.grad(lambda x: x * x, holomorphic=True)(f64(1.0))
+    assert str(caught.value) == (
+        "grad(holomorphic=True) needs complex inputs, but got float64: cast with "
+        "tg.astype(x, tg.complex128)"
+    )
+    with pytest.raises(TypeError) as caught:
+        tg.jacrev(lambda w: tg.abs(w), holomorphic=True)(tg.constant(Z))
+    assert str(caught.value) == (
+        "jacobian(holomorphic=True) needs complex outputs, but the function returned float64"
+    )
+    with pytest.raises(TypeError, match=r"^jacfwd\(holomorphic=True\) needs complex outputs"):
+        tg.jacfwd(lambda w: tg.abs(w), holomorphic=True)(tg.constant(Z))
+
+
+def test_an_integer_output_has_no_gradient():
+    with pytest.raises(TypeError) as caught:
+        tg.grad(lambda x: tg.astype(x, tg.int32))(f64(1.0))
+    assert str(caught.value) == (
+        "grad needs a function with floating-point outputs, but it returned int32: an integer "
+        "or boolean output has no derivative; compute it in floating point "
+        "(tg.astype(x, tg.float32))"
+    )

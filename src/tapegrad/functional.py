@@ -17,7 +17,7 @@ from ._forward import ForwardAccumulator
 from ._structure import flatten
 from ._tape import GradientTape
 from ._tensor import Tensor, wrap
-from .ops import astype, constant, identity, permute_dims, reshape, zeros_like
+from .ops import astype, conj, constant, identity, permute_dims, reshape, zeros_like
 from .ops._helpers import mark_basis
 
 __all__ = [
@@ -136,6 +136,7 @@ def value_and_grad(
     has_aux: bool = False,
     *,
     argnames: str | Sequence[str] | None = None,
+    holomorphic: bool = False,
 ) -> Callable:
     """A function returning ``(f(*args), gradient)``; see ``grad``.
 
@@ -148,12 +149,17 @@ def value_and_grad(
 
     def value_and_gradient(*args, **kwargs):
         inputs = _Inputs(args, kwargs, nums, names)
+        if holomorphic:
+            _check_complex(inputs.leaves, "inputs", "grad")
         with GradientTape() as tape:
             tape.watch(inputs.leaves)
             out = inputs.call(f)
         value, aux = _split_aux(out, has_aux)
         _check_scalar(value, "grad")
+        _check_output_kind([value], "grad", holomorphic)
         grads = tape.gradient(value, inputs.leaves, unconnected_gradients="zero")
+        if holomorphic:  # the tape's convention gives conj(f'(z)) for a holomorphic f
+            grads = [conj(g) for g in grads]
         result = inputs.shaped(*inputs.per_argument(grads), single)
         return ((value, aux), result) if has_aux else (value, result)
 
@@ -166,6 +172,7 @@ def grad(
     has_aux: bool = False,
     *,
     argnames: str | Sequence[str] | None = None,
+    holomorphic: bool = False,
 ) -> Callable:
     """The gradient of a scalar function with respect to argument(s) ``argnums`` (0 by default)
     and keyword argument(s) ``argnames``; arguments may be nested lists, tuples and dicts.
@@ -173,6 +180,10 @@ def grad(
     With ``has_aux=True``, ``f`` returns ``(value, aux)`` and the result is ``(grad, aux)``.
     With ``argnames``, the result holds a dict from name to gradient (alone when ``argnums`` is
     not given, else after the positional gradients).
+
+    The output must be real. For complex inputs the gradient follows TensorFlow's convention,
+    ``df/dx + i df/dy`` (the direction of steepest ascent; JAX gives its conjugate). With
+    ``holomorphic=True``, inputs and output must be complex and the result is ``f'(z)``.
 
     >>> import tapegrad as tg
     >>> float(tg.grad(tg.sin)(0.0))
@@ -182,7 +193,9 @@ def grad(
     >>> float(tg.grad(lambda x, *, scale: scale * x * x, argnames="scale")(3.0, scale=1.0)["scale"])
     9.0
     """
-    value_and_gradient = value_and_grad(f, argnums, has_aux, argnames=argnames)
+    value_and_gradient = value_and_grad(
+        f, argnums, has_aux, argnames=argnames, holomorphic=holomorphic
+    )
 
     def gradient(*args, **kwargs):
         value, result = value_and_gradient(*args, **kwargs)
@@ -212,6 +225,52 @@ def _check_scalar(value, what):
             f"{what} needs a function with a scalar output, but it returned shape {value.shape}: "
             "use tg.jacobian for the full derivative, or tg.vjp for a vector-Jacobian product"
         )
+
+
+def _check_output_kind(outputs, what, holomorphic):
+    """JAX's rule: a reverse-mode derivative needs real outputs, or complex ones with
+    ``holomorphic=True``; an integer output has no derivative."""
+    for y in outputs:
+        kind = kind_of(y.dtype)
+        if kind not in "fc":
+            raise TypeError(
+                f"{what} needs a function with floating-point outputs, but it returned {y.dtype}: "
+                "an integer or boolean output has no derivative; compute it in floating point "
+                "(tg.astype(x, tg.float32))"
+            )
+        if kind == "c" and not holomorphic:
+            raise TypeError(
+                f"{what} needs a function with real outputs, but it returned {y.dtype}: for a "
+                "holomorphic function pass holomorphic=True (the result is then f'(z)); "
+                "otherwise differentiate a real value, such as tg.real(y) or tg.abs(y) ** 2"
+                + ("; for real inputs, tg.jacfwd gives the Jacobian" if what == "jacobian" else "")
+            )
+        if kind != "c" and holomorphic:
+            raise TypeError(
+                f"{what}(holomorphic=True) needs complex outputs, but the function returned "
+                f"{y.dtype}"
+            )
+
+
+def _check_complex(leaves, what, transform):
+    for leaf in leaves:
+        if kind_of(leaf.dtype) != "c":
+            raise TypeError(
+                f"{transform}(holomorphic=True) needs complex {what}, but got {leaf.dtype}: "
+                "cast with tg.astype(x, tg.complex128)"
+            )
+
+
+def _check_real_inputs(leaves, transform):
+    """JAX's rule for forward-mode Jacobians: a complex input's one basis direction (the real
+    one) would give only half of the derivative of a non-holomorphic function."""
+    for leaf in leaves:
+        if kind_of(leaf.dtype) == "c":
+            raise TypeError(
+                f"{transform} needs real inputs, but got {leaf.dtype}: for a holomorphic "
+                "function pass holomorphic=True (the result is then f'(z)); otherwise pass the "
+                "real and imaginary parts as separate real inputs"
+            )
 
 
 def vjp(f: Callable, *primals, has_aux: bool = False):
@@ -246,9 +305,18 @@ def vjp(f: Callable, *primals, has_aux: bool = False):
     return (value, vjp_fn, aux) if has_aux else (value, vjp_fn)
 
 
-def jacobian(f: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False) -> Callable:
+def jacobian(
+    f: Callable,
+    argnums: int | Sequence[int] = 0,
+    has_aux: bool = False,
+    *,
+    holomorphic: bool = False,
+) -> Callable:
     """The Jacobian by reverse mode: for an output of shape ``S`` and an input of shape ``T``,
     an array of shape ``S + T``, from one vectorized backward pass per output array.
+
+    Outputs must be real (complex inputs follow ``grad``'s convention), as in JAX; with
+    ``holomorphic=True``, inputs and outputs are complex and the result is ``f'(z)``.
 
     >>> import tapegrad as tg
     >>> tg.jacobian(lambda x: x * x)(tg.constant([1.0, 2.0])).numpy()
@@ -259,14 +327,19 @@ def jacobian(f: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = Fals
 
     def jacobian_of(*args, **kwargs):
         inputs = _Inputs(args, kwargs, nums, ())
+        if holomorphic:
+            _check_complex(inputs.leaves, "inputs", "jacobian")
         with GradientTape(persistent=True) as tape:
             tape.watch(inputs.leaves)
             out = inputs.call(f)
         value, aux = _split_aux(out, has_aux)
         out_leaves, rebuild_out = flatten(value)
+        _check_output_kind(out_leaves, "jacobian", holomorphic)
         per_output = []
         for y in out_leaves:
             rows = tape.jacobian(y, inputs.leaves, unconnected_gradients="zero")
+            if holomorphic:  # conj(f'(z)) by the tape's convention
+                rows = [conj(r) for r in rows]
             per_output.append(inputs.shaped(*inputs.per_argument(rows), single))
         result = rebuild_out(per_output)
         return (result, aux) if has_aux else result
@@ -368,9 +441,18 @@ def _tangent_for(tangent, primal):
     return tangent
 
 
-def jacfwd(f: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False) -> Callable:
+def jacfwd(
+    f: Callable,
+    argnums: int | Sequence[int] = 0,
+    has_aux: bool = False,
+    *,
+    holomorphic: bool = False,
+) -> Callable:
     """The Jacobian by forward mode, of shape ``output.shape + input.shape``: all basis
     tangents go through one pass, on a leading batch axis.
+
+    Inputs must be real (outputs may be complex), as in JAX; with ``holomorphic=True``, inputs
+    and outputs are complex and the result is ``f'(z)``.
 
     >>> import tapegrad as tg
     >>> tg.jacfwd(lambda x: x * x)(tg.constant([1.0, 2.0])).numpy()
@@ -381,12 +463,18 @@ def jacfwd(f: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False)
 
     def jacobian_of(*args, **kwargs):
         inputs = _Inputs(args, kwargs, nums, ())
+        if holomorphic:
+            _check_complex(inputs.leaves, "inputs", "jacfwd")
+        else:
+            _check_real_inputs(inputs.leaves, "jacfwd")
         sizes = [leaf.size for leaf in inputs.leaves]
         basis = _basis_tangents(inputs.leaves, sizes)
         with ForwardAccumulator(inputs.leaves, basis, _batched=True) as accumulator:
             out = inputs.call(f)
         value, aux = _split_aux(out, has_aux)
         out_leaves, rebuild_out = flatten(value)
+        if holomorphic:
+            _check_complex(out_leaves, "outputs", "jacfwd")
         per_output = []
         for y in out_leaves:
             t = accumulator.jvp(y)
@@ -435,15 +523,18 @@ def _directions_last(t):
     return permute_dims(t, tuple(range(1, t.ndim)) + (0,))
 
 
-def hessian(f: Callable, argnums: int | Sequence[int] = 0) -> Callable:
-    """The Hessian of a scalar function: forward mode over reverse mode, as in JAX.
+def hessian(
+    f: Callable, argnums: int | Sequence[int] = 0, *, holomorphic: bool = False
+) -> Callable:
+    """The Hessian of a scalar function: forward mode over reverse mode, as in JAX. Inputs must
+    be real; with ``holomorphic=True``, complex inputs and output give ``f''(z)``.
 
     >>> import tapegrad as tg
     >>> tg.hessian(lambda x: tg.sum(x ** 3))(tg.constant([1.0, 2.0])).numpy()
     array([[ 6.,  0.],
            [ 0., 12.]], dtype=float32)
     """
-    return jacfwd(jacobian(f, argnums), argnums)
+    return jacfwd(jacobian(f, argnums, holomorphic=holomorphic), argnums, holomorphic=holomorphic)
 
 
 def hvp(f: Callable, primals, tangents):
