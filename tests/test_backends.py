@@ -432,3 +432,18 @@ def test_sort_gradients_average_over_ties_on_every_backend(backend):
             assert "_sort" in UNSUPPORTED[backend] and "not available" in str(error)
             return
     np.testing.assert_array_equal(tape.gradient(total, x).numpy(), [1.5, 3.0, 1.5, 4.0])
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")  # NumPy warns of the inf it then zeroes
+def test_a_zero_derivative_wins_over_an_infinite_one_on_every_backend(backend):
+    """sqrt(x * x) has abs's subgradient 0 at 0: sqrt's infinite cotangent meets the product's
+    zero derivative. On CuPy and Dask the infinite value cannot be seen without reading it, so it
+    is marked unread, and the next rule guards."""
+    convert = CONVERTERS[backend]
+    x = tg.constant(convert(np.array([-1.0, 0.0, 4.0])))
+    f = lambda v: tg.sum(tg.sqrt(v * v))  # noqa: E731
+    gradient = tg.grad(f)(x)
+    assert backend_name(gradient._value) == LIBRARY[backend]
+    np.testing.assert_array_equal(gradient.numpy(), [-1.0, 0.0, 1.0])
+    np.testing.assert_array_equal(tg.hessian(f)(x).numpy(), np.zeros((3, 3)))

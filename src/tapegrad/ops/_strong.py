@@ -105,6 +105,14 @@ def all_finite(value) -> bool:
     return bool(total - total == 0)
 
 
+def may_be_infinite(value) -> bool:
+    """Whether ``value`` may hold inf or NaN: a readable value is checked; a CuPy or Dask value
+    is taken as possibly infinite, so that the marks that keep a zero derivative exact against
+    an infinite one reach its next rule without reading it (that rule then guards
+    unconditionally, as ``strong`` does on these libraries)."""
+    return waits_to_read(_raw(value)) or not all_finite(value)
+
+
 def strong(g, out, infinite=False):
     """``out`` (a rule's result for cotangent ``g``) with its NaN set to zero where ``g`` is
     exactly zero (and, with ``infinite``, where ``g`` is infinite: the derivative it meets is
@@ -133,7 +141,7 @@ def _after_singular(g, ans, inputs, out):
     out = strong(g, out, infinite=bool(_MARKED) and is_marked(g))
     if _MARKED and is_marked(ans):
         _mark_inputs(inputs)
-    if not all_finite(out):
+    if may_be_infinite(out):
         mark(out)
     return out
 
@@ -145,7 +153,7 @@ def _after_smooth(g, ans, inputs, out):
         out = strong(g, out, infinite=carried)
         if from_ans:
             _mark_inputs(inputs)
-        if carried and not all_finite(out):
+        if carried and may_be_infinite(out):
             mark(out)
     return out
 
