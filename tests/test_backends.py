@@ -14,6 +14,7 @@ needs only NumPy, CuPy, pytest and Hypothesis, and no install of tapegrad.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import os
 
@@ -113,7 +114,7 @@ SPECIAL = {"digamma", "erf", "erfc", "erfinv", "gammaln", "polygamma"}
 UNSUPPORTED = {
     "array_api_strict": SPECIAL | {"einsum", "tensordot"},
     "array_api_strict_device1": SPECIAL | {"einsum", "tensordot"},
-    "dask": {"_unique_values", "_sort", "_eigh", "_qr", "_slogdet", "_svd", "cholesky", "det"}
+    "dask": {"_unique_values", "_sort", "boolean_mask", "_eigh", "_qr", "_slogdet", "_svd", "cholesky", "det"}
     | {"eigvalsh", "inv", "pinv", "solve", "svdvals", "linalg.eigh", "linalg.lstsq"}
     | {"linalg.matrix_norm", "linalg.matrix_power", "linalg.qr", "linalg.slogdet", "linalg.svd"},
     "cupy": set(),
@@ -171,7 +172,8 @@ def test_gradient_table_on_backend(backend, name, data):
     moved = _to_backend(convert, [args, cotangent, tangents, directions, kwargs])
     on_backend = lambda *a: row.function(*a, **moved[4])  # noqa: E731
     try:
-        got = _derivatives(on_backend, *moved[:4], row.order)
+        with _nothing_computed(backend):  # on Dask, the graph is built without computing
+            got = _derivatives(on_backend, *moved[:4], row.order)
     except (NotImplementedError, TypeError) as error:
         if name not in UNSUPPORTED[backend]:
             raise
@@ -186,6 +188,16 @@ def test_gradient_table_on_backend(backend, name, data):
         np.testing.assert_allclose(
             have.numpy(), want.numpy(), rtol=1e-10, atol=1e-12, err_msg=f"{name}: {what}"
         )
+
+
+def _nothing_computed(backend):
+    """On Dask, a scheduler that refuses to run: building values, gradients and derivatives
+    must not compute anything (``.numpy()`` computes, afterwards)."""
+    if LIBRARY[backend] != "dask":
+        return contextlib.nullcontext()
+    import dask
+
+    return dask.config.set(scheduler=_refuse_to_compute)
 
 
 def _labels(n_args, order):
@@ -447,3 +459,23 @@ def test_a_zero_derivative_wins_over_an_infinite_one_on_every_backend(backend):
     assert backend_name(gradient._value) == LIBRARY[backend]
     np.testing.assert_array_equal(gradient.numpy(), [-1.0, 0.0, 1.0])
     np.testing.assert_array_equal(tg.hessian(f)(x).numpy(), np.zeros((3, 3)))
+
+
+def test_a_dask_boolean_mask_is_refused_and_a_numpy_mask_computes_nothing():
+    dask = pytest.importorskip("dask")
+    da = pytest.importorskip("dask.array")
+    x = tg.constant(da.from_array(np.arange(6.0), chunks=2))
+    keep = np.arange(6) % 2 == 0
+    with dask.config.set(scheduler=_refuse_to_compute):
+        picked = x[keep]
+        gradient = tg.grad(lambda v: tg.sum(v[keep] ** 2))(x)
+        with pytest.raises(NotImplementedError) as caught:
+            x[x > 2.0]
+    assert str(caught.value) == (
+        "indexing with a boolean mask is not available for a dask mask: the size of the result "
+        "is unknown until the mask is computed; compute the mask first (mask.numpy(), a NumPy "
+        "mask selects from dask data without computing it), or keep the shape with "
+        "tg.where(mask, x, 0)"
+    )
+    np.testing.assert_array_equal(picked.numpy(), [0.0, 2.0, 4.0])
+    np.testing.assert_array_equal(gradient.numpy(), [0.0, 0.0, 4.0, 0.0, 8.0, 0.0])

@@ -107,9 +107,9 @@ def all_finite(value) -> bool:
 
 def may_be_infinite(value) -> bool:
     """Whether ``value`` may hold inf or NaN: a readable value is checked; a CuPy or Dask value
-    is taken as possibly infinite, so that the marks that keep a zero derivative exact against
-    an infinite one reach its next rule without reading it (that rule then guards
-    unconditionally, as ``strong`` does on these libraries)."""
+    is taken as possibly infinite, so that the mark that keeps a zero derivative exact against
+    an infinite one reaches the next rule without reading it (that rule then guards
+    unconditionally, as ``strong`` does on these libraries, and marks no further)."""
     return waits_to_read(_raw(value)) or not all_finite(value)
 
 
@@ -121,12 +121,18 @@ def strong(g, out, infinite=False):
         total = _total(out)
         if total == total:
             return out
+    if not _broadcasts(tuple(getattr(g, "shape", ())), tuple(getattr(out, "shape", ()))):
+        return out  # a reduction's rule: which cotangent reached which element is not known
     from .elementwise import equal, isinf, isnan, logical_and, logical_or, where
 
     zero = equal(g, 0)
     if infinite:
         zero = logical_or(zero, isinf(g))
     return where(logical_and(zero, isnan(out)), 0, out)
+
+
+def _broadcasts(a: tuple, b: tuple) -> bool:
+    return all(m == n or m == 1 or n == 1 for m, n in zip(a[::-1], b[::-1]))
 
 
 def _mark_inputs(inputs) -> None:
@@ -153,7 +159,7 @@ def _after_smooth(g, ans, inputs, out):
         out = strong(g, out, infinite=carried)
         if from_ans:
             _mark_inputs(inputs)
-        if carried and may_be_infinite(out):
+        if carried and not all_finite(out):  # on CuPy and Dask the marks stop here
             mark(out)
     return out
 

@@ -6,7 +6,7 @@ import operator
 
 import numpy as np
 
-from .._backend import backend_name, device_of, in_library_of, xp_of
+from .._backend import backend_name, device_of, in_library_of, is_lazy, xp_of
 from .._dtypes import kind_of
 from .._primitive import primitive, raw
 from .._standard_gaps import (
@@ -44,6 +44,13 @@ def normalize_index(index) -> tuple:
             i = raw(i)
         if hasattr(i, "dtype") and hasattr(i, "shape"):
             if kind_of(i.dtype) == "b" and i.ndim > 0:
+                if is_lazy(i):
+                    raise NotImplementedError(
+                        "indexing with a boolean mask is not available for a dask mask: the "
+                        "size of the result is unknown until the mask is computed; compute the "
+                        "mask first (mask.numpy(), a NumPy mask selects from dask data without "
+                        "computing it), or keep the shape with tg.where(mask, x, 0)"
+                    )
                 out.extend(xp_of(i).nonzero(i))
                 continue
             if i.ndim == 0 and kind_of(i.dtype) in "iu":

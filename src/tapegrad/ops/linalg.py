@@ -1110,7 +1110,9 @@ def diagonal(x, /, *, offset=0):
     _matrices("diagonal", x)
     index = _diagonal_index(x.shape, offset)
     xp = _xp(x)
-    if not _is_numpy(xp):
+    # the positions are the host's: Dask takes them as they are (a Dask index would have to be
+    # computed back to the host to gather), other libraries on the value's device
+    if not _is_numpy(xp) and not is_lazy(raw(x)):
         device = device_of(raw(x))
         index = (
             Ellipsis,

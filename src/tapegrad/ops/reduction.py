@@ -7,7 +7,7 @@ axes, addressed from the end so that leading batch axes pass through.
 from __future__ import annotations
 
 from .. import _dtypes
-from .._backend import is_lazy, xp_of
+from .._backend import is_lazy, waits_to_read, xp_of
 from .._dtypes import kind_of
 from .._primitive import primitive, raw
 from .._tensor import Tensor
@@ -147,7 +147,14 @@ def _prod_partials(x, ans, axis):
     """
     xv, av = raw(x), raw(ans)
     xp = xp_of(xv)
-    if bool(xp.all(xv != 0)) and bool(xp.all(av != 0)) and all_finite(av):
+    # the division is a shortcut for values seen to hold no zero; on CuPy and Dask, where
+    # looking would wait for the GPU or compute the recipe, the running products serve
+    if (
+        not waits_to_read(xv)
+        and bool(xp.all(xv != 0))
+        and bool(xp.all(av != 0))
+        and all_finite(av)
+    ):
         return reshape(ans, kept_shape(x.shape, axis)) / x
     from .statistics import others_product
 

@@ -16,6 +16,7 @@ from .._backend import device_of, is_lazy, waits_to_read, xp_of
 from .._dtypes import as_dtype
 from .._primitive import primitive, raw
 from .._standard_gaps import along_index, scatter_add
+from .._standard_gaps import scatter_along_axis as backend_scatter_along_axis
 from .._standard_gaps import take_along_axis as backend_take_along_axis
 from .._state import RAW, context
 from .._tensor import wrap
@@ -136,8 +137,12 @@ def _tie_groups(sorted_values, axis):
     first = xp.ones_like(v[along(slice(0, 1))], dtype=xp.bool)
     new_group = xp.astype(xp.concat([first, starts], axis=axis), xp.int64)
     group = xp.cumulative_sum(new_group, axis=axis) - 1
-    counts = xp.zeros(v.shape, dtype=xp.int64, device=device_of(v))
-    counts = scatter_add(counts, along_index(group, axis, xp), xp.ones_like(group))
+    # each group's size, at the group's number: chunk by chunk on Dask (positions gathered on
+    # the client would compute the recipe), a scatter-add elsewhere
+    counts = backend_scatter_along_axis(xp.ones_like(group), group, axis, v.shape[axis])
+    if counts is None:
+        counts = xp.zeros(v.shape, dtype=xp.int64, device=device_of(v))
+        counts = scatter_add(counts, along_index(group, axis, xp), xp.ones_like(group))
     return group, backend_take_along_axis(counts, group, axis)
 
 
