@@ -149,12 +149,7 @@ def _prod_partials(x, ans, axis):
     xp = xp_of(xv)
     # the division is a shortcut for values seen to hold no zero; on CuPy and Dask, where
     # looking would wait for the GPU or compute the recipe, the running products serve
-    if (
-        not waits_to_read(xv)
-        and bool(xp.all(xv != 0))
-        and bool(xp.all(av != 0))
-        and all_finite(av)
-    ):
+    if not waits_to_read(xv) and bool(xp.all(xv != 0)) and bool(xp.all(av != 0)) and all_finite(av):
         return reshape(ans, kept_shape(x.shape, axis)) / x
     from .statistics import others_product
 
