@@ -480,3 +480,116 @@ def test_a_dask_boolean_mask_is_refused_and_a_numpy_mask_computes_nothing():
     )
     np.testing.assert_array_equal(picked.numpy(), [0.0, 2.0, 4.0])
     np.testing.assert_array_equal(gradient.numpy(), [0.0, 0.0, 4.0, 0.0, 8.0, 0.0])
+
+
+# -- values that join a tensor's library ---------------------------------------------------------
+STRICT_AND_DASK = [
+    pytest.param(name, marks=pytest.mark.skipif(not _available(name), reason=f"no {name}"))
+    for name in ("array_api_strict", "array_api_strict_device1", "dask")
+]
+
+
+@pytest.mark.parametrize("backend", STRICT_AND_DASK)
+def test_a_numpy_scalar_tensor_joins_the_other_operands_library(backend):
+    """0-d NumPy tensors (tg.constant(2.0), any full NumPy reduction) hold NumPy scalars, which go
+    with any library, in either operand order and in operations of several arrays."""
+    x = tg.constant(CONVERTERS[backend](np.array([1.0, -2.0])))
+    c = tg.constant(2.0, dtype=tg.float64)
+    results = {
+        "c * x": c * x,
+        "x * c": x * c,
+        "where": tg.where(x > 0, np.float64(5.0), x),
+        "clip": tg.clip(x, c, 3.0),
+        "maximum": tg.maximum(x, c),
+        "atan2": tg.atan2(x, c),
+    }
+    for what, result in results.items():
+        assert backend_name(result._value) == LIBRARY[backend], what
+    np.testing.assert_array_equal(results["x * c"].numpy(), [2.0, -4.0])
+    np.testing.assert_array_equal(results["where"].numpy(), [5.0, -2.0])
+    with tg.GradientTape() as tape:
+        tape.watch(x)
+        y = tg.sum(x * c)
+    np.testing.assert_array_equal(tape.gradient(y, x).numpy(), [2.0, 2.0])
+
+
+@pytest.mark.parametrize("backend", STRICT_AND_DASK)
+def test_at_updates_take_python_and_numpy_scalars_in_the_tensors_library(backend):
+    make = lambda: tg.constant(CONVERTERS[backend](np.zeros(3)))  # noqa: E731
+    updates = {
+        "add": (lambda t: t.at[[0, 0]].add(1.0), [2.0, 0.0, 0.0]),
+        "multiply": (lambda t: (t + 1.0).at[[0, 0]].multiply(2.0), [4.0, 1.0, 1.0]),
+        "min": (lambda t: t.at[[0, 0]].min(-1.0), [-1.0, 0.0, 0.0]),
+        "min of a slice": (lambda t: t.at[1:].min(-1.0), [0.0, -1.0, -1.0]),
+        "set": (lambda t: t.at[[0, 1]].set(5.0), [5.0, 5.0, 0.0]),
+        "NumPy scalar": (lambda t: t.at[1].add(np.float64(2.0)), [0.0, 2.0, 0.0]),
+    }
+    for what, (update, expected) in updates.items():
+        result = update(make())
+        assert backend_name(result._value) == LIBRARY[backend], what
+        np.testing.assert_array_equal(result.numpy(), expected, err_msg=what)
+
+
+@pytest.mark.parametrize("backend", STRICT_AND_DASK)
+def test_custom_rules_and_complex_intermediates_on_every_backend(backend):
+    """A custom rule returns tensors; a first-order pass hands the engine their arrays (libraries
+    whose operators do not defer to tensors need that). A real input promoted to complex inside
+    an operation gets the real part of its cotangent."""
+    values = np.array([0.5, 1.0])
+    x = tg.constant(CONVERTERS[backend](values))
+
+    @tg.custom_gradient
+    def f(v):
+        return tg.sin(v), lambda dy: dy * 3.0
+
+    gradient = tg.grad(lambda v: tg.sum(f(v) * v))(x)
+    assert backend_name(gradient._value) == LIBRARY[backend]
+    np.testing.assert_allclose(gradient.numpy(), 3.0 * values + np.sin(values), rtol=1e-15)
+    rolled = tg.grad(lambda v: tg.sum(tg.recompute_grad(lambda u: tg.sin(u) * u)(v) * v))(x)
+    np.testing.assert_allclose(
+        rolled.numpy(), 2 * values * np.sin(values) + values**2 * np.cos(values), rtol=1e-14
+    )
+    through_complex = tg.grad(lambda v: tg.sum(tg.abs(v * (1 + 1j))))(x)
+    assert through_complex.dtype == tg.float64
+    np.testing.assert_allclose(through_complex.numpy(), [np.sqrt(2.0)] * 2, rtol=1e-15)
+
+
+@pytest.mark.parametrize("backend", STRICT_AND_DASK)
+def test_a_variable_keeps_its_library_through_every_update(backend):
+    v = tg.Variable(CONVERTERS[backend](np.array([1.0, 2.0])), dtype=tg.float64)
+    v += 1.0
+    v *= 2.0
+    v.assign_sub(np.float64(1.0))
+    v[0] = np.float64(10.0)
+    assert backend_name(v._value) == LIBRARY[backend]
+    np.testing.assert_array_equal(v.numpy(), [10.0, 5.0])
+    v.assign([5.0, 6.0])
+    assert backend_name(v._value) == LIBRARY[backend]
+    v.assign(np.array([7.0, 8.0]))
+    assert backend_name(v._value) == LIBRARY[backend]
+    np.testing.assert_array_equal(v.numpy(), [7.0, 8.0])
+
+
+def test_a_value_of_another_array_library_is_not_assigned():
+    da = pytest.importorskip("dask.array")
+    xs = pytest.importorskip("array_api_strict")
+    w = tg.Variable(da.zeros(2, chunks=1), name="w")
+    with pytest.raises(TypeError) as caught:
+        w.assign(tg.constant(xs.asarray([1.0, 2.0])))
+    assert str(caught.value) == (
+        "cannot assign a array_api_strict value to variable 'w:0', which holds a dask array: "
+        "tapegrad never moves data between libraries on its own; convert the value first, for "
+        "example with t.numpy()"
+    )
+
+
+def test_assigned_and_restored_dask_variables_keep_their_chunks(tmp_path):
+    da = pytest.importorskip("dask.array")
+    w = tg.Variable(da.zeros(8, chunks=2))
+    w.assign(np.ones(8))
+    assert w._value.chunks == ((2, 2, 2, 2),)
+    tg.save(tmp_path / "w.npz", {"w": w})
+    restored = tg.Variable(da.zeros(8, chunks=2))
+    tg.load(tmp_path / "w.npz", {"w": restored})
+    assert restored._value.chunks == ((2, 2, 2, 2),)
+    np.testing.assert_array_equal(restored.numpy(), np.ones(8))

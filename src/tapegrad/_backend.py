@@ -324,23 +324,34 @@ def backend_name(value) -> str:
 _BACKEND_NAMES: dict[type, str] = {}  # asked on many operations: one dict access per type
 
 
-def same_library(values, what: str) -> None:
-    """Raise TypeError naming both libraries when ``values`` come from different ones: an
-    operation never moves data between devices or libraries behind the user's back. Python and
-    NumPy scalars, and None, go with anything."""
-    first = None
+def same_library(values, what: str):
+    """``values``, after a TypeError naming both libraries where two come from different ones: an
+    operation never moves data between devices or libraries behind the user's back. Python
+    scalars and None go with anything; so do NumPy scalars (0-d NumPy tensors hold them), which
+    join the other values' library where it takes no NumPy scalar of its own (array_api_strict:
+    CuPy and Dask take them as they are)."""
+    first = like = None
+    scalars = False
     for value in values:
-        if value is None or isinstance(value, (int, float, complex, np.generic)):
+        if isinstance(value, np.generic):  # before float: np.float64 is a float
+            scalars = True
+            continue
+        if value is None or isinstance(value, (int, float, complex)):
             continue
         name = backend_name(value)
         if first is None:
-            first = name
+            first, like = name, value
         elif name != first:
             raise TypeError(
                 f"{what} mixes a {first} array with a {name} array: tapegrad never moves data "
                 f"between libraries on its own; convert one to the other's library first, for "
                 f"example cupy.asarray(x), dask.array.from_array(x) or t.numpy()"
             )
+    if not scalars or first in (None, "numpy", "cupy", "dask"):
+        return values
+    xp, device = xp_of(like), device_of(like)
+    joined = [xp.asarray(v, device=device) if isinstance(v, np.generic) else v for v in values]
+    return type(values)(joined)
 
 
 def to_numpy(value) -> np.ndarray:
@@ -379,6 +390,10 @@ def in_library_of(like, array):
     device = device_of(like)
     if backend_name(array) == backend_name(like) and device_of(array) == device:
         return array
+    if is_lazy(like) and tuple(array.shape) == tuple(like.shape):  # Dask: keep like's chunks
+        import dask.array as da
+
+        return da.from_array(np.asarray(array), chunks=like.chunks)
     return xp_of(like).asarray(array, device=device)
 
 

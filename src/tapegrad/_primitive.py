@@ -211,7 +211,7 @@ def _checked_pair(x, y, prim):
     """``binary_values``, then the check that both values come from one library."""
     xv, yv = binary_values(x, y)
     if type(xv) is not type(yv) and type(xv) not in _PY_SCALARS and type(yv) not in _PY_SCALARS:
-        same_library((xv, yv), prim.name)  # NumPy scalars beside arrays pass here
+        xv, yv = same_library((xv, yv), prim.name)  # NumPy scalars beside arrays pass here
     return xv, yv
 
 
@@ -232,7 +232,7 @@ def _make_op(prim: Primitive, promote: bool):
                 if isinstance(y, Tensor):
                     yv = y._value
                     if type(xv) is not type(yv):
-                        same_library((xv, yv), prim.name)  # NumPy scalars beside arrays pass
+                        xv, yv = same_library((xv, yv), prim.name)  # NumPy scalars pass
                 elif (
                     (type(y) is float or type(y) is int)
                     and _NEP50
@@ -308,7 +308,7 @@ def _make_op(prim: Primitive, promote: bool):
             else:
                 yv = y if type(y) in ARRAY_TYPES else raw(y)
             if type(xv) is not type(yv):
-                same_library((xv, yv), prim.name)  # NumPy scalars beside arrays pass
+                xv, yv = same_library((xv, yv), prim.name)  # NumPy scalars pass
             value = forward(xv, yv)
             now = per_thread.context
             mode = now.mode
@@ -361,7 +361,7 @@ def _make_op(prim: Primitive, promote: bool):
             kind = type(vals[0])
             for v in vals:
                 if type(v) is not kind:
-                    same_library(vals, prim.name)
+                    vals = same_library(vals, prim.name)
                     break
         mode = per_thread.context.mode
         if mode == PLAIN:

@@ -567,6 +567,10 @@ def _result(g, source, out_shape, unconnected):
     if not isinstance(g, Tensor):
         g = wrap(g)
     if _other_dtype(g._value.dtype, source._value.dtype):
+        # a real source's complex cotangent (its value was promoted inside an operation): the
+        # real part is its gradient, as in _fit
+        if kind_of(g.dtype) == "c" and kind_of(source.dtype) != "c":
+            g = real(g)
         g = astype(g, source.dtype)
     return g
 

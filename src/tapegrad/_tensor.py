@@ -12,7 +12,7 @@ import itertools
 import numpy as np
 
 from . import _dtypes
-from ._backend import backend_name, is_array, is_lazy, readonly, to_numpy, xp_of
+from ._backend import backend_name, in_library_of, is_array, is_lazy, readonly, to_numpy, xp_of
 from ._backend import persist as persist_arrays
 from ._dtypes import kind_of
 
@@ -494,7 +494,7 @@ def _assignable(variable: Variable, value, what: str):
                 f"{target}: that may lose information; cast it with tg.astype(value, "
                 f"tg.{target.name})"
             )
-        return _cast_array(raw, target, "the value")
+        return _into_library(variable, _cast_array(raw, target, "the value"), what)
     own = to_array(value)
     if target.kind in "biu" and kind_of(own.dtype) in "fc":
         raise TypeError(
@@ -503,7 +503,26 @@ def _assignable(variable: Variable, value, what: str):
             "round and cast it first, e.g. tg.astype(tg.round(value), "
             f"tg.{target.name})"
         )
-    return to_array(value, target)
+    return _into_library(variable, to_array(value, target), what)
+
+
+def _into_library(variable: Variable, new, what: str):
+    """``new`` in the library of the variable's value: a variable keeps its library. Python and
+    NumPy values are written into it (an explicit write, as a checkpoint's restore); another
+    library's array raises, as mixing libraries does."""
+    own = variable._value
+    if type(new) is type(own):
+        return new
+    have, want = backend_name(new), backend_name(own)
+    if have == want:
+        return new
+    if have != "numpy":
+        raise TypeError(
+            f"cannot {what} a {have} value to variable '{variable.name}', which holds a {want} "
+            f"array: tapegrad never moves data between libraries on its own; convert the value "
+            "first, for example with t.numpy()"
+        )
+    return in_library_of(own, new)
 
 
 def _multiline(text: str) -> str:

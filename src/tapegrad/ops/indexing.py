@@ -380,10 +380,12 @@ def _written_as(value, x):
 
 
 def _as_tensor(value, like):
-    from .creation import constant
+    from .creation import asarray, constant
 
     if isinstance(value, Tensor):
         return value
-    return constant(
-        raw(value) if not isinstance(value, (int, float, complex)) else value, dtype=like.dtype
-    )
+    if isinstance(value, (int, float, complex, np.generic)):
+        if backend_name(raw(like)) != "numpy":  # a scalar goes with any library: it joins x's
+            return asarray(value, dtype=like.dtype, like=like)
+        return constant(value, dtype=like.dtype)
+    return constant(raw(value), dtype=like.dtype)
