@@ -1,12 +1,14 @@
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import tapegrad as tg
 from tapegrad.numerical import METHODS, derivative, gradient, jacobian
 
 # name: (f, f', scale of f' for judging error near its zeros, domain)
@@ -346,3 +348,187 @@ def test_gradient_needs_a_scalar_function_and_an_argument():
 def test_f_must_be_callable():
     with pytest.raises(TypeError, match=r"f must be callable, got float"):
         derivative(1.0, 2.0)
+
+
+def test_steps_where_a_python_function_raises_are_discarded():
+    # math.log and math.sqrt raise ValueError below 0 where np.log gives NaN; the coarse
+    # steps at 1e-6 go there.
+    assert derivative(math.log, 1e-6) == pytest.approx(1e6, rel=1e-6)
+    assert derivative(math.log, 1e-6, richardson=True) == pytest.approx(1e6, rel=1e-8)
+    assert derivative(math.sqrt, 1e-6, richardson=True) == pytest.approx(500.0, rel=1e-8)
+    assert gradient(lambda t: math.log(t), 1e-6) == pytest.approx(1e6, rel=1e-6)
+    assert jacobian(math.sqrt, 1e-6) == pytest.approx(500.0, rel=1e-6)
+    # OverflowError, an ArithmeticError, from the unit-scale steps (exp(1900) overflows).
+    # f changes over 1e-5, far less than |x|, which costs Richardson its extra digits.
+    slope = derivative(lambda t: math.exp(1e5 * t), 1e-3, richardson=True)
+    assert slope == pytest.approx(1e5 * math.exp(100), rel=1e-6)
+
+
+def test_an_error_of_f_at_x_itself_propagates():
+    with pytest.raises(ValueError, match=r"math domain error"):
+        derivative(math.log, -1.0)
+
+
+@pytest.mark.parametrize("richardson", ["no", None, 2, 0.5])
+def test_richardson_must_be_true_or_false(richardson):
+    message = rf"richardson must be True or False, got {re.escape(repr(richardson))}"
+    for differentiate in (derivative, gradient, jacobian):
+        with pytest.raises(TypeError, match=message):
+            differentiate(np.sin, 1.0, richardson=richardson)
+
+
+def test_richardson_accepts_booleans_and_zero_or_one():
+    exact = derivative(np.sin, 1.0, richardson=True)
+    assert derivative(np.sin, 1.0, richardson=1) == exact
+    assert derivative(np.sin, 1.0, richardson=np.True_) == exact
+    assert derivative(np.sin, 1.0, richardson=0) == derivative(np.sin, 1.0)
+
+
+# (numpy f, tapegrad f, z, tg.grad's value df/dx + i df/dy)
+COMPLEX_GRADIENTS = [
+    (lambda z: np.abs(z) ** 2, lambda z: tg.abs(z) ** 2, 3 + 4j, 6 + 8j),
+    (lambda z: np.real(z) * np.imag(z), lambda z: tg.real(z) * tg.imag(z), 1 + 2j, 2 + 1j),
+    (lambda z: np.real(z**2), lambda z: tg.real(z**2), 1 + 2j, 2 - 4j),
+]
+
+
+@pytest.mark.parametrize(
+    "f, tg_f, z, expected",
+    COMPLEX_GRADIENTS,
+    ids=["abs_squared", "real_times_imag", "real_of_square"],
+)
+def test_gradient_of_complex_arguments_follows_tg_grad(f, tg_f, z, expected):
+    assert tg.grad(tg_f)(tg.constant(np.complex128(z))).numpy() == expected
+    for method, richardson in (("central", False), ("central", True), ("forward", False)):
+        grad = gradient(f, z, method=method, richardson=richardson)
+        assert grad.dtype == np.complex128
+        assert grad == pytest.approx(expected, rel=1e-6)
+
+
+def test_gradient_of_complex_arrays_keeps_their_dtype_beside_real_arguments():
+    z = np.array([3 + 4j, 1j], dtype=np.complex64)
+    da, dz = gradient(lambda a, w: a * np.sum(np.abs(w) ** 2), 2.0, z)
+    assert da == pytest.approx(26.0, rel=1e-6)
+    assert dz.dtype == np.complex64
+    np.testing.assert_allclose(dz, [12 + 16j, 4j], rtol=1e-4)
+
+
+def test_gradient_of_complex_arguments_needs_a_real_function():
+    with pytest.raises(
+        TypeError,
+        match=r"gradient of complex arguments needs f to return a real number, got complex128; "
+        r"differentiate a real value such as np.real\(f\(z\)\)",
+    ):
+        gradient(lambda z: z**2, 1 + 2j)
+
+
+def test_derivative_of_a_holomorphic_function_is_f_prime_as_holomorphic_transforms_give():
+    z = np.array([1 + 2j, 1j])
+    expected = tg.jacfwd(lambda w: w**2, holomorphic=True)(tg.constant(z)).numpy()
+    np.testing.assert_allclose(np.diag(expected), [2 + 4j, 2j])
+    np.testing.assert_allclose(derivative(lambda w: w**2, z), [2 + 4j, 2j], rtol=1e-9)
+    np.testing.assert_allclose(jacobian(lambda w: w**2, z), expected, rtol=1e-9, atol=1e-12)
+
+
+# -- tg.testing.check_grads ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "f, x",
+    [
+        (tg.log, 1e-3),
+        (lambda x: 1 / x, 1e-3),
+        (lambda x: 1 / x, 1e-4),
+        (lambda x: x**0.5, 1e-4),
+        (lambda x: tg.tanh(x / 1e-4), 1e-4),
+        (lambda x: tg.sin(x / 1e-4), 1e-4),
+    ],
+    ids=["log", "reciprocal", "reciprocal_1e-4", "sqrt", "tanh_x_over_1e-4", "sin_x_over_1e-4"],
+)
+def test_check_grads_passes_correct_derivatives_at_small_arguments(f, x):
+    # Unit-scale steps along the random direction left log's domain or crossed 1/x's pole.
+    tg.testing.check_grads(f, [np.array([x, 2 * x])], order=2)
+    tg.testing.check_grads(f, [np.array([x, 2 * x], dtype=np.float32)], order=1)
+
+
+@tg.custom_vjp
+def _log_with_doubled_derivative(x):
+    return tg.log(x)
+
+
+_log_with_doubled_derivative.defvjp(lambda x: (tg.log(x), x), lambda x, g: (2 * g / x,))
+
+
+def test_check_grads_still_catches_a_wrong_derivative_at_small_arguments():
+    with pytest.raises(
+        AssertionError,
+        match=r"the fwd derivative of f along a random direction is 147.18\d+, but the "
+        r"numerical derivative is 73.59\d+ ",
+    ):
+        tg.testing.check_grads(_log_with_doubled_derivative, [np.array([1e-3, 2e-3])], order=1)
+
+
+def test_check_grads_explains_a_numerical_derivative_it_cannot_compute():
+    # sqrt at 0: every step of the path to one side leaves the domain.
+    with pytest.raises(
+        AssertionError,
+        match=r"the numerical derivative of f along a random direction could not be computed "
+        r"at these arguments: f was NaN at every trial step, so each step left f's domain",
+    ):
+        tg.testing.check_grads(tg.sqrt, [np.array([0.0, 1.0])], order=1)
+
+
+def test_check_grads_refuses_arguments_where_f_is_not_finite():
+    with pytest.raises(
+        ValueError,
+        match=r"check_grads: f is not finite at these arguments \(<u, f> = -inf\); derivatives "
+        r"can only be checked where f is finite",
+    ):
+        with np.errstate(divide="ignore"):  # log(0) = -inf is the point of the test
+            tg.testing.check_grads(tg.log, [np.array([0.0, 1.0])], order=1)
+
+
+@pytest.mark.parametrize(
+    "modes, first",
+    [("rev", "rev"), ("fwd", "fwd"), (["rev"], "rev"), (("fwd", "rev"), "fwd"), ("fwd,rev", "fwd")],
+)
+def test_check_grads_takes_jax_spellings_of_modes(modes, first):
+    tg.testing.check_grads(tg.sin, [np.array([0.5, 1.0])], modes=modes)
+    with pytest.raises(AssertionError, match=rf"check_grads: the {first} derivative of f "):
+        tg.testing.check_grads(_log_with_doubled_derivative, [np.array([1.0])], modes=modes)
+
+
+@pytest.mark.parametrize(
+    "modes, message",
+    [
+        ("backward", r"modes must name 'fwd' and/or 'rev', got 'backward'"),
+        (("fwd", "bwd"), r"modes must hold 'fwd' and/or 'rev', not 'bwd'"),
+    ],
+)
+def test_check_grads_rejects_unknown_modes(modes, message):
+    with pytest.raises(ValueError, match=message):
+        tg.testing.check_grads(tg.sin, [np.array([0.5])], modes=modes)
+
+
+def test_check_grads_takes_nested_arguments_and_outputs():
+    def f(params, scale):
+        w, (b, c) = params["w"], params["b"]
+        return {"a": w * b, "c": (tg.sin(w) * scale, c**3), "n": None}
+
+    params = {"w": np.array([0.5, 1.5]), "b": [2.0, np.array([1.0, -1.0])], "unused": None}
+    tg.testing.check_grads(f, [params, 3.0], order=2)
+    tg.testing.check_grads(lambda p: p[0] * p[1], [[np.ones(2), np.ones(3)[:2]]], order=2)
+
+
+def test_check_grads_catches_a_wrong_derivative_in_one_leaf_of_a_structure():
+    with pytest.raises(AssertionError, match=r"check_grads: the fwd derivative of f "):
+        tg.testing.check_grads(
+            lambda p: {"a": p["w"] * 2.0, "c": (_log_with_doubled_derivative(p["b"]),)},
+            [{"w": np.array([0.5, 1.5]), "b": np.array([1.0])}],
+            order=1,
+        )
+
+
+def test_check_grads_needs_a_floating_point_output():
+    with pytest.raises(ValueError, match=r"check_grads: f has no floating-point output"):
+        tg.testing.check_grads(lambda x: {"n": tg.astype(x, tg.int32)}, [np.array([1.0])])

@@ -34,11 +34,21 @@ Unless ``step=`` is given, the difference is formed for each of the length scale
 forward, ``eps**(1/9)`` and ``eps**(1/5)`` with Richardson), and per element the result
 with the smallest error estimate is kept. The estimate is the change from a step twice
 as large (or between the last two extrapolations) plus the rounding error of the
-function values; a step that leaves f's domain gives NaN and is never kept, and a large
-step whose result disagrees with a smaller step's beyond that one's error is charged
-the disagreement. Steps are rounded so that ``x + h`` is exactly representable, and
-central steps point away from zero. The complex step is ``eps * |x|`` (``eps`` at 0).
+function values; a step that leaves f's domain gives NaN and is never kept (so does a
+step where f raises ArithmeticError or ValueError, as ``math.log`` does; at x itself
+such an error propagates), and a large step whose result disagrees with a smaller
+step's beyond that one's error is charged the disagreement. Steps are rounded so that
+``x + h`` is exactly representable, and central steps point away from zero. The complex
+step is ``eps * |x|`` (``eps`` at 0).
 ``step=`` (a positive scalar or array) fixes the step and skips the search.
+
+Complex x. :func:`derivative` and :func:`jacobian` move each element ``z = x + iy`` of x
+along the real axis and give ``df/dx``: for a holomorphic f (``z**2``, ``np.exp``) that is
+the complex derivative ``f'(z)``, as ``tg.jacfwd`` and ``tg.jacobian`` give with
+``holomorphic=True``; for another f it is only the derivative along x. :func:`gradient`
+follows ``tg.grad`` (TensorFlow's convention), so that the two can be compared: f must be
+real, and the gradient is ``df/dx + i df/dy``, the direction of steepest ascent (``2 z``
+for ``|z|**2``, ``y + ix`` for ``Re(z) Im(z)``).
 
 Cost per element of x (per column of a Jacobian), with the default step: 12 evaluations
 of f for central, 6 for forward and 1 for complex; twice as many with Richardson (4 for
@@ -106,13 +116,15 @@ def derivative(
     f must act elementwise: every element is moved by its own step at once, and the
     result is the elementwise derivative ``(f(x + h) - f(x - h)) / (2 h)`` (for central
     differences), with the shape of ``x``. Use :func:`jacobian` for other functions.
+    A complex ``x`` is moved along the real axis: for a holomorphic f the result is
+    ``f'(z)`` (see the module docs).
 
     Args:
         f: function of one argument returning a number or array.
         x: point, a Python number or array.
         method: ``"central"``, ``"forward"`` or ``"complex"`` (see the module docs).
         step: positive step, scalar or array broadcasting to ``x``; chosen when None.
-        richardson: apply Richardson extrapolation.
+        richardson: apply Richardson extrapolation: True or False.
 
     Returns:
         An array (0-d for scalar results), float64 for a Python number ``x``.
@@ -123,7 +135,7 @@ def derivative(
     >>> derivative(lambda t: t**3, np.array([1.0, 2.0]), method="complex").round(9)
     array([ 3., 12.])
     """
-    _check_method(method)
+    richardson = _check_options(method, richardson)
     xp, point = _as_point(x, "x")
     setup = _Setup.make(f, xp, point, method)
     return _estimate(setup, _whole, _steps(setup, step, richardson), richardson)
@@ -139,7 +151,8 @@ def gradient(
     """Gradient of the scalar function ``f`` with respect to each of its arguments.
 
     Args:
-        f: function of ``len(args)`` arguments returning a single number.
+        f: function of ``len(args)`` arguments returning a single number, a real one
+            where an argument is complex.
         *args: the point; each argument may be a number or an array.
         method: ``"central"``, ``"forward"`` or ``"complex"`` (see the module docs).
         step: as for :func:`derivative`, applied to every argument; with several
@@ -148,7 +161,8 @@ def gradient(
 
     Returns:
         With one argument, an array shaped like it; with several, a tuple of such arrays,
-        one per argument.
+        one per argument. For a complex argument ``z = x + iy``, ``df/dx + i df/dy`` in
+        its dtype, as ``tg.grad`` gives (see the module docs).
 
     >>> import numpy as np
     >>> gradient(lambda v: np.sum(v**2), np.array([1.0, -2.0])).round(6)
@@ -156,10 +170,12 @@ def gradient(
     >>> dx, dy = gradient(lambda x, y: x * y**2, 3.0, 2.0)
     >>> round(float(dx), 6), round(float(dy), 6)
     (4.0, 12.0)
+    >>> gradient(lambda z: np.abs(z) ** 2, 3 + 4j).round(6)
+    np.complex128(6+8j)
     """
     if not args:
         raise TypeError("gradient needs at least one argument to differentiate f at")
-    _check_method(method)
+    richardson = _check_options(method, richardson)
     points = [_as_point(arg, f"argument {i}") for i, arg in enumerate(args)]
     steps = _per_argument(step, len(args))
     grads = tuple(
@@ -178,6 +194,9 @@ def jacobian(
 ) -> Any:
     """Jacobian of ``f`` at ``x``: entry ``[i..., j...]`` is ``d f(x)[i...] / d x[j...]``.
 
+    For complex x the derivatives are taken along the real axis, giving ``f'(z)`` entries
+    for a holomorphic f (see the module docs).
+
     Args:
         f: function of one argument returning a number or array.
         x: point, a Python number or array.
@@ -195,7 +214,7 @@ def jacobian(
            [3., 4.],
            [5., 6.]])
     """
-    _check_method(method)
+    richardson = _check_options(method, richardson)
     xp, point = _as_point(x, "x")
     return _jacobian(_Setup.make(f, xp, point, method), step, richardson)
 
@@ -222,15 +241,39 @@ class _Setup:
         return cls(f, xp, x, method, _call(f, xp, x))
 
     def call(self, point: Any) -> Any:
+        """f at a trial point near x: NaN, to be discarded, where the step left f's domain."""
         # Steps that leave f's domain are tried and then discarded: their warnings are noise.
         with np.errstate(all="ignore") if self.xp is np else contextlib.nullcontext():
-            return _call(self.f, self.xp, point)
+            try:
+                return _call(self.f, self.xp, point)
+            except (ArithmeticError, ValueError):
+                # Where np.log gives NaN, math.log raises ValueError and 1 / 0.0 raises
+                # ZeroDivisionError. f worked at x itself (make called it there, and lets
+                # such errors through), so the step is what failed.
+                return self._nan(point)
+
+    def _nan(self, point: Any) -> Any:
+        """NaN in place of f's values at ``point``, with the dtype they would have had."""
+        xp, fx = self.xp, self.fx
+        if self.method == "complex":
+            dtype = point.dtype  # the complex step reads the imaginary part of f's values
+        elif _is_dtype(xp, fx.dtype, _FLOATING):
+            dtype = fx.dtype
+        else:  # integer values: their differences are divided by real steps
+            dtype = xp.abs(self.x).dtype
+        return _full(xp, fx.shape, math.nan, dtype, point)
 
 
-def _check_method(method: str) -> None:
+def _check_options(method: str, richardson: Any) -> bool:
+    """Reject an unknown method or a non-boolean richardson; richardson as a bool."""
     if method not in METHODS:
         valid = ", ".join(repr(m) for m in METHODS)
         raise ValueError(f"unknown method {method!r}; use one of {valid}")
+    # A string such as "no" would otherwise be truthy, or fail as a missing table key.
+    flag = isinstance(richardson, bool | np.bool_)
+    if not (flag or isinstance(richardson, numbers.Integral) and richardson in (0, 1)):
+        raise TypeError(f"richardson must be True or False, got {richardson!r}")
+    return bool(richardson)
 
 
 @functools.cache
@@ -265,10 +308,15 @@ def _to_array(xp: Any, value: Any) -> Any:
     return np.asarray(value)
 
 
-def _is_dtype(xp: Any, dtype: Any, kind: str) -> bool:
+_FLOATING = ("real floating", "complex floating")
+
+
+def _is_dtype(xp: Any, dtype: Any, kind: str | tuple[str, ...]) -> bool:
+    """Array API ``isdtype``: a kind, or a tuple of kinds any of which will do."""
     if xp is np:
         kinds = {"bool": "b", "real floating": "f", "complex floating": "c", "numeric": "iufc"}
-        return np.dtype(dtype).kind in kinds[kind]
+        names = (kind,) if isinstance(kind, str) else kind
+        return np.dtype(dtype).kind in "".join(kinds[name] for name in names)
     return xp.isdtype(dtype, kind)
 
 
@@ -280,15 +328,12 @@ def _as_point(x: Any, name: str) -> tuple[Any, Any]:
     xp = _namespace(x)
     try:
         point = _to_array(xp, x)
-        numeric = _is_dtype(xp, point.dtype, "numeric") or _is_dtype(xp, point.dtype, "bool")
+        numeric = _is_dtype(xp, point.dtype, ("numeric", "bool"))
     except (TypeError, ValueError):
         numeric = False
     if not numeric:
         raise TypeError(f"{name} must be a number or a numeric array, got {type(x).__name__}")
-    if not (
-        _is_dtype(xp, point.dtype, "real floating")
-        or _is_dtype(xp, point.dtype, "complex floating")
-    ):
+    if not _is_dtype(xp, point.dtype, _FLOATING):
         point = _astype(xp, point, xp.float64)
     if not bool(xp.all(xp.isfinite(point))):
         raise ValueError(
@@ -332,13 +377,36 @@ def _partial_gradient(
         return f(*(arg if i == index else p for i, (_, p) in enumerate(points)))
 
     xp, point = points[index]
-    setup = _Setup.make(along, xp, point, method)
+    setup = _scalar_setup(along, xp, point, method)
+    grad = xp.reshape(_jacobian(setup, step, richardson), point.shape)
+    if not _is_dtype(xp, point.dtype, "complex floating"):
+        return grad
+    # tg.grad's convention for z = x + iy is df/dx + i df/dy; jacobian gave df/dx, as it moves
+    # the real part of its point only. df/dy is the same derivative of w -> f(i w) at w = -i z
+    # (multiplying by -1j and 1j only swaps and negates real and imaginary parts: exact).
+    turned = _scalar_setup(lambda w: along(w * 1j), xp, point * -1j, method)
+    grad_y = xp.reshape(_jacobian(turned, step, richardson), point.shape)
+    return _astype(xp, grad, point.dtype) + _astype(xp, grad_y, point.dtype) * 1j
+
+
+def _scalar_setup(f: Callable[[Any], Any], xp: Any, point: Any, method: str) -> _Setup:
+    """The setup for a gradient: f must give one number, a real one for a complex point."""
+    setup = _Setup.make(f, xp, point, method)
     if math.prod(setup.fx.shape) != 1:
         raise ValueError(
             f"gradient needs f to return a single number, got shape {tuple(setup.fx.shape)}; "
             "use jacobian for array outputs"
         )
-    return xp.reshape(_jacobian(setup, step, richardson), point.shape)
+    if _is_dtype(xp, point.dtype, "complex floating") and _is_dtype(
+        xp, setup.fx.dtype, "complex floating"
+    ):
+        # As tg.grad: of complex values, neither conj(f'(z)) nor f'(z) is "the" gradient.
+        raise TypeError(
+            f"gradient of complex arguments needs f to return a real number, got "
+            f"{setup.fx.dtype}; differentiate a real value such as np.real(f(z)) or "
+            "np.abs(f(z))**2, or use derivative or jacobian for f'(z) of a holomorphic f"
+        )
+    return setup
 
 
 def _per_argument(step: Any, count: int) -> list[Any]:
@@ -354,13 +422,18 @@ def _jacobian(setup: _Setup, step: Any, richardson: bool) -> Any:
     size = math.prod(x.shape)
     shape = tuple(setup.fx.shape) + tuple(x.shape)
     if size == 0:
-        if xp is np:
-            return np.zeros(shape, dtype=setup.fx.dtype)
-        return xp.zeros(shape, dtype=setup.fx.dtype, device=_compat().device(x))
+        return _full(xp, shape, 0, setup.fx.dtype, x)
     steps = _steps(setup, step, richardson)
     index = xp.reshape(_arange(xp, size, x), x.shape)
     columns = [_estimate(setup, _basis(xp, index, j), steps, richardson) for j in range(size)]
     return xp.reshape(xp.stack(columns, axis=-1), shape)
+
+
+def _full(xp: Any, shape: Any, value: float, dtype: Any, like: Any) -> Any:
+    """An array of ``value`` on the device of ``like``."""
+    if xp is np:
+        return np.full(shape, value, dtype=dtype)
+    return xp.full(shape, value, dtype=dtype, device=_compat().device(like))
 
 
 def _arange(xp: Any, size: int, like: Any) -> Any:
