@@ -593,3 +593,29 @@ def test_assigned_and_restored_dask_variables_keep_their_chunks(tmp_path):
     tg.load(tmp_path / "w.npz", {"w": restored})
     assert restored._value.chunks == ((2, 2, 2, 2),)
     np.testing.assert_array_equal(restored.numpy(), np.ones(8))
+
+
+@pytest.mark.parametrize("backend", STRICT_AND_DASK)
+def test_layers_run_on_the_inputs_library(backend):
+    """A layer's own variables move to the first input's library; raw arrays stay in theirs (a
+    Dask array is not computed)."""
+    convert = CONVERTERS[backend]
+    inputs = np.linspace(-1.0, 1.0, 18).reshape(6, 3)
+
+    def model():
+        return tg.nn.Sequential([tg.nn.Dense(4, activation="relu", seed=0), tg.nn.Dense(2, seed=1)])
+
+    on_backend = model()
+    with _nothing_computed(backend):
+        with tg.GradientTape() as tape:
+            loss = tg.mean(on_backend(convert(inputs)) ** 2)
+        grads = tape.gradient(loss, on_backend.trainable_variables)
+    for v, g in zip(on_backend.trainable_variables, grads):
+        assert backend_name(v._value) == backend_name(g._value) == LIBRARY[backend]
+    reference = model()
+    with tg.GradientTape() as tape:
+        expected = tg.mean(reference(inputs) ** 2)
+    expected_grads = tape.gradient(expected, reference.trainable_variables)
+    np.testing.assert_allclose(loss.numpy(), expected.numpy(), rtol=1e-6)
+    for g, e in zip(grads, expected_grads):
+        np.testing.assert_allclose(g.numpy(), e.numpy(), rtol=1e-5, atol=1e-7)

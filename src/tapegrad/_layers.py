@@ -14,6 +14,7 @@ from collections.abc import Callable
 import numpy as np
 
 from . import _dtypes
+from ._backend import backend_name, in_library_of, is_array
 from ._tensor import Tensor, Variable
 from .ops import astype, constant, matmul, tanh
 from .ops.nn import relu, sigmoid, softmax
@@ -123,12 +124,27 @@ class Layer:
     def __init__(self, name: str | None = None):
         self.name = name or _auto_name(type(self).__name__)
         self.built = False
+        self._placed = False
 
     def __call__(self, x) -> Tensor:
         x = self._cast_input(x)
         if not self.built:
             self.build(x.shape)
+        if not getattr(self, "_placed", False):  # a subclass may skip Layer.__init__
+            self._place_like(x)
         return self.call(x)
+
+    def _place_like(self, x) -> None:
+        """On the first call, variables the layer made itself (NumPy, by its initializers) move
+        to the input's library and device, as every array an operation makes does: the same
+        model runs on CuPy or Dask inputs."""
+        self._placed = True
+        like = x._value
+        if backend_name(like) == "numpy":
+            return
+        for v in self._own_variables():
+            if v is not None and backend_name(v._value) == "numpy":
+                v._value = in_library_of(like, v._value)
 
     def _cast_input(self, x) -> Tensor:
         return x if isinstance(x, Tensor) else constant(x)
@@ -226,8 +242,8 @@ class Dense(Layer):
         return astype(constant(initializer(shape, self.dtype)), self.dtype)
 
     def _cast_input(self, x) -> Tensor:
-        if not isinstance(x, Tensor):
-            return constant(np.asarray(x), dtype=self.dtype)
+        if not isinstance(x, Tensor):  # an array stays in its library (a Dask array uncomputed)
+            return constant(x if is_array(x) else np.asarray(x), dtype=self.dtype)
         return x if x.dtype == self.dtype else astype(x, self.dtype)
 
     def call(self, x) -> Tensor:
