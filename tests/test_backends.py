@@ -619,3 +619,20 @@ def test_layers_run_on_the_inputs_library(backend):
     np.testing.assert_allclose(loss.numpy(), expected.numpy(), rtol=1e-6)
     for g, e in zip(grads, expected_grads):
         np.testing.assert_allclose(g.numpy(), e.numpy(), rtol=1e-5, atol=1e-7)
+
+
+@pytest.mark.parametrize("backend", STRICT_AND_DASK)
+def test_check_grads_differentiates_in_the_arguments_library(backend):
+    seen = set()
+
+    def f(x, y):
+        seen.add(backend_name(x._value))
+        return tg.sin(x) * y
+
+    values = [np.array([0.5, 1.0]), np.array([2.0, -1.0])]
+    tg.testing.check_grads(f, [CONVERTERS[backend](v) for v in values], order=2)
+    assert seen == {LIBRARY[backend]}
+    with pytest.raises(AssertionError, match="but the numerical derivative is"):
+        tg.testing.check_grads(
+            lambda x: tg.stop_gradient(x) * x, [CONVERTERS[backend](values[0])], order=1
+        )

@@ -18,12 +18,13 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from . import numerical
+from ._backend import is_array
 from ._dtypes import kind_of
 from ._forward import ForwardAccumulator
 from ._structure import flatten
 from ._tape import GradientTape
 from ._tensor import Tensor
-from .ops import conj, constant, multiply, real, sum
+from .ops import asarray, conj, constant, multiply, real, sum
 
 # Tolerances per dtype, written down once: (rtol, atol) on the directional derivatives.
 TOLERANCES = {
@@ -84,7 +85,7 @@ def _modes(modes) -> tuple[str, ...]:
 def _as_tensor(value):
     if value is None or isinstance(value, Tensor):  # None: an empty place in a structure
         return value
-    return constant(np.asarray(value))
+    return constant(value if is_array(value) else np.asarray(value))  # arrays keep their library
 
 
 def _floating(values) -> list[int]:
@@ -153,7 +154,8 @@ def _random_like(rng, tensor):
     values = rng.standard_normal(shape)
     if kind_of(tensor.dtype) == "c":
         values = values + 1j * rng.standard_normal(shape)
-    return constant(np.asarray(values, dtype=tensor.dtype))
+    # in the tensor's library and on its device, where the analytic derivatives meet it
+    return asarray(np.asarray(values, dtype=tensor.dtype), like=tensor)
 
 
 def _inner(u, y):
@@ -183,7 +185,7 @@ def _numerical(f, args, wrt, v, u, at_outs) -> float:
     def along(t):
         moved = list(args)
         for i, d in zip(wrt, v):
-            moved[i] = constant(base[i] + (t - length) * d.numpy())
+            moved[i] = asarray(base[i] + (t - length) * d.numpy(), like=args[i])
         return float(_inner_all(u, f(*moved), at_outs))
 
     return float(numerical.derivative(along, length, richardson=True))
