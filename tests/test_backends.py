@@ -636,3 +636,17 @@ def test_check_grads_differentiates_in_the_arguments_library(backend):
         tg.testing.check_grads(
             lambda x: tg.stop_gradient(x) * x, [CONVERTERS[backend](values[0])], order=1
         )
+
+
+@pytest.mark.parametrize("backend", STRICT_AND_DASK)
+def test_complex_transforms_take_real_input_on_every_backend(backend):
+    values = np.array([1.0, 2.0, 3.0, 5.0])
+    x = tg.constant(CONVERTERS[backend](values))
+    for name in ("fft", "ifft", "fftn", "ifftn", "hfft", "irfft"):
+        have = getattr(tg.fft, name)(x)
+        want = getattr(tg.fft, name)(tg.constant(values))
+        assert backend_name(have._value) == LIBRARY[backend] and have.dtype == want.dtype, name
+        np.testing.assert_allclose(have.numpy(), want.numpy(), rtol=1e-13, atol=1e-13)
+    gradient = tg.grad(lambda v: tg.sum(tg.real(tg.fft.fft(v)) ** 2))(x)
+    expected = tg.grad(lambda v: tg.sum(tg.real(tg.fft.fft(v)) ** 2))(tg.constant(values))
+    np.testing.assert_allclose(gradient.numpy(), expected.numpy(), rtol=1e-13)
