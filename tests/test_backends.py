@@ -650,3 +650,29 @@ def test_complex_transforms_take_real_input_on_every_backend(backend):
     gradient = tg.grad(lambda v: tg.sum(tg.real(tg.fft.fft(v)) ** 2))(x)
     expected = tg.grad(lambda v: tg.sum(tg.real(tg.fft.fft(v)) ** 2))(tg.constant(values))
     np.testing.assert_allclose(gradient.numpy(), expected.numpy(), rtol=1e-13)
+
+
+def test_seeds_tangents_and_zeros_keep_the_targets_library_and_chunks():
+    dask = pytest.importorskip("dask")
+    da = pytest.importorskip("dask.array")
+    x = tg.constant(da.from_array(np.arange(6.0).reshape(3, 2), chunks=(1, 2)))
+    other = tg.constant(da.zeros((3, 2), chunks=(1, 2)))
+    with dask.config.set(scheduler=_refuse_to_compute):
+        with tg.GradientTape(persistent=True) as tape:
+            tape.watch(x)
+            y = x * 2.0
+        gradient = tape.gradient(y, x)
+        zeros = tape.gradient(y, other, unconnected_gradients="zero")
+        seeded = tape.gradient(y, x, output_gradients=tg.constant(da.ones((3, 2), chunks=1)))
+    assert gradient._value.chunks == zeros._value.chunks == ((1, 1, 1), (2,))
+    assert backend_name(seeded._value) == "dask"
+    message = "output_gradients mixes a dask array with a numpy array"
+    with pytest.raises(TypeError, match=message):
+        tape.gradient(y, x, output_gradients=np.ones((3, 2)))
+    with pytest.raises(TypeError, match="ForwardAccumulator mixes a dask array with a numpy array"):
+        tg.ForwardAccumulator(x, tg.constant(np.ones((3, 2))))
+    point = tg.constant(da.from_array(np.array(3.0), chunks=()))
+    with tg.ForwardAccumulator(point, 1.0) as accumulator:  # a Python tangent joins the library
+        doubled = point * 2.0
+    assert backend_name(accumulator.jvp(doubled)._value) == "dask"
+    assert float(accumulator.jvp(doubled).numpy()) == 2.0

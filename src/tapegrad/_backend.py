@@ -474,4 +474,14 @@ def ones_like(value):
         if seed is None:
             seed = _ONES[value.dtype] = value.dtype.type(1)
         return seed
+    if is_lazy(value):  # Dask: the value's own chunks, so the backward pass keeps them
+        return xp_of(value).ones_like(value)
     return xp_of(value).ones(tuple(value.shape), dtype=value.dtype, device=device_of(value))
+
+
+def zeros_for(value, shape):
+    """Zeros of ``shape`` in ``value``'s dtype, library and device (an unconnected gradient); on
+    Dask, of the value's chunks where the shapes agree."""
+    if is_lazy(value) and tuple(shape) == tuple(value.shape):
+        return xp_of(value).zeros_like(value)
+    return xp_of(value).zeros(shape, dtype=value.dtype, device=device_of(value))

@@ -10,11 +10,12 @@ tangent.
 
 from __future__ import annotations
 
+from ._backend import is_array, same_library
 from ._dtypes import kind_of
 from ._state import context, suspended
 from ._structure import flatten
-from ._tensor import Tensor, wrap_with_uid
-from .ops import broadcast_to, conj, convert_to_tensor, reshape, zeros_like
+from ._tensor import Tensor, wrap, wrap_with_uid
+from .ops import asarray, broadcast_to, conj, convert_to_tensor, reshape, zeros_like
 from .ops._helpers import lead
 
 
@@ -62,7 +63,7 @@ class ForwardAccumulator:
                 "once: give it once, with the sum of its tangents (or pass tg.identity(x) for "
                 "another primal of the same value)"
             )
-        tangent = convert_to_tensor(tangent, None)
+        tangent = self._in_library(tangent, primal)
         if (tangent.shape[1:] if self._batched else tangent.shape) != primal.shape:
             raise ValueError(
                 f"the tangent of shape {tangent.shape} does not match its primal of shape "
@@ -79,6 +80,18 @@ class ForwardAccumulator:
                 )
             tangent = astype(tangent, primal.dtype)
         self._tangents[primal._uid] = tangent
+
+    @staticmethod
+    def _in_library(tangent, primal):
+        """``tangent`` as a tensor of its primal's library: Python values join it, an array of
+        another library is refused (as mixing libraries in an operation is)."""
+        if isinstance(tangent, Tensor) or is_array(tangent):
+            value = tangent._value if isinstance(tangent, Tensor) else tangent
+            _, joined = same_library((primal._value, value), "ForwardAccumulator")
+            if joined is value:
+                return convert_to_tensor(tangent, None)
+            return wrap(joined)
+        return asarray(tangent, like=primal)
 
     def __enter__(self) -> ForwardAccumulator:
         if self._active:

@@ -14,7 +14,15 @@ from __future__ import annotations
 from contextlib import contextmanager
 
 from . import _dtypes
-from ._backend import ARRAY_TYPES, device_of, ones_like, xp_of
+from ._backend import (
+    ARRAY_TYPES,
+    device_of,
+    is_array,
+    ones_like,
+    same_library,
+    xp_of,
+    zeros_for,
+)
 from ._dtypes import FLOAT_TYPES, kind_of
 from ._explain import UnconnectedGradientError, caller_location, explain
 from ._state import RAW, TRACED, per_thread
@@ -327,7 +335,7 @@ class GradientTape:
         elif unconnected_gradients == "zero":  # zeros of the result's shape, not rest + source's
             value = source._value
             shape = (batch,) + rest + source.shape[1:]
-            return wrap(xp_of(value).zeros(shape, dtype=value.dtype, device=device_of(value)))
+            return wrap(zeros_for(value, shape))
         return _result(g, source, target.shape[1:], unconnected_gradients)
 
     def hessian(self, target, source):
@@ -539,7 +547,12 @@ def _seeds(targets, output_gradients) -> dict:
         if seed is None:
             seed = ones_like(value)
         else:
-            seed_value = seed._value if isinstance(seed, Tensor) else xp_of(value).asarray(seed)
+            if isinstance(seed, Tensor) or is_array(seed):
+                # an array of another library is refused as any mixing is; a NumPy scalar joins
+                seed_value = seed._value if isinstance(seed, Tensor) else seed
+                value, seed_value = same_library((value, seed_value), "output_gradients")
+            else:  # Python values go with any library
+                seed_value = xp_of(value).asarray(seed)
             if tuple(seed_value.shape) != target.shape:
                 raise ValueError(
                     f"output_gradients of shape {tuple(seed_value.shape)} do not match the "
@@ -552,6 +565,8 @@ def _seeds(targets, output_gradients) -> dict:
                 )
             if not isinstance(seed, Tensor):
                 seed = xp_of(value).astype(seed_value, value.dtype)
+            elif seed._value is not seed_value:  # a NumPy scalar that joined the library
+                seed = seed_value
         previous = seeds.get(target._uid)
         seeds[target._uid] = seed if previous is None else previous + seed
     return seeds
@@ -563,7 +578,7 @@ def _result(g, source, out_shape, unconnected):
             return None
         value = source._value
         shape = tuple(out_shape) + source.shape
-        return wrap(xp_of(value).zeros(shape, dtype=value.dtype, device=device_of(value)))
+        return wrap(zeros_for(value, shape))
     if not isinstance(g, Tensor):
         g = wrap(g)
     if _other_dtype(g._value.dtype, source._value.dtype):

@@ -6,7 +6,7 @@ axes kept in front; each VJP undoes the operation on the cotangent.
 
 from __future__ import annotations
 
-from .._backend import device_of, xp_of
+from .._backend import device_of, is_array, to_numpy, xp_of
 from .._primitive import primitive, raw
 from .._standard_gaps import indexes_natively
 from ._helpers import lead, negative_axes
@@ -352,7 +352,8 @@ def repeat(x, repeats, /, *, axis=None):
     if axis is None:
         x, axis = reshape(x, (-1,)), 0
     n = x.shape[axis]
-    counts = np.broadcast_to(np.asarray(raw(repeats)), (n,))
+    # the result's length depends on the counts: they are read to the host (from any device)
+    counts = np.broadcast_to(to_numpy(raw(repeats)) if is_array(raw(repeats)) else repeats, (n,))
     return x[_axis_index(x.ndim, axis, np.repeat(np.arange(n), counts))]
 
 
