@@ -676,3 +676,36 @@ def test_seeds_tangents_and_zeros_keep_the_targets_library_and_chunks():
         doubled = point * 2.0
     assert backend_name(accumulator.jvp(doubled)._value) == "dask"
     assert float(accumulator.jvp(doubled).numpy()) == 2.0
+
+
+@pytest.mark.parametrize("name", ["SGD", "Lamb"])
+@pytest.mark.parametrize("clipping", [{"clipnorm": 1.0}, {"global_clipnorm": 1.0}, {}])
+def test_a_dask_optimizer_step_computes_once_with_clipping_and_trust_ratios(name, clipping):
+    """Norms stay Dask arrays: reading each would compute its gradient's recipe on its own,
+    before the step's one pass computes everything again."""
+    dask = pytest.importorskip("dask")
+    da = pytest.importorskip("dask.array")
+    from dask.local import get_sync
+
+    passes = []
+
+    def counting(*args, **kwargs):
+        passes.append(1)
+        return get_sync(*args, **kwargs)
+
+    results = []
+    for convert in (np.asarray, lambda a: da.from_array(a, chunks=1)):
+        variables = [tg.Variable(convert(np.array([1.0, -2.0]) * (i + 1))) for i in range(3)]
+        optimizer = getattr(tg.optimizers, name)(0.1, **clipping)
+        passes.clear()
+        with dask.config.set(scheduler=counting):
+            for _ in range(2):
+                pairs = [
+                    (tg.constant(convert(np.array([3.0, 4.0]) * (i + 1))), v)
+                    for i, v in enumerate(variables)
+                ]
+                optimizer.apply_gradients(pairs)
+            results.append((len(passes), [v.numpy() for v in variables]))
+    (_, expected), (dask_passes, got) = results
+    assert dask_passes == 2  # one pass per step (the reads after it find the results persisted)
+    np.testing.assert_allclose(np.array(got), np.array(expected), rtol=1e-12)

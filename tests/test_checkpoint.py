@@ -109,6 +109,76 @@ def test_lbfgs_round_trip_continues_exactly(tmp_path):
     np.testing.assert_array_equal(y2.numpy(), y.numpy())
 
 
+def test_lbfgs_over_mixed_dtypes_keeps_its_history_in_the_file_and_continues_exactly(tmp_path):
+    """The history is kept in the dtype of all parameters together (float64 here), and saved
+    in it: rounding the float32 parameter's part would change the next steps."""
+
+    def loss(x, y):
+        xy = tg.concat([tg.astype(x, tg.float64), y])
+        return tg.sum(100 * (xy[1:] - xy[:-1] ** 2) ** 2 + (1 - xy[:-1]) ** 2)
+
+    x, y = tg.Variable([-1.2, 1.0, 0.5]), tg.Variable(np.array([0.3]))
+    opt = opts.LBFGS([x, y], max_iter=4, line_search_fn="strong_wolfe")
+    opt.step(lambda: loss(x, y))
+    tg.save(tmp_path / "l.npz", {"x": x, "y": y, "lbfgs": opt})
+    with np.load(tmp_path / "l.npz") as data:
+        assert data["lbfgs/slots/x/old_dirs"].dtype == np.float64
+    x2, y2 = tg.Variable(np.zeros(3, np.float32)), tg.Variable(np.zeros(1))
+    opt2 = opts.LBFGS([x2, y2], max_iter=4, line_search_fn="strong_wolfe")
+    tg.load(tmp_path / "l.npz", {"x": x2, "y": y2, "lbfgs": opt2})
+    opt.step(lambda: loss(x, y))
+    opt2.step(lambda: loss(x2, y2))
+    np.testing.assert_array_equal(x2.numpy(), x.numpy())
+    np.testing.assert_array_equal(y2.numpy(), y.numpy())
+
+
+def test_an_inconsistent_lbfgs_history_is_listed_and_nothing_changes(tmp_path):
+    path = tmp_path / "l.npz"
+    x = tg.Variable(np.array([3.0, -2.0]))
+    opt = opts.LBFGS([x], max_iter=3)
+    opt.step(lambda: tg.sum((x - 1.0) ** 4))
+    tg.save(path, {"x": x, "opt": opt})
+    with np.load(path) as data:
+        entries = dict(data)
+    entries["opt/ro"] = np.concatenate([entries["opt/ro"], [1.0]])
+    np.savez(path, **entries)
+    x2 = tg.Variable(np.array([7.0, 7.0]))
+    opt2 = opts.LBFGS([x2])
+    with pytest.raises(ValueError) as info:
+        tg.load(path, {"x": x2, "opt": opt2})
+    history = len(opt.state["ro"])
+    for key in ("old_dirs", "old_stps"):
+        assert (
+            f"  - optimizer 'opt': the L-BFGS history has {history + 1} 'ro' entries but "
+            f"{history} '{key}' entries for variable 'x': the file was not written by tg.save as "
+            "it is; save the optimizer again"
+        ) in str(info.value)
+    assert x2.numpy().tolist() == [7.0, 7.0] and opt2.state == {"n_iter": 0, "func_evals": 0}
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: opts.SGD(np.float64(0.1), momentum=0.9),
+        lambda: opts.Adam(0.1, beta_1=np.float64(0.9), loss_scale_factor=np.float64(4.0)),
+        lambda: opts.SGD(lambda step: np.float64(0.1), use_ema=True, ema_momentum=np.float64(0.9)),
+    ],
+    ids=["sgd-lr", "adam-beta-scale", "sgd-callable-ema"],
+)
+def test_an_optimizer_with_numpy_number_options_loads_its_own_checkpoint(make, tmp_path):
+    """NumPy 2 would promote float32 slots times an np.float64 to float64, which the float32
+    variable's checkpoint entries would then refuse to load."""
+    w, opt = tg.Variable([1.0, 2.0]), make()
+    for _ in range(3):
+        opt.apply_gradients([(tg.constant([1.0, -1.0]), w)])
+    tg.save(tmp_path / "c.npz", {"w": w, "opt": opt})
+    w2, opt2 = tg.Variable([0.0, 0.0]), make()
+    tg.load(tmp_path / "c.npz", {"w": w2, "opt": opt2})
+    for name in opt.slot_names():
+        np.testing.assert_array_equal(opt2.get_slot(w2, name), opt.get_slot(w, name))
+    assert w2.numpy().tolist() == w.numpy().tolist()
+
+
 def test_a_fresh_lbfgs_round_trips_too(tmp_path):
     x = tg.Variable([1.0])
     tg.save(tmp_path / "l.npz", {"x": x, "opt": opts.LBFGS([x])})

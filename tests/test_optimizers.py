@@ -380,6 +380,21 @@ def test_global_clipnorm_of_a_non_finite_norm_gives_nan_as_keras():
     assert np.isnan(a).all()
 
 
+@pytest.mark.parametrize("option", ["clipnorm", "global_clipnorm"])
+def test_clipping_takes_complex_gradients_by_their_magnitude(option):
+    """|100j| is 100, not sqrt(100j * 100j) (imaginary, whose real part 0 was taken)."""
+    w, other = tg.Variable(np.array([0j])), tg.Variable(np.array([0j, 0j]))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no ComplexWarning: no imaginary part dropped
+        opts.SGD(1.0, **{option: 1.0}).apply_gradients(
+            [(tg.constant(np.array([100j])), w), (tg.constant(np.array([0j, 0j])), other)]
+        )
+    assert w.numpy().tolist() == [-1j]
+    w = tg.Variable(np.array([0j]))
+    opts.SGD(1.0, **{option: 1.0}).apply_gradients([(tg.constant(np.array([3 + 4j])), w)])
+    np.testing.assert_allclose(w.numpy(), [-0.6 - 0.8j], rtol=1e-15)
+
+
 def test_clipvalue_clips_each_entry():
     (a,) = sgd_step(opts.SGD(1.0, clipvalue=0.5), [[3.0, -4.0, 0.25]], [[0.0, 0.0, 0.0]])
     np.testing.assert_allclose(a, [-0.5, 0.5, -0.25], rtol=1e-15)
@@ -572,17 +587,36 @@ def test_none_gradient_is_skipped_with_a_warning_and_gets_no_state():
         opt.get_slot(w, "momentum")
 
 
-def test_all_none_gradients_make_no_step_as_in_keras():
-    """Keras 3 filters None gradients out and, with none left, neither updates nor counts a
-    step (so Adam's bias correction and schedules stay in step with Keras)."""
+def test_all_none_gradients_raise_as_in_keras_and_change_nothing():
+    """Keras 3 raises ValueError("No gradients provided for any variable.") when every gradient
+    is None, and does nothing for an empty list."""
     opt = opts.Adam(0.1, use_ema=True)
     v = tg.Variable(1.0)
-    with pytest.warns(UserWarning, match="the gradient for variable 'Variable:0' is None"):
-        assert int(opt.apply_gradients([(None, v)])) == 0
-    assert int(opt.iterations) == 0
+    message = (
+        "No gradients provided for any variable: the gradient for 'Variable:0' is None, so "
+        "nothing was updated; check that the loss depends on it (tape.explain(loss, variable), "
+        "before tape.gradient or on a persistent tape, says why a gradient is None)"
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the error says it all: no warning per variable
+        with pytest.raises(ValueError, match=re.escape(message)):
+            opt.apply_gradients([(None, v)])
+    assert int(opt.iterations) == 0 and float(v) == 1.0 and len(opt.variables) == 1  # no slots
     assert int(opt.apply_gradients([])) == 0
     opt.apply_gradients([(tg.constant(1.0), v)])
     assert int(opt.iterations) == 1
+
+
+def test_all_none_gradients_name_the_variables():
+    many = [tg.Variable(0.0, name=f"v{i}") for i in range(7)]
+    with pytest.raises(ValueError) as info:
+        opts.SGD().apply_gradients([(None, v) for v in many[:2]])
+    assert str(info.value).startswith(
+        "No gradients provided for any variable: the gradients for 'v0:0', 'v1:0' are all None, "
+        "so nothing was updated; check that the loss depends on them ("
+    )
+    with pytest.raises(ValueError, match=re.escape("'v3:0', 'v4:0' and 2 more are all None")):
+        opts.SGD().apply_gradients([(None, v) for v in many])
 
 
 def test_a_gradient_of_the_wrong_shape_names_both_and_changes_nothing():
@@ -779,3 +813,107 @@ def test_lamb_takes_complex_norms_as_magnitudes():
         warnings.simplefilter("error")  # no ComplexWarning: no imaginary part dropped
         opts.Lamb(0.1).apply_gradients([(tg.constant(np.array([0.5 + 0.1j, 0.2j])), v)])
     assert v.dtype == tg.complex128
+
+
+# -- complex variables ---------------------------------------------------------------------------
+COMPLEX_CASES = {
+    "adam-amsgrad": lambda: opts.Adam(0.1, amsgrad=True),
+    "adamw": lambda: opts.AdamW(0.1, weight_decay=0.1),
+    "nadam": lambda: opts.Nadam(0.1),
+    "adamax": lambda: opts.Adamax(0.1),
+    "rmsprop-both": lambda: opts.RMSprop(0.1, momentum=0.5, centered=True),
+    "adagrad": lambda: opts.Adagrad(0.1),
+    "adadelta": lambda: opts.Adadelta(1.0),
+    "lamb": lambda: opts.Lamb(0.1),
+    "ftrl": lambda: opts.Ftrl(0.1),
+}
+
+
+@pytest.mark.parametrize("case", list(COMPLEX_CASES))
+def test_complex_steps_turn_with_the_gradient(case):
+    """Second moments average |g|^2 = g * conj(g) (as optax's do), so turning every gradient
+    by 1j turns every step by 1j: an imaginary gradient moves only the imaginary part, exactly
+    as the real gradient moves the real part (g * g would make that second moment negative)."""
+    grads = np.random.default_rng(0).normal(size=(STEPS, 3))
+    real, turned = tg.Variable(W0), tg.Variable(1j * W0)
+    real_opt, turned_opt = COMPLEX_CASES[case](), COMPLEX_CASES[case]()
+    for g in grads:
+        real_opt.apply_gradients([(tg.constant(g), real)])
+        turned_opt.apply_gradients([(tg.constant(1j * g), turned)])
+        np.testing.assert_allclose(turned.numpy(), 1j * real.numpy(), rtol=1e-14, atol=0)
+    assert turned.dtype == tg.complex128
+    assert all(v.dtype == tg.complex128 for v in turned_opt.variables[1:] if v.ndim)
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: opts.Adam(0.05),
+        lambda: opts.Nadam(0.05),
+        lambda: opts.RMSprop(0.02),
+        lambda: opts.Adagrad(0.5),
+        lambda: opts.Adadelta(30.0),
+        lambda: opts.Lamb(schedules.ExponentialDecay(0.2, 20, 0.5)),
+    ],
+    ids=["Adam", "Nadam", "RMSprop", "Adagrad", "Adadelta", "Lamb"],
+)
+def test_second_moment_optimizers_minimise_a_complex_least_squares_problem(make):
+    target = np.array([1 + 1j, -2 + 0.5j])
+    w, t, opt = tg.Variable(np.zeros(2, dtype=complex)), tg.constant(target), make()
+    for _ in range(300):
+        with tg.GradientTape() as tape:
+            loss = tg.sum(tg.abs(w - t) ** 2)
+        opt.apply_gradients([(tape.gradient(loss, w), w)])
+    np.testing.assert_allclose(w.numpy(), target, atol=1e-4)
+
+
+# -- NumPy numbers as options --------------------------------------------------------------------
+NUMPY_OPTIONS = {
+    "sgd-lr": lambda f: opts.SGD(f(0.1), momentum=0.9),
+    "sgd-momentum": lambda f: opts.SGD(0.1, momentum=f(0.9)),
+    "sgd-schedule": lambda f: opts.SGD(lambda step: f(0.1) / (step + 1), momentum=0.9),
+    "sgd-callable": lambda f: opts.SGD(lambda: f(0.1), momentum=0.9),
+    "sgd-ema": lambda f: opts.SGD(0.1, use_ema=True, ema_momentum=f(0.9)),
+    "rmsprop": lambda f: opts.RMSprop(f(0.1), rho=f(0.8), momentum=f(0.9), centered=True),
+    "ftrl": lambda f: opts.Ftrl(f(0.1), l2_shrinkage_regularization_strength=f(0.05)),
+    "adam": lambda f: opts.Adam(f(0.1), beta_1=f(0.9), beta_2=f(0.99), epsilon=f(1e-3)),
+    "adamw-accumulation": lambda f: opts.AdamW(
+        f(0.1), weight_decay=f(0.1), loss_scale_factor=f(128.0), gradient_accumulation_steps=2
+    ),
+    "nadam": lambda f: opts.Nadam(f(0.1), beta_1=f(0.9)),
+    "lamb": lambda f: opts.Lamb(f(0.1), beta_2=f(0.9)),
+    "adamax": lambda f: opts.Adamax(f(0.1), beta_1=f(0.9), beta_2=f(0.99)),
+    "adagrad": lambda f: opts.Adagrad(f(0.1), initial_accumulator_value=f(0.5)),
+    "adadelta": lambda f: opts.Adadelta(f(1.0), rho=f(0.9)),
+    "lion": lambda f: opts.Lion(f(0.1), beta_1=f(0.5), beta_2=f(0.9)),
+}
+
+
+@pytest.mark.parametrize("dtype", [tg.float32, tg.float16])
+@pytest.mark.parametrize("case", list(NUMPY_OPTIONS))
+def test_numpy_number_options_keep_every_slot_in_the_variables_dtype(case, dtype):
+    """NumPy 2 promotes float32 * np.float64 to float64 (a NumPy scalar is "strong", a Python
+    float "weak"): options are kept as Python numbers, so the steps are those of Python floats
+    and every slot keeps its variable's dtype, as Keras casts options to it."""
+    numpy_type = np.float64 if dtype == tg.float32 else np.float32
+    steps = {}
+    for kind, number in (("python", float), ("numpy", numpy_type)):
+        w, opt = tg.Variable([1.0, -2.0], dtype=dtype), NUMPY_OPTIONS[case](number)
+        for g in ([1.0, 0.5], [-0.5, 2.0], [0.25, 0.25], [1.0, -1.0]):
+            opt.apply_gradients([(tg.constant(g, dtype=dtype), w)])
+        slots = {n: opt.get_slot(w, n) for n in opt.slot_names() if n != "first_step"}
+        assert {n: v.dtype for n, v in slots.items()} == dict.fromkeys(slots, dtype), kind
+        steps[kind] = [w.numpy()] + [v.numpy() for v in slots.values()]
+    for got, want in zip(steps["numpy"], steps["python"]):
+        np.testing.assert_array_equal(got, want)
+
+
+def test_numpy_number_options_are_kept_as_python_numbers():
+    opt = opts.Adam(np.float64(0.1), beta_1=np.float32(0.5), clipnorm=np.int64(2))
+    assert (type(opt.learning_rate), type(opt.beta_1), type(opt.clipnorm)) == (float, float, int)
+    assert (opt.learning_rate, opt.beta_1, opt.clipnorm) == (0.1, 0.5, 2)
+    assert type(opt.get_config()["learning_rate"]) is float
+    opt.beta_2 = np.float64(0.9)  # set later, too
+    assert type(opt.beta_2) is float
+    assert type(opts.SGD(lambda step: np.float64(0.5)).learning_rate) is float
+    assert type(opts.SGD(lambda: np.array(0.5)).learning_rate) is float

@@ -108,6 +108,23 @@ def test_cosine_decay_restarts(t_mul, m_mul, alpha):
     assert [schedule(s) for s in steps] == pytest.approx(want, rel=1e-12, abs=1e-15)
 
 
+def test_cosine_decay_restarts_restart_at_exact_restart_steps():
+    """log(243) / log(3) is 4.999999999999999 in floats: the restart index is corrected, so the
+    step that begins a period restarts rather than ending the last one at alpha."""
+    assert CosineDecayRestarts(1.0, 10, t_mul=3.0, m_mul=0.5)(1210) == 0.03125
+    assert CosineDecayRestarts(1.0, 7, t_mul=10.0)(777) == 1.0
+    assert CosineDecayRestarts(1.0, 7, t_mul=10.0, alpha=0.25)(776) == pytest.approx(
+        restarts_by_hand(776, 1.0, 7, 10.0, 1.0, 0.25), rel=1e-12
+    )
+    for t_mul in (1.5, 2.0, 3.0, 5.0, 10.0):
+        schedule = CosineDecayRestarts(1.0, 8, t_mul=t_mul, m_mul=0.5)
+        start, length = 0.0, 8.0
+        for restart in range(1, 10):
+            start, length = start + length, length * t_mul
+            if start == int(start):  # a period that begins at a whole step
+                assert schedule(int(start)) == 0.5**restart, (t_mul, restart)
+
+
 def test_keras_defaults_and_names():
     assert CosineDecayRestarts(0.1, 10).get_config() == {
         "initial_learning_rate": 0.1,

@@ -65,7 +65,8 @@ def save(path, objects: dict) -> None:
 def load(path, objects: dict) -> None:
     """Restore the Variables, optimizers and models in ``objects`` from a file written by
     ``tg.save`` with the same names. The file is checked in full first: any mismatch of name,
-    shape or dtype raises one ValueError listing every mismatch, and nothing is changed.
+    shape or dtype, or state that cannot be (an L-BFGS history whose parts differ in length),
+    raises one ValueError listing every problem, and nothing is changed.
     See ``tg.save`` for an example."""
     variables, optimizers = _collect(objects)
     arrays, problems = _read(os.fspath(path))
@@ -83,10 +84,14 @@ def load(path, objects: dict) -> None:
     problems += [f"unexpected entry '{k}' {_describe(arrays[k])} in the file" for k in unexpected]
     if problems:
         raise ValueError(_report(f"cannot load {os.fspath(path)!r}", problems))
-    for name, var in variables.items():  # each variable keeps its library (CuPy, Dask ...)
-        var.assign(in_library_of(var._value, arrays[name]))
-    for restore in restores:
-        restore()
+    # every new value and state is built before the first is installed, so that a failure
+    # (an array a library cannot take) leaves everything as it was
+    values = [(var, in_library_of(var._value, arrays[name])) for name, var in variables.items()]
+    installs = [restore() for restore in restores]
+    for var, value in values:  # each variable keeps its library (CuPy, Dask ...)
+        var.assign(value)
+    for install in installs:
+        install()
 
 
 # -- the objects dict -------------------------------------------------------------------------
@@ -161,8 +166,9 @@ def _optimizer_arrays(opt_name: str, opt, names: dict, arrays: dict) -> list:
 
 
 def _plan_optimizer(opt_name: str, opt, variables: dict, arrays: dict):
-    """Check the file's entries for one optimizer; return the restore to run if all is well,
-    the problems found, and the entries used."""
+    """Check the file's entries for one optimizer; return the restore to run if all is well
+    (it builds the state and returns the function that installs it), the problems found, and
+    the entries used."""
     plan = _OptimizerEntries(opt_name, arrays, variables)
     plan.check_class(type(opt).__name__)
     targets = plan.targets(getattr(opt, "_params", None))
@@ -175,7 +181,10 @@ def _plan_optimizer(opt_name: str, opt, variables: dict, arrays: dict):
             slot: plan.read(f"slots/{name}/{slot}", *spec, f"slot '{slot}' of '{name}'")
             for slot, spec in slot_spec[var.ref()].items()
         }
-    return (lambda: opt._restore_state(glob, slots)), plan.problems, plan.used
+    if not plan.problems:  # every entry there, of its shape and dtype: do they fit together?
+        opt_problems = opt._state_problems(glob, slots, plan.names)
+        plan.problems += [f"optimizer '{opt_name}': {p}" for p in opt_problems]
+    return (lambda: opt._restored(glob, slots)), plan.problems, plan.used
 
 
 class _OptimizerEntries:

@@ -24,8 +24,8 @@ from collections.abc import Callable, Iterable
 
 import numpy as np
 
-from .._backend import device_of, in_library_of, is_lazy, persist, xp_of
-from .._dtypes import kind_of
+from .._backend import device_of, in_library_of, is_lazy, persist, waits_to_read, xp_of
+from .._dtypes import REAL_FLOAT_TYPES, kind_of
 from .._tensor import Tensor, Variable, to_array
 from .schedules import LearningRateSchedule
 
@@ -101,6 +101,16 @@ class Optimizer:
         self._exclude_pattern = None
         self.learning_rate = learning_rate
 
+    def __setattr__(self, name: str, value) -> None:
+        # NumPy 2 promotes a float32 array times an np.float64 (a "strong" scalar) to float64,
+        # but not times a Python float (a "weak" one). Keras casts every option to the
+        # variable's dtype; here each NumPy number given as an option (learning_rate, beta_1,
+        # momentum, ema_momentum, loss_scale_factor ..., also when set later) is kept as a
+        # Python number, so that no slot ever leaves its variable's dtype.
+        if isinstance(value, _NUMPY_NUMBERS):
+            value = value.item()
+        object.__setattr__(self, name, value)
+
     # -- learning rate and step counters ---------------------------------------------------------
     @property
     def learning_rate(self) -> float:
@@ -120,7 +130,9 @@ class Optimizer:
             lr = lr(int(self._iterations._value))
         elif kind == "callable":
             lr = lr()
-        return float(lr) if isinstance(lr, Tensor) else lr
+        # a tensor, or a NumPy number from a schedule or callable, as a Python float: NumPy
+        # numbers would promote the slots (see __setattr__)
+        return float(lr) if isinstance(lr, _READ_AS_FLOAT) else lr
 
     @learning_rate.setter
     def learning_rate(self, value) -> None:
@@ -161,8 +173,9 @@ class Optimizer:
 
     # -- applying gradients ----------------------------------------------------------------------
     def apply_gradients(self, grads_and_vars: Iterable) -> Variable:
-        """Update each variable from its gradient; a None gradient is skipped with a warning.
-        Returns the ``iterations`` counter, as Keras's does.
+        """Update each variable from its gradient; a None gradient is skipped with a warning,
+        and a ValueError is raised, changing nothing, when every gradient is None (as in Keras 3;
+        an empty list is no step). Returns the ``iterations`` counter, as Keras's does.
 
         >>> import tapegrad as tg
         >>> v = tg.Variable(1.0)
@@ -172,7 +185,7 @@ class Optimizer:
         <tg.Variable 'Variable:0' shape=() dtype=float32, numpy=0.0>
         """
         grads, variables = self._checked_pairs(grads_and_vars)
-        if not grads:  # every gradient None (or no pairs): no step at all, as in Keras
+        if not grads:  # no pairs at all: no step, as in Keras
             return self._iterations
         if self.loss_scale_factor is not None:
             grads = [g / self.loss_scale_factor for g in grads]
@@ -240,19 +253,14 @@ class Optimizer:
     def _checked_pairs(self, grads_and_vars) -> tuple[list, list]:
         """Gradients as arrays of their variables' dtypes; every pair is checked before any
         variable changes, so a bad pair leaves everything as it was."""
-        grads, variables = [], []
+        grads, variables, missing = [], [], []
         for pair in grads_and_vars:
             if type(pair) is tuple and len(pair) == 2 and type(pair[1]) is Variable:
                 grad, var = pair  # the common pair, without the checking call
             else:
                 grad, var = _check_pair(pair)
             if grad is None:
-                warnings.warn(
-                    f"{self.name}: the gradient for variable '{var.name}' is None, so it was not "
-                    "updated; check that the loss depends on it (tape.gradient gives None for "
-                    "an unconnected source)",
-                    stacklevel=3,
-                )
+                missing.append(var)
                 continue
             if type(grad) is Tensor:  # a tape's gradient: of the variable's shape and dtype
                 value, own = grad._value, var._value
@@ -262,6 +270,17 @@ class Optimizer:
                     continue
             grads.append(_gradient_array(grad, var))
             variables.append(var)
+        if missing:
+            if not grads:
+                # as Keras 3: a loss that reaches none of the variables is a mistake, not a step
+                raise ValueError(_no_gradients_message(missing))
+            for var in missing:
+                warnings.warn(
+                    f"{self.name}: the gradient for variable '{var.name}' is None, so it was not "
+                    "updated; check that the loss depends on it (tape.gradient gives None for "
+                    "an unconnected source)",
+                    stacklevel=3,
+                )
         return grads, variables
 
     def _update(self, grads: list, variables: list) -> None:
@@ -324,6 +343,8 @@ class Optimizer:
 
     # -- clipping and weight decay ---------------------------------------------------------------
     def _clip(self, grads: list) -> list:
+        if any(waits_to_read(g) for g in grads):  # CuPy, Dask: the norms stay arrays
+            return self._clip_unread(grads)
         if self.clipnorm and self.clipnorm > 0:
             return [g * (self.clipnorm / max(_norm(g), self.clipnorm)) for g in grads]
         if self.global_clipnorm and self.global_clipnorm > 0:
@@ -336,6 +357,26 @@ class Optimizer:
             v = self.clipvalue
             return [xp_of(g).clip(g, -v, v) for g in grads]
         return grads
+
+    def _clip_unread(self, grads: list) -> list:
+        """``_clip`` with the norms as 0-d arrays of the gradients' library: reading them would
+        wait for the GPU (CuPy) or compute every gradient's recipe on its own (Dask), before the
+        step computes them again."""
+        if self.clipnorm and self.clipnorm > 0:
+            limit = self.clipnorm
+            return [g * (limit / xp_of(g).maximum(_norm_array(g), limit)) for g in grads]
+        if self.global_clipnorm and self.global_clipnorm > 0:
+            limit = self.global_clipnorm
+            squares = [_norm_array(g) ** 2 for g in grads]
+            norm = squares[0]
+            for square in squares[1:]:
+                norm = norm + square
+            xp = xp_of(norm)
+            norm = xp.sqrt(norm)
+            scale = xp.where(xp.isfinite(norm), limit / xp.maximum(norm, limit), math.nan)
+            return [g * scale for g in grads]
+        v = self.clipvalue
+        return [xp_of(g).clip(g, -v, v) for g in grads]
 
     def exclude_from_weight_decay(self, var_list=None, var_names=None) -> None:
         """Exempt variables from ``weight_decay``: those in ``var_list``, and those whose name
@@ -513,18 +554,32 @@ class Optimizer:
             slots[var.ref()] = spec
         return glob, slots
 
-    def _restore_state(self, globals_: dict, slots: dict) -> None:
-        self._iterations.assign(globals_["iterations"])
-        for key in self._globals:
-            self._globals[key] = np.asarray(globals_[key])
-        self._slots = {  # slots from the file (NumPy) go to their variable's library
+    def _state_problems(self, globals_: dict, slots: dict, names: dict) -> list:
+        """What a file's entries, each of the right shape and dtype, say that cannot be, for
+        ``tg.load`` to list before it changes anything (``names``: the checkpoint's name of
+        each variable, by reference). Any combination is a state this optimizer can take."""
+        return []
+
+    def _restored(self, globals_: dict, slots: dict):
+        """The state from a file's checked entries, built now (it may fail), and the function
+        that installs it (which cannot), so that ``tg.load`` changes all or nothing."""
+        iterations = np.asarray(globals_["iterations"])
+        shared = {key: np.asarray(globals_[key]) for key in self._globals}
+        new_slots = {  # slots from the file (NumPy) go to their variable's library
             id(ref.deref()): {
                 k: _scalar(in_library_of(ref.deref()._value, v) if k != "first_step" else v)
                 for k, v in values.items()
             }
             for ref, values in slots.items()
         }
-        self._variables = {id(ref.deref()): ref.deref() for ref in slots}
+        variables = {id(ref.deref()): ref.deref() for ref in slots}
+
+        def install() -> None:
+            self._iterations.assign(iterations)
+            self._globals.update(shared)
+            self._slots, self._variables = new_slots, variables
+
+        return install
 
     def get_config(self) -> dict:
         """The constructor arguments, as Keras's ``get_config``; ``from_config`` rebuilds an
@@ -591,6 +646,8 @@ def _baseline() -> int | None:
 
 
 _ALONE = _baseline()
+_NUMPY_NUMBERS = (np.number, np.bool_)
+_READ_AS_FLOAT = (Tensor, np.generic, np.ndarray)
 # NumPy's array and scalar types: values that are never lazy, tested without a call
 _EAGER = {np.ndarray} | {np.dtype(code).type for code in "?bBhHiIlLqQefdgFDG"}
 
@@ -639,8 +696,29 @@ def _is_number(value) -> bool:
 
 
 def _norm(g) -> float:
+    """The Euclidean norm, complex entries by their magnitude (``|g|²``, not ``g²``, which is
+    negative for ``1j``): the norm of the pairs of reals a complex array stands for, as
+    PyTorch takes it."""
+    return float(_norm_array(g))
+
+
+def _norm_array(g):
+    """``_norm`` as a 0-d array of ``g``'s library, not read."""
     xp = xp_of(g)
-    return float(xp.sqrt(xp.sum(g * g)))
+    if type(g.dtype) not in REAL_FLOAT_TYPES and kind_of(g.dtype) == "c":
+        g = xp.abs(g)
+    return xp.sqrt(xp.sum(g * g))
+
+
+def _times_conj(x, g):
+    """``x * conj(g)``, for second moments: ``_times_conj(g, g)`` is ``|g|²``, where ``g * g``
+    would be negative for ``g = 1j`` and move the real part. Real ``g`` (the common case, tested
+    first) gives ``x * g``, the numbers of Keras's formulas. For complex ``g`` the result is
+    real-valued but keeps the complex dtype, so that slots keep their variable's dtype (and
+    checkpoints load)."""
+    if type(g.dtype) in REAL_FLOAT_TYPES or kind_of(g.dtype) != "c":
+        return x * g
+    return x * xp_of(g).conj(g)
 
 
 def _check_clipping(clipnorm, clipvalue, global_clipnorm) -> None:
@@ -671,6 +749,22 @@ def _check_ema(use_ema, momentum, frequency) -> None:
         raise ValueError(
             f"ema_overwrite_frequency must be an integer >= 1 or None, not {frequency!r}"
         )
+
+
+def _no_gradients_message(variables: list) -> str:
+    """Keras 3's words for a step where every gradient is None, then which and what to do."""
+    names = [f"'{v.name}'" for v in variables[:5]]
+    if len(variables) > 5:
+        names[-1] += f" and {len(variables) - 5} more"
+    if len(variables) == 1:
+        which, them = f"the gradient for {names[0]} is None", "it"
+    else:
+        which, them = f"the gradients for {', '.join(names)} are all None", "them"
+    return (
+        f"No gradients provided for any variable: {which}, so nothing was updated; check that "
+        f"the loss depends on {them} (tape.explain(loss, variable), before tape.gradient or on a "
+        "persistent tape, says why a gradient is None)"
+    )
 
 
 def _check_pair(pair):

@@ -3,6 +3,9 @@
 Keras adds ``epsilon`` to the square root of the *uncorrected* second moment and folds both bias
 corrections into the step size: ``w -= lr * sqrt(1 - b2^t) / (1 - b1^t) * m / (sqrt(v) + eps)``
 ("epsilon hat" in the Adam paper), which differs from PyTorch's placement of epsilon.
+
+For complex variables the second moments (here and in ``adaptive.py`` and ``ftrl.py``) average
+``|g|² = g * conj(g)`` rather than ``g²``, as optax does, and norms take magnitudes.
 """
 
 from __future__ import annotations
@@ -11,9 +14,8 @@ import math
 
 import numpy as np
 
-from .._backend import xp_of
-from .._dtypes import kind_of
-from ._optimizer import Optimizer
+from .._backend import waits_to_read, xp_of
+from ._optimizer import Optimizer, _norm, _norm_array, _times_conj
 
 
 class Adam(Optimizer):
@@ -58,7 +60,7 @@ class Adam(Optimizer):
         t = self._local_step(slots)
         alpha = lr * math.sqrt(1 - self.beta_2**t) / (1 - self.beta_1**t)
         m = slots["momentum"] + (grad - slots["momentum"]) * (1 - self.beta_1)
-        v = slots["velocity"] + (grad * grad - slots["velocity"]) * (1 - self.beta_2)
+        v = slots["velocity"] + (_times_conj(grad, grad) - slots["velocity"]) * (1 - self.beta_2)
         slots["momentum"], slots["velocity"] = m, v
         if self.amsgrad:
             v = slots["velocity_hat"] = xp_of(v).maximum(slots["velocity_hat"], v)
@@ -171,7 +173,7 @@ class Nadam(Optimizer):
         u_t, u_next = self._mu(t), self._mu(t + 1)
         product = float(self._globals["u_product"])
         m = slots["momentum"] + (grad - slots["momentum"]) * (1 - self.beta_1)
-        v = slots["velocity"] + (grad * grad - slots["velocity"]) * (1 - self.beta_2)
+        v = slots["velocity"] + (_times_conj(grad, grad) - slots["velocity"]) * (1 - self.beta_2)
         slots["momentum"], slots["velocity"] = m, v
         m_hat = u_next * m / (1 - product * u_next) + (1 - u_t) * grad / (1 - product)
         v_hat = v / (1 - self.beta_2**t)
@@ -208,16 +210,14 @@ class Lamb(Optimizer):
         xp = xp_of(grad)
         t = self._local_step(slots)
         m = slots["momentum"] * self.beta_1 + grad * (1 - self.beta_1)
-        v = slots["velocity"] * self.beta_2 + grad * grad * (1 - self.beta_2)
+        v = slots["velocity"] * self.beta_2 + _times_conj(grad, grad) * (1 - self.beta_2)
         slots["momentum"], slots["velocity"] = m, v
         update = (m / (1 - self.beta_1**t)) / (xp.sqrt(v / (1 - self.beta_2**t)) + self.epsilon)
-        w_norm = _norm2(xp, var._value)
-        u_norm = _norm2(xp, update)
-        ratio = w_norm / u_norm if w_norm > 0 and u_norm > 0 else 1.0
+        if waits_to_read(update):  # CuPy, Dask: the trust ratio stays an array, unread
+            w_norm, u_norm = _norm_array(var._value), _norm_array(update)
+            both = (w_norm > 0) & (u_norm > 0)
+            ratio = xp.where(both, w_norm / xp.where(both, u_norm, 1.0), 1.0)
+        else:
+            w_norm, u_norm = _norm(var._value), _norm(update)
+            ratio = w_norm / u_norm if w_norm > 0 and u_norm > 0 else 1.0
         self._assign_sub(var, ratio * lr * update)
-
-
-def _norm2(xp, value) -> float:
-    """The Euclidean norm, complex values included (|v|², not v²)."""
-    magnitude = xp.abs(value) if kind_of(value.dtype) == "c" else value
-    return float(xp.sqrt(xp.sum(magnitude * magnitude)))

@@ -4,7 +4,7 @@ RMSprop, Adagrad and Adadelta, with Keras 3's update formulas (epsilon inside th
 from __future__ import annotations
 
 from .._backend import xp_of
-from ._optimizer import Optimizer
+from ._optimizer import Optimizer, _times_conj
 
 
 class RMSprop(Optimizer):
@@ -46,10 +46,10 @@ class RMSprop(Optimizer):
 
     def _update_step(self, grad, var, lr, slots) -> None:
         rho = self.rho
-        v = slots["velocity"] = rho * slots["velocity"] + (1 - rho) * (grad * grad)
+        v = slots["velocity"] = rho * slots["velocity"] + (1 - rho) * _times_conj(grad, grad)
         if self.centered:
             a = slots["average_gradient"] = rho * slots["average_gradient"] + (1 - rho) * grad
-            denominator = v - a * a + self.epsilon
+            denominator = v - _times_conj(a, a) + self.epsilon
         else:
             denominator = v + self.epsilon
         step = lr * grad / xp_of(denominator).sqrt(denominator)
@@ -82,7 +82,7 @@ class Adagrad(Optimizer):
         return {"accumulator": self.initial_accumulator_value}
 
     def _update_step(self, grad, var, lr, slots) -> None:
-        a = slots["accumulator"] = slots["accumulator"] + grad * grad
+        a = slots["accumulator"] = slots["accumulator"] + _times_conj(grad, grad)
         self._assign_sub(var, lr * grad / xp_of(a).sqrt(a + self.epsilon))
 
 
@@ -114,8 +114,9 @@ class Adadelta(Optimizer):
 
     def _update_step(self, grad, var, lr, slots) -> None:
         xp, rho, eps = xp_of(grad), self.rho, self.epsilon
-        g2 = slots["accumulated_grad"] = rho * slots["accumulated_grad"] + (1 - rho) * grad * grad
+        g2 = rho * slots["accumulated_grad"] + _times_conj((1 - rho) * grad, grad)
+        slots["accumulated_grad"] = g2
         d2 = slots["accumulated_delta_var"]
         delta = -(xp.sqrt(d2 + eps) * grad) / xp.sqrt(g2 + eps)
-        slots["accumulated_delta_var"] = rho * d2 + (1 - rho) * delta * delta
+        slots["accumulated_delta_var"] = rho * d2 + _times_conj((1 - rho) * delta, delta)
         self._assign(var, var._value + lr * delta)

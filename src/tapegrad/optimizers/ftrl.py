@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from .._backend import xp_of
-from ._optimizer import Optimizer
+from ._optimizer import Optimizer, _times_conj
 
 
 class Ftrl(Optimizer):
@@ -53,7 +53,7 @@ class Ftrl(Optimizer):
         p = -self.learning_rate_power
         l1 = self.l1_regularization_strength
         l2 = self.l2_regularization_strength + self.beta / (2.0 * lr)
-        n, n_new = slots["accumulator"], slots["accumulator"] + grad * grad
+        n, n_new = slots["accumulator"], slots["accumulator"] + _times_conj(grad, grad)
         shrunk = grad + 2 * self.l2_shrinkage_regularization_strength * w
         z = slots["linear"] + shrunk - (n_new**p - n**p) / lr * w
         quadratic = n_new**p / lr + 2 * l2

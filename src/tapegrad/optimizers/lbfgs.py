@@ -235,10 +235,12 @@ class LBFGS:
             "old_dirs": np.reshape(state.get("old_dirs", []), (history, n)).astype(self._dtype),
             "old_stps": np.reshape(state.get("old_stps", []), (history, n)).astype(self._dtype),
         }
+        # each parameter's part of the vectors, in the dtype the history is kept in (that of
+        # all parameters together): a float32 part of a float64 history would be rounded, and
+        # a loaded run would not continue exactly
         pieces = {key: self._split(value) for key, value in vectors.items()}
         slots = {
-            p.ref(): {key: pieces[key][i].astype(p.dtype) for key in vectors}
-            for i, p in enumerate(self._params)
+            p.ref(): {key: pieces[key][i] for key in vectors} for i, p in enumerate(self._params)
         }
         return glob, slots
 
@@ -250,23 +252,32 @@ class LBFGS:
         )
         slots = {}
         for p in self._params:
-            shape = p.shape
-            spec = {"d": (shape, p.dtype), "prev_flat_grad": (shape, p.dtype)}
+            shape, dtype = p.shape, self._dtype
+            spec = {"d": (shape, dtype), "prev_flat_grad": (shape, dtype)}
             spec.update(
-                {"old_dirs": ((None,) + shape, p.dtype), "old_stps": ((None,) + shape, p.dtype)}
+                {"old_dirs": ((None,) + shape, dtype), "old_stps": ((None,) + shape, dtype)}
             )
             slots[p.ref()] = spec
         return glob, slots
 
-    def _restore_state(self, glob: dict, slots: dict) -> None:
+    def _state_problems(self, glob: dict, slots: dict, names: dict) -> list:
+        """What the entries say that cannot be (``tg.load`` lists it before changing anything):
+        a history whose pairs and ``ro`` values differ in number."""
         history = len(glob["ro"])
+        problems = []
         for p in self._params:
             for key in ("old_dirs", "old_stps"):
-                if slots[p.ref()][key].shape[0] != history:
-                    raise ValueError(
-                        f"the checkpoint's LBFGS history for '{p.name}' has "
-                        f"{slots[p.ref()][key].shape[0]} {key} entries but {history} ro entries"
+                count = slots[p.ref()][key].shape[0]
+                if count != history:
+                    problems.append(
+                        f"the L-BFGS history has {history} 'ro' entries but {count} '{key}' "
+                        f"entries for variable '{names[p.ref()]}': the file was not written by "
+                        "tg.save as it is; save the optimizer again"
                     )
+        return problems
+
+    def _restored(self, glob: dict, slots: dict):
+        """The state from a file's checked entries, and the function that installs it."""
         state = {"n_iter": int(glob["n_iter"]), "func_evals": int(glob["func_evals"])}
         if state["n_iter"] > 0:
             keys = ("d", "prev_flat_grad", "old_dirs", "old_stps")
@@ -275,7 +286,11 @@ class LBFGS:
             state.update(H_diag=float(glob["H_diag"]), prev_loss=float(glob["prev_loss"]))
             state.update(old_dirs=list(flat["old_dirs"]), old_stps=list(flat["old_stps"]))
             state["ro"] = [float(r) for r in glob["ro"]]
-        self.state = state
+
+        def install() -> None:
+            self.state = state
+
+        return install
 
     def _flat_stack(self, pieces: list) -> np.ndarray:
         lead = pieces[0].ndim - self._params[0].ndim

@@ -265,8 +265,24 @@ class CosineDecayRestarts(LearningRateSchedule):
             restart = math.floor(fraction)
             fraction -= restart
         else:  # periods grow geometrically: find the restart whose period holds the step
-            restart = math.floor(math.log(1 - fraction * (1 - self.t_mul)) / math.log(self.t_mul))
-            done = (1 - self.t_mul**restart) / (1 - self.t_mul)
-            fraction = (fraction - done) / self.t_mul**restart
+            restart = self._restart(fraction)
+            fraction = (fraction - self._done(restart)) / self.t_mul**restart
         decayed = (1 - self.alpha) * 0.5 * self.m_mul**restart * (1 + math.cos(math.pi * fraction))
         return self.initial_learning_rate * (decayed + self.alpha)
+
+    def _done(self, restart: int) -> float:
+        """The length of the periods before ``restart``, in first periods."""
+        return (1 - self.t_mul**restart) / (1 - self.t_mul)
+
+    def _restart(self, fraction: float) -> int:
+        """The restart whose period holds ``fraction`` (the step in first periods): Keras's
+        estimate, corrected by one where rounding put it past an end of the period. At an exact
+        restart step the logarithms may fall just short (log(243) / log(3) is 4.999...), which
+        would end the previous period at alpha instead of restarting."""
+        t_mul = self.t_mul
+        restart = math.floor(math.log(1 - fraction * (1 - t_mul)) / math.log(t_mul))
+        if fraction >= self._done(restart + 1):
+            return restart + 1
+        if fraction < self._done(restart):
+            return restart - 1
+        return restart
