@@ -15,7 +15,7 @@ from ._dtypes import kind_of
 from ._state import context, suspended
 from ._structure import flatten
 from ._tensor import Tensor, wrap, wrap_with_uid
-from .ops import asarray, broadcast_to, conj, convert_to_tensor, reshape, zeros_like
+from .ops import asarray, astype, broadcast_to, conj, convert_to_tensor, reshape, zeros_like
 from .ops._helpers import lead
 
 
@@ -63,35 +63,7 @@ class ForwardAccumulator:
                 "once: give it once, with the sum of its tangents (or pass tg.identity(x) for "
                 "another primal of the same value)"
             )
-        tangent = self._in_library(tangent, primal)
-        if (tangent.shape[1:] if self._batched else tangent.shape) != primal.shape:
-            raise ValueError(
-                f"the tangent of shape {tangent.shape} does not match its primal of shape "
-                f"{primal.shape}"
-            )
-        if tangent._value.dtype != primal._value.dtype:
-            from .ops import astype
-
-            if kind_of(tangent.dtype) == "c" and kind_of(primal.dtype) != "c":
-                raise TypeError(
-                    f"a complex tangent ({tangent.dtype}) for a real primal ({primal.dtype}) "
-                    "would lose its imaginary part: give a real tangent, or make the primal "
-                    "complex (tg.astype(x, tg.complex128))"
-                )
-            tangent = astype(tangent, primal.dtype)
-        self._tangents[primal._uid] = tangent
-
-    @staticmethod
-    def _in_library(tangent, primal):
-        """``tangent`` as a tensor of its primal's library: Python values join it, an array of
-        another library is refused (as mixing libraries in an operation is)."""
-        if isinstance(tangent, Tensor) or is_array(tangent):
-            value = tangent._value if isinstance(tangent, Tensor) else tangent
-            _, joined = same_library((primal._value, value), "ForwardAccumulator")
-            if joined is value:
-                return convert_to_tensor(tangent, None)
-            return wrap(joined)
-        return asarray(tangent, like=primal)
+        self._tangents[primal._uid] = checked_tangent(tangent, primal, self._batched)
 
     def __enter__(self) -> ForwardAccumulator:
         if self._active:
@@ -168,3 +140,29 @@ def _elementwise(prim, ts, ans, inputs, params):
     if tuple(total.shape) != full:
         total = broadcast_to(total, full)
     return total
+
+
+def checked_tangent(tangent, primal, batched: bool = False):
+    """``tangent`` as a tensor of its primal's library, shape (after a leading axis of directions
+    when ``batched``) and dtype. Python values join the primal's library; an array of another
+    library is refused, as mixing libraries in an operation is."""
+    if isinstance(tangent, Tensor) or is_array(tangent):
+        value = tangent._value if isinstance(tangent, Tensor) else tangent
+        _, joined = same_library((primal._value, value), "ForwardAccumulator")
+        tangent = convert_to_tensor(tangent, None) if joined is value else wrap(joined)
+    else:
+        tangent = asarray(tangent, like=primal)
+    if (tangent.shape[1:] if batched else tangent.shape) != primal.shape:
+        raise ValueError(
+            f"the tangent of shape {tangent.shape} does not match its primal of shape "
+            f"{primal.shape}"
+        )
+    if tangent._value.dtype != primal._value.dtype:
+        if kind_of(tangent.dtype) == "c" and kind_of(primal.dtype) != "c":
+            raise TypeError(
+                f"a complex tangent ({tangent.dtype}) for a real primal ({primal.dtype}) "
+                "would lose its imaginary part: give a real tangent, or make the primal "
+                "complex (tg.astype(x, tg.complex128))"
+            )
+        tangent = astype(tangent, primal.dtype)
+    return tangent

@@ -13,11 +13,11 @@ from collections.abc import Callable, Sequence
 
 from ._backend import device_of, xp_of
 from ._dtypes import kind_of
-from ._forward import ForwardAccumulator
+from ._forward import ForwardAccumulator, checked_tangent
 from ._structure import flatten
 from ._tape import GradientTape
 from ._tensor import Tensor, wrap
-from .ops import astype, conj, constant, identity, permute_dims, reshape, zeros_like
+from .ops import conj, constant, identity, permute_dims, reshape, zeros_like
 from .ops._helpers import mark_basis
 
 __all__ = [
@@ -413,32 +413,13 @@ def linearize(f: Callable, *primals):
                 f"f_jvp got {len(tangent_leaves)} tangent arrays for {len(inputs.leaves)} primal "
                 "arrays: give one tangent per primal, with the primals' structure"
             )
-        given = [_tangent_for(t, leaf) for t, leaf in zip(tangent_leaves, inputs.leaves)]
+        given = [checked_tangent(t, leaf) for t, leaf in zip(tangent_leaves, inputs.leaves)]
         pushed = transpose.gradient(
             cotangents, seeds, output_gradients=given, unconnected_gradients="zero"
         )
         return rebuild(pushed)
 
     return out, f_jvp
-
-
-def _tangent_for(tangent, primal):
-    """A tangent as a tensor of its primal's shape and dtype (as ForwardAccumulator takes it)."""
-    tangent = tangent if isinstance(tangent, Tensor) else constant(tangent)
-    if tangent.shape != primal.shape:
-        raise ValueError(
-            f"the tangent of shape {tangent.shape} does not match its primal of shape "
-            f"{primal.shape}"
-        )
-    if tangent.dtype != primal.dtype:
-        if kind_of(tangent.dtype) == "c" and kind_of(primal.dtype) != "c":
-            raise TypeError(
-                f"a complex tangent ({tangent.dtype}) for a real primal ({primal.dtype}) "
-                "would lose its imaginary part: give a real tangent, or make the primal "
-                "complex (tg.astype(x, tg.complex128))"
-            )
-        tangent = astype(tangent, primal.dtype)
-    return tangent
 
 
 def jacfwd(
