@@ -827,3 +827,39 @@ def test_tape_hessian_keeps_each_read_of_a_variable_assigned_while_recording():
     # d²/dx² of sum(x³) at each point read: 6x, so 6 + 30 and 12 + 42
     assert tape.hessian(y, x).numpy().tolist() == [[36.0, 0.0], [0.0, 54.0]]
     assert tape.gradient(y, x).numpy().tolist() == [3.0 + 75.0, 12.0 + 147.0]
+
+
+# -- a used-up tape, and arguments checked before the tape is spent ------------------------------
+def test_a_non_persistent_tape_records_afresh_when_entered_again_as_in_tensorflow():
+    x = tg.constant(2.0)
+    tape = tg.GradientTape()
+    with tape:
+        tape.watch(x)
+        y = x * x
+    assert float(tape.gradient(y, x)) == 4.0
+    with tape:
+        tape.watch(x)
+        z = x**3
+    assert float(tape.gradient(z, x)) == 12.0
+    with pytest.raises(RuntimeError, match=re.escape(NON_PERSISTENT_ERROR)):
+        tape.gradient(z, x)
+
+
+def test_a_mistaken_jacobian_call_leaves_a_non_persistent_tape_usable():
+    x = tg.constant([1.0, 2.0])
+    with tg.GradientTape() as tape:
+        tape.watch(x)
+        y = x * x
+    with pytest.raises(ValueError, match="same first"):
+        tape.batch_jacobian(y, tg.constant([[1.0, 2.0, 3.0]]))
+    with pytest.raises(ValueError, match="unconnected_gradients"):
+        tape.jacobian(y, x, unconnected_gradients="zeros")
+    assert tape.jacobian(y, x).numpy().tolist() == [[2.0, 0.0], [0.0, 4.0]]
+
+
+def test_equality_with_none_or_another_shape_is_false_as_in_tensorflow():
+    v, w = tg.Variable([1.0, 2.0]), tg.Variable([1.0, 2.0, 3.0])
+    assert (v == None) is False and (v != None) is True  # noqa: E711
+    assert (v == w) is False and (v != w) is True
+    assert [w, v].index(v) == 1 and v in [w, v]
+    assert (v == tg.constant([1.0, 3.0])).numpy().tolist() == [True, False]

@@ -746,3 +746,14 @@ def test_asarray_to_another_float_dtype_is_a_cast_on_the_tape():
         tg.asarray(tg.constant([1.5]), dtype=tg.int32)
     with pytest.raises(TypeError, match="imaginary part"):
         tg.asarray(tg.constant([1j]), dtype=tg.float32)
+
+
+def test_integer_true_division_follows_tensorflow_whichever_side_an_int_is_on():
+    # up to 16 bits into float32, 32 and 64 bits into float64 (float32 would lose digits)
+    assert (tg.constant(16777217) / 1).dtype == tg.float64
+    assert float(tg.constant(16777217) / 1) == 16777217.0
+    assert (1 / tg.constant(3)).dtype == (tg.constant(3) / 1).dtype == tg.float64
+    assert (tg.constant(3, dtype=tg.int16) / tg.constant(2, dtype=tg.int8)).dtype == tg.float32
+    assert (tg.constant(3, dtype=tg.int8) / 2).dtype == tg.float32
+    assert (2 / tg.constant(3, dtype=tg.uint8)).dtype == tg.float32
+    assert (tg.constant(3) / 2.0).dtype == tg.float32  # a Python float: the default float

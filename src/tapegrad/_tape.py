@@ -72,6 +72,9 @@ class GradientTape:
                 "this GradientTape is already recording: enter it once, or create a new tape "
                 "for a nested computation"
             )
+        if self._spent:  # as TensorFlow: a non-persistent tape used up records afresh
+            self.reset()
+            self._explained, self._closed_uid, self._pauses = None, None, ()
         self._start()
         return self
 
@@ -280,11 +283,11 @@ class GradientTape:
 
         All rows come from one backward pass with a leading batch axis on the cotangents.
         """
-        self._check_usable("jacobian")
         _check_unconnected(unconnected_gradients)
         _check_tensors([target], "target")
         source_leaves, rebuild = flatten(sources)
         _check_sources(source_leaves)
+        self._check_usable("jacobian")  # after the checks: a mistake leaves the tape usable
         shape = target.shape
         n = _size(shape)
         xp = xp_of(target._value)
@@ -311,7 +314,6 @@ class GradientTape:
     ):
         """Per-example Jacobians: ``result[b] = d target[b] / d source[b]``, of shape
         ``target.shape + source.shape[1:]``. Examples must not depend on each other."""
-        self._check_usable("batch_jacobian")
         _check_unconnected(unconnected_gradients)
         _check_tensors([target, source], "target and source")
         if not target.shape or not source.shape or target.shape[0] != source.shape[0]:
@@ -319,6 +321,7 @@ class GradientTape:
                 f"batch_jacobian needs a target and a source with the same first (batch) "
                 f"dimension; got shapes {target.shape} and {source.shape}"
             )
+        self._check_usable("batch_jacobian")  # after the checks: a mistake leaves it usable
         batch, rest = target.shape[0], target.shape[1:]
         m = _size(rest)
         xp = xp_of(target._value)

@@ -14,6 +14,20 @@ from .indexing import At, getitem, normalize_index, set_item
 from .linalg import matmul
 
 
+def _compare(op, x, y, differ: bool):
+    """``==`` and ``!=`` as TensorFlow's operators: elementwise, but ``None`` and a value whose
+    shape does not broadcast compare as unequal (a plain bool), so that ``v in variables`` and
+    ``list.index`` work over tensors of several shapes."""
+    if y is None:
+        return differ
+    try:
+        return op(x, y)
+    except ValueError:  # shapes that do not broadcast
+        if not hasattr(y, "shape"):
+            raise
+        return differ
+
+
 def _swap(op):
     return lambda self, other: op(other, self)
 
@@ -51,8 +65,8 @@ OPERATORS = {
     "__neg__": ew.negative,
     "__pos__": ew.positive,
     "__abs__": ew.abs,
-    "__eq__": ew.equal,
-    "__ne__": ew.not_equal,
+    "__eq__": lambda x, y: _compare(ew.equal, x, y, False),
+    "__ne__": lambda x, y: _compare(ew.not_equal, x, y, True),
     "__lt__": ew.less,
     "__le__": ew.less_equal,
     "__gt__": ew.greater,

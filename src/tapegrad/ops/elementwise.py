@@ -190,11 +190,23 @@ def divide(x, y, /):
 
 def _true_divide(x, y):
     result = x / y
-    # integer / integer gives float64 in NumPy; tapegrad's default float is float32
-    if getattr(x, "dtype", None) is not None and kind_of(x.dtype) in "biu":
-        if getattr(y, "dtype", None) is None or kind_of(y.dtype) in "biu":
-            return xp_of(result).astype(result, xp_of(result).float32)
-    return result
+    # integers divide as TensorFlow's truediv: into float32 up to 16 bits, float64 from 32 bits
+    # (float32 would lose digits of large int32 values), whichever side a Python int is on
+    widths = [_int_width(v) for v in (x, y)]
+    if None in widths or not any(widths):
+        return result
+    xp = xp_of(result)
+    target = xp.float32 if max(widths) <= 2 else xp.float64
+    return result if result.dtype == target else xp.astype(result, target)
+
+
+def _int_width(value):
+    """The item size of an integer or boolean array (0 for a Python int, which takes the
+    other operand's); None for anything else."""
+    dtype = getattr(value, "dtype", None)
+    if dtype is None:
+        return 0 if isinstance(value, int) else None
+    return _dtypes.as_dtype(dtype).itemsize if kind_of(dtype) in "biu" else None
 
 
 @primitive(vjp=rules(singular, lambda g, ans, x: -g * _conj(ans * ans)), jvp="elementwise")
