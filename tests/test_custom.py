@@ -1146,3 +1146,85 @@ def test_a_variable_passed_to_custom_gradient_is_an_input_not_a_variable_read():
     with tg.GradientTape() as tape:
         y = triple(x)
     assert float(tape.gradient(y, x)) == 3.0
+
+
+# -- structures of arguments and outputs ------------------------------------------------------------
+def test_tensors_inside_list_and_dict_arguments_are_inputs_as_in_tensorflow():
+    a, b = tg.constant(2.0), tg.constant(3.0)
+
+    @tg.custom_gradient
+    def f(xs):
+        return xs[0] + xs[1], lambda g: [g * 5.0, g * 5.0]
+
+    with tg.GradientTape() as tape:
+        tape.watch([a, b])
+        z = f([a, b])
+    assert [float(g) for g in tape.gradient(z, [a, b])] == [5.0, 5.0]
+    block = tg.recompute_grad(lambda p: p["x"] * p["y"])
+    grads = tg.grad(lambda x, y: block({"x": x, "y": y}), argnums=(0, 1))(a, b)
+    assert [float(g) for g in grads] == [3.0, 2.0]
+
+
+def test_grad_fn_may_count_every_argument_as_tensorflow_does():
+    @tg.custom_gradient
+    def scaled(x, s):
+        return x * s, lambda g: (g * s, None)  # one per argument, None for the number
+
+    assert float(tg.grad(lambda x: scaled(x, 3.0))(tg.constant(2.0))) == 3.0
+
+
+def test_a_custom_vjp_refuses_tensors_inside_a_structure():
+    @tg.custom_vjp
+    def h(xs):
+        return xs[0] * xs[1]
+
+    h.defvjp(lambda xs: (h(xs), xs), lambda r, g: ([g * r[1] * 10, g * r[0] * 10],))
+    with pytest.raises(TypeError) as caught:
+        tg.grad(h)([tg.constant(2.0), tg.constant(3.0)])
+    assert str(caught.value) == (
+        "custom_vjp function h got tensors inside a list (argument 0): its rule gives one "
+        "cotangent per argument, so pass each tensor as an argument of its own"
+    )
+
+
+def test_outputs_of_several_dtypes_keep_their_own():
+    @tg.custom_gradient
+    def two(a):
+        outputs = (a * 2.0, tg.astype(a, tg.float64) * 3.0, tg.astype(a, tg.complex64) * 1j)
+        return outputs, lambda g1, g2, g3: g1 * 2.0 + tg.astype(g2, tg.float32) * 3.0
+
+    x = tg.constant(2.0)
+    with tg.GradientTape() as tape:
+        tape.watch(x)
+        p, q, c = two(x)
+        total = p + tg.astype(q, tg.float32)
+    assert (p.dtype, q.dtype, c.dtype) == (tg.float32, tg.float64, tg.complex64)
+    assert (float(p), float(q), complex(c.numpy())) == (4.0, 6.0, 2j)
+    assert float(tape.gradient(total, x)) == 5.0
+
+
+def test_custom_vjp_rules_hold_in_every_thread_at_once():
+    import threading
+    import time
+
+    @tg.custom_vjp
+    def slow_sin(x):
+        return tg.sin(x)
+
+    def fwd(x):
+        time.sleep(0.2)  # a second thread calls the function meanwhile
+        return tg.sin(x), tg.cos(x)
+
+    slow_sin.defvjp(fwd, lambda cos_x, g: (100.0 * cos_x * g,))
+    results = {}
+
+    def run(i):
+        results[i] = float(tg.grad(slow_sin)(tg.constant(0.0)))
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(2)]
+    threads[0].start()
+    time.sleep(0.05)
+    threads[1].start()
+    for thread in threads:
+        thread.join()
+    assert results == {0: 100.0, 1: 100.0}

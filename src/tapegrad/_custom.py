@@ -10,6 +10,7 @@ forward rule reverse mode, by transposition: both are linear maps, and the gradi
 from __future__ import annotations
 
 import functools
+import threading
 from collections.abc import Callable
 
 from ._backend import xp_of
@@ -19,7 +20,7 @@ from ._state import RAW, TRACED, context, plain_mode, suspended
 from ._structure import flatten
 from ._tape import GradientTape
 from ._tensor import Tensor, Variable, wrap
-from .ops import concat, reshape, stack, zeros_like
+from .ops import astype, concat, real, reshape, stack, zeros_like
 
 
 # -- recording one call as one operation -----------------------------------------------------------
@@ -100,7 +101,8 @@ def _substitute(args, positions, new_inputs):
 
 
 def _pack(outputs: list):
-    """Several output tensors as one flat tensor (one recorded operation has one output)."""
+    """Several output tensors as one flat tensor (one recorded operation has one output), in
+    their promoted dtype; ``_unpack`` casts each part back to its own."""
     if len(outputs) == 1:
         return outputs[0]
     return concat([reshape(o, (-1,)) for o in outputs])
@@ -111,7 +113,12 @@ def _unpack(packed, like: list) -> list:
         return [packed]
     parts, at = [], 0
     for o in like:
-        parts.append(reshape(packed[..., at : at + o.size], _lead(packed) + o.shape))
+        part = reshape(packed[..., at : at + o.size], _lead(packed) + o.shape)
+        if part.dtype != o.dtype:  # a float32 output packed beside a float64 one, say
+            if kind_of(part.dtype) == "c" and kind_of(o.dtype) != "c":
+                part = real(part)  # a real output's part of a complex pack (or cotangent)
+            part = astype(part, o.dtype)
+        parts.append(part)
         at += o.size
     return parts
 
@@ -161,7 +168,7 @@ def _run_unrecorded(f, args, kwargs):
     with suspended(tapes=list(now.tapes), accumulators=list(now.accumulators)):
         with _VariableProbe() as probe:
             result = f(*args, **kwargs)
-    passed = {id(a) for a in args if isinstance(a, Variable)}
+    passed = {id(a) for a in flatten(list(args))[0] if isinstance(a, Variable)}
     return result, [v for v in probe.watched_variables() if id(v) not in passed]
 
 
@@ -224,7 +231,10 @@ def custom_gradient(f: Callable) -> Callable:
         (y, grad_fn), variables = _run_unrecorded(f, args, kwargs)
         outputs, rebuild = flatten(y)
         _check_outputs(f, outputs)
-        inputs = [a for a in args if isinstance(a, Tensor)]
+        # the tensors anywhere in the arguments (lists, tuples, dicts), as TensorFlow flattens
+        flat_args, rebuild_args = flatten(list(args))
+        positions = [i for i, a in enumerate(flat_args) if isinstance(a, Tensor)]
+        inputs = [flat_args[i] for i in positions]
         recorded_inputs = inputs + variables
         name = getattr(f, "__name__", "custom_gradient")
         if not callable(grad_fn):
@@ -239,18 +249,16 @@ def custom_gradient(f: Callable) -> Callable:
                         f"the grad_fn of {name} reads variables, so it must return a pair "
                         "(input_gradients, variable_gradients)"
                     )
-                grads_x, grads_v = _as_list(result[0]), _as_list(result[1])
-                _check_count(f"the grad_fn of {name}", grads_x, len(inputs), "tensor inputs")
+                grads_x = _of_tensors(_as_list(result[0]), positions, len(flat_args), name)
+                grads_v = _as_list(result[1])
                 _check_count(f"the grad_fn of {name}", grads_v, len(variables), "variables")
                 grads = grads_x + grads_v
             else:
-                grads = _as_list(grad_fn(*upstream))
-                _check_count(f"the grad_fn of {name}", grads, len(inputs), "tensor inputs")
+                grads = _of_tensors(_as_list(grad_fn(*upstream)), positions, len(flat_args), name)
             _check_shapes(f"the grad_fn of {name}", grads, recorded_inputs)
             return grads
 
         packed = _pack(outputs)
-        positions = [i for i, a in enumerate(args) if isinstance(a, Tensor)]
         out = _record_call(
             name,
             recorded_inputs,
@@ -258,7 +266,7 @@ def custom_gradient(f: Callable) -> Callable:
             vjp_joint=joint,
             jvp_rule=None,
             replay=lambda *new: _pack(
-                flatten(wrapped(*_substitute(args, positions, new), **kwargs))[0]
+                flatten(wrapped(*rebuild_args(_substitute(flat_args, positions, new)), **kwargs))[0]
             ),
         )
         if out is packed:
@@ -272,6 +280,15 @@ def _as_list(value) -> list:
     return list(value) if isinstance(value, (tuple, list)) else [value]
 
 
+def _of_tensors(grads: list, positions: list, n_flat: int, name: str) -> list:
+    """The gradients of the tensor arguments: ``grad_fn`` returns one per tensor input, or, as
+    TensorFlow counts them, one per flattened argument (None for those that are not tensors)."""
+    if len(grads) == n_flat and n_flat != len(positions):
+        return [grads[i] for i in positions]
+    _check_count(f"the grad_fn of {name}", grads, len(positions), "tensor inputs")
+    return grads
+
+
 def _check_outputs(f, outputs):
     for o in outputs:
         if not isinstance(o, Tensor):
@@ -282,6 +299,19 @@ def _check_outputs(f, outputs):
 
 
 # -- JAX's custom_vjp and custom_jvp ---------------------------------------------------------------
+def _check_flat_arguments(args, name: str, kind: str) -> None:
+    """A tensor inside a list, tuple or dict argument would get no gradient from the rule:
+    refused, rather than silently differentiated past it."""
+    for i, a in enumerate(args):
+        if isinstance(a, (list, tuple, dict)):
+            if any(isinstance(leaf, Tensor) for leaf in flatten(a)[0]):
+                raise TypeError(
+                    f"{kind} function {name} got tensors inside a {type(a).__name__} (argument "
+                    f"{i}): its rule gives one cotangent per argument, so pass each tensor as "
+                    "an argument of its own"
+                )
+
+
 class custom_vjp:
     """A function with a reverse rule of its own, as ``jax.custom_vjp``:
     ``f.defvjp(fwd, bwd)`` where ``fwd(*args)`` returns ``(out, residuals)`` and
@@ -300,7 +330,7 @@ class custom_vjp:
         functools.update_wrapper(self, fun)
         self.fun = fun
         self.fwd = self.bwd = None
-        self._in_fwd = 0  # fwd may call the function itself, as JAX's examples do
+        self._in_fwd = threading.local()  # fwd may call the function itself, per thread
 
     def defvjp(self, fwd: Callable, bwd: Callable) -> None:
         self.fwd, self.bwd = fwd, bwd
@@ -311,15 +341,16 @@ class custom_vjp:
                 f"custom_vjp function {self.__name__} has no rule yet: call "
                 f"{self.__name__}.defvjp(fwd, bwd) first"
             )
-        if context().mode != TRACED or self._in_fwd:
+        depth = getattr(self._in_fwd, "depth", 0)
+        if context().mode != TRACED or depth:
             return self.fun(*args)
         # fwd runs recorded, as in JAX: residuals stay functions of the inputs on outer tapes,
         # so the bwd rule can itself be differentiated (the output's own path is replaced below)
-        self._in_fwd += 1
+        self._in_fwd.depth = depth + 1
         try:
             result = self.fwd(*args)
         finally:
-            self._in_fwd -= 1
+            self._in_fwd.depth = depth
         if not isinstance(result, (tuple, list)) or len(result) != 2:
             raise TypeError(
                 f"the fwd rule of {self.__name__} must return a pair (output, residuals); it "
@@ -328,6 +359,7 @@ class custom_vjp:
         out, residuals = result
         if not isinstance(out, Tensor):
             raise TypeError(f"the fwd rule of {self.__name__} must return (tensor, residuals)")
+        _check_flat_arguments(args, self.__name__, "custom_vjp")
         positions = [i for i, a in enumerate(args) if isinstance(a, Tensor)]
         name = self.__name__
 
@@ -385,6 +417,7 @@ class custom_jvp:
             )
         if context().mode != TRACED:
             return self.fun(*args)
+        _check_flat_arguments(args, self.__name__, "custom_jvp")
         out, _ = _run_unrecorded(self.fun, args, {})
         positions = [i for i, a in enumerate(args) if isinstance(a, Tensor)]
         inputs = [args[i] for i in positions]
@@ -460,7 +493,9 @@ def recompute_grad(f: Callable) -> Callable:
                 f"recompute_grad needs a function that returns one tensor; "
                 f"{getattr(f, '__name__', 'it')} returned {type(out).__name__}"
             )
-        inputs = [a for a in args if isinstance(a, Tensor)] + variables
+        flat_args, rebuild_args = flatten(list(args))  # tensors inside lists and dicts too
+        positions = [i for i, a in enumerate(flat_args) if isinstance(a, Tensor)]
+        inputs = [flat_args[i] for i in positions] + variables
 
         def joint(g, *vals):
             with GradientTape() as tape:
@@ -468,14 +503,15 @@ def recompute_grad(f: Callable) -> Callable:
                 again = f(*args, **kwargs)
             return tape._vjp(again, inputs, g)
 
-        positions = [i for i, a in enumerate(args) if isinstance(a, Tensor)]
         return _record_call(
             getattr(f, "__name__", "recompute_grad"),
             inputs,
             out,
             vjp_joint=joint,
             jvp_rule=None,
-            replay=lambda *new: wrapped(*_substitute(args, positions, new), **kwargs),
+            replay=lambda *new: wrapped(
+                *rebuild_args(_substitute(flat_args, positions, new)), **kwargs
+            ),
         )
 
     return wrapped
