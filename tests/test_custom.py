@@ -1148,7 +1148,7 @@ def test_a_variable_passed_to_custom_gradient_is_an_input_not_a_variable_read():
     assert float(tape.gradient(y, x)) == 3.0
 
 
-# -- structures of arguments and outputs ------------------------------------------------------------
+# -- structures of arguments and outputs -----------------------------------------------------------
 def test_tensors_inside_list_and_dict_arguments_are_inputs_as_in_tensorflow():
     a, b = tg.constant(2.0), tg.constant(3.0)
 
