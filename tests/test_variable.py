@@ -391,3 +391,9 @@ def test_true_division_in_place_on_an_integer_variable_says_to_use_floor_divisio
         v /= 2
     v //= 2
     assert int(v) == 2
+
+
+def test_a_callable_initial_value_is_called_as_in_tensorflow():
+    v = tg.Variable(lambda: tg.zeros(2), name="deferred")
+    assert v.numpy().tolist() == [0.0, 0.0] and v.dtype == tg.float32 and v.name == "deferred:0"
+    assert tg.Variable(lambda: [1.0, 2.0], dtype=tg.float64).dtype == tg.float64

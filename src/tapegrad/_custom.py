@@ -289,12 +289,11 @@ def _of_tensors(grads: list, positions: list, n_flat: int, name: str) -> list:
     return grads
 
 
-def _check_outputs(f, outputs):
+def _check_outputs(f, outputs, what="must return tensors (and a grad_fn)"):
     for o in outputs:
         if not isinstance(o, Tensor):
             raise TypeError(
-                f"{getattr(f, '__name__', 'the function')} must return tensors (and a grad_fn); "
-                f"it returned {type(o).__name__}"
+                f"{getattr(f, '__name__', 'the function')} {what}; it returned {type(o).__name__}"
             )
 
 
@@ -488,11 +487,8 @@ def recompute_grad(f: Callable) -> Callable:
     @functools.wraps(f)
     def wrapped(*args, **kwargs):
         out, variables = _run_unrecorded(f, args, kwargs)
-        if not isinstance(out, Tensor):
-            raise TypeError(
-                f"recompute_grad needs a function that returns one tensor; "
-                f"{getattr(f, '__name__', 'it')} returned {type(out).__name__}"
-            )
+        outputs, rebuild = flatten(out)  # one tensor, or a list, tuple or dict of them
+        _check_outputs(f, outputs, "must return tensors (or lists, tuples and dicts of them)")
         flat_args, rebuild_args = flatten(list(args))  # tensors inside lists and dicts too
         positions = [i for i, a in enumerate(flat_args) if isinstance(a, Tensor)]
         inputs = [flat_args[i] for i in positions] + variables
@@ -500,18 +496,22 @@ def recompute_grad(f: Callable) -> Callable:
         def joint(g, *vals):
             with GradientTape() as tape:
                 tape.watch(inputs)
-                again = f(*args, **kwargs)
+                again = _pack(flatten(f(*args, **kwargs))[0])
             return tape._vjp(again, inputs, g)
 
-        return _record_call(
+        packed = _pack(outputs)
+        recorded = _record_call(
             getattr(f, "__name__", "recompute_grad"),
             inputs,
-            out,
+            packed,
             vjp_joint=joint,
             jvp_rule=None,
-            replay=lambda *new: wrapped(
-                *rebuild_args(_substitute(flat_args, positions, new)), **kwargs
+            replay=lambda *new: _pack(
+                flatten(wrapped(*rebuild_args(_substitute(flat_args, positions, new)), **kwargs))[0]
             ),
         )
+        if recorded is packed:
+            return out
+        return rebuild(_unpack(recorded, outputs))
 
     return wrapped

@@ -176,6 +176,8 @@ class Variable(Tensor):
     __slots__ = ("_trainable", "_name")
 
     def __init__(self, initial_value, trainable: bool = True, name: str | None = None, dtype=None):
+        if callable(initial_value) and not isinstance(initial_value, Tensor | type):
+            initial_value = initial_value()  # TensorFlow's deferred initial value
         if isinstance(initial_value, Tensor):
             initial_value = initial_value._value
         value = to_array(initial_value, dtype)
