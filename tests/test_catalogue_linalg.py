@@ -588,3 +588,17 @@ def test_polygamma_keeps_float32():
 def test_the_gammaln_fallback_has_a_pole_at_minus_infinity_as_scipy():
     fallback = special_ops._FALLBACKS["gammaln"]
     assert fallback(np.array([-np.inf, -2.0, np.inf])).tolist() == [np.inf, np.inf, np.inf]
+
+
+def test_the_digamma_and_polygamma_fallbacks_take_scipys_values_at_the_poles():
+    poles = np.array([0.0, -0.0, -1.0, -3.0])
+    digamma = special_ops._FALLBACKS["psi"](poles)
+    assert digamma[0] == -np.inf and digamma[1] == np.inf and np.isnan(digamma[2:]).all()
+    polygamma = special_ops._FALLBACKS["polygamma"]
+    assert polygamma(1, poles).tolist() == [np.inf] * 4
+    assert polygamma(2, poles).tolist() == [-np.inf] * 4
+    scipy_special = pytest.importorskip("scipy.special")
+    points = np.array([-2.5, 0.3, 7.0, 1e-300])
+    np.testing.assert_allclose(
+        special_ops._FALLBACKS["psi"](points), scipy_special.psi(points), rtol=1e-13
+    )

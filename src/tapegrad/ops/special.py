@@ -272,7 +272,10 @@ def _np_digamma(x):
     for k in range(len(_BERNOULLI), 0, -1):
         series = (series + _BERNOULLI[k - 1] / (2 * k)) * inv2
     out = out + np.log(z) - 0.5 / z - series
-    return np.where(pole, np.nan, out)
+    # SciPy's values at the poles: -inf at +0 and +inf at -0 (the limits from each side), NaN
+    # at the negative integers (the two sides disagree)
+    at_pole = np.where(x == 0, np.copysign(np.inf, -np.copysign(1.0, x)), np.nan)
+    return np.where(pole, at_pole, out)
 
 
 def _np_polygamma(n, x):
@@ -295,7 +298,8 @@ def _np_polygamma(n, x):
     for k, b in enumerate(_BERNOULLI, start=1):
         coefficient = b * math.factorial(2 * k + n - 1) / math.factorial(2 * k)
         tail = tail + coefficient / z ** (2 * k + n)
-    return np.where(pole, np.nan, sign * (out + tail))
+    # SciPy's values at the poles: +inf for odd n (both sides agree), -inf for even n
+    return np.where(pole, np.inf if n % 2 else -np.inf, sign * (out + tail))
 
 
 _FALLBACKS = {
