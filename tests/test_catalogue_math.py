@@ -587,3 +587,32 @@ def test_fft_frequencies_are_made_on_the_device_asked_for():
         assert frequencies._value.device == device
         assert frequencies.dtype == tg.float32
     assert tg.fft.fftfreq(4, device="cpu").numpy().tolist() == [0.0, 0.25, -0.5, -0.25]
+
+
+@pytest.mark.parametrize(
+    "index",
+    [
+        (1, slice(None), [0, 4]),
+        ([0, 1], slice(None), [0, 4]),
+        (np.array([True, False]), slice(None), 2),
+        (slice(None), [0, 1], 2),
+    ],
+    ids=["int-slice-array", "array-slice-array", "mask-slice-int", "slice-array-int"],
+)
+def test_jacobians_of_indexing_with_advanced_parts_apart(index):
+    """NumPy puts the axes of advanced indices that are apart first: the batched rules of
+    jacfwd, jacrev and hessian must keep their batch axes in front all the same."""
+    values = np.arange(20.0).reshape(2, 2, 5)
+    x = tg.constant(values)
+    f = lambda t: t[index]  # noqa: E731
+    expected = tg.numerical.jacobian(lambda a: f(tg.constant(a)).numpy(), values)
+    np.testing.assert_allclose(tg.jacfwd(f)(x).numpy(), expected, atol=1e-8)
+    np.testing.assert_allclose(tg.jacrev(f)(x).numpy(), expected, atol=1e-8)
+    hessian = tg.hessian(lambda t: tg.sum(f(t) ** 2))(x).numpy().reshape(20, 20)
+    picked = np.zeros(values.shape)
+    picked[index] = 1.0
+    np.testing.assert_allclose(hessian, np.diag(2.0 * picked.reshape(-1)), atol=1e-8)
+    v = tg.constant(np.ones(values[index].shape))
+    for transform in (tg.jacfwd, tg.jacrev):
+        jac = transform(lambda u: x.at[index].add(u))(v).numpy()
+        np.testing.assert_allclose(jac.reshape(20, -1).sum(axis=1), picked.reshape(-1), atol=1e-12)

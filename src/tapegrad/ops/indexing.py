@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import operator
 
 import numpy as np
@@ -64,8 +65,35 @@ def normalize_index(index) -> tuple:
     return tuple(out)
 
 
-def _batched(index, n_lead):
-    return (slice(None),) * n_lead + index
+def _batched(index, lead_shape: tuple):
+    """``index`` for a value with leading (batch) axes of ``lead_shape`` in front.
+
+    Where the index's advanced parts (arrays, and integers beside them) are apart, NumPy puts
+    their axes first: slices for the batch axes would then land behind them. There the batch
+    axes are indexed by aranges that broadcast in front of the advanced axes instead."""
+    n = len(lead_shape)
+    if not n:
+        return index
+    if not _advanced_apart(index):
+        return (slice(None),) * n + index
+    arrays = [i for i in index if hasattr(i, "shape")]
+    depth = builtins.max(len(i.shape) for i in arrays)
+    aranges = tuple(
+        np.arange(size).reshape((1,) * k + (size,) + (1,) * (n - 1 - k + depth))
+        for k, size in enumerate(lead_shape)
+    )
+    return aranges + index
+
+
+def _advanced_apart(index) -> bool:
+    """Whether the advanced parts of ``index`` are not next to one another (NumPy then puts
+    their axes first)."""
+    if not any(hasattr(i, "shape") for i in index):
+        return False
+    places = [
+        k for k, i in enumerate(index) if hasattr(i, "shape") or isinstance(i, (int, np.integer))
+    ]
+    return places[-1] - places[0] + 1 != len(places)
 
 
 @primitive(
@@ -75,7 +103,7 @@ def _batched(index, n_lead):
             g, index=index, shape=tuple(x.shape), n_lead=len(lead(g, ans))
         ),
     ),
-    jvp=lambda ts, ans, x, *, index: getitem(ts[0], index=_batched(index, len(lead(ts[0], x)))),
+    jvp=lambda ts, ans, x, *, index: getitem(ts[0], index=_batched(index, lead(ts[0], x))),
 )
 def getitem(x, /, *, index):
     """``x[index]`` for a normalized index (see ``normalize_index``)."""
@@ -87,7 +115,7 @@ def getitem(x, /, *, index):
 
 
 def _index_add_vjp(g, ans, x, *, index, shape, n_lead):
-    return getitem(g, index=_batched(index, len(lead(g, ans)) + n_lead))
+    return getitem(g, index=_batched(index, tuple(g.shape[: len(lead(g, ans)) + n_lead])))
 
 
 @primitive(
@@ -101,7 +129,7 @@ def index_add(x, /, *, index, shape, n_lead=0):
     indexing (repeated indices accumulate)."""
     xp = xp_of(x)
     out = xp.zeros(tuple(x.shape[:n_lead]) + tuple(shape), dtype=x.dtype, device=device_of(x))
-    full = _batched(index, n_lead)
+    full = _batched(index, tuple(x.shape[:n_lead]))
     if is_basic_index(index) and indexes_natively(out):
         out[full] = x
         return out
@@ -201,7 +229,7 @@ def _set_vjp_x(g, ans, x, v, *, index):
 
 
 def _set_vjp_v(g, ans, x, v, *, index):
-    picked = getitem(g, index=_batched(index, len(lead(g, ans))))
+    picked = getitem(g, index=_batched(index, lead(g, ans)))
     if is_basic_index(index):  # no position is written twice
         return picked
     kept = _last_writes(x, index)
@@ -229,11 +257,11 @@ def _set_jvp(ts, ans, x, v, *, index):
     if tx is None:
         tx = broadcast_to(ans * 0, batch + tuple(ans.shape))
     if tv is None:
-        return index_set(tx, 0, index=_batched(index, len(batch)))
+        return index_set(tx, 0, index=_batched(index, batch))
     selected = _selection_shape(x, index)
     tv = reshape(tv, batch + (1,) * (len(selected) - v.ndim) + tuple(v.shape))
     tv = broadcast_to(tv, batch + tuple(selected))
-    return index_set(tx, tv, index=_batched(index, len(batch)))
+    return index_set(tx, tv, index=_batched(index, batch))
 
 
 def ones_like_raw(x):
