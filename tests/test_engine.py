@@ -583,3 +583,17 @@ def test_cross_entropy_gradients_from_the_saved_softmax_equal_the_recomputed_one
     p[np.arange(5), labels.numpy()] -= 1
     np.testing.assert_allclose(first, p / 5, rtol=1e-12, atol=1e-15)
     np.testing.assert_array_equal(first, again)
+
+
+def test_a_python_complex_beside_a_real_tensor_casts_it_on_the_tape():
+    """The real tensor is made complex by a recorded cast, whose rule keeps the real part of the
+    cotangent: a real intermediate never receives a complex cotangent."""
+    z = tg.constant(np.array([3 + 4j]))
+    assert tg.grad(lambda w: tg.sum(tg.imag(tg.abs(w) + 1j)))(z).numpy().tolist() == [0j]
+    for f in (
+        lambda w: tg.sum(tg.real(tg.abs(w) * (1 - 1j))),
+        lambda w: tg.sum(tg.real((1 - 1j) * tg.abs(w))),
+    ):
+        np.testing.assert_allclose(tg.grad(f)(z).numpy(), [0.6 + 0.8j], rtol=1e-15)
+    assert (tg.constant(1.0) * 1j).dtype == tg.complex64
+    assert (1j * tg.constant(1.0, dtype=tg.float64)).dtype == tg.complex128

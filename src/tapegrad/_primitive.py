@@ -201,6 +201,17 @@ def _weak_pair(array, other, scalar_first):
     return (other, array) if scalar_first else (array, other)
 
 
+def _made_complex(t):
+    """A real floating tensor beside a Python complex, cast to complex by a recorded operation:
+    its cotangent then reaches it through the cast's rule, which keeps the real part (a cast
+    hidden in the values would hand the real tensor a complex cotangent)."""
+    if isinstance(t, Tensor) and kind_of(t._value.dtype) == "f":
+        from .ops.elementwise import astype
+
+        return astype(t, _dtypes.weak_scalar_dtype(1j, t._value.dtype))
+    return t
+
+
 def _is_float(value) -> bool:
     """Whether a backend value is real floating or complex (the class test first: no call)."""
     dtype = value.dtype
@@ -240,6 +251,8 @@ def _make_op(prim: Primitive, promote: bool):
                 ):
                     yv = y
                 else:
+                    if type(y) is complex:
+                        x = _made_complex(x)
                     xv, yv = _checked_pair(x, y, prim)
             elif (
                 (type(x) is float or type(x) is int)
@@ -249,6 +262,8 @@ def _make_op(prim: Primitive, promote: bool):
             ):
                 xv, yv = x, y._value
             else:
+                if type(x) is complex:
+                    y = _made_complex(y)
                 xv, yv = _checked_pair(x, y, prim)
             try:
                 value = forward(xv, yv)
