@@ -616,3 +616,24 @@ def test_jacobians_of_indexing_with_advanced_parts_apart(index):
     for transform in (tg.jacfwd, tg.jacrev):
         jac = transform(lambda u: x.at[index].add(u))(v).numpy()
         np.testing.assert_allclose(jac.reshape(20, -1).sum(axis=1), picked.reshape(-1), atol=1e-12)
+
+
+def test_a_boolean_mask_of_the_wrong_shape_is_refused_as_numpy_refuses_it():
+    a = tg.constant(np.arange(6.0).reshape(2, 3))
+    with pytest.raises(IndexError) as caught:
+        a[np.array([True])]
+    assert str(caught.value) == (
+        "a boolean mask of shape (1,) does not match axis 0 of the tensor of shape (2, 3), of "
+        "shape (2,): a mask must have the shape of the axes it selects from"
+    )
+    with pytest.raises(IndexError, match=r"shape \(2,\) does not match axis 1"):
+        a.at[:, np.array([False, True])].set(0.0)
+    v = tg.Variable(np.zeros(3))
+    with pytest.raises(IndexError, match=r"shape \(2,\) does not match axis 0"):
+        v[np.array([True, False])] = 1.0
+    assert a[..., np.array([True, False, True])].numpy().tolist() == [[0.0, 2.0], [3.0, 5.0]]
+    assert a[np.array([[True, False, True], [False, False, True]])].numpy().tolist() == [
+        0.0,
+        2.0,
+        5.0,
+    ]

@@ -193,7 +193,7 @@ def _sum_to_shape(data):
 
 
 def _index_add(x, *, index, shape):
-    return indexing.index_add(x, index=indexing.normalize_index(index), shape=shape)
+    return indexing.index_add(x, index=indexing.normalize_index(index, shape), shape=shape)
 
 
 def _index_add_draw(data):

@@ -33,7 +33,7 @@ def _swap(op):
 
 
 def _getitem(self, index):
-    return getitem(self, index=normalize_index(index))
+    return getitem(self, index=normalize_index(index, self.shape))
 
 
 def _bitwise(name):

@@ -33,16 +33,17 @@ __all__ = [
 ]
 
 
-def normalize_index(index) -> tuple:
-    """A tuple of backend values: tensors become arrays, boolean masks integer index arrays."""
+def normalize_index(index, shape: tuple) -> tuple:
+    """A tuple of backend values: tensors become arrays, boolean masks integer index arrays
+    (each checked against the axes of ``shape`` it selects from)."""
     if not isinstance(index, tuple):
         index = (index,)
+    index = tuple(
+        i._value if isinstance(i, Tensor) else raw(i) if isinstance(i, list) else i for i in index
+    )
+    _check_masks(index, tuple(shape))
     out = []
     for i in index:
-        if isinstance(i, Tensor):
-            i = i._value
-        elif isinstance(i, list):
-            i = raw(i)
         if hasattr(i, "dtype") and hasattr(i, "shape"):
             if kind_of(i.dtype) == "b" and i.ndim > 0:
                 if is_lazy(i):
@@ -63,6 +64,35 @@ def normalize_index(index) -> tuple:
                 )
         out.append(i)
     return tuple(out)
+
+
+def _check_masks(index: tuple, shape: tuple) -> None:
+    """A boolean mask must have the shape of the axes it selects from, as NumPy requires."""
+
+    def width(i):
+        if i is None or i is Ellipsis or isinstance(i, bool):
+            return 0
+        if hasattr(i, "dtype") and kind_of(i.dtype) == "b":
+            return len(i.shape)
+        return 1
+
+    named = sum(width(i) for i in index)
+    axis = 0
+    for i in index:
+        if i is Ellipsis:
+            axis += builtins.max(len(shape) - named, 0)
+            continue
+        k = width(i)
+        if k and hasattr(i, "dtype") and kind_of(i.dtype) == "b":
+            covered = shape[axis : axis + k]
+            if tuple(i.shape) != covered:
+                axes = f"axis {axis}" if k == 1 else f"axes {axis} to {axis + k - 1}"
+                raise IndexError(
+                    f"a boolean mask of shape {tuple(i.shape)} does not match {axes} of the "
+                    f"tensor of shape {shape}, of shape {covered}: a mask must have the shape "
+                    "of the axes it selects from"
+                )
+        axis += k
 
 
 def _batched(index, lead_shape: tuple):
@@ -299,7 +329,7 @@ def set_item(tensor, index, value) -> None:
     recorded earlier stays as it was; the write itself is recorded and differentiable."""
     from .._tensor import Variable
 
-    index = normalize_index(index)
+    index = normalize_index(index, tensor.shape)
     value = _written_as(value, tensor)  # no truncation, wrap or lost part
     if isinstance(tensor, Variable):
         tensor.assign(index_set(tensor._value, raw(value), index=index))
@@ -324,7 +354,7 @@ class At:
         self.tensor = tensor
 
     def __getitem__(self, index):
-        return _AtIndex(self.tensor, normalize_index(index))
+        return _AtIndex(self.tensor, normalize_index(index, self.tensor.shape))
 
 
 class _AtIndex:
