@@ -637,3 +637,17 @@ def test_a_boolean_mask_of_the_wrong_shape_is_refused_as_numpy_refuses_it():
         2.0,
         5.0,
     ]
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+@pytest.mark.parametrize("correction", [3, 4])
+def test_variance_with_no_degree_of_freedom_left_has_no_finite_gradient(correction):
+    """NumPy's variance is inf once correction >= N; its gradient must not be a finite number
+    (it used to be one of the wrong sign, or a ZeroDivisionError)."""
+    x = tg.constant(np.array([1.0, 2.0, 4.0]))
+    assert float(tg.var(x, correction=correction)) == np.inf
+    for f in (tg.var, tg.std):
+        gradient = tg.grad(lambda t, f=f: f(t, correction=correction))(x).numpy()
+        assert not np.isfinite(gradient).any()
+    _, tangent = tg.jvp(lambda t: tg.var(t, correction=correction), (x,), (tg.ones(3),))
+    assert not np.isfinite(tangent.numpy())

@@ -8,6 +8,9 @@ holds zeros, to every order.
 
 from __future__ import annotations
 
+import builtins
+import math
+
 import numpy as np
 
 from .. import _dtypes
@@ -33,7 +36,15 @@ __all__ = [
 
 # -- variance and standard deviation ---------------------------------------------------------------
 def _dof(x, axis, correction) -> float:
-    return size_of(x.shape[a] for a in negative_axes(axis, x.ndim)) - correction
+    """``N - correction``, at least 0, as NumPy's forward pass takes it."""
+    return builtins.max(size_of(x.shape[a] for a in negative_axes(axis, x.ndim)) - correction, 0)
+
+
+def _twice_over_dof(x, axis, correction) -> float:
+    """``2 / (N - correction)``: infinite where no degree of freedom is left, as the variance
+    itself is then (never a finite number of the wrong sign)."""
+    dof = _dof(x, axis, correction)
+    return 2 / dof if dof else math.inf
 
 
 def _centered(x, axis):
@@ -42,13 +53,13 @@ def _centered(x, axis):
 
 def _var_vjp(g, ans, x, *, axis, correction, keepdims):
     # d var / dx = 2 (x - mean) / (N - correction): the mean's own term sums to zero
-    return _spread(g, ans, x, axis) * _centered(x, axis) * (2 / _dof(x, axis, correction))
+    return _spread(g, ans, x, axis) * _centered(x, axis) * _twice_over_dof(x, axis, correction)
 
 
 def _var_jvp(ts, ans, x, *, axis, correction, keepdims):
     axes = negative_axes(axis, x.ndim)
     inner = real(_conj(_centered(x, axis)) * ts[0])
-    return sum(inner, axis=axes, keepdims=keepdims) * (2 / _dof(x, axis, correction))
+    return sum(inner, axis=axes, keepdims=keepdims) * _twice_over_dof(x, axis, correction)
 
 
 @primitive(vjp=rules(smooth, _var_vjp), jvp=_var_jvp)
