@@ -651,3 +651,51 @@ def test_variance_with_no_degree_of_freedom_left_has_no_finite_gradient(correcti
         assert not np.isfinite(gradient).any()
     _, tangent = tg.jvp(lambda t: tg.var(t, correction=correction), (x,), (tg.ones(3),))
     assert not np.isfinite(tangent.numpy())
+
+
+def test_axes_out_of_range_raise_instead_of_wrapping():
+    a = tg.constant(np.arange(6.0).reshape(2, 3))
+    message = r"axis 2 is out of bounds for an array of 2 dimensions: use an axis in \[-2, 1\]"
+    with pytest.raises(ValueError, match=message):
+        tg.take(a, [0], axis=2)
+    with pytest.raises(ValueError, match="axis 5 is out of bounds"):
+        tg.moveaxis(a, 5, 0)
+    with pytest.raises(ValueError, match="axis 5 is out of bounds"):
+        tg.tensordot(a, tg.ones((3, 4)), axes=([5], [0]))
+    with pytest.raises(ValueError, match="axis 3 is out of bounds"):
+        tg.repeat(a, 2, axis=3)
+    assert tg.tensordot(a, tg.ones((3, 4)), axes=[1, 0]).shape == (2, 4)  # NumPy's form
+
+
+def test_numpy_integers_serve_as_axes_shifts_and_lengths():
+    a = tg.constant(np.arange(6.0).reshape(2, 3))
+    gradient = tg.grad(lambda x: tg.sum(tg.max(x, axis=np.int64(0))))(a)
+    assert gradient.numpy().tolist() == [[0.0, 0.0, 0.0], [1.0, 1.0, 1.0]]
+    assert tg.moveaxis(a, np.int64(0), 1).shape == (3, 2)
+    assert tg.tile(a, np.int64(2)).shape == (2, 6)
+    assert tg.fft.fftfreq(np.int64(4)).numpy().tolist() == [0.0, 0.25, -0.5, -0.25]
+    assert tg.arange(np.int64(3)).dtype == tg.int32
+
+
+def test_roll_broadcasts_shifts_against_axes_as_numpy():
+    x = tg.constant(np.arange(5.0))
+    assert tg.roll(x, (1, 2), axis=0).numpy().tolist() == np.roll(np.arange(5.0), (1, 2)).tolist()
+    assert tg.roll(x, (1, 2)).numpy().tolist() == [2.0, 3.0, 4.0, 0.0, 1.0]
+
+
+def test_integer_fills_and_ranges_are_never_truncated_or_wrapped():
+    assert tg.arange(2**31 - 1, 2**31 + 1).numpy().tolist() == [2**31 - 1, 2**31]
+    assert tg.arange(2**31 - 1, 2**31 + 1).dtype == tg.int64
+    with pytest.raises(ValueError, match="outside int32's range"):
+        tg.arange(2**31 - 1, 2**31 + 1, dtype=tg.int32)
+    with pytest.raises(TypeError, match="would truncate"):
+        tg.full_like(tg.constant([1, 2]), 2.5)
+    with pytest.raises(TypeError, match="would truncate"):
+        tg.pad(tg.constant([1, 2]), 1, constant_values=2.5)
+    assert tg.full_like(tg.constant([1, 2]), 2.0).numpy().tolist() == [2, 2]
+    assert tg.pad(tg.constant([1.0, 2.0]), 1, constant_values=2.5).numpy().tolist() == [
+        2.5,
+        1.0,
+        2.0,
+        2.5,
+    ]

@@ -3,7 +3,10 @@ extra leading (batch) axes, so they address axes from the end."""
 
 from __future__ import annotations
 
+import operator
 import weakref
+
+import numpy as np
 
 
 def lead(g, like) -> tuple:
@@ -15,9 +18,10 @@ def negative_axes(axis, ndim: int) -> tuple:
     """``axis`` (None, an int or a tuple) as a sorted tuple of negative axes of an ndim array."""
     if axis is None:
         return tuple(range(-ndim, 0))
-    axes = (axis,) if isinstance(axis, int) else tuple(axis)
+    axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
     out = []
     for a in axes:
+        a = operator.index(a)  # NumPy integers too, as plain ints
         if not -ndim <= a < max(ndim, 1):
             if ndim == 0:
                 raise ValueError(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from .. import _dtypes
 from .._backend import (
     backend_name,
@@ -163,11 +165,16 @@ def _to_xp(xp, dtype):
 
 def arange(start, /, stop=None, step=1, *, dtype=None, device=None) -> Tensor:
     """Evenly spaced values in ``[start, stop)`` (int32 for integers, as TensorFlow)."""
-    if dtype is None:
-        integral = all(isinstance(v, int) for v in (start, stop, step) if v is not None)
-        dtype = _dtypes.DEFAULT_INT if integral else _dtypes.DEFAULT_FLOAT
     values = _np_xp.arange(start, stop, step) if stop is not None else _np_xp.arange(start)
-    return moved_to(_np_xp.astype(values, _dtypes.as_dtype(dtype)), device)
+    if dtype is None:
+        given = (v for v in (start, stop, step) if v is not None)
+        integral = all(isinstance(v, int | np.integer) for v in given)
+        dtype = _dtypes.DEFAULT_FLOAT
+        if integral:  # int32, or int64 for values int32 cannot hold (as constant chooses)
+            fits = not values.size or (values.min() >= -(2**31) and values.max() < 2**31)
+            dtype = _dtypes.DEFAULT_INT if fits else _dtypes.int64
+    # a checked cast: values the dtype cannot hold raise instead of wrapping around
+    return moved_to(to_array(values, dtype), device)
 
 
 def moved_to(values, device):
@@ -256,8 +263,10 @@ def empty_like(x, /, *, dtype=None, device=None):
 
 @primitive()
 def full_like(x, /, fill_value, *, dtype=None, device=None):
-    """A tensor shaped like ``x`` holding ``fill_value`` (not differentiable)."""
-    return _like(x, "full", dtype, device, fill_value)
+    """A tensor shaped like ``x`` holding ``fill_value`` (not differentiable). The value is
+    converted as ``constant`` converts it: a float is never truncated into an integer dtype."""
+    target = raw(x).dtype if dtype is None else dtype
+    return _like(x, "full", dtype, device, to_array(raw(fill_value), target).item())
 
 
 def linspace(start, stop, /, num, *, dtype=None, device=None, endpoint=True) -> Tensor:

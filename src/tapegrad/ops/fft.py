@@ -372,9 +372,9 @@ def _frequencies(values, dtype, device):
 
 
 def _length(n, name):
-    if not isinstance(n, int) or isinstance(n, bool) or n < 1:
+    if not isinstance(n, int | np.integer) or isinstance(n, bool) or n < 1:
         raise ValueError(f"{name}: n must be a positive integer, not {n!r}")
-    return n
+    return int(n)
 
 
 def fftfreq(n, /, *, d=1.0, dtype=None, device=None):

@@ -1450,11 +1450,13 @@ def tensordot(x1, x2, /, *, axes=2):
         first = tuple(range(x1.ndim - axes, x1.ndim))
         second = tuple(range(axes))
     else:
-        first, second = (tuple(a) for a in axes)
+        # a pair of axis lists, or of single axes (axes=[1, 0]), as NumPy takes them
+        first, second = (tuple(a) if isinstance(a, (tuple, list)) else (a,) for a in axes)
         if len(first) != len(second):
             raise ValueError(f"tensordot: axes {axes!r} pair {len(first)} axes with {len(second)}")
-        first = tuple(a % x1.ndim for a in first)
-        second = tuple(a % x2.ndim for a in second)
+        # each checked (an axis out of range raises, naming it), then counted from 0
+        first = tuple(negative_axes(a, x1.ndim)[0] + x1.ndim for a in first)
+        second = tuple(negative_axes(a, x2.ndim)[0] + x2.ndim for a in second)
     a = _LETTERS[: x1.ndim]
     b = list(_LETTERS[x1.ndim : x1.ndim + x2.ndim])
     for i, j in zip(first, second):

@@ -6,9 +6,14 @@ axes kept in front; each VJP undoes the operation on the cotangent.
 
 from __future__ import annotations
 
+import operator
+
+import numpy as np
+
 from .._backend import device_of, is_array, to_numpy, xp_of
 from .._primitive import primitive, raw
 from .._standard_gaps import indexes_natively
+from .._tensor import to_array
 from ._helpers import lead, negative_axes
 from ._strong import linear, rules
 
@@ -265,9 +270,10 @@ def stack(arrays, /, *, axis=0):
 
 # -- composites: differentiable through the primitives above and indexing -----------------------
 def _axis_index(ndim: int, axis: int, selector) -> tuple:
-    """An index that applies ``selector`` along ``axis`` of an ``ndim`` array."""
-    axis %= ndim
-    return (slice(None),) * axis + (selector,)
+    """An index that applies ``selector`` along ``axis`` of an ``ndim`` array (an axis out of
+    range raises, naming it)."""
+    (axis,) = negative_axes(axis, ndim)
+    return (slice(None),) * (axis + ndim) + (selector,)
 
 
 def flip(x, /, *, axis=None):
@@ -293,11 +299,20 @@ def roll(x, /, shift, *, axis=None):
     """
     if axis is None:
         return reshape(roll(reshape(x, (-1,)), shift, axis=0), tuple(x.shape))
-    shifts = (shift,) if isinstance(shift, int) else tuple(shift)
-    axes = (axis,) if isinstance(axis, int) else tuple(axis)
+    shifts = (shift,) if isinstance(shift, (int, np.integer)) else tuple(shift)
+    axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
+    # broadcast against each other, as NumPy's: (1, 2) along one axis rolls it by 1, then 2
     if len(shifts) == 1 and len(axes) > 1:
         shifts = shifts * len(axes)
+    elif len(axes) == 1 and len(shifts) > 1:
+        axes = axes * len(shifts)
+    if len(shifts) != len(axes):
+        raise ValueError(
+            f"roll: {len(shifts)} shifts {shifts!r} for {len(axes)} axes {axes!r}: give one "
+            "shift per axis, or one for all"
+        )
     for s, a in zip(shifts, axes):
+        s = operator.index(s)
         n = x.shape[a]
         if n:
             x = x[_axis_index(x.ndim, a, [(i - s) % n for i in range(n)])]
@@ -306,10 +321,12 @@ def roll(x, /, shift, *, axis=None):
 
 def moveaxis(x, source, destination, /):
     """``x`` with axes moved from ``source`` to ``destination`` (ints or tuples)."""
-    sources = [a % x.ndim for a in ((source,) if isinstance(source, int) else source)]
-    targets = [
-        a % x.ndim for a in ((destination,) if isinstance(destination, int) else destination)
-    ]
+
+    def axes(given):  # each checked (an axis out of range raises, naming it), as 0..ndim-1
+        listed = (given,) if isinstance(given, (int, np.integer)) else tuple(given)
+        return [negative_axes(a, x.ndim)[0] + x.ndim for a in listed]
+
+    sources, targets = axes(source), axes(destination)
     if len(sources) != len(targets):
         raise ValueError(
             f"moveaxis: source {source!r} and destination {destination!r} name different "
@@ -335,7 +352,8 @@ def unstack(x, /, *, axis=0):
 
 def tile(x, repetitions, /):
     """``x`` repeated ``repetitions`` times along each axis (NumPy's ``tile``)."""
-    reps = (repetitions,) if isinstance(repetitions, int) else tuple(repetitions)
+    reps = (repetitions,) if isinstance(repetitions, int | np.integer) else tuple(repetitions)
+    reps = tuple(operator.index(r) for r in reps)
     ndim = max(len(reps), x.ndim)
     reps = (1,) * (ndim - len(reps)) + reps
     shape = (1,) * (ndim - x.ndim) + tuple(x.shape)
@@ -347,11 +365,9 @@ def tile(x, repetitions, /):
 
 def repeat(x, repeats, /, *, axis=None):
     """Each element of ``x`` repeated ``repeats`` times along ``axis`` (flattened when None)."""
-    import numpy as np
-
     if axis is None:
         x, axis = reshape(x, (-1,)), 0
-    n = x.shape[axis]
+    n = x.shape[negative_axes(axis, x.ndim)[0]]
     # the result's length depends on the counts: they are read to the host (from any device)
     counts = np.broadcast_to(to_numpy(raw(repeats)) if is_array(raw(repeats)) else repeats, (n,))
     return x[_axis_index(x.ndim, axis, np.repeat(np.arange(n), counts))]
@@ -382,7 +398,6 @@ def split(x, indices_or_sections, /, *, axis=0):
 
 def broadcast_arrays(*arrays):
     """The arrays broadcast against each other."""
-    import numpy as np
 
     shape = np.broadcast_shapes(*(tuple(a.shape) for a in arrays))
     return [broadcast_to(a, shape) for a in arrays]
@@ -428,11 +443,11 @@ def pad(x, pad_width, mode="constant", *, constant_values=0):
     >>> print(tg.pad(tg.constant([1.0, 2.0]), 1, mode="edge"))
     tg.Tensor([1. 1. 2. 2.], shape=(4,), dtype=float32)
     """
-    import numpy as np
-
     widths = tuple(tuple(int(w) for w in pair) for pair in np.broadcast_to(pad_width, (x.ndim, 2)))
     if mode == "constant":
-        return _pad_constant(x, pad_width=widths, constant_values=constant_values)
+        # the fill in x's dtype, checked as constants are: 2.5 never truncated into integers
+        fill = to_array(raw(constant_values), x.dtype).item()
+        return _pad_constant(x, pad_width=widths, constant_values=fill)
     if mode not in ("edge", "reflect", "symmetric", "wrap"):
         raise ValueError(
             f"pad: mode {mode!r} is not supported; use 'constant', 'edge', 'reflect', "
