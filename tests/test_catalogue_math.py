@@ -699,3 +699,13 @@ def test_integer_fills_and_ranges_are_never_truncated_or_wrapped():
         2.0,
         2.5,
     ]
+
+
+def test_small_shapes_as_numpy_gives_them():
+    a = tg.constant(np.arange(6.0).reshape(2, 3))
+    assert a[[]].shape == (0, 3)  # an empty list selects nothing
+    assert [p.shape for p in tg.split(tg.constant(np.zeros(0)), 3)] == [(0,), (0,), (0,)]
+    assert float(tg.mean(tg.constant(1.0), axis=0)) == 1.0  # as sum accepts the same call
+    assert float(tg.grad(lambda x: tg.mean(x, axis=0))(tg.constant(2.0))) == 1.0
+    assert tg.reciprocal(tg.constant(3)).dtype == (1 / tg.constant(3)).dtype == tg.float64
+    assert tg.reciprocal(tg.constant(3, dtype=tg.int8)).dtype == tg.float32

@@ -217,9 +217,8 @@ def reciprocal(x, /):
     >>> print(tg.reciprocal(tg.constant([2.0, 4.0])))
     tg.Tensor([0.5  0.25], shape=(2,), dtype=float32)
     """
-    if kind_of(x.dtype) in "biu":  # integers give tapegrad's default float, as divide does
-        xp = xp_of(x)
-        x = xp.astype(x, xp.float32)
+    if kind_of(x.dtype) in "biu":  # integers divide as divide's do (float32 to 16 bits)
+        return _true_divide(1, x)
     return 1 / x
 
 

@@ -38,9 +38,7 @@ def normalize_index(index, shape: tuple) -> tuple:
     (each checked against the axes of ``shape`` it selects from)."""
     if not isinstance(index, tuple):
         index = (index,)
-    index = tuple(
-        i._value if isinstance(i, Tensor) else raw(i) if isinstance(i, list) else i for i in index
-    )
+    index = tuple(_index_value(i) for i in index)
     _check_masks(index, tuple(shape))
     out = []
     for i in index:
@@ -64,6 +62,14 @@ def normalize_index(index, shape: tuple) -> tuple:
                 )
         out.append(i)
     return tuple(out)
+
+
+def _index_value(i):
+    if isinstance(i, Tensor):
+        return i._value
+    if isinstance(i, list):  # an empty list selects nothing, as NumPy's (not a float array)
+        return raw(i) if i else np.zeros(0, dtype=np.intp)
+    return i
 
 
 def _check_masks(index: tuple, shape: tuple) -> None:

@@ -382,15 +382,19 @@ def take(x, indices, /, *, axis=None):
 
 def split(x, indices_or_sections, /, *, axis=0):
     """``x`` cut into pieces along ``axis``: equal sections, or at the given indices (NumPy)."""
-    n = x.shape[axis]
-    if isinstance(indices_or_sections, int):
+    n = x.shape[negative_axes(axis, x.ndim)[0]]
+    if isinstance(indices_or_sections, int | np.integer):
+        if indices_or_sections < 1:
+            raise ValueError(
+                f"split: the number of sections must be at least 1, not {indices_or_sections}"
+            )
         if n % indices_or_sections:
             raise ValueError(
                 f"split: an axis of length {n} does not divide into {indices_or_sections} equal "
                 "sections; give the split indices instead"
             )
         step = n // indices_or_sections
-        bounds = list(range(0, n + 1, step)) if n else [0, 0]
+        bounds = [k * step for k in range(int(indices_or_sections) + 1)]  # n = 0: empty pieces
     else:
         bounds = [0, *indices_or_sections, n]
     return [x[_axis_index(x.ndim, axis, slice(a, b))] for a, b in zip(bounds[:-1], bounds[1:])]

@@ -104,7 +104,7 @@ def sum(x, /, *, axis=None, dtype=None, keepdims=False):  # noqa: A001 - the Arr
 
 
 def _count(x, axis) -> int:
-    if axis is None:
+    if axis is None or not x.ndim:  # a 0-d value is its own single element
         return size_of(x.shape)
     return size_of(x.shape[a] for a in negative_axes(axis, x.ndim))
 
