@@ -709,3 +709,11 @@ def test_small_shapes_as_numpy_gives_them():
     assert float(tg.grad(lambda x: tg.mean(x, axis=0))(tg.constant(2.0))) == 1.0
     assert tg.reciprocal(tg.constant(3)).dtype == (1 / tg.constant(3)).dtype == tg.float64
     assert tg.reciprocal(tg.constant(3, dtype=tg.int8)).dtype == tg.float32
+
+
+def test_diff_takes_sequences_and_an_empty_inf_norm_is_zero():
+    x = tg.constant(np.array([1.0, 3.0, 6.0]))
+    assert tg.diff(x, prepend=[0.0, 1.0]).numpy().tolist() == [1.0, 0.0, 2.0, 3.0]
+    assert tg.diff(x, append=(7.0,)).numpy().tolist() == [2.0, 3.0, 1.0]
+    empty = tg.constant(np.zeros((2, 0)))
+    assert tg.linalg.vector_norm(empty, ord=np.inf, axis=1).numpy().tolist() == [0.0, 0.0]

@@ -33,7 +33,7 @@ from .._backend import backend_name, device_of, is_lazy, xp_of
 from .._dtypes import as_dtype, kind_of
 from .._primitive import primitive, raw
 from .._standard_gaps import linalg_call
-from ._helpers import is_basis, lead, negative_axes
+from ._helpers import is_basis, lead, negative_axes, size_of
 from .creation import constant, stop_gradient
 from .elementwise import _conj, abs, astype, conj, isfinite, pow, real, subtract, where
 from .indexing import getitem, take_slice
@@ -1006,6 +1006,8 @@ def vector_norm(x, /, *, axis=None, keepdims=False, ord=2):  # noqa: A002 - the 
         return _euclidean_norm(x, axis=axes, keepdims=keepdims)
     inf = float("inf")
     if ord == inf:
+        if not size_of(x.shape[a] for a in axes):  # no element: 0, as NumPy and the standard
+            return sum(abs(x), axis=axes, keepdims=keepdims)
         return max(abs(x), axis=axes, keepdims=keepdims)
     if ord == -inf:
         return min(abs(x), axis=axes, keepdims=keepdims)

@@ -409,6 +409,8 @@ def diff(x, /, *, axis=-1, n=1, prepend=None, append=None):
 
 
 def _slice_like(value, x, axis):
+    if isinstance(value, (list, tuple)):  # a sequence is an array, as NumPy takes it
+        value = _as_array(value)
     if getattr(value, "ndim", 0) == 0:  # a number (or a 0-d array) fills one slice
         shape = list(x.shape)
         shape[axis] = 1
