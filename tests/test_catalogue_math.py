@@ -717,3 +717,16 @@ def test_diff_takes_sequences_and_an_empty_inf_norm_is_zero():
     assert tg.diff(x, append=(7.0,)).numpy().tolist() == [2.0, 3.0, 1.0]
     empty = tg.constant(np.zeros((2, 0)))
     assert tg.linalg.vector_norm(empty, ord=np.inf, axis=1).numpy().tolist() == [0.0, 0.0]
+
+
+def test_numpy_std_var_and_sort_dispatch_take_numpys_keywords():
+    x = tg.constant(np.array([1.0, 3.0, 6.0]))
+    assert float(np.std(x, ddof=1)) == np.std(np.array([1.0, 3.0, 6.0]), ddof=1)
+    assert float(np.var(x, ddof=1)) == np.var(np.array([1.0, 3.0, 6.0]), ddof=1)
+    grid = tg.constant(np.array([[3.0, 1.0], [2.0, 0.0]]))
+    assert np.sort(grid, axis=None).numpy().tolist() == [0.0, 1.0, 2.0, 3.0]
+
+
+def test_argmax_names_an_axis_out_of_range():
+    with pytest.raises(ValueError, match=r"axis -2 is out of bounds for an array of 1 dim"):
+        tg.argmin(tg.constant([1.0, 3.0]), axis=-2)

@@ -241,6 +241,11 @@ ARRAY_FUNCTIONS = {
         a, tuple(i for i, n in enumerate(a.shape) if n == 1) if axis is None else axis
     ),
     "expand_dims": lambda a, axis: manipulation.expand_dims(a, axis=axis),
+    "var": METHODS["var"],  # NumPy's ddof is the standard's correction
+    "std": METHODS["std"],
+    "sort": lambda a, axis=-1, kind=None, order=None, *, stable=None: _tapegrad().sort(
+        manipulation.reshape(a, (-1,)) if axis is None else a, axis=-1 if axis is None else axis
+    ),
     "shape": lambda a: a.shape,
     "ndim": lambda a: a.ndim,
     "size": lambda a, axis=None: a.size if axis is None else a.shape[axis],

@@ -73,8 +73,9 @@ def argmax(x, /, *, axis=None, keepdims=False):
     >>> print(tg.argmax(tg.constant([[1.0, 5.0], [7.0, 2.0]]), axis=1))
     tg.Tensor([1 0], shape=(2,), dtype=int64)
     """
+    axis = _axis_of(x, axis)  # checked first: an axis out of range is named as such
     _check_nonempty(x, axis, "argmax")
-    return _index(xp_of(x).argmax(x, axis=_axis_of(x, axis), keepdims=keepdims))
+    return _index(xp_of(x).argmax(x, axis=axis, keepdims=keepdims))
 
 
 @primitive()
@@ -86,8 +87,9 @@ def argmin(x, /, *, axis=None, keepdims=False):
     >>> print(tg.argmin(tg.constant([[1.0, 5.0], [7.0, 2.0]]), axis=1))
     tg.Tensor([0 1], shape=(2,), dtype=int64)
     """
+    axis = _axis_of(x, axis)  # checked first: an axis out of range is named as such
     _check_nonempty(x, axis, "argmin")
-    return _index(xp_of(x).argmin(x, axis=_axis_of(x, axis), keepdims=keepdims))
+    return _index(xp_of(x).argmin(x, axis=axis, keepdims=keepdims))
 
 
 def _check_nonempty(x, axis, name):
