@@ -129,8 +129,11 @@ def test_bitwise_functions_refuse_floats():
         tg.bitwise_and(tg.constant([1.0]), tg.constant([2.0]))
 
 
-def test_reciprocal_of_integers_is_float32():
-    assert tg.reciprocal(tg.constant([2, 4])).dtype == tg.float32
+def test_reciprocal_of_integers_divides_as_divide():
+    # TensorFlow's truediv: float32 up to 16-bit integers, float64 from 32 bits
+    assert tg.reciprocal(tg.constant([2, 4])).dtype == tg.float64
+    assert tg.reciprocal(tg.constant([2, 4], dtype=tg.int16)).dtype == tg.float32
+    assert tg.reciprocal(tg.constant([2, 4])).numpy().tolist() == [0.5, 0.25]
 
 
 # -- subgradients at kinks and ties ----------------------------------------------------------------
