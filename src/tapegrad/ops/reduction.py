@@ -104,9 +104,10 @@ def sum(x, /, *, axis=None, dtype=None, keepdims=False):  # noqa: A001 - the Arr
 
 
 def _count(x, axis) -> int:
-    if axis is None or not x.ndim:  # a 0-d value is its own single element
+    if axis is None:
         return size_of(x.shape)
-    return size_of(x.shape[a] for a in negative_axes(axis, x.ndim))
+    axes = negative_axes(axis, x.ndim)  # checked: a 0-d value takes axis 0 (as sum does) only
+    return size_of(x.shape[a] for a in axes) if x.ndim else 1
 
 
 def _per_element(g, x, axis):
