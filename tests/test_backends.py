@@ -709,3 +709,26 @@ def test_a_dask_optimizer_step_computes_once_with_clipping_and_trust_ratios(name
     (_, expected), (dask_passes, got) = results
     assert dask_passes == 2  # one pass per step (the reads after it find the results persisted)
     np.testing.assert_allclose(np.array(got), np.array(expected), rtol=1e-12)
+
+
+@pytest.mark.parametrize(
+    "options", [{"clipnorm": -1.0}, {"global_clipnorm": 0.0}, {"clipvalue": -1.0}]
+)
+def test_clipping_options_that_do_not_clip_agree_on_dask(options):
+    da = pytest.importorskip("dask.array")
+    results = []
+    for convert in (np.asarray, lambda a: da.from_array(a, chunks=1)):
+        v = tg.Variable(convert(np.array([1.0, 2.0])))
+        tg.optimizers.SGD(1.0, **options).apply_gradients(
+            [(tg.constant(convert(np.array([3.0, -4.0]))), v)]
+        )
+        results.append(v.numpy().tolist())
+    assert results == [[-2.0, 6.0], [-2.0, 6.0]]
+
+
+def test_integer_division_and_reciprocal_on_a_library_that_divides_floats_only():
+    xs = pytest.importorskip("array_api_strict")
+    i = tg.constant(xs.asarray([2, 4]))
+    assert tg.reciprocal(i).dtype == tg.float64
+    assert tg.reciprocal(i).numpy().tolist() == [0.5, 0.25]
+    assert (i / tg.constant(xs.asarray([4, 8]))).numpy().tolist() == [0.5, 0.5]

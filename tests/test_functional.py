@@ -1322,3 +1322,23 @@ def test_an_integer_output_has_no_gradient():
         "or boolean output has no derivative; compute it in floating point "
         "(tg.astype(x, tg.float32))"
     )
+
+
+def test_linearize_keeps_infinite_derivatives_and_integer_outputs():
+    with np.errstate(divide="ignore", invalid="ignore"):
+        for f in (tg.sqrt, tg.log):
+            _, expected = tg.jvp(f, (f64(0.0),), (f64(1.0),))
+            _, f_jvp = tg.linearize(f, f64(0.0))
+            assert float(f_jvp(f64(1.0))) == float(expected) == np.inf
+    _, f_jvp = tg.linearize(lambda a: (a * 2.0, tg.argmax(a)), f64([1.0, 3.0]))
+    doubled, index = f_jvp(f64([1.0, 1.0]))
+    assert doubled.numpy().tolist() == [2.0, 2.0] and int(index) == 0
+    assert index.dtype == tg.int64
+
+
+def test_a_variable_passed_once_reaches_f_as_the_variable():
+    v = tg.Variable([1.0, 2.0])
+    gradient = tg.grad(lambda p: (p.assign_add([1.0, 1.0]), tg.sum(p * p))[1])(v)
+    assert gradient.numpy().tolist() == [4.0, 6.0]
+    w = tg.Variable(3.0)  # passed twice: each position differentiated on its own
+    assert [float(g) for g in tg.grad(lambda a, b: a * b, argnums=(0, 1))(w, w)] == [3.0, 3.0]

@@ -917,3 +917,11 @@ def test_numpy_number_options_are_kept_as_python_numbers():
     assert type(opt.beta_2) is float
     assert type(opts.SGD(lambda step: np.float64(0.5)).learning_rate) is float
     assert type(opts.SGD(lambda: np.array(0.5)).learning_rate) is float
+
+
+def test_a_0d_numpy_array_option_keeps_the_slots_dtype():
+    w = tg.Variable([1.0])
+    optimizer = opts.Adam(0.1, beta_1=np.array(0.9))
+    optimizer.apply_gradients([(tg.constant([1.0]), w)])
+    assert optimizer.get_slot(w, "momentum").dtype == tg.float32
+    assert type(optimizer.beta_1) is float

@@ -863,3 +863,8 @@ def test_equality_with_none_or_another_shape_is_false_as_in_tensorflow():
     assert (v == w) is False and (v != w) is True
     assert [w, v].index(v) == 1 and v in [w, v]
     assert (v == tg.constant([1.0, 3.0])).numpy().tolist() == [True, False]
+
+
+def test_equality_with_a_list_of_another_shape_is_false():
+    v = tg.Variable([1.0, 2.0])
+    assert (v == [1.0, 2.0, 3.0]) is False and (v != [1.0, 2.0, 3.0]) is True

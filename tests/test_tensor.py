@@ -757,3 +757,8 @@ def test_integer_true_division_follows_tensorflow_whichever_side_an_int_is_on():
     assert (tg.constant(3, dtype=tg.int8) / 2).dtype == tg.float32
     assert (2 / tg.constant(3, dtype=tg.uint8)).dtype == tg.float32
     assert (tg.constant(3) / 2.0).dtype == tg.float32  # a Python float: the default float
+
+
+def test_an_integer_beyond_float64_asked_for_as_a_float_names_the_limit():
+    with pytest.raises(ValueError, match=r"beyond the largest float64 value \(1\.798e\+308\)"):
+        tg.constant(2**1100, dtype=tg.float64)

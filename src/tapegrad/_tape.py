@@ -490,6 +490,7 @@ def _loop(entries, grads, keep, n_lead, traced, persistent, needed=None) -> dict
         entry = entries[i]
         if not persistent:
             entries[i] = None  # release the saved arrays as the loop passes them
+        # debug.check_numerics reads the locals ``prim`` and ``out_uid`` of this frame
         prim, uids, vals, out_uid, ans, params = entry
         g = grads.get(out_uid) if out_uid in keep else grads.pop(out_uid, None)
         if g is None:

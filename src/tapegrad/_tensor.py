@@ -377,7 +377,12 @@ def _from_python(value, dtype):
     if array.dtype == object and dtype is not None and dtype.kind in "fc":
         try:  # a huge Python int asked for as a float: NumPy converts it when told the dtype
             array = np.asarray(value, dtype=np.complex128 if dtype.kind == "c" else np.float64)
-        except (TypeError, ValueError, OverflowError):
+        except OverflowError:
+            raise ValueError(
+                f"cannot convert {type(value).__name__} {_short(value)} to {dtype}: it holds an "
+                f"integer beyond the largest {dtype} value ({np.finfo(dtype).max:.4g})"
+            ) from None
+        except (TypeError, ValueError):
             pass  # not numbers: refused below
     if array.dtype == object:
         _check_no_huge_int(value, array)
@@ -439,7 +444,8 @@ def _checked_block(block, *, target, what):
 def _check_cast(xp, array, dtype, what) -> None:
     """Raise where casting ``array`` to ``dtype`` would lose information: a fraction, an
     imaginary part, or an integer out of range (which would wrap around). On CuPy the checks
-    wait for the GPU once; on Dask they run inside each block (``_checked_block``)."""
+    read their few results back, waiting for the GPU; on Dask they run inside each block
+    (``_checked_block``)."""
     source = _dtypes.as_dtype(array.dtype)
     if source.kind in "fc" and dtype.kind in "biu":
         if not bool(xp.all(xp.equal(array, xp.round(xp.real(array))))) or source.kind == "c":

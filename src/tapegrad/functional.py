@@ -16,8 +16,8 @@ from ._dtypes import kind_of
 from ._forward import ForwardAccumulator, checked_tangent
 from ._structure import flatten
 from ._tape import GradientTape
-from ._tensor import Tensor, wrap
-from .ops import conj, constant, identity, permute_dims, reshape, zeros_like
+from ._tensor import Tensor, Variable, wrap
+from .ops import conj, constant, identity, ones_like, permute_dims, reshape, zeros_like
 from .ops._helpers import mark_basis
 
 __all__ = [
@@ -47,7 +47,7 @@ class _Inputs:
         for where in [("pos", i) for i in argnums] + [("kw", n) for n in argnames]:
             value = self._get(where)
             leaves, rebuild = flatten(value)
-            tensors = [_as_input(leaf, where) for leaf in leaves]
+            tensors = [_as_input(leaf, where, self.leaves) for leaf in leaves]
             self._set(where, rebuild(tensors))
             self.parts.append((where, len(tensors), rebuild))
             self.leaves.extend(tensors)
@@ -99,8 +99,10 @@ class _Inputs:
         return named if not self.argnums else (result, named)
 
 
-def _as_input(leaf, where):
-    if isinstance(leaf, Tensor):
+def _as_input(leaf, where, earlier: list):
+    if isinstance(leaf, Variable) and not any(leaf is e for e in earlier):
+        tensor = leaf  # f may use it as a Variable (assign, name), as it was given
+    elif isinstance(leaf, Tensor):
         # a tensor of its own for each differentiated position: the same tensor passed twice,
         # or also closed over by f, is then differentiated per position, as in JAX; recorded
         # (identity), so tapes and accumulators outside the transform still see the path
@@ -400,10 +402,14 @@ def linearize(f: Callable, *primals):
             tape.watch(inputs.leaves)
             out = inputs.call(f)
         out_leaves, rebuild = flatten(out)
-        seeds = [zeros_like(y) for y in out_leaves]
+        # seeds for the floating-point outputs (an integer output's tangent is zero, as jvp
+        # gives it); ones, not zeros: the map is linear, and at a zero cotangent the guards
+        # that keep zeros exact would choose their zero branch, hiding an infinite derivative
+        moving = [y for y in out_leaves if kind_of(y.dtype) in "fc"]
+        seeds = [ones_like(y) for y in moving]
         transpose.watch(seeds)
         cotangents = tape.gradient(
-            out_leaves, inputs.leaves, output_gradients=seeds, unconnected_gradients="zero"
+            moving, inputs.leaves, output_gradients=seeds, unconnected_gradients="zero"
         )
 
     def f_jvp(*tangents):
@@ -414,10 +420,14 @@ def linearize(f: Callable, *primals):
                 "arrays: give one tangent per primal, with the primals' structure"
             )
         given = [checked_tangent(t, leaf) for t, leaf in zip(tangent_leaves, inputs.leaves)]
-        pushed = transpose.gradient(
-            cotangents, seeds, output_gradients=given, unconnected_gradients="zero"
+        pushed = iter(
+            transpose.gradient(
+                cotangents, seeds, output_gradients=given, unconnected_gradients="zero"
+            )
         )
-        return rebuild(pushed)
+        return rebuild(
+            [next(pushed) if kind_of(y.dtype) in "fc" else zeros_like(y) for y in out_leaves]
+        )
 
     return out, f_jvp
 

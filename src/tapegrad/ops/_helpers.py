@@ -38,6 +38,11 @@ def negative_axes(axis, ndim: int) -> tuple:
     return tuple(sorted(out))
 
 
+def positive_axis(axis, ndim: int) -> int:
+    """One ``axis`` checked as ``negative_axes`` checks it, counted from 0."""
+    return negative_axes(axis, ndim)[0] + ndim
+
+
 def kept_shape(shape: tuple, axis) -> tuple:
     """``shape`` with the reduced axes kept as size 1 (what keepdims=True gives)."""
     axes = negative_axes(axis, len(shape))

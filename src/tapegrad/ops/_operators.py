@@ -23,7 +23,7 @@ def _compare(op, x, y, differ: bool):
     try:
         return op(x, y)
     except ValueError:  # shapes that do not broadcast
-        if not hasattr(y, "shape"):
+        if not hasattr(y, "shape") and not isinstance(y, (list, tuple)):
             raise
         return differ
 

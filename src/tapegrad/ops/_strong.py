@@ -110,7 +110,11 @@ def may_be_infinite(value) -> bool:
     is taken as possibly infinite, so that the mark that keeps a zero derivative exact against
     an infinite one reaches the next rule without reading it (that rule then guards
     unconditionally, as ``strong`` does on these libraries, and marks no further)."""
-    return waits_to_read(_raw(value)) or not all_finite(value)
+    v = _raw(value)
+    if waits_to_read(v):
+        return True
+    total = _total(v)
+    return not bool(total - total == 0)
 
 
 def strong(g, out, infinite=False):

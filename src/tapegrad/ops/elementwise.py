@@ -21,7 +21,7 @@ import math
 
 from .. import _dtypes
 from .._backend import device_of, in_library_of, waits_to_read, xp_of
-from .._dtypes import REAL_FLOAT_TYPES, kind_of
+from .._dtypes import FLOAT_TYPES, REAL_FLOAT_TYPES, kind_of
 from .._primitive import primitive, raw
 from ._strong import all_finite, is_marked, linear, mark, rules, singular, smooth, strong
 
@@ -189,15 +189,19 @@ def divide(x, y, /):
 
 
 def _true_divide(x, y):
-    result = x / y
+    floats = FLOAT_TYPES
+    if type(getattr(x, "dtype", None)) in floats or type(getattr(y, "dtype", None)) in floats:
+        return x / y  # the common case: a NumPy float operand
     # integers divide as TensorFlow's truediv: into float32 up to 16 bits, float64 from 32 bits
-    # (float32 would lose digits of large int32 values), whichever side a Python int is on
+    # (float32 would lose digits of large int32 values), whichever side a Python int is on;
+    # cast first, as libraries that divide floats only (array_api_strict) need
     widths = [_int_width(v) for v in (x, y)]
     if None in widths or not any(widths):
-        return result
-    xp = xp_of(result)
+        return x / y
+    xp = xp_of(x if widths[0] else y)
     target = xp.float32 if max(widths) <= 2 else xp.float64
-    return result if result.dtype == target else xp.astype(result, target)
+    x, y = (xp.astype(v, target) if w else v for v, w in zip((x, y), widths))
+    return x / y
 
 
 def _int_width(value):

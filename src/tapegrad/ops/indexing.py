@@ -38,12 +38,15 @@ def normalize_index(index, shape: tuple) -> tuple:
     (each checked against the axes of ``shape`` it selects from)."""
     if not isinstance(index, tuple):
         index = (index,)
-    index = tuple(_index_value(i) for i in index)
-    _check_masks(index, tuple(shape))
     out = []
+    masks_checked = False
     for i in index:
+        i = _index_value(i)
         if hasattr(i, "dtype") and hasattr(i, "shape"):
             if kind_of(i.dtype) == "b" and i.ndim > 0:
+                if not masks_checked:  # once, over the whole index: only where masks are
+                    _check_masks(tuple(_index_value(j) for j in index), tuple(shape))
+                    masks_checked = True
                 if is_lazy(i):
                     raise NotImplementedError(
                         "indexing with a boolean mask is not available for a dask mask: the "
@@ -67,7 +70,7 @@ def normalize_index(index, shape: tuple) -> tuple:
 def _index_value(i):
     if isinstance(i, Tensor):
         return i._value
-    if isinstance(i, list):  # an empty list selects nothing, as NumPy's (not a float array)
+    if type(i) is list:  # an empty list selects nothing, as NumPy's (not a float array)
         return raw(i) if i else np.zeros(0, dtype=np.intp)
     return i
 

@@ -33,7 +33,7 @@ from .._backend import backend_name, device_of, is_lazy, xp_of
 from .._dtypes import as_dtype, kind_of
 from .._primitive import primitive, raw
 from .._standard_gaps import linalg_call
-from ._helpers import is_basis, lead, negative_axes, size_of
+from ._helpers import is_basis, lead, negative_axes, positive_axis, size_of
 from .creation import constant, stop_gradient
 from .elementwise import _conj, abs, astype, conj, isfinite, pow, real, subtract, where
 from .indexing import getitem, take_slice
@@ -1457,8 +1457,8 @@ def tensordot(x1, x2, /, *, axes=2):
         if len(first) != len(second):
             raise ValueError(f"tensordot: axes {axes!r} pair {len(first)} axes with {len(second)}")
         # each checked (an axis out of range raises, naming it), then counted from 0
-        first = tuple(negative_axes(a, x1.ndim)[0] + x1.ndim for a in first)
-        second = tuple(negative_axes(a, x2.ndim)[0] + x2.ndim for a in second)
+        first = tuple(positive_axis(a, x1.ndim) for a in first)
+        second = tuple(positive_axis(a, x2.ndim) for a in second)
     a = _LETTERS[: x1.ndim]
     b = list(_LETTERS[x1.ndim : x1.ndim + x2.ndim])
     for i, j in zip(first, second):

@@ -14,7 +14,7 @@ from .._backend import device_of, is_array, to_numpy, xp_of
 from .._primitive import primitive, raw
 from .._standard_gaps import indexes_natively
 from .._tensor import to_array
-from ._helpers import lead, negative_axes
+from ._helpers import lead, negative_axes, positive_axis
 from ._strong import linear, rules
 
 __all__ = [
@@ -272,8 +272,7 @@ def stack(arrays, /, *, axis=0):
 def _axis_index(ndim: int, axis: int, selector) -> tuple:
     """An index that applies ``selector`` along ``axis`` of an ``ndim`` array (an axis out of
     range raises, naming it)."""
-    (axis,) = negative_axes(axis, ndim)
-    return (slice(None),) * (axis + ndim) + (selector,)
+    return (slice(None),) * positive_axis(axis, ndim) + (selector,)
 
 
 def flip(x, /, *, axis=None):
@@ -324,7 +323,7 @@ def moveaxis(x, source, destination, /):
 
     def axes(given):  # each checked (an axis out of range raises, naming it), as 0..ndim-1
         listed = (given,) if isinstance(given, (int, np.integer)) else tuple(given)
-        return [negative_axes(a, x.ndim)[0] + x.ndim for a in listed]
+        return [positive_axis(a, x.ndim) for a in listed]
 
     sources, targets = axes(source), axes(destination)
     if len(sources) != len(targets):

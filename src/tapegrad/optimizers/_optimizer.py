@@ -107,8 +107,8 @@ class Optimizer:
         # variable's dtype; here each NumPy number given as an option (learning_rate, beta_1,
         # momentum, ema_momentum, loss_scale_factor ..., also when set later) is kept as a
         # Python number, so that no slot ever leaves its variable's dtype.
-        if isinstance(value, _NUMPY_NUMBERS):
-            value = value.item()
+        if isinstance(value, _NUMPY_NUMBERS) or (type(value) is np.ndarray and value.ndim == 0):
+            value = value.item()  # 0-d arrays promote as NumPy scalars do
         object.__setattr__(self, name, value)
 
     # -- learning rate and step counters ---------------------------------------------------------
@@ -343,40 +343,27 @@ class Optimizer:
 
     # -- clipping and weight decay ---------------------------------------------------------------
     def _clip(self, grads: list) -> list:
-        if any(waits_to_read(g) for g in grads):  # CuPy, Dask: the norms stay arrays
-            return self._clip_unread(grads)
+        # on CuPy and Dask the norms stay 0-d arrays: reading them would wait for the GPU, or
+        # compute each gradient's recipe on its own before the step computes them again
+        unread = False
+        for g in grads:  # a loop, not a comprehension: most steps see NumPy arrays only
+            if type(g) not in _EAGER and waits_to_read(g):
+                unread = True
+                break
+        norm = _norm_array if unread else _norm
         if self.clipnorm and self.clipnorm > 0:
-            return [g * (self.clipnorm / max(_norm(g), self.clipnorm)) for g in grads]
+            return [g * _clip_scale(self.clipnorm, norm(g)) for g in grads]
         if self.global_clipnorm and self.global_clipnorm > 0:
-            norm = math.sqrt(sum(_norm(g) ** 2 for g in grads))
+            total = norm(grads[0]) ** 2
+            for g in grads[1:]:
+                total = total + norm(g) ** 2
             # as Keras: a non-finite norm makes every gradient NaN rather than silently passing
-            scale = self.global_clipnorm / max(norm, self.global_clipnorm)
-            scale = scale if math.isfinite(norm) else math.nan
+            scale = _clip_scale(self.global_clipnorm, total**0.5, nan_if_not_finite=True)
             return [g * scale for g in grads]
         if self.clipvalue and self.clipvalue > 0:
             v = self.clipvalue
             return [xp_of(g).clip(g, -v, v) for g in grads]
         return grads
-
-    def _clip_unread(self, grads: list) -> list:
-        """``_clip`` with the norms as 0-d arrays of the gradients' library: reading them would
-        wait for the GPU (CuPy) or compute every gradient's recipe on its own (Dask), before the
-        step computes them again."""
-        if self.clipnorm and self.clipnorm > 0:
-            limit = self.clipnorm
-            return [g * (limit / xp_of(g).maximum(_norm_array(g), limit)) for g in grads]
-        if self.global_clipnorm and self.global_clipnorm > 0:
-            limit = self.global_clipnorm
-            squares = [_norm_array(g) ** 2 for g in grads]
-            norm = squares[0]
-            for square in squares[1:]:
-                norm = norm + square
-            xp = xp_of(norm)
-            norm = xp.sqrt(norm)
-            scale = xp.where(xp.isfinite(norm), limit / xp.maximum(norm, limit), math.nan)
-            return [g * scale for g in grads]
-        v = self.clipvalue
-        return [xp_of(g).clip(g, -v, v) for g in grads]
 
     def exclude_from_weight_decay(self, var_list=None, var_names=None) -> None:
         """Exempt variables from ``weight_decay``: those in ``var_list``, and those whose name
@@ -700,6 +687,18 @@ def _norm(g) -> float:
     negative for ``1j``): the norm of the pairs of reals a complex array stands for, as
     PyTorch takes it."""
     return float(_norm_array(g))
+
+
+def _clip_scale(limit: float, norm, nan_if_not_finite: bool = False):
+    """``limit / max(norm, limit)``: 1 within the limit. ``norm`` is a float, or a 0-d array
+    left unread (CuPy, Dask), for which the scale stays an array."""
+    if isinstance(norm, float):
+        if nan_if_not_finite and not math.isfinite(norm):
+            return math.nan
+        return limit / max(norm, limit)
+    xp = xp_of(norm)
+    scale = limit / xp.maximum(norm, limit)
+    return xp.where(xp.isfinite(norm), scale, math.nan) if nan_if_not_finite else scale
 
 
 def _norm_array(g):

@@ -213,11 +213,16 @@ class Lamb(Optimizer):
         v = slots["velocity"] * self.beta_2 + _times_conj(grad, grad) * (1 - self.beta_2)
         slots["momentum"], slots["velocity"] = m, v
         update = (m / (1 - self.beta_1**t)) / (xp.sqrt(v / (1 - self.beta_2**t)) + self.epsilon)
-        if waits_to_read(update):  # CuPy, Dask: the trust ratio stays an array, unread
-            w_norm, u_norm = _norm_array(var._value), _norm_array(update)
-            both = (w_norm > 0) & (u_norm > 0)
-            ratio = xp.where(both, w_norm / xp.where(both, u_norm, 1.0), 1.0)
-        else:
-            w_norm, u_norm = _norm(var._value), _norm(update)
-            ratio = w_norm / u_norm if w_norm > 0 and u_norm > 0 else 1.0
-        self._assign_sub(var, ratio * lr * update)
+        self._assign_sub(var, _trust_ratio(var._value, update) * lr * update)
+
+
+def _trust_ratio(w, update):
+    """Lamb's ``|w| / |update|``, 1 where either norm is 0. On CuPy and Dask it stays a 0-d
+    array: reading it would wait for the GPU or compute the step's recipe twice."""
+    if not waits_to_read(update):
+        w_norm, u_norm = _norm(w), _norm(update)
+        return w_norm / u_norm if w_norm > 0 and u_norm > 0 else 1.0
+    xp = xp_of(update)
+    w_norm, u_norm = _norm_array(w), _norm_array(update)
+    both = (w_norm > 0) & (u_norm > 0)
+    return xp.where(both, w_norm / xp.where(both, u_norm, 1.0), 1.0)
