@@ -291,12 +291,25 @@ def test_source_that_is_not_a_tensor_raises_type_error(source):
         tape.gradient(y, source)
 
 
-def test_entering_a_recording_tape_again_raises_runtime_error():
+def test_entering_a_recording_tape_again_raises_value_error_as_in_tensorflow():
     tape = tg.GradientTape()
-    with pytest.raises(RuntimeError, match="already recording"):
+    message = (
+        "Tape is still recording, This can happen if you try to re-enter an already-active "
+        "tape: enter it once, or create a new tape for a nested computation"
+    )
+    with pytest.raises(ValueError) as caught:
         with tape:
             with tape:
                 pass
+    assert str(caught.value) == message
+
+
+def test_reset_outside_the_block_raises_as_in_tensorflow():
+    tape = tg.GradientTape()
+    with tape:
+        pass
+    with pytest.raises(ValueError, match="^Tape is not recording: call reset"):
+        tape.reset()
 
 
 def test_stop_recording_on_a_tape_that_is_not_recording_raises_runtime_error():

@@ -67,13 +67,14 @@ class GradientTape:
 
     # -- recording ------------------------------------------------------------------------------
     def __enter__(self) -> GradientTape:
-        if self._recording:
-            raise RuntimeError(
-                "this GradientTape is already recording: enter it once, or create a new tape "
-                "for a nested computation"
+        if self._recording:  # TensorFlow's type and words, then the fix
+            raise ValueError(
+                "Tape is still recording, This can happen if you try to re-enter an "
+                "already-active tape: enter it once, or create a new tape for a nested "
+                "computation"
             )
         if self._spent:  # as TensorFlow: a non-persistent tape used up records afresh
-            self.reset()
+            self._clear()
             self._explained, self._closed_uid, self._pauses = None, None, ()
         self._start()
         return self
@@ -115,7 +116,16 @@ class GradientTape:
             self._start()
 
     def reset(self) -> None:
-        """Forget everything recorded and watched, as a new tape would."""
+        """Forget everything recorded and watched, as a new tape would; inside the tape's
+        ``with`` block, as in TensorFlow."""
+        if not self._recording:
+            raise ValueError(
+                "Tape is not recording: call reset() inside the tape's `with` block (a tape "
+                "that has stopped recording is reset by entering a new tape)"
+            )
+        self._clear()
+
+    def _clear(self) -> None:
         self._entries = []
         self._watched = set()
         self._variables = {}
