@@ -733,3 +733,15 @@ def test_numpy_std_var_and_sort_dispatch_take_numpys_keywords():
 def test_argmax_names_an_axis_out_of_range():
     with pytest.raises(ValueError, match=r"axis -2 is out of bounds for an array of 1 dim"):
         tg.argmin(tg.constant([1.0, 3.0]), axis=-2)
+
+
+def test_axis_mistakes_in_shape_functions_are_named():
+    x = tg.constant(np.arange(3.0))
+    for f in (lambda: tg.swapaxes(x, 0, 1), lambda: tg.unstack(x, axis=1)):
+        with pytest.raises(ValueError, match=r"axis 1 is out of bounds for an array of 1 dim"):
+            f()
+    with pytest.raises(ValueError, match=r"^tril needs matrices \(at least 2 dimensions\)"):
+        tg.tril(x)
+    m = tg.constant(np.arange(6.0).reshape(2, 3))
+    assert tg.expand_dims(m, axis=(0, -1)).shape == np.expand_dims(np.zeros((2, 3)), (0, -1)).shape
+    tg.testing.check_grads(lambda v: tg.expand_dims(v, axis=(0, 2)), [m.numpy()], order=2)

@@ -297,6 +297,11 @@ def meshgrid(*arrays, indexing="xy"):
 
 
 def _triangle(x, k, lower):
+    if len(raw(x).shape) < 2:
+        raise ValueError(
+            f"{'tril' if lower else 'triu'} needs matrices (at least 2 dimensions), not shape "
+            f"{tuple(raw(x).shape)}: reshape the value first"
+        )
     xp = xp_of(raw(x))
     rows, cols = x.shape[-2], x.shape[-1]
     ones = xp.ones((rows, cols), dtype=xp.bool, device=device_of(raw(x)))

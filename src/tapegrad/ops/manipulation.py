@@ -106,8 +106,15 @@ def matrix_transpose(x, /):
     jvp=lambda ts, ans, x, *, axis=0: _reshape_like(ts[0], x, ans.shape),
 )
 def expand_dims(x, /, axis=0):
-    """``x`` with a new axis of length 1 at ``axis``."""
-    return xp_of(x).expand_dims(x, axis=axis)
+    """``x`` with a new axis of length 1 at ``axis`` (or at each of a tuple of axes, counted in
+    the result, as NumPy's)."""
+    if isinstance(axis, int | np.integer):
+        return xp_of(x).expand_dims(x, axis=axis)
+    ndim = len(x.shape) + len(axis)
+    shape = list(x.shape)
+    for a in sorted(positive_axis(a, ndim) for a in axis):
+        shape.insert(a, 1)
+    return xp_of(x).reshape(x, tuple(shape))
 
 
 @primitive(
@@ -340,12 +347,14 @@ def moveaxis(x, source, destination, /):
 def swapaxes(x, axis1, axis2, /):
     """``x`` with two axes exchanged (NumPy's name)."""
     order = list(range(x.ndim))
+    axis1, axis2 = positive_axis(axis1, x.ndim), positive_axis(axis2, x.ndim)
     order[axis1], order[axis2] = order[axis2], order[axis1]
     return permute_dims(x, tuple(order))
 
 
 def unstack(x, /, *, axis=0):
     """The slices of ``x`` along ``axis``, as a tuple of arrays."""
+    axis = positive_axis(axis, x.ndim)
     return tuple(x[_axis_index(x.ndim, axis, i)] for i in range(x.shape[axis]))
 
 
