@@ -732,3 +732,19 @@ def test_integer_division_and_reciprocal_on_a_library_that_divides_floats_only()
     assert tg.reciprocal(i).dtype == tg.float64
     assert tg.reciprocal(i).numpy().tolist() == [0.5, 0.25]
     assert (i / tg.constant(xs.asarray([4, 8]))).numpy().tolist() == [0.5, 0.5]
+
+
+def test_svdvals_of_a_dask_matrix_and_lstsq_refused_by_name():
+    """Dask's own svdvals asks for full matrices, which its svd refuses: the values come from the
+    reduced svd. lstsq's rank sets its residuals' shape, so it would have to compute."""
+    dask = pytest.importorskip("dask")
+    da = pytest.importorskip("dask.array")
+    values = np.random.default_rng(0).standard_normal((4, 3))
+    x = tg.constant(da.from_array(values, chunks=(2, 3)))
+    with dask.config.set(scheduler=_refuse_to_compute):
+        singular = tg.linalg.svdvals(x)
+        with pytest.raises(NotImplementedError, match="^tg.linalg.lstsq is not available for dask"):
+            tg.linalg.lstsq(x, tg.constant(da.ones(4, chunks=2)))
+    np.testing.assert_allclose(
+        singular.numpy(), np.linalg.svd(values, compute_uv=False), rtol=1e-12
+    )

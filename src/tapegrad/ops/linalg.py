@@ -529,6 +529,12 @@ def lstsq(a, b, /, rcond=None):
             f"{tuple(a.shape)} and {tuple(b.shape)}"
         )
     m, n = a.shape
+    if is_lazy(raw(a)):  # the rank, and with it the residuals' shape, needs the values
+        raise NotImplementedError(
+            "tg.linalg.lstsq is not available for dask arrays: its rank (and so the shape of "
+            "its residuals) depends on the values, which would have to be computed here; "
+            "compute it on NumPy arrays (t.numpy()) if it fits in memory"
+        )
     s = svdvals(a)
     sv = raw(s)
     xp = xp_of(sv)
