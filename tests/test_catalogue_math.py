@@ -745,3 +745,8 @@ def test_axis_mistakes_in_shape_functions_are_named():
     m = tg.constant(np.arange(6.0).reshape(2, 3))
     assert tg.expand_dims(m, axis=(0, -1)).shape == np.expand_dims(np.zeros((2, 3)), (0, -1)).shape
     tg.testing.check_grads(lambda v: tg.expand_dims(v, axis=(0, 2)), [m.numpy()], order=2)
+
+
+def test_pad_refuses_negative_widths_by_name():
+    with pytest.raises(ValueError, match=r"^pad: widths must be non-negative, got pad_width=-1$"):
+        tg.pad(tg.constant([1.0, 2.0]), -1)

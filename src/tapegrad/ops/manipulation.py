@@ -456,6 +456,8 @@ def pad(x, pad_width, mode="constant", *, constant_values=0):
     tg.Tensor([1. 1. 2. 2.], shape=(4,), dtype=float32)
     """
     widths = tuple(tuple(int(w) for w in pair) for pair in np.broadcast_to(pad_width, (x.ndim, 2)))
+    if any(w < 0 for pair in widths for w in pair):
+        raise ValueError(f"pad: widths must be non-negative, got pad_width={pad_width!r}")
     if mode == "constant":
         # the fill in x's dtype, checked as constants are: 2.5 never truncated into integers
         fill = to_array(raw(constant_values), x.dtype).item()
