@@ -1,6 +1,8 @@
 """ForwardAccumulator: TensorFlow's semantics and errors, its documentation's examples, and
 forward mode composed with tapes and with other accumulators in any order and depth."""
 
+import re
+
 import numpy as np
 import pytest
 
@@ -169,7 +171,8 @@ def test_jvp_through_reductions_matmul_and_indexing():
 
 # -- errors ----------------------------------------------------------------------------------------
 def test_a_different_number_of_primals_and_tangents_raises_value_error():
-    with pytest.raises(ValueError, match="got 2 primals and 1 tangents"):
+    message = "the tangents do not have the structure of the primals: [*] against [*, *]"
+    with pytest.raises(ValueError, match=re.escape(message)):
         tg.ForwardAccumulator([f64(1.0), f64(2.0)], [f64(1.0)])
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 from ._backend import is_array, same_library
 from ._dtypes import kind_of
 from ._state import context, suspended
-from ._structure import flatten
+from ._structure import check_same_structure, flatten
 from ._tensor import Tensor, wrap, wrap_with_uid
 from .ops import asarray, astype, broadcast_to, conj, convert_to_tensor, reshape, zeros_like
 from .ops._helpers import lead
@@ -31,13 +31,9 @@ class ForwardAccumulator:
     """
 
     def __init__(self, primals, tangents, *, _batched: bool = False):
+        check_same_structure(tangents, primals, "tangents", "primals")
         primal_leaves, _ = flatten(primals)
         tangent_leaves, _ = flatten(tangents)
-        if len(primal_leaves) != len(tangent_leaves):
-            raise ValueError(
-                f"ForwardAccumulator got {len(primal_leaves)} primals and {len(tangent_leaves)} "
-                "tangents: give one tangent per primal, in the same structure"
-            )
         self._tangents: dict[int, object] = {}
         # batched: each tangent carries one leading axis of directions (all basis vectors of a
         # forward-mode Jacobian go through one pass); the JVP rules keep such axes in front

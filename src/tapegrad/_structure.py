@@ -43,3 +43,34 @@ def _sorted_keys(tree: dict) -> list:
         return sorted(tree)
     except TypeError:  # keys of types that do not compare (1 and "a"): by type, then text
         return sorted(tree, key=lambda k: (type(k).__qualname__, repr(k)))
+
+
+def structure(tree):
+    """The shape of ``tree`` without its leaves: lists and tuples (named or not) as sequences,
+    dicts by their sorted keys, anything else a leaf (None)."""
+    if isinstance(tree, (list, tuple)):
+        return ("sequence", tuple(structure(item) for item in tree))
+    if isinstance(tree, dict):
+        keys = _sorted_keys(tree)
+        return ("dict", tuple(keys), tuple(structure(tree[k]) for k in keys))
+    return None
+
+
+def check_same_structure(given, expected, what: str, expected_what: str) -> None:
+    """Raise ValueError where ``given`` is not built as ``expected`` (lists and tuples count as
+    the same; dicts must have the same keys): matching leaves by position across two different
+    structures would pair values silently with the wrong places."""
+    if structure(given) != structure(expected):
+        raise ValueError(
+            f"the {what} do not have the structure of the {expected_what}: "
+            f"{_describe(given)} against {_describe(expected)}; give one array per array, "
+            "in the same nesting of lists, tuples and dicts (with the same keys)"
+        )
+
+
+def _describe(tree) -> str:
+    if isinstance(tree, (list, tuple)):
+        return "[" + ", ".join(_describe(item) for item in tree) + "]"
+    if isinstance(tree, dict):
+        return "{" + ", ".join(f"{k!r}: {_describe(tree[k])}" for k in _sorted_keys(tree)) + "}"
+    return "*"

@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from ._backend import device_of, xp_of
 from ._dtypes import kind_of
 from ._forward import ForwardAccumulator, checked_tangent
-from ._structure import flatten
+from ._structure import check_same_structure, flatten
 from ._tape import GradientTape
 from ._tensor import Tensor, Variable, wrap
 from .ops import conj, constant, identity, ones_like, permute_dims, reshape, zeros_like
@@ -293,12 +293,8 @@ def vjp(f: Callable, *primals, has_aux: bool = False):
     out_leaves, _ = flatten(value)
 
     def vjp_fn(cotangent):
+        check_same_structure(cotangent, value, "cotangents", "output")
         cotangents, _ = flatten(cotangent)
-        if len(cotangents) != len(out_leaves):
-            raise ValueError(
-                f"vjp_fn got {len(cotangents)} cotangents for an output with {len(out_leaves)} "
-                "arrays: give one per output array, in the output's structure"
-            )
         grads = tape.gradient(
             out_leaves, inputs.leaves, output_gradients=cotangents, unconnected_gradients="zero"
         )
@@ -367,13 +363,9 @@ def jvp(f: Callable, primals: Sequence, tangents: Sequence, has_aux: bool = Fals
             f"jvp got {len(primals)} primals and {len(tangents)} tangents: give one tangent per "
             "primal, with the same structure"
         )
+    check_same_structure(tangents, primals, "tangents", "primals")
     inputs = _Inputs(primals, {}, tuple(range(len(primals))), ())
     tangent_leaves, _ = flatten(tangents)
-    if len(tangent_leaves) != len(inputs.leaves):
-        raise ValueError(
-            "the tangents do not have the structure of the primals: "
-            f"{len(tangent_leaves)} arrays for {len(inputs.leaves)}"
-        )
     with ForwardAccumulator(inputs.leaves, tangent_leaves) as accumulator:
         out = inputs.call(f)
     value, aux = _split_aux(out, has_aux)
@@ -413,12 +405,8 @@ def linearize(f: Callable, *primals):
         )
 
     def f_jvp(*tangents):
+        check_same_structure(tangents, primals, "tangents", "primals")
         tangent_leaves, _ = flatten(tangents)
-        if len(tangents) != len(primals) or len(tangent_leaves) != len(inputs.leaves):
-            raise ValueError(
-                f"f_jvp got {len(tangent_leaves)} tangent arrays for {len(inputs.leaves)} primal "
-                "arrays: give one tangent per primal, with the primals' structure"
-            )
         given = [checked_tangent(t, leaf) for t, leaf in zip(tangent_leaves, inputs.leaves)]
         pushed = iter(
             transpose.gradient(
