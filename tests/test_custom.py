@@ -1240,3 +1240,24 @@ def test_custom_vjp_rules_hold_in_every_thread_at_once():
     for thread in threads:
         thread.join()
     assert results == {0: 100.0, 1: 100.0}
+
+
+def test_a_custom_rule_answers_each_backward_pass_afresh_for_the_same_seed():
+    """A persistent tape's second backward pass, under an outer tape, sends the same seed
+    object: the rule must run again there, recorded, for the second derivative."""
+
+    @tg.custom_vjp
+    def cube(x):
+        return x**3
+
+    cube.defvjp(lambda x: (x**3, x), lambda x, g: (3 * g * x**2,))
+    x = tg.constant(np.float64(2.0))
+    seed = tg.constant(np.float64(1.0))
+    with tg.GradientTape(persistent=True) as tape:
+        tape.watch(x)
+        y = cube(x)
+    assert float(tape.gradient(y, x, output_gradients=seed)) == 12.0
+    with tg.GradientTape() as outer:
+        outer.watch(x)
+        g = tape.gradient(y, x, output_gradients=seed)
+    assert float(outer.gradient(g, x)) == 12.0

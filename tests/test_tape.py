@@ -881,3 +881,14 @@ def test_equality_with_none_or_another_shape_is_false_as_in_tensorflow():
 def test_equality_with_a_list_of_another_shape_is_false():
     v = tg.Variable([1.0, 2.0])
     assert (v == [1.0, 2.0, 3.0]) is False and (v != [1.0, 2.0, 3.0]) is True
+
+
+def test_tape_hessian_keeps_a_read_made_before_watch_constant_as_the_gradient_does():
+    w = tg.Variable(np.float64(2.0))
+    x = tg.constant(np.float64(0.5))
+    with tg.GradientTape(persistent=True) as tape:
+        a = x * w  # read before x is watched: a constant to this tape
+        tape.watch(x)
+        z = a * x**3
+    assert float(tape.gradient(z, x)) == 0.75  # a * 3x^2
+    assert float(tape.hessian(z, x)) == 3.0  # a * 6x, not 12 w x^2

@@ -30,7 +30,7 @@ class _JointRules:
 
     def __init__(self, joint: Callable, n_inputs: int):
         self.joint, self.n_inputs = joint, n_inputs
-        self.last_g = self.last = None
+        self.last_g = self.last_key = self.last = None
 
     def __getitem__(self, k: int):
         if not 0 <= k < self.n_inputs:
@@ -41,8 +41,12 @@ class _JointRules:
         return self.n_inputs
 
     def _rule(self, k, g, ans, *inputs):
-        if g is not self.last_g:
-            self.last_g, self.last = g, self.joint(g, *inputs)
+        # the answer is kept for the inputs asked in turn about one cotangent; a later backward
+        # pass may send the same cotangent under other tapes (or none), which needs its own
+        now = context()
+        key = (now.mode, tuple(map(id, now.tapes)), tuple(map(id, now.accumulators)))
+        if g is not self.last_g or key != self.last_key:
+            self.last_g, self.last_key, self.last = g, key, self.joint(g, *inputs)
         out = self.last[k]
         # a first-order pass works on raw arrays (the user's rule returned a tensor), which
         # libraries without operators that defer to tensors (array_api_strict) need

@@ -409,10 +409,12 @@ class GradientTape:
         from ._primitive import _traced
 
         for prim, uids, vals, out_uid, _ans, params in self._entries:
-            inputs = [values.get(abs(u), v) if u else v for v, u in zip(vals, uids)]
+            # a negated uid is a read made while the value was not watched: a constant to this
+            # tape (as its gradient takes it), so it keeps its recorded value
+            inputs = [values.get(u, v) if u > 0 else v for v, u in zip(vals, uids)]
             if firsts:
                 for k, (v, u) in enumerate(zip(vals, uids)):
-                    first = firsts.get(abs(u))
+                    first = firsts.get(u) if u > 0 else None
                     if first is not None and v is not first:
                         inputs[k] = inputs[k] + (v - first)
             if any(isinstance(i, Tensor) for i in inputs):
