@@ -498,10 +498,20 @@ def recompute_grad(f: Callable) -> Callable:
         inputs = [flat_args[i] for i in positions] + variables
 
         def joint(g, *vals):
+            # the tensor arguments at their recorded values (a tensor written after the call,
+            # t[i] = v, must not change the gradient); a traced pass hands them under their
+            # recorded uids, so outer tapes see the path. Variables are read as they are now,
+            # as TensorFlow reads them.
+            again_args = [
+                a if isinstance(a, Variable) else v if isinstance(v, Tensor) else wrap(v)
+                for a, v in zip((flat_args[i] for i in positions), vals)
+            ]
+            recomputed = again_args + variables
+            call_args = rebuild_args(_substitute(flat_args, positions, again_args))
             with GradientTape() as tape:
-                tape.watch(inputs)
-                again = _pack(flatten(f(*args, **kwargs))[0])
-            return tape._vjp(again, inputs, g)
+                tape.watch(recomputed)
+                again = _pack(flatten(f(*call_args, **kwargs))[0])
+            return tape._vjp(again, recomputed, g)
 
         packed = _pack(outputs)
         recorded = _record_call(
