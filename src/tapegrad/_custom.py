@@ -50,7 +50,7 @@ class _JointRules:
         out = self.last[k]
         # a first-order pass works on raw arrays (the user's rule returned a tensor), which
         # libraries without operators that defer to tensors (array_api_strict) need
-        if type(out) is Tensor and context().mode == RAW:
+        if type(out) is Tensor and now.mode == RAW:
             return out._value
         return out
 
@@ -95,6 +95,13 @@ def _stack_rows(rows: list, like):
         r if r is not None else _fresh_zeros(like, shape[: len(shape) - like.ndim]) for r in rows
     ]
     return stack(filled)
+
+
+def _tensor_arguments(args):
+    """The arguments' leaves (lists, tuples and dicts flattened, as TensorFlow flattens them),
+    the function that rebuilds the arguments from leaves, and the positions of the tensors."""
+    flat_args, rebuild_args = flatten(list(args))
+    return flat_args, rebuild_args, [i for i, a in enumerate(flat_args) if isinstance(a, Tensor)]
 
 
 def _substitute(args, positions, new_inputs):
@@ -235,9 +242,7 @@ def custom_gradient(f: Callable) -> Callable:
         (y, grad_fn), variables = _run_unrecorded(f, args, kwargs)
         outputs, rebuild = flatten(y)
         _check_outputs(f, outputs)
-        # the tensors anywhere in the arguments (lists, tuples, dicts), as TensorFlow flattens
-        flat_args, rebuild_args = flatten(list(args))
-        positions = [i for i, a in enumerate(flat_args) if isinstance(a, Tensor)]
+        flat_args, rebuild_args, positions = _tensor_arguments(args)
         inputs = [flat_args[i] for i in positions]
         recorded_inputs = inputs + variables
         name = getattr(f, "__name__", "custom_gradient")
@@ -493,8 +498,7 @@ def recompute_grad(f: Callable) -> Callable:
         out, variables = _run_unrecorded(f, args, kwargs)
         outputs, rebuild = flatten(out)  # one tensor, or a list, tuple or dict of them
         _check_outputs(f, outputs, "must return tensors (or lists, tuples and dicts of them)")
-        flat_args, rebuild_args = flatten(list(args))  # tensors inside lists and dicts too
-        positions = [i for i, a in enumerate(flat_args) if isinstance(a, Tensor)]
+        flat_args, rebuild_args, positions = _tensor_arguments(args)
         inputs = [flat_args[i] for i in positions] + variables
 
         def joint(g, *vals):
