@@ -935,6 +935,20 @@ def test_custom_jvp_reverse_mode_through_a_longer_computation():
     np.testing.assert_allclose(values(tg.grad(loss)(x)), expected, rtol=1e-6)
 
 
+def test_custom_jvp_reverse_mode_takes_the_rule_at_the_values_recorded():
+    # the transposed rule used to run at the variable's value now: 3 * 10^2 instead of 3 * 2^2
+    @tg.custom_jvp
+    def cube(x):
+        return x**3
+
+    cube.defjvp(lambda p, t: (cube(p[0]), 3 * p[0] ** 2 * t[0]))
+    x = tg.Variable(2.0, dtype=tg.float64)
+    with tg.GradientTape() as tape:
+        y = cube(x)
+    x.assign(10.0)
+    assert float(tape.gradient(y, x)) == 12.0
+
+
 def test_custom_jvp_rule_is_used_for_the_hessian():
     @tg.custom_jvp
     def f(x):
@@ -1093,6 +1107,22 @@ def test_recompute_grad_nested_in_tape_hessian():
     xs = np.array([0.5, 1.0, 1.5])
     expected = np.diag(2 * np.cos(xs) - xs * np.sin(xs))
     np.testing.assert_allclose(tape.hessian(y, x).numpy(), expected, atol=1e-14)
+
+
+def test_tape_hessian_reaches_a_variable_read_inside_recompute_grad_and_custom_gradient():
+    # the variable is read by the function, not passed to it: the replay must read it under
+    # the Hessian's tapes (it used to give zeros)
+    x = tg.Variable([1.0, 2.0], dtype=tg.float64)
+    checkpointed = tg.recompute_grad(lambda: tg.sum(x**4))
+
+    @tg.custom_gradient
+    def custom():
+        return tg.sum(x**4), lambda up, variables: ([], [up * 4 * x**3])
+
+    for f in (checkpointed, custom):
+        with tg.GradientTape(persistent=True) as tape:
+            y = f()
+        assert tape.hessian(y, x).numpy().tolist() == [[12.0, 0.0], [0.0, 48.0]]
 
 
 def test_recompute_grad_nested_in_batch_jacobian():

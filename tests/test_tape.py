@@ -883,6 +883,21 @@ def test_equality_with_a_list_of_another_shape_is_false():
     assert (v == [1.0, 2.0, 3.0]) is False and (v != [1.0, 2.0, 3.0]) is True
 
 
+def test_tape_hessian_is_seen_by_outer_tapes_and_accumulators():
+    # third derivatives: d/dx sum(H) = 24x for sum(x^4), and the x-tangent of H
+    x = tg.Variable([1.0, 2.0], dtype=tg.float64)
+    with tg.GradientTape() as outer:
+        with tg.GradientTape(persistent=True) as tape:
+            y = tg.sum(x**4)
+        hessian = tape.hessian(y, x)
+    assert outer.gradient(hessian, x).numpy().tolist() == [24.0, 48.0]
+    with tg.ForwardAccumulator(x, tg.constant([1.0, 0.0], dtype=tg.float64)) as acc:
+        with tg.GradientTape(persistent=True) as tape:
+            y = tg.sum(x**4)
+        hessian = tape.hessian(y, x)
+    assert acc.jvp(hessian).numpy().tolist() == [[24.0, 0.0], [0.0, 0.0]]
+
+
 def test_tape_hessian_keeps_a_read_made_before_watch_constant_as_the_gradient_does():
     w = tg.Variable(np.float64(2.0))
     x = tg.constant(np.float64(0.5))

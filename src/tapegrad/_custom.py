@@ -431,12 +431,17 @@ class custom_jvp:
         inputs = [args[i] for i in positions]
         name = self.__name__
 
-        def one_direction(ts):
-            tangents = list(zeros_like(a) if not isinstance(a, Tensor) else a for a in args)
-            for i, t in zip(positions, ts):
+        def one_direction(ts, vals):
+            # the rule sees the inputs at their recorded values (a Variable assigned since the
+            # call must not move the derivative); a traced pass hands them as tensors under
+            # their recorded uids, so outer tapes see the path
+            primals = list(args)
+            tangents = [zeros_like(a) if not isinstance(a, Tensor) else a for a in args]
+            for i, t, v in zip(positions, ts, vals):
+                primals[i] = v if isinstance(v, Tensor) else wrap(v)
                 tangents[i] = zeros_like(args[i]) if t is None else t
             with plain_mode():
-                result = self.rule(tuple(args), tuple(tangents))
+                result = self.rule(tuple(primals), tuple(tangents))
             if not isinstance(result, (tuple, list)) or len(result) != 2:
                 raise TypeError(
                     f"the jvp rule of {name} must return (primal_out, tangent_out); it returned "
@@ -457,10 +462,10 @@ class custom_jvp:
                 (),
             )
             if not batch:
-                return one_direction(ts)
+                return one_direction(ts, vals)
             return stack(
                 [
-                    tangent_out([None if t is None else t[i] for t in ts], ans)
+                    tangent_out([None if t is None else t[i] for t in ts], ans, *vals)
                     for i in range(batch[0])
                 ]
             )

@@ -379,7 +379,10 @@ class GradientTape:
                 "reduce it (tg.sum) or use tg.jacobian of a gradient"
             )
         first = self._recorded_value(source)
-        x = wrap(first)
+        # ``source`` itself when its value is unchanged: tapes and accumulators outside this
+        # call then see the Hessian depend on it (third derivatives), and custom operations
+        # that read it as a variable (recompute_grad) read it under the new tapes
+        x = source if first is source._value else wrap(first)
         with GradientTape(persistent=True) as outer:
             outer.watch(x)
             with GradientTape() as inner:
