@@ -428,3 +428,20 @@ def test_explain_after_a_non_persistent_gradient_says_the_record_is_gone():
     tape.gradient(y, x)
     with pytest.raises(RuntimeError, match="call explain before gradient"):
         tape.explain(y, x)
+
+
+def test_a_path_through_reads_made_before_watch_is_not_called_connected():
+    # x * y was recorded with y watched and x not yet: a constant x to the tape, so the
+    # gradient is None, and explain says why (it used to say "connected")
+    x, y = tg.constant(2.0), tg.constant(3.0)
+    with tg.GradientTape(persistent=True) as tape:
+        tape.watch(y)
+        product = x * y
+        tape.watch(x)
+        z = product * 2.0
+    assert tape.gradient(z, x) is None
+    assert tape.explain(z, x) == (
+        "the float32 tensor of shape () reaches the target only through reads made before the "
+        "tape watched it, which the tape takes as constants: call tape.watch(x) before x is used"
+    )
+    assert tape.explain(z, y) == f"the float32 tensor of shape () {CONNECTED}"

@@ -40,13 +40,18 @@ def explain(tape, target_uid: int, source) -> str:
         return f"{name} {_why_not_watched(tape, source)}"
     if uid == target_uid:
         return f"{name} is the target itself"
-    recorded = _reach(uid, [(e[1], e[3]) for e in tape._entries if e is not None])
+    recorded = _reach(uid, [(e[1], e[3]) for e in tape._entries if e is not None], tape._watched)
     if target_uid in recorded:
         return f"{name} is connected: the target depends on it through recorded operations"
     edges = [(e[1], e[3]) for e in tape._entries if e is not None]
     edges += [(inputs, out) for _, _, inputs, out in tape._cuts]
-    if target_uid in _reach(uid, edges):
+    if target_uid in _reach(uid, edges, tape._watched):
         return f"{name} {_why_cut(tape, uid, recorded, edges, target_uid)}"
+    if target_uid in _reach(uid, edges, tape._watched, before_watch={uid}):
+        return (
+            f"{name} reaches the target only through reads made before the tape watched it, "
+            "which the tape takes as constants: call tape.watch(x) before x is used"
+        )
     if not any(_uses(inputs, uid) for inputs, _ in edges):
         return (
             f"{name} was watched, but no operation recorded by the tape used it: compute the "
@@ -106,7 +111,7 @@ def _why_not_watched(tape, source) -> str:
 
 def _why_cut(tape, uid, recorded, edges, target_uid) -> str:
     ancestors = _ancestors(target_uid, edges)
-    reached = _reach(uid, edges)
+    reached = _reach(uid, edges, tape._watched)
     cuts = [
         (name, where)
         for name, where, inputs, out in tape._cuts
@@ -124,15 +129,21 @@ def _uses(inputs, uid) -> bool:
     return any(u and abs(u) == uid for u in inputs)
 
 
-def _reach(start: int, edges) -> set:
+def _reach(start: int, edges, watched: set, before_watch: set = frozenset()) -> set:
     """Uids computed (through ``edges``) from ``start``. Cut edges were noted apart from the
-    entries, so the two lists interleave: passes repeat until nothing is added."""
+    entries, so the two lists interleave: passes repeat until nothing is added. A negated uid
+    is a read of an unwatched value: a value computed from a cut, which is followed, or a read
+    made before ``tape.watch`` (its uid among the watched now), which the tape took as a
+    constant and is followed only when it is in ``before_watch``."""
     reached = {start}
     grew = True
     while grew:
         grew = False
         for inputs, out in edges:
-            if out not in reached and any(u and abs(u) in reached for u in inputs):
+            if out not in reached and any(
+                u and abs(u) in reached and (u > 0 or -u not in watched or -u in before_watch)
+                for u in inputs
+            ):
                 reached.add(out)
                 grew = True
     return reached
