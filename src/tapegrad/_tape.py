@@ -141,8 +141,8 @@ class GradientTape:
             self._watch_one(leaf)
 
     def _watch_one(self, leaf) -> None:
-        if not isinstance(leaf, Tensor):
-            raise TypeError(
+        if not isinstance(leaf, Tensor):  # ValueError, as TensorFlow raises here
+            raise ValueError(
                 f"GradientTape.watch takes tensors and variables, not {type(leaf).__name__} "
                 f"{_short(leaf)}: wrap it in tg.constant(...) first and watch that tensor"
             )
