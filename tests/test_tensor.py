@@ -612,6 +612,15 @@ def test_tensor_survives_deepcopy():
     np.testing.assert_array_equal(u.numpy(), t.numpy())
 
 
+def test_writing_into_a_shallow_copy_leaves_the_original_as_it_was():
+    # copy.copy used to return the tensor itself, so t2[0] = 5 changed t too
+    t = tg.constant([1.0, 2.0])
+    u = copy.copy(t)
+    u[0] = 5.0
+    assert (t.numpy().tolist(), u.numpy().tolist()) == ([1.0, 2.0], [5.0, 2.0])
+    assert type(u) is tg.Tensor and u is not t
+
+
 def test_deepcopy_of_a_structure_of_tensors():
     tree = {"a": [tg.constant(1.0), tg.constant([2, 3])]}
     copied = copy.deepcopy(tree)

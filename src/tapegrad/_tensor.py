@@ -158,7 +158,9 @@ class Tensor:
         return (_rebuild_tensor, (to_numpy(self._value),))
 
     def __copy__(self):
-        return self  # immutable
+        # a new tensor object: ``t[i] = v`` on the copy must leave the original as it is (the
+        # array is shared, since writes replace a tensor's array and never write into it)
+        return wrap(self._value)
 
     def __deepcopy__(self, memo):
         return wrap(xp_of(self._value).asarray(self._value, copy=True))
