@@ -555,6 +555,12 @@ def test_errors_name_the_function_the_value_and_the_fix(call, error, message):
         call()
 
 
+def test_matrix_rank_of_empty_matrices_is_zero_as_in_numpy():
+    for shape, expected in [((3, 0), 0), ((0, 3), 0), ((2, 0, 0), [0, 0])]:
+        rank = L.matrix_rank(tg.zeros(shape))
+        assert (rank.dtype, rank.numpy().tolist()) == (tg.int64, expected)
+
+
 def test_matrix_rank_has_no_derivative():
     x = tg.constant(_well(3))
     with tg.GradientTape() as tape:

@@ -507,6 +507,9 @@ def matrix_rank(x, /, *, rtol=None):
     1
     """
     _matrices("matrix_rank", x)
+    if 0 in tuple(x.shape[-2:]):  # no singular values: rank 0, as NumPy (the tolerance's max
+        xp = xp_of(x)  # over no values would raise)
+        return xp.zeros(tuple(x.shape[:-2]), dtype=xp.int64, device=device_of(x))
     return linalg_call("matrix_rank", x, rtol=rtol)
 
 
