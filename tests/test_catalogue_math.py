@@ -670,6 +670,45 @@ def test_axes_out_of_range_raise_instead_of_wrapping():
     assert tg.tensordot(a, tg.ones((3, 4)), axes=[1, 0]).shape == (2, 4)  # NumPy's form
 
 
+AXIS_7 = "axis 7 is out of bounds for an array of 2 dimensions: use an axis in [-2, 1]"
+
+
+@pytest.mark.parametrize(
+    "name, call, message",
+    [
+        (name, lambda a, name=name: getattr(tg, name)(a, axis=7), f"{name}: {AXIS_7}")
+        for name in ("sum", "mean", "prod", "max", "min", "var", "std")
+    ]
+    + [
+        ("concat", lambda a: tg.concat([a, a], axis=7), f"concat: {AXIS_7}"),
+        (
+            "stack",
+            lambda a: tg.stack([a, a], axis=7),
+            "stack: axis 7 is out of bounds for an array of 3 dimensions: use an axis in [-3, 2]",
+        ),
+        ("roll", lambda a: tg.roll(a, 1, axis=7), AXIS_7),
+        ("softmax", lambda a: tg.nn.softmax(a, axis=7), AXIS_7),
+        ("logsumexp", lambda a: tg.nn.logsumexp(a, axis=7), AXIS_7),
+        ("repeated", lambda a: tg.prod(a, axis=(0, 0)), "prod: repeated axis in (0, 0)"),
+    ],
+)
+def test_an_axis_out_of_range_is_named_by_tapegrad_on_every_function(name, call, message):
+    # these reached the backend's own error (NumPy's AxisError, or an IndexError from roll)
+    with pytest.raises(ValueError) as caught:
+        call(tg.constant(np.arange(6.0).reshape(2, 3)))
+    assert str(caught.value) == message
+
+
+def test_a_maximum_over_no_elements_names_the_function_and_the_axis():
+    with pytest.raises(ValueError) as caught:
+        tg.max(tg.ones((0, 2)), axis=0)
+    assert str(caught.value) == (
+        "max: axis=0 of the shape (0, 2) holds no elements, and the maximum of nothing is "
+        "undefined: reduce over axes of nonzero length"
+    )
+    assert tg.min(tg.ones((0, 2)), axis=1).shape == (0,)
+
+
 def test_numpy_integers_serve_as_axes_shifts_and_lengths():
     a = tg.constant(np.arange(6.0).reshape(2, 3))
     gradient = tg.grad(lambda x: tg.sum(tg.max(x, axis=np.int64(0))))(a)

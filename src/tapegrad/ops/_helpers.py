@@ -38,6 +38,17 @@ def negative_axes(axis, ndim: int) -> tuple:
     return tuple(sorted(out))
 
 
+def axis_error(name: str, axis, ndim: int):
+    """After the backend raised for ``axis``: tapegrad's ValueError, naming the function, when
+    the axis is out of range or repeated; None when the axis is fine (the backend's error then
+    stands). Called only on failure, so the common call pays nothing for the check."""
+    try:
+        negative_axes(axis, ndim)
+    except ValueError as error:
+        return ValueError(f"{name}: {error}")
+    return None
+
+
 def positive_axis(axis, ndim: int) -> int:
     """One ``axis`` checked as ``negative_axes`` checks it, counted from 0."""
     return negative_axes(axis, ndim)[0] + ndim

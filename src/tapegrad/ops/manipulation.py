@@ -14,7 +14,7 @@ from .._backend import device_of, is_array, to_numpy, xp_of
 from .._primitive import primitive, raw
 from .._standard_gaps import indexes_natively
 from .._tensor import to_array
-from ._helpers import lead, negative_axes, positive_axis
+from ._helpers import axis_error, lead, negative_axes, positive_axis
 from ._strong import linear, rules
 
 __all__ = [
@@ -264,7 +264,10 @@ def concat(arrays, /, *, axis=0):
     if axis is None:
         arrays = [reshape(a, (-1,)) for a in arrays]
         axis = 0
-    return _concat(*arrays, axis=axis)
+    try:
+        return _concat(*arrays, axis=axis)
+    except (ValueError, IndexError) as error:
+        raise axis_error("concat", axis, raw(arrays[0]).ndim) or error from None
 
 
 def stack(arrays, /, *, axis=0):
@@ -272,7 +275,10 @@ def stack(arrays, /, *, axis=0):
     arrays = list(arrays)
     if not arrays:
         raise ValueError("stack needs at least one array; got an empty sequence")
-    return _stack(*arrays, axis=axis)
+    try:
+        return _stack(*arrays, axis=axis)
+    except (ValueError, IndexError) as error:  # the new axis counts among the result's
+        raise axis_error("stack", axis, raw(arrays[0]).ndim + 1) or error from None
 
 
 # -- composites: differentiable through the primitives above and indexing -----------------------
@@ -319,7 +325,7 @@ def roll(x, /, shift, *, axis=None):
         )
     for s, a in zip(shifts, axes):
         s = operator.index(s)
-        n = x.shape[a]
+        n = x.shape[positive_axis(a, x.ndim)]
         if n:
             x = x[_axis_index(x.ndim, a, [(i - s) % n for i in range(n)])]
     return x

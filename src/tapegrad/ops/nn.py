@@ -17,7 +17,7 @@ from .._dtypes import kind_of
 from .._primitive import primitive, raw
 from .._standard_gaps import indexes_natively, take_along_axis
 from .._tensor import Tensor
-from ._helpers import size_of
+from ._helpers import negative_axes, size_of
 from .creation import stop_gradient
 from .elementwise import exp, isfinite, log, where
 from .manipulation import expand_dims, squeeze
@@ -61,6 +61,7 @@ def logsumexp(x, /, *, axis=None, keepdims=False):
     >>> float(tg.nn.logsumexp(tg.constant([1000.0, 1000.0], dtype=tg.float64)))
     1000.6931471805599
     """
+    negative_axes(axis, raw(x).ndim)  # checked first: the ops inside would name themselves
     if size_of(raw(x).shape) == 0:  # nothing to add up: -inf, as log(0) (max would raise)
         result = sum(x, axis=axis, keepdims=True) - float("inf")
     else:
@@ -74,6 +75,7 @@ def logsumexp(x, /, *, axis=None, keepdims=False):
 
 def softmax(x, /, *, axis=-1):
     """``exp(x) / sum(exp(x))`` along ``axis``, stable for large inputs."""
+    negative_axes(axis, raw(x).ndim)  # checked first: the ops inside would name themselves
     e = exp(x - stop_gradient(max(x, axis=axis, keepdims=True)))
     return e / sum(e, axis=axis, keepdims=True)
 

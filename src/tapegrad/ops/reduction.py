@@ -11,7 +11,7 @@ from .._backend import is_lazy, waits_to_read, xp_of
 from .._dtypes import kind_of
 from .._primitive import primitive, raw
 from .._tensor import Tensor
-from ._helpers import kept_shape, lead, negative_axes, size_of
+from ._helpers import axis_error, kept_shape, lead, negative_axes, size_of
 from ._strong import all_finite, linear, rules, smooth
 from .elementwise import _conj, astype, equal
 from .manipulation import broadcast_to, reshape
@@ -100,7 +100,10 @@ def sum(x, /, *, axis=None, dtype=None, keepdims=False):  # noqa: A001 - the Arr
     xp = xp_of(x)
     if dtype is None and kind_of(x.dtype) in "biu":
         dtype = getattr(xp, accumulation_dtype(x, None).name)
-    return xp.sum(x, axis=axis, dtype=dtype, keepdims=keepdims)
+    try:
+        return xp.sum(x, axis=axis, dtype=dtype, keepdims=keepdims)
+    except (ValueError, IndexError) as error:
+        raise axis_error("sum", axis, x.ndim) or error from None
 
 
 def _count(x, axis) -> int:
@@ -133,10 +136,13 @@ def mean(x, /, *, axis=None, keepdims=False):
     tg.Tensor([1.5 3.5], shape=(2,), dtype=float32)
     """
     xp = xp_of(x)
-    if kind_of(x.dtype) in "fc":  # sum, then one division: NumPy's own mean costs twice as much
-        total = xp.sum(x, axis=axis, keepdims=keepdims)
-        return total / _count(x, axis) if x.size else xp.mean(x, axis=axis, keepdims=keepdims)
-    return xp.mean(x, axis=axis, keepdims=keepdims)
+    try:
+        if kind_of(x.dtype) in "fc":  # sum, then one division: NumPy's mean costs twice as much
+            total = xp.sum(x, axis=axis, keepdims=keepdims)
+            return total / _count(x, axis) if x.size else xp.mean(x, axis=axis, keepdims=keepdims)
+        return xp.mean(x, axis=axis, keepdims=keepdims)
+    except (ValueError, IndexError) as error:
+        raise axis_error("mean", axis, x.ndim) or error from None
 
 
 def _prod_partials(x, ans, axis):
@@ -178,7 +184,10 @@ def prod(x, /, *, axis=None, dtype=None, keepdims=False):
     xp = xp_of(x)
     if dtype is None and kind_of(x.dtype) in "biu":
         dtype = getattr(xp, accumulation_dtype(x, None).name)
-    return xp.prod(x, axis=axis, dtype=dtype, keepdims=keepdims)
+    try:
+        return xp.prod(x, axis=axis, dtype=dtype, keepdims=keepdims)
+    except (ValueError, IndexError) as error:
+        raise axis_error("prod", axis, x.ndim) or error from None
 
 
 def _extreme_weights(x, ans, axis):
@@ -196,6 +205,16 @@ def _extreme_jvp(ts, ans, x, *, axis, keepdims):
     return sum(t * _extreme_weights(x, ans, axis), axis=_axes(t, x, axis), keepdims=keepdims)
 
 
+def _nothing_error(name, x, axis):
+    """A ValueError for a maximum or minimum over axes that hold no elements (None if not)."""
+    if size_of(x.shape[a] for a in negative_axes(axis, x.ndim)) != 0:
+        return None
+    return ValueError(
+        f"{name}: axis={axis!r} of the shape {tuple(x.shape)} holds no elements, and the {name}"
+        f"imum of nothing is undefined: reduce over axes of nonzero length"
+    )
+
+
 @primitive(vjp=rules(smooth, _extreme_vjp), jvp=_extreme_jvp)
 def max(x, /, *, axis=None, keepdims=False):  # noqa: A001 - the Array API name
     """Maximum over ``axis``. Repeated maxima share the gradient equally.
@@ -204,7 +223,10 @@ def max(x, /, *, axis=None, keepdims=False):  # noqa: A001 - the Array API name
     >>> print(tg.max(tg.constant([[1.0, 5.0], [3.0, 4.0]]), axis=0))
     tg.Tensor([3. 5.], shape=(2,), dtype=float32)
     """
-    return xp_of(x).max(x, axis=axis, keepdims=keepdims)
+    try:
+        return xp_of(x).max(x, axis=axis, keepdims=keepdims)
+    except (ValueError, IndexError) as error:
+        raise axis_error("max", axis, x.ndim) or _nothing_error("max", x, axis) or error from None
 
 
 @primitive(vjp=rules(smooth, _extreme_vjp), jvp=_extreme_jvp)
@@ -215,7 +237,10 @@ def min(x, /, *, axis=None, keepdims=False):  # noqa: A001 - the Array API name
     >>> print(tg.min(tg.constant([[1.0, 5.0], [3.0, 4.0]]), axis=0))
     tg.Tensor([1. 4.], shape=(2,), dtype=float32)
     """
-    return xp_of(x).min(x, axis=axis, keepdims=keepdims)
+    try:
+        return xp_of(x).min(x, axis=axis, keepdims=keepdims)
+    except (ValueError, IndexError) as error:
+        raise axis_error("min", axis, x.ndim) or _nothing_error("min", x, axis) or error from None
 
 
 @primitive()

@@ -16,7 +16,7 @@ import numpy as np
 from .. import _dtypes
 from .._backend import device_of, xp_of
 from .._primitive import primitive, raw
-from ._helpers import kept_shape, lead, negative_axes, size_of
+from ._helpers import axis_error, kept_shape, lead, negative_axes, size_of
 from ._strong import linear, rules, smooth
 from .elementwise import _conj, astype, real, subtract, where
 from .indexing import take_slice
@@ -72,7 +72,10 @@ def var(x, /, *, axis=None, correction=0.0, keepdims=False):
     >>> print(tg.var(tg.constant([1.0, 2.0, 3.0, 4.0]), correction=1))
     tg.Tensor(1.6666666, shape=(), dtype=float32)
     """
-    return xp_of(x).var(x, axis=axis, correction=correction, keepdims=keepdims)
+    try:
+        return xp_of(x).var(x, axis=axis, correction=correction, keepdims=keepdims)
+    except (ValueError, IndexError) as error:
+        raise axis_error("var", axis, x.ndim) or error from None
 
 
 def _std_scale(ans, x, axis, correction):
@@ -100,7 +103,10 @@ def std(x, /, *, axis=None, correction=0.0, keepdims=False):
     >>> print(tg.std(tg.constant([1.0, 3.0])))
     tg.Tensor(1.0, shape=(), dtype=float32)
     """
-    return xp_of(x).std(x, axis=axis, correction=correction, keepdims=keepdims)
+    try:
+        return xp_of(x).std(x, axis=axis, correction=correction, keepdims=keepdims)
+    except (ValueError, IndexError) as error:
+        raise axis_error("std", axis, x.ndim) or error from None
 
 
 # -- cumulative sums -------------------------------------------------------------------------------
