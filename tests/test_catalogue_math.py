@@ -3,6 +3,7 @@ kinks and ties, strong zeros (the "double where"), complex gradients, errors."""
 
 from __future__ import annotations
 
+import math
 import warnings
 
 import numpy as np
@@ -64,7 +65,7 @@ def test_unary_values_and_dtype_match_numpy(name, dtype):
     out = getattr(tg, name)(tg.constant(x))
     expected = reference(x)
     assert out.dtype == expected.dtype
-    np.testing.assert_allclose(out.numpy(), expected, rtol=1e-6)
+    np.testing.assert_allclose(out.numpy(), expected, rtol=1e-6, atol=1e-6)
 
 
 @pytest.mark.parametrize("name", sorted(BINARY))
@@ -789,3 +790,120 @@ def test_axis_mistakes_in_shape_functions_are_named():
 def test_pad_refuses_negative_widths_by_name():
     with pytest.raises(ValueError, match=r"^pad: widths must be non-negative, got pad_width=-1$"):
         tg.pad(tg.constant([1.0, 2.0]), -1)
+
+
+# -- one rule for the floating result of bool and integer input -----------------------------------
+FLOATING_FUNCTIONS = {
+    "exp": (tg.exp, np.exp),
+    "sin": (tg.sin, np.sin),
+    "sqrt": (tg.sqrt, np.sqrt),
+    "log1p": (tg.log1p, np.log1p),
+    "tanh": (tg.tanh, np.tanh),
+    "exp2": (tg.exp2, np.exp2),
+    "sinc": (tg.sinc, np.sinc),
+    "hypot": (lambda x: tg.hypot(x, x), lambda x: np.hypot(x, x)),
+    "atan2": (lambda x: tg.atan2(x, x), lambda x: np.arctan2(x, x)),
+    "logaddexp": (lambda x: tg.logaddexp(x, x), lambda x: np.logaddexp(x, x)),
+    "mean": (tg.mean, np.mean),
+    "var": (tg.var, np.var),
+    "std": (tg.std, np.std),
+    "sigmoid": (tg.nn.sigmoid, lambda x: 1 / (1 + np.exp(-x))),
+    "softplus": (tg.nn.softplus, lambda x: np.logaddexp(x, 0)),
+    "softmax": (tg.nn.softmax, lambda x: np.exp(x) / np.exp(x).sum()),
+    "logsumexp": (tg.nn.logsumexp, lambda x: np.log(np.exp(x).sum())),
+    "erf": (tg.special.erf, lambda x: np.vectorize(math.erf)(x)),
+    "vector_norm": (lambda x: tg.linalg.vector_norm(x, ord=1), lambda x: np.abs(x).sum()),
+}
+# float32 for bool and integers up to 16 bits, float64 beyond (TensorFlow's true division);
+# NumPy gives float16 for bool and 8-bit integers, where exp(int8(12)) overflows
+FLOAT_FOR = {
+    "bool": "float32",
+    "int8": "float32",
+    "uint8": "float32",
+    "int16": "float32",
+    "int32": "float64",
+    "int64": "float64",
+    "uint32": "float64",
+}
+
+
+@pytest.mark.parametrize("dtype", sorted(FLOAT_FOR))
+@pytest.mark.parametrize("name", sorted(FLOATING_FUNCTIONS))
+def test_floating_functions_give_one_dtype_for_bool_and_integer_input(name, dtype):
+    ours, numpys = FLOATING_FUNCTIONS[name]
+    values = np.array([1, 0, 1, 1] if dtype == "bool" else [12, 0, 3, 16]).astype(dtype)
+    out = ours(tg.constant(values))
+    assert out.dtype == FLOAT_FOR[dtype]
+    expected = numpys(values.astype(np.float64)).astype(FLOAT_FOR[dtype])
+    np.testing.assert_allclose(out.numpy(), expected, rtol=1e-6, atol=1e-6)
+
+
+def test_norms_of_integers_are_computed_in_floating_point():
+    # |int8(-128)| wrapped to -128, and int32 sums overflowed: -127 for the 1-norm
+    x = tg.constant(np.array([-128, 1], np.int8))
+    norms = [tg.linalg.vector_norm(x, ord=o) for o in (1, math.inf, -math.inf, 3, 0)]
+    assert [n.dtype for n in norms] == [tg.float32] * 5
+    assert [float(n) for n in norms[:3]] + [float(norms[4])] == [129.0, 128.0, 1.0, 2.0]
+    assert float(norms[3]) == pytest.approx((128**3 + 1) ** (1 / 3), rel=1e-6)
+    assert float(tg.linalg.vector_norm(tg.constant([2**31 - 1, 2**31 - 1]), ord=1)) == 2**32 - 2
+    matrix = tg.constant(np.array([[-128, 0], [0, 1]], np.int8))
+    assert float(tg.linalg.matrix_norm(matrix, ord=1)) == 128.0
+
+
+def test_a_float16_mean_is_summed_in_float32_as_numpy_does():
+    out = tg.mean(tg.constant(np.array([60000, 60000], np.float16)))
+    assert (out.dtype, float(out)) == (tg.float16, 60000.0)
+
+
+def test_diff_takes_a_scalar_to_join_as_a_weak_scalar_not_truncated():
+    out = tg.diff(tg.constant([1, 2]), prepend=0.5)  # 0.5 used to become 0
+    assert (out.dtype, out.numpy().tolist()) == (tg.float32, [0.5, 1.0])
+    out = tg.diff(tg.constant([1.0, 2.0]), prepend=1j)  # 1j used to become 0
+    assert (out.dtype, out.numpy().tolist()) == (tg.complex64, [1 - 1j, 1 + 0j])
+    out = tg.diff(tg.constant([1.0, 2.0], dtype=tg.float64), append=4)
+    assert (out.dtype, out.numpy().tolist()) == (tg.float64, [1.0, 2.0])
+    with pytest.raises(ValueError, match="outside int8's range"):
+        tg.diff(tg.constant([1, 2], dtype=tg.int8), prepend=1000)
+
+
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        (
+            lambda: tg.sum(tg.constant([1 + 2j]), dtype=tg.float32),
+            "sum: dtype=float32 would drop the imaginary parts of complex64 values",
+        ),
+        (
+            lambda: tg.prod(tg.constant([1.5]), dtype=tg.int32),
+            "prod: dtype=int32 would drop the fractions of float32 values",
+        ),
+        (
+            lambda: tg.cumulative_sum(tg.constant([1.5]), dtype=tg.int32),
+            "cumulative_sum: dtype=int32 would drop the fractions of float32 values",
+        ),
+        (
+            lambda: tg.linalg.trace(tg.constant([[1j, 0], [0, 1]]), dtype=tg.float32),
+            "trace: dtype=float32 would drop the imaginary parts of complex64 values",
+        ),
+    ],
+)
+def test_a_sum_dtype_that_would_drop_part_of_the_values_raises(call, message):
+    with pytest.raises(TypeError) as caught:
+        call()
+    assert str(caught.value) == (
+        f"{message}: give a dtype of their kind, or cast them first (tg.real, tg.astype) if "
+        "that is meant"
+    )
+    assert tg.sum(tg.constant([1, 2]), dtype=tg.float64).dtype == tg.float64  # widening
+
+
+def test_ordering_functions_refuse_complex_and_keep_bool():
+    with pytest.raises(TypeError, match="clip takes real values, not complex64"):
+        tg.clip(tg.constant([1 + 2j]), 0, 1)
+    with pytest.raises(TypeError, match="relu takes real inputs, not complex64"):
+        tg.nn.relu(tg.constant([1 + 2j]))
+    flags = tg.constant([[True, True], [True, True]])
+    assert tg.tril(flags).numpy().tolist() == [[True, False], [True, True]]
+    assert tg.triu(flags).dtype == tg.bool
+    assert tg.nn.relu(tg.constant([True, False])).dtype == tg.bool
+    assert tg.round(tg.constant([True])).dtype == tg.bool

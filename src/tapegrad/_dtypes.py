@@ -93,6 +93,17 @@ def is_differentiable(dtype) -> bool:
     return dtype.kind in "fc"
 
 
+def float_result(dtype) -> np.dtype:
+    """The dtype a floating function (sin, sqrt, mean, a norm) gives for an input of ``dtype``:
+    the same dtype for floating and complex input; for bool and integers, float32 up to 16 bits
+    and float64 from 32 bits, as TensorFlow's true division. Every integer is then exact, and
+    NumPy's float16 for bool and 8-bit integers (exp(int8(12)) = inf) never appears."""
+    dtype = as_dtype(dtype)
+    if dtype.kind in "fc":
+        return dtype
+    return float32 if dtype.itemsize <= 2 else float64
+
+
 def python_scalar_dtype(value) -> np.dtype:
     """The dtype a bare Python scalar takes on its own: TensorFlow's defaults."""
     if isinstance(value, builtins_bool):

@@ -8,6 +8,31 @@ import weakref
 
 import numpy as np
 
+from .._backend import xp_of
+from .._dtypes import FLOAT_TYPES, float_result, kind_of
+
+
+def floating(x):
+    """A raw array in the dtype of ``_dtypes.float_result``: bool and integer arrays are cast
+    (float32 up to 16 bits, float64 beyond), floating ones returned as they are (the class test
+    first: no call on the hot path)."""
+    dtype = x.dtype
+    if type(dtype) in FLOAT_TYPES or kind_of(dtype) in "fc":
+        return x
+    xp = xp_of(x)
+    return xp.astype(x, getattr(xp, float_result(dtype).name))
+
+
+def floating_pair(x, y):
+    """``floating`` for a binary floating function: bool and integer operands (a Python int
+    beside them) are cast when no operand is floating; otherwise the usual promotion applies."""
+    xd, yd = getattr(x, "dtype", None), getattr(y, "dtype", None)
+    if type(x) in (float, complex) or type(y) in (float, complex):
+        return x, y
+    if any(d is not None and kind_of(d) in "fc" for d in (xd, yd)):
+        return x, y
+    return (x if xd is None else floating(x)), (y if yd is None else floating(y))
+
 
 def lead(g, like) -> tuple:
     """The leading batch axes that ``g`` carries beyond the shape of ``like``."""

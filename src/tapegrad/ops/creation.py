@@ -308,7 +308,7 @@ def _triangle(x, k, lower):
     mask = xp.tril(ones, k=k) if lower else xp.logical_not(xp.tril(ones, k=k - 1))
     from .elementwise import where
 
-    return where(mask, x, 0)
+    return where(mask, x, False if _dtypes.kind_of(raw(x).dtype) == "b" else 0)  # bool stays bool
 
 
 def tril(x, /, *, k=0):

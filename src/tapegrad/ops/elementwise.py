@@ -23,6 +23,7 @@ from .. import _dtypes
 from .._backend import device_of, in_library_of, waits_to_read, xp_of
 from .._dtypes import FLOAT_TYPES, REAL_FLOAT_TYPES, kind_of
 from .._primitive import primitive, raw
+from ._helpers import floating, floating_pair
 from ._strong import all_finite, is_marked, linear, mark, rules, singular, smooth, strong
 
 __all__ = [
@@ -377,6 +378,11 @@ def clip(x, /, min=None, max=None):  # noqa: A002 - the Array API's names
     >>> print(tg.clip(tg.constant([-2.0, 0.5, 3.0]), 0.0, 1.0))
     tg.Tensor([0.  0.5 1. ], shape=(3,), dtype=float32)
     """
+    if kind_of(raw(x).dtype) == "c":  # NumPy would clip the real part and drop the rest
+        raise TypeError(
+            f"clip takes real values, not {raw(x).dtype}: complex numbers have no order; clip "
+            "the real and imaginary parts (tg.real, tg.imag) or the magnitude (tg.abs)"
+        )
     out = x
     if min is not None:
         out = maximum(out, min)
@@ -409,6 +415,7 @@ def copysign(x, y, /):
     >>> print(tg.copysign(tg.constant([1.0, -2.0]), -1.0))
     tg.Tensor([-1. -2.], shape=(2,), dtype=float32)
     """
+    x, y = floating_pair(x, y)
     return _xp(x, y).copysign(x, y)
 
 
@@ -425,6 +432,7 @@ def nextafter(x, y, /):
     >>> bool(tg.nextafter(tg.constant(1.0), 2.0) > 1.0)
     True
     """
+    x, y = floating_pair(x, y)
     return _xp(x, y).nextafter(x, y)
 
 
@@ -450,6 +458,7 @@ def hypot(x, y, /):
     >>> print(tg.hypot(tg.constant([3.0, 5.0]), 4.0))
     tg.Tensor([5.        6.4031243], shape=(2,), dtype=float32)
     """
+    x, y = floating_pair(x, y)
     return _xp(x, y).hypot(x, y)
 
 
@@ -475,6 +484,7 @@ def atan2(x1, x2, /):
     >>> print(tg.atan2(tg.constant([1.0, -1.0]), 1.0))
     tg.Tensor([ 0.7853982 -0.7853982], shape=(2,), dtype=float32)
     """
+    x1, x2 = floating_pair(x1, x2)
     return _xp(x1, x2).atan2(x1, x2)
 
 
@@ -502,6 +512,7 @@ def logaddexp(x, y, /):
     >>> print(tg.logaddexp(tg.constant(1000.0), 1000.0))
     tg.Tensor(1000.6932, shape=(), dtype=float32)
     """
+    x, y = floating_pair(x, y)
     return _xp(x, y).logaddexp(x, y)
 
 
@@ -514,7 +525,7 @@ def exp(x, /):
     >>> print(tg.exp(tg.constant([0.0, 1.0])))
     tg.Tensor([1.       2.718282], shape=(2,), dtype=float32)
     """
-    return xp_of(x).exp(x)
+    return xp_of(x).exp(floating(x))
 
 
 @primitive(vjp=rules(smooth, lambda g, ans, x: g * _conj(ans * _LN2)), jvp="elementwise")
@@ -527,6 +538,7 @@ def exp2(x, /):
     """
     import numpy as np
 
+    x = floating(x)
     if isinstance(x, (np.ndarray, np.generic)):
         return np.exp2(x)
     xp = xp_of(x)
@@ -541,7 +553,7 @@ def expm1(x, /):
     >>> print(tg.expm1(tg.constant(1e-10, dtype=tg.float64)))
     tg.Tensor(1.00000000005e-10, shape=(), dtype=float64)
     """
-    return xp_of(x).expm1(x)
+    return xp_of(x).expm1(floating(x))
 
 
 @primitive(vjp=rules(singular, lambda g, ans, x: g / _conj(x)), jvp="elementwise")
@@ -552,7 +564,7 @@ def log(x, /):
     >>> print(tg.log(tg.constant([1.0, 4.0])))
     tg.Tensor([0.        1.3862944], shape=(2,), dtype=float32)
     """
-    return xp_of(x).log(x)
+    return xp_of(x).log(floating(x))
 
 
 @primitive(vjp=rules(singular, lambda g, ans, x: g / _conj(1 + x)), jvp="elementwise")
@@ -563,7 +575,7 @@ def log1p(x, /):
     >>> print(tg.log1p(tg.constant(1e-10, dtype=tg.float64)))
     tg.Tensor(9.999999999500001e-11, shape=(), dtype=float64)
     """
-    return xp_of(x).log1p(x)
+    return xp_of(x).log1p(floating(x))
 
 
 @primitive(vjp=rules(singular, lambda g, ans, x: g / _conj(x * _LN2)), jvp="elementwise")
@@ -574,7 +586,7 @@ def log2(x, /):
     >>> print(tg.log2(tg.constant([1.0, 8.0])))
     tg.Tensor([0. 3.], shape=(2,), dtype=float32)
     """
-    return xp_of(x).log2(x)
+    return xp_of(x).log2(floating(x))
 
 
 @primitive(vjp=rules(singular, lambda g, ans, x: g / _conj(x * _LN10)), jvp="elementwise")
@@ -585,7 +597,7 @@ def log10(x, /):
     >>> print(tg.log10(tg.constant([1.0, 100.0])))
     tg.Tensor([0. 2.], shape=(2,), dtype=float32)
     """
-    return xp_of(x).log10(x)
+    return xp_of(x).log10(floating(x))
 
 
 @primitive(vjp=rules(singular, lambda g, ans, x: g / _conj(2 * ans)), jvp="elementwise")
@@ -597,7 +609,7 @@ def sqrt(x, /):
     >>> print(tg.sqrt(tg.constant([4.0, 9.0])))
     tg.Tensor([2. 3.], shape=(2,), dtype=float32)
     """
-    return xp_of(x).sqrt(x)
+    return xp_of(x).sqrt(floating(x))
 
 
 # -- trigonometric and hyperbolic functions --------------------------------------------------------
@@ -612,7 +624,7 @@ def sin(x, /):
     >>> print(tape.gradient(y, x))
     tg.Tensor(1.0, shape=(), dtype=float32)
     """
-    return xp_of(x).sin(x)
+    return xp_of(x).sin(floating(x))
 
 
 @primitive(vjp=rules(smooth, lambda g, ans, x: -g * _conj(sin(x))), jvp="elementwise")
@@ -623,7 +635,7 @@ def cos(x, /):
     >>> print(tg.cos(tg.constant([0.0])))
     tg.Tensor([1.], shape=(1,), dtype=float32)
     """
-    return xp_of(x).cos(x)
+    return xp_of(x).cos(floating(x))
 
 
 @primitive(vjp=rules(smooth, lambda g, ans, x: g * _conj(1 + ans * ans)), jvp="elementwise")
@@ -634,7 +646,7 @@ def tan(x, /):
     >>> print(tg.tan(tg.constant([0.0])))
     tg.Tensor([0.], shape=(1,), dtype=float32)
     """
-    return xp_of(x).tan(x)
+    return xp_of(x).tan(floating(x))
 
 
 @primitive(vjp=rules(singular, lambda g, ans, x: g / _conj(sqrt(1 - x * x))), jvp="elementwise")
@@ -645,7 +657,7 @@ def asin(x, /):
     >>> print(tg.asin(tg.constant([0.0, 1.0])))
     tg.Tensor([0.        1.5707964], shape=(2,), dtype=float32)
     """
-    return xp_of(x).asin(x)
+    return xp_of(x).asin(floating(x))
 
 
 @primitive(vjp=rules(singular, lambda g, ans, x: -g / _conj(sqrt(1 - x * x))), jvp="elementwise")
@@ -656,7 +668,7 @@ def acos(x, /):
     >>> print(tg.acos(tg.constant([1.0, 0.0])))
     tg.Tensor([0.        1.5707964], shape=(2,), dtype=float32)
     """
-    return xp_of(x).acos(x)
+    return xp_of(x).acos(floating(x))
 
 
 @primitive(vjp=rules(smooth, lambda g, ans, x: g / _conj(1 + x * x)), jvp="elementwise")
@@ -667,7 +679,7 @@ def atan(x, /):
     >>> print(tg.atan(tg.constant([0.0, 1.0])))
     tg.Tensor([0.        0.7853982], shape=(2,), dtype=float32)
     """
-    return xp_of(x).atan(x)
+    return xp_of(x).atan(floating(x))
 
 
 def _sinc_prime_value(x):
@@ -706,6 +718,7 @@ def sinc(x, /):
     """
     import numpy as np
 
+    x = floating(x)
     if isinstance(x, (np.ndarray, np.generic)):
         return np.sinc(x)
     xp = xp_of(x)
@@ -722,7 +735,7 @@ def sinh(x, /):
     >>> print(tg.sinh(tg.constant([0.0])))
     tg.Tensor([0.], shape=(1,), dtype=float32)
     """
-    return xp_of(x).sinh(x)
+    return xp_of(x).sinh(floating(x))
 
 
 @primitive(vjp=rules(smooth, lambda g, ans, x: g * _conj(sinh(x))), jvp="elementwise")
@@ -733,7 +746,7 @@ def cosh(x, /):
     >>> print(tg.cosh(tg.constant([0.0])))
     tg.Tensor([1.], shape=(1,), dtype=float32)
     """
-    return xp_of(x).cosh(x)
+    return xp_of(x).cosh(floating(x))
 
 
 @primitive(
@@ -748,7 +761,7 @@ def tanh(x, /):
     >>> print(tg.tanh(tg.constant([0.0])))
     tg.Tensor([0.], shape=(1,), dtype=float32)
     """
-    return xp_of(x).tanh(x)
+    return xp_of(x).tanh(floating(x))
 
 
 @primitive(vjp=rules(smooth, lambda g, ans, x: g / _conj(sqrt(x * x + 1))), jvp="elementwise")
@@ -759,7 +772,7 @@ def asinh(x, /):
     >>> print(tg.asinh(tg.constant([0.0])))
     tg.Tensor([0.], shape=(1,), dtype=float32)
     """
-    return xp_of(x).asinh(x)
+    return xp_of(x).asinh(floating(x))
 
 
 @primitive(
@@ -773,7 +786,7 @@ def acosh(x, /):
     >>> print(tg.acosh(tg.constant([1.0])))
     tg.Tensor([0.], shape=(1,), dtype=float32)
     """
-    return xp_of(x).acosh(x)
+    return xp_of(x).acosh(floating(x))
 
 
 @primitive(vjp=rules(singular, lambda g, ans, x: g / _conj(1 - x * x)), jvp="elementwise")
@@ -784,7 +797,7 @@ def atanh(x, /):
     >>> print(tg.atanh(tg.constant([0.0])))
     tg.Tensor([0.], shape=(1,), dtype=float32)
     """
-    return xp_of(x).atanh(x)
+    return xp_of(x).atanh(floating(x))
 
 
 # NumPy's names for the inverse functions
@@ -873,6 +886,8 @@ def round(x, /):  # noqa: A001 - the Array API name
     >>> print(tg.round(tg.constant([0.5, 1.5, 2.7])))
     tg.Tensor([0. 2. 3.], shape=(3,), dtype=float32)
     """
+    if kind_of(x.dtype) in "biu":  # whole already (NumPy would give float16 for bool)
+        return x
     return xp_of(x).round(x)
 
 
@@ -953,6 +968,16 @@ def imag(x, /):
 # -- casts -----------------------------------------------------------------------------------------
 def _astype_vjp(g, ans, x, *, dtype, copy=True, device=None):
     return astype(g, x.dtype) if kind_of(x.dtype) == "c" else astype(real(g), x.dtype)
+
+
+def as_floating(x):
+    """A tensor of bool or integer dtype cast (a recorded astype) to the dtype
+    ``_dtypes.float_result`` gives; floating and complex tensors as they are. For functions
+    built from others (softmax, the norms), which cast once at the start."""
+    dtype = raw(x).dtype
+    if kind_of(dtype) in "fc":
+        return x
+    return astype(x, _dtypes.float_result(dtype))
 
 
 @primitive(

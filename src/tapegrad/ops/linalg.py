@@ -35,7 +35,7 @@ from .._primitive import primitive, raw
 from .._standard_gaps import linalg_call
 from ._helpers import is_basis, lead, negative_axes, positive_axis, size_of
 from .creation import constant, stop_gradient
-from .elementwise import _conj, abs, astype, conj, isfinite, pow, real, subtract, where
+from .elementwise import _conj, abs, as_floating, astype, conj, isfinite, pow, real, subtract, where
 from .indexing import getitem, take_slice
 from .manipulation import (
     concat,
@@ -46,7 +46,7 @@ from .manipulation import (
     squeeze,
     stack,
 )
-from .reduction import max, min, prod, sum
+from .reduction import checked_dtype, max, min, prod, sum
 
 __all__ = [
     "einsum",
@@ -1011,6 +1011,7 @@ def vector_norm(x, /, *, axis=None, keepdims=False, ord=2):  # noqa: A002 - the 
     tg.Tensor(5.0, shape=(), dtype=float32)
     """
     axes = negative_axes(axis, x.ndim)
+    x = as_floating(x)  # |int8(-128)| and integer sums would wrap
     if ord == 2:
         return _euclidean_norm(x, axis=axes, keepdims=keepdims)
     inf = float("inf")
@@ -1050,6 +1051,7 @@ def matrix_norm(x, /, *, keepdims=False, ord="fro"):  # noqa: A002 - the Array A
     tg.Tensor(4.0, shape=(), dtype=float32)
     """
     _matrices("matrix_norm", x)
+    x = as_floating(x)  # |int8(-128)| and integer sums would wrap
     inf = float("inf")
     if ord == "fro":
         return _euclidean_norm(x, axis=(-2, -1), keepdims=keepdims)
@@ -1147,7 +1149,9 @@ def trace(x, /, *, offset=0, dtype=None):
     tg.Tensor(5.0, shape=(), dtype=float32)
     """
     out = sum(diagonal(x, offset=offset), axis=-1)
-    return out if dtype is None else astype(out, dtype)
+    if dtype is None:
+        return out
+    return astype(out, checked_dtype("trace", raw(x), dtype))
 
 
 def outer(x1, x2, /):

@@ -17,9 +17,9 @@ from .._dtypes import kind_of
 from .._primitive import primitive, raw
 from .._standard_gaps import indexes_natively, take_along_axis
 from .._tensor import Tensor
-from ._helpers import negative_axes, size_of
+from ._helpers import floating, negative_axes, size_of
 from .creation import stop_gradient
-from .elementwise import exp, isfinite, log, where
+from .elementwise import as_floating, exp, isfinite, log, where
 from .manipulation import expand_dims, squeeze
 from .reduction import max, sum
 
@@ -39,6 +39,14 @@ def relu(x, /):
     >>> print(tg.nn.relu(tg.constant([-1.0, 0.0, 2.0])))
     tg.Tensor([0. 0. 2.], shape=(3,), dtype=float32)
     """
+    kind = kind_of(x.dtype)
+    if kind == "b":  # already max(x, 0) (NumPy would make int64 of it)
+        return x
+    if kind == "c":
+        raise TypeError(
+            f"relu takes real inputs, not {x.dtype}: complex numbers have no order; apply it to "
+            "the real and imaginary parts (tg.real, tg.imag) if that is meant"
+        )
     return xp_of(x).maximum(x, 0)
 
 
@@ -49,6 +57,7 @@ def sigmoid(x, /):
         raise TypeError(
             f"sigmoid takes real inputs, not {x.dtype}: for complex x write 1 / (1 + tg.exp(-x))"
         )
+    x = floating(x)  # bool has no negative, and int8 would give NumPy's float16
     xp = xp_of(x)
     e = xp.exp(-xp.abs(x))
     return xp.where(x >= 0, 1 / (1 + e), e / (1 + e))
@@ -62,6 +71,7 @@ def logsumexp(x, /, *, axis=None, keepdims=False):
     1000.6931471805599
     """
     negative_axes(axis, raw(x).ndim)  # checked first: the ops inside would name themselves
+    x = as_floating(x)
     if size_of(raw(x).shape) == 0:  # nothing to add up: -inf, as log(0) (max would raise)
         result = sum(x, axis=axis, keepdims=True) - float("inf")
     else:
@@ -76,12 +86,14 @@ def logsumexp(x, /, *, axis=None, keepdims=False):
 def softmax(x, /, *, axis=-1):
     """``exp(x) / sum(exp(x))`` along ``axis``, stable for large inputs."""
     negative_axes(axis, raw(x).ndim)  # checked first: the ops inside would name themselves
+    x = as_floating(x)
     e = exp(x - stop_gradient(max(x, axis=axis, keepdims=True)))
     return e / sum(e, axis=axis, keepdims=True)
 
 
 def log_softmax(x, /, *, axis=-1):
     """``log(softmax(x))`` along ``axis``, computed as ``x - logsumexp(x)``."""
+    x = as_floating(x)
     return x - logsumexp(x, axis=axis, keepdims=True)
 
 
@@ -224,7 +236,5 @@ def softplus(x, /):
     >>> round(float(tg.nn.softplus(tg.constant(1000.0))), 1)
     1000.0
     """
-    xp = xp_of(x)
-    if kind_of(x.dtype) not in "fc":  # integers give tapegrad's default float
-        x = xp.astype(x, xp.float32)
-    return xp.logaddexp(x, constant_like(x, 0.0))
+    x = floating(x)
+    return xp_of(x).logaddexp(x, constant_like(x, 0.0))

@@ -11,7 +11,7 @@ from .._backend import is_lazy, waits_to_read, xp_of
 from .._dtypes import kind_of
 from .._primitive import primitive, raw
 from .._tensor import Tensor
-from ._helpers import axis_error, kept_shape, lead, negative_axes, size_of
+from ._helpers import axis_error, floating, kept_shape, lead, negative_axes, size_of
 from ._strong import all_finite, linear, rules, smooth
 from .elementwise import _conj, astype, equal
 from .manipulation import broadcast_to, reshape
@@ -66,6 +66,24 @@ def _axes(t, x, axis):
     return negative_axes(axis, x.ndim)
 
 
+def checked_dtype(name: str, x, dtype):
+    """``dtype=`` of a sum or product, refused where it would lose a kind (complex to real,
+    float to integer), as every other conversion in tapegrad is; widening or narrowing within
+    a kind is the caller's choice, as in NumPy."""
+    target = _dtypes.as_dtype(dtype)
+    source = _dtypes.as_dtype(x.dtype)
+    if _KIND_RANK[target.kind] < _KIND_RANK[source.kind]:
+        lost = {"c": "imaginary parts", "f": "fractions"}.get(source.kind, "values")
+        raise TypeError(
+            f"{name}: dtype={target} would drop the {lost} of {source} values: give a dtype "
+            f"of their kind, or cast them first (tg.real, tg.astype) if that is meant"
+        )
+    return target
+
+
+_KIND_RANK = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}  # NumPy's same_kind casting: upward only
+
+
 def accumulation_dtype(x, dtype):
     """The Array API's result dtype of a sum or product: ``dtype`` if given; for booleans and
     integers narrower than the default integer, the default integer (unsigned: its unsigned
@@ -98,8 +116,11 @@ def sum(x, /, *, axis=None, dtype=None, keepdims=False):  # noqa: A001 - the Arr
     tg.Tensor([4. 6.], shape=(2,), dtype=float32)
     """
     xp = xp_of(x)
-    if dtype is None and kind_of(x.dtype) in "biu":
-        dtype = getattr(xp, accumulation_dtype(x, None).name)
+    if dtype is None:
+        if kind_of(x.dtype) in "biu":
+            dtype = getattr(xp, accumulation_dtype(x, None).name)
+    else:
+        dtype = getattr(xp, checked_dtype("sum", x, dtype).name)
     try:
         return xp.sum(x, axis=axis, dtype=dtype, keepdims=keepdims)
     except (ValueError, IndexError) as error:
@@ -136,11 +157,15 @@ def mean(x, /, *, axis=None, keepdims=False):
     tg.Tensor([1.5 3.5], shape=(2,), dtype=float32)
     """
     xp = xp_of(x)
+    x = floating(x)  # bool and integers as _dtypes.float_result says (NumPy: float64 always)
     try:
-        if kind_of(x.dtype) in "fc":  # sum, then one division: NumPy's mean costs twice as much
-            total = xp.sum(x, axis=axis, keepdims=keepdims)
-            return total / _count(x, axis) if x.size else xp.mean(x, axis=axis, keepdims=keepdims)
-        return xp.mean(x, axis=axis, keepdims=keepdims)
+        if not x.size:
+            return xp.mean(x, axis=axis, keepdims=keepdims)  # NaN, with NumPy's warning
+        if x.dtype == _dtypes.float16:  # summed in float32, as NumPy: 60000 + 60000 is inf
+            total = xp.sum(x, axis=axis, dtype=xp.float32, keepdims=keepdims)
+            return xp.astype(total / _count(x, axis), xp.float16)
+        # sum, then one division: NumPy's own mean costs twice as much
+        return xp.sum(x, axis=axis, keepdims=keepdims) / _count(x, axis)
     except (ValueError, IndexError) as error:
         raise axis_error("mean", axis, x.ndim) or error from None
 
@@ -182,8 +207,11 @@ def prod(x, /, *, axis=None, dtype=None, keepdims=False):
     tg.Tensor([3. 8.], shape=(2,), dtype=float32)
     """
     xp = xp_of(x)
-    if dtype is None and kind_of(x.dtype) in "biu":
-        dtype = getattr(xp, accumulation_dtype(x, None).name)
+    if dtype is None:
+        if kind_of(x.dtype) in "biu":
+            dtype = getattr(xp, accumulation_dtype(x, None).name)
+    else:
+        dtype = getattr(xp, checked_dtype("prod", x, dtype).name)
     try:
         return xp.prod(x, axis=axis, dtype=dtype, keepdims=keepdims)
     except (ValueError, IndexError) as error:

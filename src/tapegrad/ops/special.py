@@ -14,8 +14,8 @@ import math
 import numpy as np
 
 from .._backend import backend_name, device_of, xp_of
-from .._dtypes import kind_of
 from .._primitive import primitive
+from ._helpers import floating
 from .elementwise import _conj, exp
 from .nn import sigmoid
 
@@ -50,11 +50,8 @@ def _library(x):
 
 
 def _float(x):
-    """``x`` as a floating-point array (integers become the default float)."""
-    xp = xp_of(x)
-    if kind_of(x.dtype) in "fc":
-        return x
-    return xp.astype(x, xp.float32)
+    """``x`` as a floating-point array (integers as ``_dtypes.float_result`` says)."""
+    return floating(x)
 
 
 _PUBLIC = {"psi": "digamma"}  # SciPy's names that tapegrad spells otherwise

@@ -16,12 +16,13 @@ import numpy as np
 from .. import _dtypes
 from .._backend import device_of, xp_of
 from .._primitive import primitive, raw
-from ._helpers import axis_error, kept_shape, lead, negative_axes, size_of
+from .._tensor import to_array
+from ._helpers import axis_error, floating, kept_shape, lead, negative_axes, size_of
 from ._strong import linear, rules, smooth
 from .elementwise import _conj, astype, real, subtract, where
 from .indexing import take_slice
 from .manipulation import broadcast_to, concat, reshape
-from .reduction import _spread, accumulation_dtype, mean, sum
+from .reduction import _spread, accumulation_dtype, checked_dtype, mean, sum
 
 __all__ = [
     "cumprod",
@@ -73,7 +74,7 @@ def var(x, /, *, axis=None, correction=0.0, keepdims=False):
     tg.Tensor(1.6666666, shape=(), dtype=float32)
     """
     try:
-        return xp_of(x).var(x, axis=axis, correction=correction, keepdims=keepdims)
+        return xp_of(x).var(floating(x), axis=axis, correction=correction, keepdims=keepdims)
     except (ValueError, IndexError) as error:
         raise axis_error("var", axis, x.ndim) or error from None
 
@@ -104,7 +105,7 @@ def std(x, /, *, axis=None, correction=0.0, keepdims=False):
     tg.Tensor(1.0, shape=(), dtype=float32)
     """
     try:
-        return xp_of(x).std(x, axis=axis, correction=correction, keepdims=keepdims)
+        return xp_of(x).std(floating(x), axis=axis, correction=correction, keepdims=keepdims)
     except (ValueError, IndexError) as error:
         raise axis_error("std", axis, x.ndim) or error from None
 
@@ -161,7 +162,9 @@ def _as_array(x):
     return convert_to_tensor(x)
 
 
-def _accumulate(x, dtype):
+def _accumulate(x, dtype, name):
+    if dtype is not None:
+        checked_dtype(name, raw(x), dtype)
     target = accumulation_dtype(x, dtype)
     return x if target is None or target == x.dtype else astype(x, target)
 
@@ -176,7 +179,7 @@ def cumulative_sum(x, /, *, axis=None, dtype=None, include_initial=False):
     """
     x = _as_array(x)
     axis = _scan_axis(x, axis, "cumulative_sum")
-    out = _cumsum(_accumulate(x, dtype), axis=axis)
+    out = _cumsum(_accumulate(x, dtype, "cumulative_sum"), axis=axis)
     return _with_initial(out, axis, 0) if include_initial else out
 
 
@@ -346,7 +349,7 @@ def cumulative_prod(x, /, *, axis=None, dtype=None, include_initial=False):
     """
     x = _as_array(x)
     axis = _scan_axis(x, axis, "cumulative_prod")
-    out = _cumprod(_accumulate(x, dtype), axis=axis)
+    out = _cumprod(_accumulate(x, dtype, "cumulative_prod"), axis=axis)
     return _with_initial(out, axis, 1) if include_initial else out
 
 
@@ -403,6 +406,12 @@ def diff(x, /, *, axis=-1, n=1, prepend=None, append=None):
         raise ValueError("diff needs an array of at least one dimension; got shape ()")
     (axis,) = negative_axes(axis, x.ndim)
     if prepend is not None or append is not None:
+        for value in (prepend, append):
+            if isinstance(value, (int, float, complex)):  # weak, as beside an operator: an
+                # int tensor with 0.5 becomes float32, rather than 0.5 truncated to 0
+                weak = _dtypes.weak_scalar_dtype(value, raw(x).dtype)
+                if weak != _dtypes.as_dtype(raw(x).dtype):
+                    x = astype(x, weak)
         parts = [_slice_like(prepend, x, axis)] if prepend is not None else []
         parts.append(x)
         if append is not None:
@@ -420,7 +429,8 @@ def _slice_like(value, x, axis):
     if getattr(value, "ndim", 0) == 0:  # a number (or a 0-d array) fills one slice
         shape = list(x.shape)
         shape[axis] = 1
-        if isinstance(value, (int, float, complex)):
+        if isinstance(value, (int, float, complex)):  # x has the scalar's weak dtype already
+            to_array(value, raw(x).dtype)  # a value the dtype cannot hold raises
             return _edge(x, axis, value)
         return broadcast_to(value, tuple(shape))
     return value
