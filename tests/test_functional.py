@@ -1363,3 +1363,16 @@ def test_a_variable_passed_once_reaches_f_as_the_variable():
     assert gradient.numpy().tolist() == [4.0, 6.0]
     w = tg.Variable(3.0)  # passed twice: each position differentiated on its own
     assert [float(g) for g in tg.grad(lambda a, b: a * b, argnums=(0, 1))(w, w)] == [3.0, 3.0]
+
+
+@pytest.mark.parametrize("argnums", [(0, 0), (0, -1)])
+def test_an_argument_named_twice_in_argnums_raises(argnums):
+    # the second copy used to replace the first, whose gradient came back as zeros
+    x = tg.constant([1.0, 2.0])
+    for transform in (tg.grad, tg.value_and_grad, tg.jacobian):
+        with pytest.raises(ValueError) as caught:
+            transform(lambda x: tg.sum(x**2), argnums=argnums)(x)
+        assert str(caught.value) == (
+            f"argnums {argnums} names argument 0 twice: give each position once (a negative "
+            "number counts from the end)"
+        )

@@ -44,8 +44,18 @@ class _Inputs:
         self.argnums, self.argnames = argnums, argnames
         self.leaves: list[Tensor] = []
         self.parts = []  # (where, count, rebuild)
+        seen = set()
         for where in [("pos", i) for i in argnums] + [("kw", n) for n in argnames]:
             value = self._get(where)
+            place = ("pos", where[1] % len(self.args)) if where[0] == "pos" else where
+            if place in seen:  # the second copy would replace the first, which then got zeros
+                raise ValueError(
+                    f"argnums {tuple(argnums)} names argument {place[1]} twice: give each "
+                    "position once (a negative number counts from the end)"
+                    if place[0] == "pos"
+                    else f"argnames {tuple(argnames)} names '{place[1]}' twice: give each once"
+                )
+            seen.add(place)
             leaves, rebuild = flatten(value)
             tensors = [_as_input(leaf, where, self.leaves) for leaf in leaves]
             self._set(where, rebuild(tensors))
