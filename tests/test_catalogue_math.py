@@ -907,3 +907,49 @@ def test_ordering_functions_refuse_complex_and_keep_bool():
     assert tg.triu(flags).dtype == tg.bool
     assert tg.nn.relu(tg.constant([True, False])).dtype == tg.bool
     assert tg.round(tg.constant([True])).dtype == tg.bool
+
+
+# -- creation: shapes, bounds and fill values --------------------------------------------------------
+@pytest.mark.parametrize("size", [np.int64(3), np.int32(3), np.array(3), tg.constant(3)])
+def test_numpy_integers_and_0d_integer_tensors_serve_as_shapes(size):
+    # "'numpy.int64' object is not iterable" before
+    for make in (tg.zeros, tg.ones, tg.empty, lambda s: tg.full(s, 1.0)):
+        assert make(size).shape == (3,)
+    assert tg.reshape(tg.arange(6.0), (size, 2)).shape == (3, 2)
+    assert tg.broadcast_to(tg.constant(1.0), size).shape == (3,)
+    with pytest.raises(TypeError) as caught:
+        tg.zeros(2.5)
+    assert str(caught.value) == (
+        "a shape is an int or a sequence of ints, not 2.5: round or cast the sizes to int first"
+    )
+
+
+def test_linspace_between_tensors_is_differentiable_and_dispatches_from_numpy():
+    # tensor endpoints used to recurse forever through __array_function__
+    a, b = tg.constant(0.0), tg.constant(1.0)
+    with tg.GradientTape() as tape:
+        tape.watch([a, b])
+        y = tg.linspace(a, b, 5)
+        total = tg.sum(y * y)
+    assert y.numpy().tolist() == [0.0, 0.25, 0.5, 0.75, 1.0]
+    # d/da sum((a + (b - a) f)^2) = 2 sum(y (1 - f)); d/db = 2 sum(y f)
+    assert [float(g) for g in tape.gradient(total, [a, b])] == [1.25, 3.75]
+    assert np.linspace(a, b, 3).numpy().tolist() == [0.0, 0.5, 1.0]
+    assert tg.linspace(tg.constant(1 + 1j), 2.0, 3).dtype == tg.complex64
+    with pytest.raises(TypeError, match="would truncate"):
+        tg.linspace(0, 1, 5, dtype=tg.int32)
+    assert tg.linspace(0, 4, 5, dtype=tg.int32).numpy().tolist() == [0, 1, 2, 3, 4]
+
+
+def test_arange_of_an_integer_tensor_is_an_integer_range():
+    for bound in (tg.constant(3), np.array(3), np.int64(3)):
+        out = tg.arange(bound)
+        assert (out.dtype, out.numpy().tolist()) == (tg.int32, [0, 1, 2])
+
+
+def test_full_is_differentiable_in_a_tensor_fill_value_as_tensorflow_fill():
+    x = tg.Variable([2.0, 3.0])
+    with tg.GradientTape() as tape:
+        y = tg.sum(tg.full((2, 2), x[0]) * x[1])
+    assert tape.gradient(y, x).numpy().tolist() == [12.0, 8.0]
+    assert tg.full((2,), tg.constant(3)).numpy().tolist() == [3, 3]

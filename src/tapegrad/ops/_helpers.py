@@ -34,6 +34,22 @@ def floating_pair(x, y):
     return (x if xd is None else floating(x)), (y if yd is None else floating(y))
 
 
+def as_shape(shape) -> tuple:
+    """A shape as a tuple, from an int (Python or NumPy, or a 0-d integer tensor) or a sequence
+    of them, as NumPy takes shapes."""
+    try:
+        return (operator.index(shape),)
+    except TypeError:
+        pass
+    try:
+        return tuple(operator.index(s) for s in shape)
+    except TypeError:
+        raise TypeError(
+            f"a shape is an int or a sequence of ints, not {shape!r}: round or cast the "
+            "sizes to int first"
+        ) from None
+
+
 def lead(g, like) -> tuple:
     """The leading batch axes that ``g`` carries beyond the shape of ``like``."""
     return tuple(g.shape[: g.ndim - like.ndim])

@@ -16,6 +16,7 @@ from .._backend import (
 )
 from .._primitive import primitive, raw
 from .._tensor import Tensor, to_array, wrap
+from ._helpers import as_shape
 
 __all__ = [
     "asarray",
@@ -131,7 +132,7 @@ def ones(shape, *, dtype=None, device=None) -> Tensor:
 
 
 def _shape(shape):
-    return (shape,) if isinstance(shape, int) else tuple(shape)
+    return (shape,) if type(shape) is int else as_shape(shape)
 
 
 @primitive()
@@ -168,13 +169,21 @@ def arange(start, /, stop=None, step=1, *, dtype=None, device=None) -> Tensor:
     values = _np_xp.arange(start, stop, step) if stop is not None else _np_xp.arange(start)
     if dtype is None:
         given = (v for v in (start, stop, step) if v is not None)
-        integral = all(isinstance(v, int | np.integer) for v in given)
+        integral = all(_integral(v) for v in given)
         dtype = _dtypes.DEFAULT_FLOAT
         if integral:  # int32, or int64 for values int32 cannot hold (as constant chooses)
             fits = not values.size or (values.min() >= -(2**31) and values.max() < 2**31)
             dtype = _dtypes.DEFAULT_INT if fits else _dtypes.int64
     # a checked cast: values the dtype cannot hold raise instead of wrapping around
     return moved_to(to_array(values, dtype), device)
+
+
+def _integral(value) -> bool:
+    """An int, a NumPy integer, or an integer array or tensor (a 0-d one as arange's bound)."""
+    if isinstance(value, int | np.integer):
+        return True
+    dtype = getattr(value, "dtype", None)
+    return dtype is not None and _dtypes.kind_of(dtype) in "iu"
 
 
 def moved_to(values, device):
@@ -190,7 +199,17 @@ def eye(n_rows, n_cols=None, /, *, k=0, dtype=None, device=None) -> Tensor:
 
 
 def full(shape, fill_value, *, dtype=None, device=None) -> Tensor:
-    """A tensor filled with ``fill_value`` (its dtype from the value, as ``constant``)."""
+    """A tensor filled with ``fill_value`` (its dtype from the value, as ``constant``). A
+    floating 0-d tensor as the value gives a result differentiable in it, as TensorFlow's
+    ``fill``."""
+    if isinstance(fill_value, Tensor) and device is None and fill_value.ndim == 0:
+        if _differentiable_cast(fill_value.dtype, fill_value.dtype if dtype is None else dtype):
+            from .elementwise import astype
+            from .manipulation import broadcast_to
+
+            if dtype is not None and _dtypes.as_dtype(dtype) != fill_value.dtype:
+                fill_value = astype(fill_value, dtype)
+            return broadcast_to(fill_value, _shape(shape))
     value = raw(fill_value) if dtype is None else to_array(fill_value, dtype)
     fill = value.item() if hasattr(value, "item") else value
     return wrap(create_on(device, "full", _shape(shape), fill, dtype=value.dtype))
@@ -270,11 +289,35 @@ def full_like(x, /, fill_value, *, dtype=None, device=None):
 
 
 def linspace(start, stop, /, num, *, dtype=None, device=None, endpoint=True) -> Tensor:
-    """``num`` evenly spaced values from ``start`` to ``stop`` (float32 by default)."""
+    """``num`` evenly spaced values from ``start`` to ``stop`` (float32 by default).
+    Tensor endpoints give a result differentiable in them (as TensorFlow's ``linspace``), in
+    their library and dtype."""
+    if isinstance(start, Tensor) or isinstance(stop, Tensor):
+        return _linspace_between(start, stop, num, dtype, endpoint)
     complex_ = isinstance(start, complex) or isinstance(stop, complex)
     default = _dtypes.DEFAULT_COMPLEX if complex_ else _dtypes.DEFAULT_FLOAT
     values = _np_xp.linspace(start, stop, num, endpoint=endpoint)
-    return moved_to(_np_xp.astype(values, _dtype(dtype, default)), device)
+    target = _dtype(dtype, default)
+    # a checked cast: values the dtype cannot hold (fractions into an integer dtype) raise
+    return moved_to(to_array(values, target) if values.dtype != target else values, device)
+
+
+def _linspace_between(start, stop, num, dtype, endpoint):
+    """``start + (stop - start) * f`` for the fractions ``f`` of NumPy's linspace from 0 to 1,
+    recorded, so that gradients reach tensor endpoints (NumPy's own linspace would call back
+    into tapegrad through ``__array_function__``)."""
+    from .elementwise import add, as_floating, astype, multiply, subtract
+    from .manipulation import reshape
+
+    ends = [as_floating(e if isinstance(e, Tensor) else constant(e)) for e in (start, stop)]
+    like = next(e for e, given in zip(ends, (start, stop)) if isinstance(given, Tensor))
+    target = _dtypes.as_dtype(dtype) if dtype is not None else _dtypes.result_type(*ends)
+    ends = [e if e.dtype == target else astype(e, target) for e in ends]
+    fractions = _np_xp.linspace(0.0, 1.0, num, endpoint=endpoint)
+    real = np.finfo(target).dtype  # complex endpoints take real fractions of their precision
+    fractions = asarray(_np_xp.astype(fractions, real), like=like)
+    fractions = reshape(fractions, (num,) + (1,) * like.ndim)
+    return add(ends[0], multiply(subtract(ends[1], ends[0]), fractions))
 
 
 def meshgrid(*arrays, indexing="xy"):

@@ -14,7 +14,7 @@ from .._backend import device_of, is_array, to_numpy, xp_of
 from .._primitive import primitive, raw
 from .._standard_gaps import indexes_natively
 from .._tensor import to_array
-from ._helpers import axis_error, lead, negative_axes, positive_axis
+from ._helpers import as_shape, axis_error, lead, negative_axes, positive_axis
 from ._strong import linear, rules
 
 __all__ = [
@@ -55,7 +55,7 @@ def reshape(x, /, shape, *, copy=None):
     >>> tg.reshape(tg.constant([1.0, 2.0, 3.0, 4.0]), (2, 2)).shape
     (2, 2)
     """
-    return xp_of(x).reshape(x, tuple(shape))
+    return xp_of(x).reshape(x, shape if type(shape) is tuple else as_shape(shape))
 
 
 def _batched_axes(axes, n_lead):
@@ -139,7 +139,7 @@ def squeeze(x, /, axis):
 )
 def broadcast_to(x, /, shape):
     """``x`` broadcast to ``shape`` (NumPy's rules)."""
-    shape = tuple(shape)
+    shape = shape if type(shape) is tuple else as_shape(shape)
     if tuple(x.shape) == shape:
         return x
     return xp_of(x).broadcast_to(x, shape)
