@@ -953,3 +953,23 @@ def test_full_is_differentiable_in_a_tensor_fill_value_as_tensorflow_fill():
         y = tg.sum(tg.full((2, 2), x[0]) * x[1])
     assert tape.gradient(y, x).numpy().tolist() == [12.0, 8.0]
     assert tg.full((2,), tg.constant(3)).numpy().tolist() == [3, 3]
+
+
+def test_repeated_axes_raise_in_expand_dims_and_moveaxis_as_in_numpy():
+    m = tg.reshape(tg.arange(6.0), (2, 3))
+    cases = [
+        (lambda: tg.expand_dims(m, axis=(0, 0)), "expand_dims: repeated axis in (0, 0)"),
+        (
+            lambda: tg.moveaxis(m, (0, 1), (1, 1)),
+            "moveaxis: repeated axis in destination (1, 1): name each axis once",
+        ),
+        (
+            lambda: tg.moveaxis(tg.ones((2, 3, 4)), (0, 0), (1, 2)),
+            "moveaxis: repeated axis in source (0, 0): name each axis once",
+        ),
+    ]
+    for call, message in cases:
+        with pytest.raises(ValueError) as caught:
+            call()
+        assert str(caught.value) == message
+    assert tg.expand_dims(m, axis=(3, 0)).shape == (1, 2, 3, 1)

@@ -112,8 +112,12 @@ def expand_dims(x, /, axis=0):
         return xp_of(x).expand_dims(x, axis=axis)
     ndim = len(x.shape) + len(axis)
     shape = list(x.shape)
-    for a in sorted(positive_axis(a, ndim) for a in axis):
-        shape.insert(a, 1)
+    try:  # out of range or repeated raises
+        axes = negative_axes(axis, ndim)
+    except ValueError as error:
+        raise ValueError(f"expand_dims: {error}") from None
+    for a in axes:
+        shape.insert(a + ndim, 1)
     return xp_of(x).reshape(x, tuple(shape))
 
 
@@ -339,6 +343,9 @@ def moveaxis(x, source, destination, /):
         return [positive_axis(a, x.ndim) for a in listed]
 
     sources, targets = axes(source), axes(destination)
+    for name, given, listed in (("source", source, sources), ("destination", destination, targets)):
+        if len(set(listed)) != len(listed):
+            raise ValueError(f"moveaxis: repeated axis in {name} {given!r}: name each axis once")
     if len(sources) != len(targets):
         raise ValueError(
             f"moveaxis: source {source!r} and destination {destination!r} name different "
