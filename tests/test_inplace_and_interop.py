@@ -167,3 +167,53 @@ def test_item_assignment_never_truncates_wraps_or_drops_an_imaginary_part():
     floats = tg.constant([1.0, 2.0, 3.0])
     floats[1:] = tg.constant([7.0, 8.0], dtype=tg.float64)
     assert floats.dtype == tg.float32 and floats.numpy().tolist() == [1.0, 7.0, 8.0]
+
+
+def test_in_place_operators_keep_the_tensors_shape_and_dtype_as_numpy_does():
+    # the shared object used to change dtype (int += 1.5) and shape (broadcast), for every alias
+    t = tg.constant([1, 2, 3])
+    with pytest.raises(TypeError) as caught:
+        t += 1.5
+    assert str(caught.value) == (
+        "in-place add: the result is float32, which the int32 tensor cannot hold without loss; "
+        "write t = t op v to make a new tensor, or cast v first"
+    )
+    t = tg.constant([1.0, 2.0, 3.0])
+    with pytest.raises(ValueError) as caught:
+        t += tg.ones((2, 3))
+    assert str(caught.value) == (
+        "in-place add: the result has shape (2, 3), not the tensor's (3,); write t = t op v to "
+        "make a new tensor instead"
+    )
+    assert t.numpy().tolist() == [1.0, 2.0, 3.0]
+    t += tg.constant([1.0, 1.0, 1.0], dtype=tg.float64)  # written back as float32, as NumPy
+    assert (t.dtype, t.numpy().tolist()) == (tg.float32, [2.0, 3.0, 4.0])
+    x = tg.constant(2.0)
+    with tg.GradientTape() as tape:
+        tape.watch(x)
+        y = x * 1.0
+        y *= tg.constant(3.0, dtype=tg.float64)
+    assert float(tape.gradient(y, x)) == 3.0
+
+
+@pytest.mark.parametrize(
+    "update, what",
+    [
+        (lambda v: v.assign_add([1.0]), "assign_add"),
+        (lambda v: v.assign_sub(tg.constant([1.0])), "assign_sub"),
+        (lambda v: v.__imul__([2.0]), "*="),
+        (lambda v: v.__itruediv__(tg.constant([2.0])), "/="),
+    ],
+)
+def test_variable_updates_refuse_a_value_that_would_broadcast(update, what):
+    # TensorFlow refuses a delta of another shape; a (1,) delta used to reach every element
+    v = tg.Variable([1.0, 2.0, 3.0])
+    with pytest.raises(ValueError) as caught:
+        update(v)
+    assert str(caught.value) == (
+        f"cannot {what} a value of shape (1,) to variable 'Variable:0' of shape (3,): give a "
+        "value of the variable's shape, or a scalar"
+    )
+    v.assign_add(1.0)
+    v *= 2.0
+    assert v.numpy().tolist() == [4.0, 6.0, 8.0]

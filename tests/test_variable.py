@@ -141,8 +141,12 @@ def test_assign_of_a_scalar_to_a_vector_variable_raises_value_error():
 
 def test_assign_add_of_another_shape_raises_value_error_naming_both_shapes():
     v = tg.Variable([1.0, 2.0])
-    with pytest.raises(ValueError, match=re.escape("(2,)") + ".*" + re.escape("(3,)")):
+    with pytest.raises(ValueError) as caught:
         v.assign_add([1.0, 2.0, 3.0])
+    assert str(caught.value) == (
+        "cannot assign_add a value of shape (3,) to variable 'Variable:0' of shape (2,): give a "
+        "value of the variable's shape, or a scalar"
+    )
 
 
 def test_int_values_are_cast_into_a_float_variable():

@@ -221,12 +221,23 @@ class Variable(Tensor):
         return self
 
     def assign_add(self, delta, read_value: bool = True) -> Variable:
-        delta = _assignable(self, delta, "assign_add")
+        delta = self._delta(delta, "assign_add")
         return self.assign(xp_of(self._value).add(self._value, delta))
 
     def assign_sub(self, delta, read_value: bool = True) -> Variable:
-        delta = _assignable(self, delta, "assign_sub")
+        delta = self._delta(delta, "assign_sub")
         return self.assign(xp_of(self._value).subtract(self._value, delta))
+
+    def _delta(self, delta, what: str):
+        """A value to combine with the variable's: of its shape, or a scalar. Another shape
+        would broadcast (a (1,) delta added to every element), which TensorFlow refuses."""
+        new = _assignable(self, delta, what)
+        if new.ndim and tuple(new.shape) != self.shape:
+            raise ValueError(
+                f"cannot {what} a value of shape {tuple(new.shape)} to variable '{self._name}' "
+                f"of shape {self.shape}: give a value of the variable's shape, or a scalar"
+            )
+        return new
 
     def __iadd__(self, other):
         return self.assign_add(other)
@@ -235,7 +246,7 @@ class Variable(Tensor):
         return self.assign_sub(other)
 
     def __imul__(self, other):
-        return self.assign(self._value * _assignable(self, other, "*="))
+        return self.assign(self._value * self._delta(other, "*="))
 
     def __itruediv__(self, other):
         if kind_of(self._value.dtype) in "biu":
@@ -244,7 +255,7 @@ class Variable(Tensor):
                 "division), which it cannot hold: use //= for integer division, or create the "
                 "variable with a float dtype"
             )
-        return self.assign(self._value / _assignable(self, other, "/="))
+        return self.assign(self._value / self._delta(other, "/="))
 
     def __repr__(self) -> str:
         return (

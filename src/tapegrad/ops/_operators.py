@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import _dtypes
 from .._tensor import Tensor, Variable
 from . import elementwise as ew
 from . import manipulation
@@ -346,10 +347,37 @@ def _in_place(op):
         out = op(self, other)
         if isinstance(self, Variable):  # a variable keeps its identity: the update is an assign
             return self.assign(out)
+        out = _kept_in_place(self, out, op.__name__)
         self._value, self._uid = out._value, out._uid
         return self
 
     return operator
+
+
+def _kept_in_place(tensor, out, name):
+    """The result of ``t op= v`` in ``t``'s shape and dtype, as NumPy writes into ``t``: a
+    float32 tensor stays float32 beside a float64 value (a recorded cast); a result that would
+    change the kind (int += 1.5) or the shape (broadcast to a larger one) raises, since every
+    name bound to ``t`` sees the change."""
+    if tuple(out.shape) != tuple(tensor.shape):
+        raise ValueError(
+            f"in-place {name}: the result has shape {tuple(out.shape)}, not the tensor's "
+            f"{tuple(tensor.shape)}; write t = t op v to make a new tensor instead"
+        )
+    have, want = out._value.dtype, tensor._value.dtype
+    if have == want:
+        return out
+    if _dtypes.can_cast(have, want) or _same_kind(have, want):
+        return ew.astype(out, want)
+    raise TypeError(
+        f"in-place {name}: the result is {have}, which the {want} tensor cannot hold without "
+        f"loss; write t = t op v to make a new tensor, or cast v first"
+    )
+
+
+def _same_kind(have, want) -> bool:
+    rank = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}
+    return rank[_dtypes.kind_of(have)] <= rank[_dtypes.kind_of(want)]
 
 
 IN_PLACE = {
