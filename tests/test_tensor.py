@@ -771,3 +771,26 @@ def test_integer_true_division_follows_tensorflow_whichever_side_an_int_is_on():
 def test_an_integer_beyond_float64_asked_for_as_a_float_names_the_limit():
     with pytest.raises(ValueError, match=r"beyond the largest float64 value \(1\.798e\+308\)"):
         tg.constant(2**1100, dtype=tg.float64)
+
+
+def test_a_list_holding_float64_values_packs_into_float64_as_tensorflow():
+    # float64 tensors and NumPy float64 scalars in a list used to be narrowed to float32
+    for items in (
+        [tg.constant(1 + 1e-12, dtype=tg.float64), 1.0],
+        [np.float64(1 + 1e-12)],
+        [[np.float64(1.0)], [2.0]],
+    ):
+        assert tg.constant(items).dtype == tg.float64
+    assert tg.constant([1.0, 2.0]).dtype == tg.float32
+    assert tg.constant([np.float32(1.0), 2.0]).dtype == tg.float32
+
+
+def test_a_list_of_integers_no_integer_dtype_holds_raises():
+    # NumPy makes float64 of [2**63, -1]; it used to become float32, every integer rounded
+    with pytest.raises(ValueError) as caught:
+        tg.constant([2**63, -1])
+    assert str(caught.value) == (
+        "cannot convert [9223372036854775808, -1] to a tensor: its integers fit neither int64 "
+        "nor uint64; give a float dtype (dtype=tg.float64) if rounding is meant"
+    )
+    assert tg.constant([2**63, -1], dtype=tg.float64).dtype == tg.float64

@@ -426,7 +426,19 @@ def _check_no_huge_int(value, array) -> None:
 
 
 def _python_default(value, numpy_dtype):
-    """NumPy's choice for Python values (float64, int64) narrowed to TensorFlow's defaults."""
+    """NumPy's choice for Python values (float64, int64) narrowed to TensorFlow's defaults; a
+    sequence holding float64 (or complex128) tensors, arrays or NumPy scalars keeps it, as
+    TensorFlow packs float64 tensors into float64."""
+    if numpy_dtype in (_dtypes.float64, _dtypes.complex128) and isinstance(value, list | tuple):
+        leaves = _leaves(value)
+        if all(type(v) is int for v in leaves):  # ints beyond int64 beside negative ones
+            raise ValueError(
+                f"cannot convert {_short(value)} to a tensor: its integers fit neither int64 "
+                "nor uint64; give a float dtype (dtype=tg.float64) if rounding is meant"
+            )
+        strong = [v.dtype for v in leaves if hasattr(v, "dtype")]  # np.dtype(None) is float64
+        if any(d in (_dtypes.float64, _dtypes.complex128) for d in strong):
+            return numpy_dtype
     if numpy_dtype == _dtypes.float64:
         return _dtypes.DEFAULT_FLOAT
     if numpy_dtype == _dtypes.complex128:
@@ -436,6 +448,14 @@ def _python_default(value, numpy_dtype):
         fits = array.size == 0 or (array.min() >= -(2**31) and array.max() < 2**31)
         return _dtypes.DEFAULT_INT if fits else _dtypes.int64
     return numpy_dtype
+
+
+def _leaves(sequence) -> list:
+    """The values inside nested lists and tuples."""
+    out = []
+    for item in sequence:
+        out.extend(_leaves(item) if isinstance(item, list | tuple) else [item])
+    return out
 
 
 def _cast_array(array, dtype, what):
