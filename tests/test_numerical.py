@@ -532,3 +532,25 @@ def test_check_grads_catches_a_wrong_derivative_in_one_leaf_of_a_structure():
 def test_check_grads_needs_a_floating_point_output():
     with pytest.raises(ValueError, match=r"check_grads: f has no floating-point output"):
         tg.testing.check_grads(lambda x: {"n": tg.astype(x, tg.int32)}, [np.array([1.0])])
+
+
+@pytest.mark.parametrize(
+    "options, message",
+    [
+        ({"modes": []}, "modes must name 'fwd' and/or 'rev', got an empty sequence"),
+        ({"modes": ()}, "modes must name 'fwd' and/or 'rev', got an empty sequence"),
+        ({"order": 0}, "order must be a positive integer (1 for first derivatives), not 0"),
+        ({"order": 1.5}, "order must be a positive integer (1 for first derivatives), not 1.5"),
+        ({"rtol": -1}, "rtol must be a non-negative number or None, not -1"),
+        ({"atol": float("nan")}, "atol must be a non-negative number or None, not nan"),
+    ],
+)
+def test_check_grads_refuses_options_under_which_it_would_check_nothing(options, message):
+    # modes=[] used to pass without checking anything, even for a wrong rule
+    @tg.custom_gradient
+    def wrong(x):
+        return tg.sin(x), lambda g: g * 5.0
+
+    with pytest.raises(ValueError) as caught:
+        tg.testing.check_grads(wrong, [np.array([0.5, 1.0])], **options)
+    assert str(caught.value) == message

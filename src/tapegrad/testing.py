@@ -59,6 +59,7 @@ def check_grads(
     >>> tg.testing.check_grads(lambda p: p["w"] * p["b"], [{"w": 2.0, "b": 3.0}], modes="rev")
     """
     modes = _modes(modes)
+    _checked_options(order, rtol, atol)
     leaves, rebuild = flatten(list(args))
 
     def flat(*xs):
@@ -76,10 +77,22 @@ def _modes(modes) -> tuple[str, ...]:
             raise ValueError(f"modes must name 'fwd' and/or 'rev', got {modes!r}")
         return named
     modes = tuple(modes)
+    if not modes:  # nothing would be checked, and the check would pass
+        raise ValueError("modes must name 'fwd' and/or 'rev', got an empty sequence")
     for mode in modes:
         if mode not in ("fwd", "rev"):
             raise ValueError(f"modes must hold 'fwd' and/or 'rev', not {mode!r}")
     return modes
+
+
+def _checked_options(order, rtol, atol) -> None:
+    if isinstance(order, bool) or not isinstance(order, int | np.integer) or order < 1:
+        raise ValueError(
+            f"order must be a positive integer (1 for first derivatives), not {order!r}"
+        )
+    for name, value in (("rtol", rtol), ("atol", atol)):
+        if value is not None and not (isinstance(value, int | float | np.number) and value >= 0):
+            raise ValueError(f"{name} must be a non-negative number or None, not {value!r}")
 
 
 def _as_tensor(value):
