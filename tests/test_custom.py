@@ -1308,3 +1308,22 @@ def test_recompute_grad_reruns_at_the_values_recorded_not_at_later_writes():
     np.testing.assert_allclose(
         np.diag(tg.hessian(f)(x).numpy()), 2 * np.cos(values) - values * np.sin(values)
     )
+
+
+def test_a_complex_gradient_from_a_rule_for_a_real_input_raises():
+    # the imaginary part used to be dropped silently by the cast to the input's dtype
+    @tg.custom_gradient
+    def double(x):
+        return x * 2, lambda g: tg.astype(g, tg.complex64) * (2 + 1j)
+
+    x = tg.constant([1.0, 2.0])
+    with tg.GradientTape() as tape:
+        tape.watch(x)
+        y = double(x)
+    with pytest.raises(TypeError) as caught:
+        tape.gradient(y, x)
+    assert str(caught.value) == (
+        "the grad_fn of double returned a complex gradient (complex64) for input 0, which is "
+        "real (float32): its imaginary part would be lost; return tg.real(...) of it if that "
+        "is meant"
+    )

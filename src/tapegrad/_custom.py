@@ -157,6 +157,13 @@ def _check_shapes(what: str, grads, inputs) -> None:
                 f"{what} returned a gradient of shape {shape} for input {i} of shape "
                 f"{x.shape}: each gradient must have its input's shape"
             )
+        dtype = getattr(g, "dtype", None)
+        if dtype is not None and kind_of(dtype) == "c" and kind_of(x.dtype) != "c":
+            raise TypeError(  # the cast to the input's dtype would drop it silently
+                f"{what} returned a complex gradient ({dtype}) for input {i}, which is real "
+                f"({x.dtype}): its imaginary part would be lost; return tg.real(...) of it if "
+                "that is meant"
+            )
 
 
 class _VariableProbe(GradientTape):
