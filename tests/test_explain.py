@@ -445,3 +445,39 @@ def test_a_path_through_reads_made_before_watch_is_not_called_connected():
         "tape watched it, which the tape takes as constants: call tape.watch(x) before x is used"
     )
     assert tape.explain(z, y) == f"the float32 tensor of shape () {CONNECTED}"
+
+
+def test_a_custom_rule_returning_none_is_named_not_called_connected():
+    @tg.custom_gradient
+    def product(x, y):
+        return x * y, lambda g: (g * y, None)
+
+    x, y = tg.constant(2.0), tg.constant(3.0)
+    with tg.GradientTape(persistent=True) as tape:
+        tape.watch([x, y])
+        z = product(x, y)
+    assert tape.explain(z, y) == (
+        "the float32 tensor of shape () is connected through recorded operations, among them "
+        "custom rules (product): should its gradient be None, such a rule returned None for it"
+    )
+    with pytest.raises(tg.UnconnectedGradientError) as caught:
+        tape.gradient(z, [x, y], unconnected_gradients="raise")
+    assert str(caught.value) == (
+        "the target does not depend on 1 of the 2 sources:\n- source 1: the float32 tensor of "
+        "shape () reaches the target only through operations whose rules give it no gradient: "
+        "product (an input without a derivative, or a custom rule that returned None for it); "
+        "make the rule return a gradient for it"
+    )
+
+
+def test_a_target_computed_inside_stop_recording_is_explained_as_such():
+    x = tg.constant(2.0)
+    with tg.GradientTape(persistent=True) as tape:
+        tape.watch(x)
+        with tape.stop_recording():
+            y = x * 3.0
+    assert tape.explain(y, x) == (
+        "the float32 tensor of shape () was watched, but the target was computed while the "
+        "tape was not recording (inside stop_recording, or between two blocks), where no "
+        "operation is recorded: compute the target while the tape records"
+    )

@@ -15,6 +15,7 @@ import sys
 from ._tensor import Variable
 
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
+_INSIDE = _PACKAGE_DIR + os.sep  # with the separator: a sibling package tapegrad_x is outside
 
 
 class UnconnectedGradientError(ValueError):
@@ -25,24 +26,39 @@ class UnconnectedGradientError(ValueError):
 def caller_location() -> str:
     """``file:line`` of the innermost frame outside tapegrad: the user's code."""
     frame = sys._getframe(1)
-    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(_PACKAGE_DIR):
+    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(_INSIDE):
         frame = frame.f_back
     if frame is None:  # pragma: no cover - tapegrad called from nowhere
         return "<unknown>"
     return f"{frame.f_code.co_filename}:{frame.f_lineno}"
 
 
-def explain(tape, target_uid: int, source) -> str:
-    """One sentence on how ``source`` reaches the target, or why it does not."""
+def explain(tape, target_uid: int, source, gradient_is_none: bool = False) -> str:
+    """One sentence on how ``source`` reaches the target, or why it does not
+    (``gradient_is_none``: a backward pass gave it none, which custom rules decide)."""
     name = _describe(source)
     uid = source._uid
     if uid not in tape._watched:
         return f"{name} {_why_not_watched(tape, source)}"
     if uid == target_uid:
         return f"{name} is the target itself"
-    recorded = _reach(uid, [(e[1], e[3]) for e in tape._entries if e is not None], tape._watched)
+    entries = [e for e in tape._entries if e is not None]
+    recorded = _reach(uid, [(e[1], e[3]) for e in entries], tape._watched)
     if target_uid in recorded:
-        return f"{name} is connected: the target depends on it through recorded operations"
+        if target_uid in _reach(uid, _derivative_edges(entries), tape._watched):
+            return f"{name} is connected: the target depends on it through recorded operations"
+        gaps = [e[0] for e in entries if _gap(e, recorded)]
+        names = ", ".join(sorted({p.name for p in gaps}))
+        if gradient_is_none or not any(_custom(p) for p in gaps):
+            return (
+                f"{name} reaches the target only through operations whose rules give it no "
+                f"gradient: {names} (an input without a derivative, or a custom rule that "
+                "returned None for it); make the rule return a gradient for it"
+            )
+        return (  # a custom rule answers only when asked: it may or may not give one
+            f"{name} is connected through recorded operations, among them custom rules "
+            f"({names}): should its gradient be None, such a rule returned None for it"
+        )
     edges = [(e[1], e[3]) for e in tape._entries if e is not None]
     edges += [(inputs, out) for _, _, inputs, out in tape._cuts]
     if target_uid in _reach(uid, edges, tape._watched):
@@ -52,13 +68,18 @@ def explain(tape, target_uid: int, source) -> str:
             f"{name} reaches the target only through reads made before the tape watched it, "
             "which the tape takes as constants: call tape.watch(x) before x is used"
         )
+    unrecorded = _when_unrecorded(tape, target_uid)
     if not any(_uses(inputs, uid) for inputs, _ in edges):
+        if unrecorded:  # used, but where nothing records (stop_recording)
+            return (
+                f"{name} was watched, but the target was computed {unrecorded}, where no "
+                "operation is recorded: compute the target while the tape records"
+            )
         return (
             f"{name} was watched, but no operation recorded by the tape used it: compute the "
             "target from it inside the tape's `with` block, with tape.watch(x) called before x "
             "is used"
         )
-    unrecorded = _when_unrecorded(tape, target_uid)
     if unrecorded and not any(out == target_uid for _, out in edges):
         return (
             f"{name} was read inside the tape, but the target was computed {unrecorded}, and "
@@ -147,6 +168,29 @@ def _reach(start: int, edges, watched: set, before_watch: set = frozenset()) -> 
                 reached.add(out)
                 grew = True
     return reached
+
+
+def _custom(prim) -> bool:
+    """A custom operation (custom_gradient, custom_vjp ...): its rule may answer None."""
+    return prim.replay is not None
+
+
+def _has_rule(prim, k: int) -> bool:
+    vjps = prim.vjps
+    return vjps is not None and k < len(vjps) and vjps[k] is not None and not _custom(prim)
+
+
+def _derivative_edges(entries) -> list:
+    """The recorded edges through inputs whose rules surely give a gradient."""
+    return [
+        ([u if _has_rule(e[0], k) else 0 for k, u in enumerate(e[1])], e[3]) for e in entries
+    ]
+
+
+def _gap(entry, reached) -> bool:
+    """Whether an entry reads a reached value through an input whose rule may give none."""
+    prim, uids = entry[0], entry[1]
+    return any(u > 0 and u in reached and not _has_rule(prim, k) for k, u in enumerate(uids))
 
 
 def _ancestors(target: int, edges) -> set:

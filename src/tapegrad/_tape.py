@@ -637,7 +637,7 @@ def _raise_unconnected(saved, grads, targets, sources, unconnected) -> None:
         return
     lines = []
     for i, s in missing:
-        reasons = [explain(saved, t._uid, s) for t in targets]
+        reasons = [explain(saved, t._uid, s, gradient_is_none=True) for t in targets]
         lines.append(f"- source {i}: {reasons[0]}")
     raise UnconnectedGradientError(
         f"the target does not depend on {len(missing)} of the {len(sources)} sources:\n"
