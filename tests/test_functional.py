@@ -1376,3 +1376,22 @@ def test_an_argument_named_twice_in_argnums_raises(argnums):
             f"argnums {argnums} names argument 0 twice: give each position once (a negative "
             "number counts from the end)"
         )
+
+
+@pytest.mark.parametrize("name", ["grad", "value_and_grad", "jacobian", "jacfwd", "hessian"])
+def test_a_transform_of_something_not_callable_raises_at_once(name):
+    # tg.grad(f(x)) used to return a function that failed only when called, as JAX does not
+    with pytest.raises(TypeError) as caught:
+        getattr(tg, name)(tg.sin(tg.constant(1.0)))
+    assert str(caught.value) == (
+        f"{name} takes a function to differentiate, not Tensor <tg.Tensor: shape=(), "
+        f"dtype=float32, numpy=0.841471>: pass the function itself ({name}(f), not "
+        f"{name}(f(x)))"
+    )
+
+
+@pytest.mark.parametrize("name", ["custom_gradient", "custom_vjp", "custom_jvp", "recompute_grad"])
+def test_a_custom_rule_decorator_refuses_what_is_not_callable(name):
+    with pytest.raises(TypeError) as caught:
+        getattr(tg, name)(3)
+    assert str(caught.value) == f"{name} decorates a function, not int 3"

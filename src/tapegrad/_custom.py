@@ -244,6 +244,8 @@ def custom_gradient(f: Callable) -> Callable:
     tg.Tensor(1.0, shape=(), dtype=float32)
     """
 
+    _check_callable(f, "custom_gradient")
+
     @functools.wraps(f)
     def wrapped(*args, **kwargs):
         (y, grad_fn), variables = _run_unrecorded(f, args, kwargs)
@@ -290,6 +292,11 @@ def custom_gradient(f: Callable) -> Callable:
         return rebuild(_unpack(out, outputs))
 
     return wrapped
+
+
+def _check_callable(f, name: str) -> None:
+    if not callable(f):  # at decoration, as JAX: not at the first call
+        raise TypeError(f"{name} decorates a function, not {type(f).__name__} {f!r:.60}")
 
 
 def _as_list(value) -> list:
@@ -342,6 +349,7 @@ class custom_vjp:
     """
 
     def __init__(self, fun: Callable):
+        _check_callable(fun, "custom_vjp")
         functools.update_wrapper(self, fun)
         self.fun = fun
         self.fwd = self.bwd = None
@@ -416,6 +424,7 @@ class custom_jvp:
     """
 
     def __init__(self, fun: Callable):
+        _check_callable(fun, "custom_jvp")
         functools.update_wrapper(self, fun)
         self.fun = fun
         self.rule = None
@@ -504,6 +513,8 @@ def recompute_grad(f: Callable) -> Callable:
     >>> float(tg.grad(block)(0.0))
     2.0
     """
+
+    _check_callable(f, "recompute_grad")
 
     @functools.wraps(f)
     def wrapped(*args, **kwargs):

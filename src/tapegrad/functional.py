@@ -141,6 +141,16 @@ def _argnums(argnums, argnames):
     return ((argnums,) if single else tuple(argnums)), tuple(names), single
 
 
+def check_callable(f, name: str) -> None:
+    """Raise at once where a transform is given something it cannot call (JAX does), rather
+    than when the returned function is first called."""
+    if not callable(f):
+        raise TypeError(
+            f"{name} takes a function to differentiate, not {type(f).__name__} {f!r:.60}: pass "
+            f"the function itself ({name}(f), not {name}(f(x)))"
+        )
+
+
 # -- reverse mode --------------------------------------------------------------------------------
 def value_and_grad(
     f: Callable,
@@ -157,6 +167,7 @@ def value_and_grad(
     >>> float(value), float(g)
     (8.0, 12.0)
     """
+    check_callable(f, "value_and_grad")
     nums, names, single = _argnums(argnums, argnames)
 
     def value_and_gradient(*args, **kwargs):
@@ -205,6 +216,7 @@ def grad(
     >>> float(tg.grad(lambda x, *, scale: scale * x * x, argnames="scale")(3.0, scale=1.0)["scale"])
     9.0
     """
+    check_callable(f, "grad")
     value_and_gradient = value_and_grad(
         f, argnums, has_aux, argnames=argnames, holomorphic=holomorphic
     )
@@ -294,6 +306,7 @@ def vjp(f: Callable, *primals, has_aux: bool = False):
     >>> [float(g) for g in vjp_fn(1.0)]
     [5.0, 2.0]
     """
+    check_callable(f, "vjp")
     inputs = _Inputs(primals, {}, tuple(range(len(primals))), ())
     tape = GradientTape(persistent=True)
     with tape:
@@ -331,6 +344,7 @@ def jacobian(
     array([[2., 0.],
            [0., 4.]], dtype=float32)
     """
+    check_callable(f, "jacobian")
     nums, _, single = _argnums(argnums, None)
 
     def jacobian_of(*args, **kwargs):
@@ -367,6 +381,7 @@ def jvp(f: Callable, primals: Sequence, tangents: Sequence, has_aux: bool = Fals
     >>> float(out), float(t)
     (8.0, 12.0)
     """
+    check_callable(f, "jvp")
     primals, tangents = tuple(primals), tuple(tangents)
     if len(primals) != len(tangents):
         raise ValueError(
@@ -396,6 +411,7 @@ def linearize(f: Callable, *primals):
     >>> float(f_jvp(2.0))
     2.0
     """
+    check_callable(f, "linearize")
     inputs = _Inputs(primals, {}, tuple(range(len(primals))), ())
     # the backward pass of f, recorded as a function of its cotangents ("seeds"): a linear map
     # u -> J^T u, whose own gradient at t is J t
@@ -448,6 +464,7 @@ def jacfwd(
     array([[2., 0.],
            [0., 4.]], dtype=float32)
     """
+    check_callable(f, "jacfwd")
     nums, _, single = _argnums(argnums, None)
 
     def jacobian_of(*args, **kwargs):
@@ -523,6 +540,7 @@ def hessian(
     array([[ 6.,  0.],
            [ 0., 12.]], dtype=float32)
     """
+    check_callable(f, "hessian")
     return jacfwd(jacobian(f, argnums, holomorphic=holomorphic), argnums, holomorphic=holomorphic)
 
 
@@ -534,6 +552,7 @@ def hvp(f: Callable, primals, tangents):
     >>> float(tg.hvp(lambda x: x ** 3, 2.0, 1.0))
     12.0
     """
+    check_callable(f, "hvp")
     several = isinstance(primals, tuple)
     primals = primals if several else (primals,)
     tangents = tangents if several else (tangents,)
