@@ -627,8 +627,8 @@ def test_a_boolean_mask_of_the_wrong_shape_is_refused_as_numpy_refuses_it():
     with pytest.raises(IndexError) as caught:
         a[np.array([True])]
     assert str(caught.value) == (
-        "a boolean mask of shape (1,) does not match axis 0 of the tensor of shape (2, 3), of "
-        "shape (2,): a mask must have the shape of the axes it selects from"
+        "a boolean mask of shape (1,) does not match axis 0 of the tensor of shape (2, 3) (their "
+        "shape is (2,)): a mask must have the shape of the axes it selects from"
     )
     with pytest.raises(IndexError, match=r"shape \(2,\) does not match axis 1"):
         a.at[:, np.array([False, True])].set(0.0)
@@ -973,3 +973,110 @@ def test_repeated_axes_raise_in_expand_dims_and_moveaxis_as_in_numpy():
             call()
         assert str(caught.value) == message
     assert tg.expand_dims(m, axis=(3, 0)).shape == (1, 2, 3, 1)
+
+
+# -- errors name the function, the value and the fix ------------------------------------------------
+M23 = np.arange(6.0).reshape(2, 3)
+
+
+@pytest.mark.parametrize(
+    "call, kind, message",
+    [
+        (
+            lambda m: tg.sum(m, axis=1.0),
+            TypeError,
+            "sum: axis must be an int, a tuple of ints or None, not 1.0",
+        ),
+        (
+            lambda m: tg.argmax(m, axis=(0, 1)),
+            TypeError,
+            "argmax: axis must be an int or None (one axis), not (0, 1)",
+        ),
+        (
+            lambda m: tg.squeeze(m, axis=0),
+            ValueError,
+            "cannot squeeze axis 0 of shape (2, 3): its length is 2, not 1",
+        ),
+        (
+            lambda m: tg.permute_dims(m, (0, 0)),
+            ValueError,
+            "permute_dims: axes (0, 0) are not an order of the 2 axes of a tensor of shape (2, 3): "
+            "name each of 0 to 1 once",
+        ),
+        (
+            lambda m: tg.arange(0, 10, 0),
+            ValueError,
+            "arange: step must not be 0 (the range would never reach stop)",
+        ),
+        (
+            lambda m: tg.fft.fftfreq(4, d=0),
+            ValueError,
+            "fftfreq: the sample spacing d must be a nonzero finite number, not 0",
+        ),
+        (
+            lambda m: tg.linalg.diagonal(m, offset=1.5),
+            TypeError,
+            "diagonal: offset must be an integer, not 1.5",
+        ),
+        (
+            lambda m: tg.from_dlpack(3),
+            TypeError,
+            "from_dlpack takes an array that supports DLPack (it has __dlpack__), not int: use "
+            "tg.constant for Python values",
+        ),
+        (
+            lambda m: tg.full(3, [1.0, 2.0]),
+            ValueError,
+            "full: fill_value must be a single number, not one of shape (2,): use "
+            "tg.broadcast_to(value, shape) to repeat an array",
+        ),
+        (
+            lambda m: tg.repeat(m, 2.5),
+            TypeError,
+            "repeat: repeats must be integers, not 2.5: round them and cast to int first",
+        ),
+        (
+            lambda m: tg.repeat(m, [1, 2], axis=1),
+            ValueError,
+            "repeat: 2 repeat counts for an axis of length 3: give one count, or one per element",
+        ),
+        (
+            lambda m: tg.tile(m, 2.0),
+            TypeError,
+            "tile: repetitions must be an int or a sequence of ints, not 2.0",
+        ),
+        (
+            lambda m: tg.nn.softplus(tg.constant([1 + 1j])),
+            TypeError,
+            "softplus takes real inputs, not complex64: for complex x write tg.log(1 + tg.exp(x))",
+        ),
+        (
+            lambda m: tg.constant([[1, 2], [3]]),
+            ValueError,
+            "cannot convert [[1, 2], [3]] to a tensor: its nested lists have different lengths (a "
+            "ragged list); a tensor needs rows of one length, so pad them first",
+        ),
+        (
+            lambda m: m.__setitem__(0, [1.0, 2.0]),
+            ValueError,
+            "cannot write a value of shape (2,) into the tensor at a place of shape (3,): the value "
+            "must broadcast to the shape it replaces",
+        ),
+        (
+            lambda m: tg.Variable([1.0, 2.0, 3.0]).__setitem__(5, 1.0),
+            IndexError,
+            "index 5 is out of bounds for axis 0 with size 3 (writing into variable 'Variable:0' "
+            "of shape (3,))",
+        ),
+    ],
+)
+def test_bad_arguments_get_errors_that_name_the_function_and_the_fix(call, kind, message):
+    # each of these used to surface NumPy's or Python's own words (or recursed, or divided by 0)
+    with pytest.raises(kind) as caught:
+        call(tg.constant(M23))
+    assert str(caught.value) == message
+
+
+def test_softmax_of_nothing_is_empty_as_numpys():
+    assert tg.nn.softmax(tg.zeros((0,))).shape == (0,)
+    assert tg.nn.log_softmax(tg.zeros((2, 0))).shape == (2, 0)

@@ -386,7 +386,15 @@ def _numpy_scalar(array):
 
 
 def _from_python(value, dtype):
-    array = np.asarray(value)
+    try:
+        array = np.asarray(value)
+    except ValueError as error:  # NumPy's "inhomogeneous shape": a ragged list
+        if "inhomogeneous" not in str(error):
+            raise
+        raise ValueError(
+            f"cannot convert {_short(value)} to a tensor: its nested lists have different "
+            "lengths (a ragged list); a tensor needs rows of one length, so pad them first"
+        ) from None
     if array.dtype == object and dtype is not None and dtype.kind in "fc":
         try:  # a huge Python int asked for as a float: NumPy converts it when told the dtype
             array = np.asarray(value, dtype=np.complex128 if dtype.kind == "c" else np.float64)

@@ -59,7 +59,11 @@ def negative_axes(axis, ndim: int) -> tuple:
     """``axis`` (None, an int or a tuple) as a sorted tuple of negative axes of an ndim array."""
     if axis is None:
         return tuple(range(-ndim, 0))
-    axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
+    axes = (axis,) if isinstance(axis, (int, np.integer)) else axis
+    if not isinstance(axes, tuple | list) or not all(
+        isinstance(a, int | np.integer) and not isinstance(a, bool) for a in axes
+    ):
+        raise TypeError(f"axis must be an int, a tuple of ints or None, not {axis!r}")
     out = []
     for a in axes:
         a = operator.index(a)  # NumPy integers too, as plain ints
@@ -85,8 +89,8 @@ def axis_error(name: str, axis, ndim: int):
     stands). Called only on failure, so the common call pays nothing for the check."""
     try:
         negative_axes(axis, ndim)
-    except ValueError as error:
-        return ValueError(f"{name}: {error}")
+    except (ValueError, TypeError) as error:
+        return type(error)(f"{name}: {error}")
     return None
 
 

@@ -166,6 +166,8 @@ def _to_xp(xp, dtype):
 
 def arange(start, /, stop=None, step=1, *, dtype=None, device=None) -> Tensor:
     """Evenly spaced values in ``[start, stop)`` (int32 for integers, as TensorFlow)."""
+    if step == 0:  # NumPy divides by it
+        raise ValueError("arange: step must not be 0 (the range would never reach stop)")
     values = _np_xp.arange(start, stop, step) if stop is not None else _np_xp.arange(start)
     if dtype is None:
         given = (v for v in (start, stop, step) if v is not None)
@@ -211,6 +213,11 @@ def full(shape, fill_value, *, dtype=None, device=None) -> Tensor:
                 fill_value = astype(fill_value, dtype)
             return broadcast_to(fill_value, _shape(shape))
     value = raw(fill_value) if dtype is None else to_array(fill_value, dtype)
+    if getattr(value, "ndim", 0):
+        raise ValueError(
+            f"full: fill_value must be a single number, not one of shape {tuple(value.shape)}: "
+            "use tg.broadcast_to(value, shape) to repeat an array"
+        )
     fill = value.item() if hasattr(value, "item") else value
     return wrap(create_on(device, "full", _shape(shape), fill, dtype=value.dtype))
 
@@ -366,6 +373,9 @@ def triu(x, /, *, k=0):
 
 def from_dlpack(x, /, *, device=None, copy=None) -> Tensor:
     """A tensor from any object that supports the DLPack protocol."""
-    import numpy as np
-
+    if not hasattr(x, "__dlpack__"):
+        raise TypeError(
+            f"from_dlpack takes an array that supports DLPack (it has __dlpack__), not "
+            f"{type(x).__name__}: use tg.constant for Python values"
+        )
     return constant(np.from_dlpack(x))

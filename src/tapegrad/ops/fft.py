@@ -18,6 +18,8 @@ composites.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from .. import _dtypes
@@ -377,6 +379,17 @@ def _length(n, name):
     return int(n)
 
 
+def _spacing(d, name):
+    """The sample spacing: a nonzero finite number (NumPy divides by it)."""
+    if (
+        isinstance(d, bool)
+        or not isinstance(d, int | float | np.number)
+        or not 0 < abs(d) < math.inf
+    ):
+        raise ValueError(f"{name}: the sample spacing d must be a nonzero finite number, not {d!r}")
+    return d
+
+
 def fftfreq(n, /, *, d=1.0, dtype=None, device=None):
     """The frequencies of the bins of an ``n``-point ``fft`` with sample spacing ``d``
     (float32 by default, tapegrad's default float).
@@ -385,7 +398,9 @@ def fftfreq(n, /, *, d=1.0, dtype=None, device=None):
     >>> print(tg.fft.fftfreq(4))
     tg.Tensor([ 0.    0.25 -0.5  -0.25], shape=(4,), dtype=float32)
     """
-    return _frequencies(np.fft.fftfreq(_length(n, "fftfreq"), d=d), dtype, device)
+    return _frequencies(
+        np.fft.fftfreq(_length(n, "fftfreq"), d=_spacing(d, "fftfreq")), dtype, device
+    )
 
 
 def rfftfreq(n, /, *, d=1.0, dtype=None, device=None):
@@ -395,4 +410,6 @@ def rfftfreq(n, /, *, d=1.0, dtype=None, device=None):
     >>> print(tg.fft.rfftfreq(4))
     tg.Tensor([0.   0.25 0.5 ], shape=(3,), dtype=float32)
     """
-    return _frequencies(np.fft.rfftfreq(_length(n, "rfftfreq"), d=d), dtype, device)
+    return _frequencies(
+        np.fft.rfftfreq(_length(n, "rfftfreq"), d=_spacing(d, "rfftfreq")), dtype, device
+    )

@@ -98,8 +98,8 @@ def _check_masks(index: tuple, shape: tuple) -> None:
                 axes = f"axis {axis}" if k == 1 else f"axes {axis} to {axis + k - 1}"
                 raise IndexError(
                     f"a boolean mask of shape {tuple(i.shape)} does not match {axes} of the "
-                    f"tensor of shape {shape}, of shape {covered}: a mask must have the shape "
-                    "of the axes it selects from"
+                    f"tensor of shape {shape} (their shape is {covered}): a mask must have the "
+                    "shape of the axes it selects from"
                 )
         axis += k
 
@@ -339,12 +339,38 @@ def set_item(tensor, index, value) -> None:
     from .._tensor import Variable
 
     index = normalize_index(index, tensor.shape)
-    value = _written_as(value, tensor)  # no truncation, wrap or lost part
-    if isinstance(tensor, Variable):
-        tensor.assign(index_set(tensor._value, raw(value), index=index))
-        return
-    out = index_set(tensor, value, index=index)
+    try:
+        value = _written_as(value, tensor)  # no truncation, wrap or lost part
+        if isinstance(tensor, Variable):
+            tensor.assign(index_set(tensor._value, raw(value), index=index))
+            return
+        out = index_set(tensor, value, index=index)
+    except (ValueError, IndexError) as error:
+        raise (_write_error(tensor, index, value) or error) from None
     tensor._value, tensor._uid = out._value, out._uid
+
+
+def _write_error(tensor, index, value):
+    """Where ``tensor[index] = value`` failed: an error naming what was written where, the
+    tensor's name for a variable (NumPy's own words name neither); None if the index is bad."""
+    from .._tensor import Variable
+
+    name = f"variable '{tensor.name}'" if isinstance(tensor, Variable) else "the tensor"
+    try:
+        target = tuple(raw(tensor)[index].shape)
+    except IndexError as error:
+        return IndexError(f"{error} (writing into {name} of shape {tensor.shape})")
+    have = tuple(getattr(raw(value), "shape", ()))
+    try:
+        fits = np.broadcast_shapes(have, target) == target
+    except ValueError:
+        fits = False
+    if not fits:
+        return ValueError(
+            f"cannot write a value of shape {have} into {name} at a place of shape {target}: "
+            "the value must broadcast to the shape it replaces"
+        )
+    return None
 
 
 class At:

@@ -1121,6 +1121,8 @@ def diagonal(x, /, *, offset=0):
     tg.Tensor([1. 4.], shape=(2,), dtype=float32)
     """
     _matrices("diagonal", x)
+    if isinstance(offset, bool) or not isinstance(offset, int | np.integer):
+        raise TypeError(f"diagonal: offset must be an integer, not {offset!r}")
     index = _diagonal_index(x.shape, offset)
     xp = _xp(x)
     # the positions are the host's: Dask takes them as they are (a Dask index would have to be

@@ -86,7 +86,15 @@ def _normal(axes, ndim):
 @primitive(vjp=rules(linear, _permute_vjp), jvp=_permute_jvp)
 def permute_dims(x, /, axes):
     """``x`` with its axes reordered: output axis i is input axis ``axes[i]``."""
-    return xp_of(x).permute_dims(x, tuple(axes))
+    try:
+        return xp_of(x).permute_dims(x, tuple(axes))
+    except (ValueError, IndexError, TypeError):  # NumPy's words name no function
+        if sorted(positive_axis(a, x.ndim) for a in axes) == list(range(x.ndim)):
+            raise
+        raise ValueError(
+            f"permute_dims: axes {tuple(axes)!r} are not an order of the {x.ndim} axes of a "
+            f"tensor of shape {tuple(x.shape)}: name each of 0 to {x.ndim - 1} once"
+        ) from None
 
 
 @primitive(
@@ -121,6 +129,12 @@ def expand_dims(x, /, axis=0):
     return xp_of(x).reshape(x, tuple(shape))
 
 
+def _given_negative(axis, negative: int, ndim: int) -> bool:
+    """Whether ``axis`` (an int or a tuple) named the axis ``negative`` counted from the end."""
+    given = axis if isinstance(axis, tuple | list) else (axis,)
+    return negative in given or negative + ndim not in given
+
+
 @primitive(
     vjp=rules(linear, lambda g, ans, x, *, axis: _reshape_like(g, ans, x.shape)),
     jvp=lambda ts, ans, x, *, axis: _reshape_like(ts[0], x, ans.shape),
@@ -129,8 +143,9 @@ def squeeze(x, /, axis):
     """``x`` without the length-1 axes named by ``axis``."""
     for a in negative_axes(axis, x.ndim):
         if x.shape[a] != 1:
-            raise ValueError(
-                f"cannot squeeze axis {a} of shape {tuple(x.shape)}: its length is "
+            raise ValueError(  # the axis as the user counts it
+                f"cannot squeeze axis {a if _given_negative(axis, a, x.ndim) else a + x.ndim} "
+                f"of shape {tuple(x.shape)}: its length is "
                 f"{x.shape[a]}, not 1"
             )
     return xp_of(x).squeeze(x, axis=axis)
@@ -270,7 +285,7 @@ def concat(arrays, /, *, axis=0):
         axis = 0
     try:
         return _concat(*arrays, axis=axis)
-    except (ValueError, IndexError) as error:
+    except (ValueError, IndexError, TypeError) as error:
         raise axis_error("concat", axis, raw(arrays[0]).ndim) or error from None
 
 
@@ -281,7 +296,7 @@ def stack(arrays, /, *, axis=0):
         raise ValueError("stack needs at least one array; got an empty sequence")
     try:
         return _stack(*arrays, axis=axis)
-    except (ValueError, IndexError) as error:  # the new axis counts among the result's
+    except (ValueError, IndexError, TypeError) as error:  # the new axis counts among the result's
         raise axis_error("stack", axis, raw(arrays[0]).ndim + 1) or error from None
 
 
@@ -373,8 +388,12 @@ def unstack(x, /, *, axis=0):
 
 def tile(x, repetitions, /):
     """``x`` repeated ``repetitions`` times along each axis (NumPy's ``tile``)."""
-    reps = (repetitions,) if isinstance(repetitions, int | np.integer) else tuple(repetitions)
-    reps = tuple(operator.index(r) for r in reps)
+    try:
+        reps = as_shape(repetitions)
+    except TypeError:
+        raise TypeError(
+            f"tile: repetitions must be an int or a sequence of ints, not {repetitions!r}"
+        ) from None
     ndim = max(len(reps), x.ndim)
     reps = (1,) * (ndim - len(reps)) + reps
     shape = (1,) * (ndim - x.ndim) + tuple(x.shape)
@@ -390,7 +409,20 @@ def repeat(x, repeats, /, *, axis=None):
         x, axis = reshape(x, (-1,)), 0
     n = x.shape[negative_axes(axis, x.ndim)[0]]
     # the result's length depends on the counts: they are read to the host (from any device)
-    counts = np.broadcast_to(to_numpy(raw(repeats)) if is_array(raw(repeats)) else repeats, (n,))
+    counts = np.asarray(to_numpy(raw(repeats)) if is_array(raw(repeats)) else repeats)
+    if counts.dtype.kind not in "iu":
+        raise TypeError(
+            f"repeat: repeats must be integers, not {_short(repeats)}: round them and cast to "
+            "int first"
+        )
+    if counts.size and counts.min() < 0:
+        raise ValueError(f"repeat: repeats must not be negative, got {_short(repeats)}")
+    if counts.ndim and counts.shape != (n,) and counts.size != 1:
+        raise ValueError(
+            f"repeat: {counts.size} repeat counts for an axis of length {n}: give one count, or "
+            "one per element"
+        )
+    counts = np.broadcast_to(counts, (n,))
     return x[_axis_index(x.ndim, axis, np.repeat(np.arange(n), counts))]
 
 
@@ -484,3 +516,8 @@ def pad(x, pad_width, mode="constant", *, constant_values=0):
         source = np.pad(np.arange(x.shape[axis]), (lo, hi), mode=mode)
         x = x[_axis_index(x.ndim, axis, source)]
     return x
+
+
+def _short(value) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."

@@ -87,6 +87,8 @@ def softmax(x, /, *, axis=-1):
     """``exp(x) / sum(exp(x))`` along ``axis``, stable for large inputs."""
     negative_axes(axis, raw(x).ndim)  # checked first: the ops inside would name themselves
     x = as_floating(x)
+    if size_of(raw(x).shape) == 0:  # nothing to normalise (max would raise): empty, as NumPy's
+        return exp(x)
     e = exp(x - stop_gradient(max(x, axis=axis, keepdims=True)))
     return e / sum(e, axis=axis, keepdims=True)
 
@@ -236,5 +238,9 @@ def softplus(x, /):
     >>> round(float(tg.nn.softplus(tg.constant(1000.0))), 1)
     1000.0
     """
+    if kind_of(x.dtype) == "c":  # logaddexp is real only
+        raise TypeError(
+            f"softplus takes real inputs, not {x.dtype}: for complex x write tg.log(1 + tg.exp(x))"
+        )
     x = floating(x)
     return xp_of(x).logaddexp(x, constant_like(x, 0.0))

@@ -123,7 +123,7 @@ def sum(x, /, *, axis=None, dtype=None, keepdims=False):  # noqa: A001 - the Arr
         dtype = getattr(xp, checked_dtype("sum", x, dtype).name)
     try:
         return xp.sum(x, axis=axis, dtype=dtype, keepdims=keepdims)
-    except (ValueError, IndexError) as error:
+    except (ValueError, IndexError, TypeError) as error:
         raise axis_error("sum", axis, x.ndim) or error from None
 
 
@@ -166,7 +166,7 @@ def mean(x, /, *, axis=None, keepdims=False):
             return xp.astype(total / _count(x, axis), xp.float16)
         # sum, then one division: NumPy's own mean costs twice as much
         return xp.sum(x, axis=axis, keepdims=keepdims) / _count(x, axis)
-    except (ValueError, IndexError) as error:
+    except (ValueError, IndexError, TypeError) as error:
         raise axis_error("mean", axis, x.ndim) or error from None
 
 
@@ -214,7 +214,7 @@ def prod(x, /, *, axis=None, dtype=None, keepdims=False):
         dtype = getattr(xp, checked_dtype("prod", x, dtype).name)
     try:
         return xp.prod(x, axis=axis, dtype=dtype, keepdims=keepdims)
-    except (ValueError, IndexError) as error:
+    except (ValueError, IndexError, TypeError) as error:
         raise axis_error("prod", axis, x.ndim) or error from None
 
 
@@ -253,7 +253,7 @@ def max(x, /, *, axis=None, keepdims=False):  # noqa: A001 - the Array API name
     """
     try:
         return xp_of(x).max(x, axis=axis, keepdims=keepdims)
-    except (ValueError, IndexError) as error:
+    except (ValueError, IndexError, TypeError) as error:
         raise axis_error("max", axis, x.ndim) or _nothing_error("max", x, axis) or error from None
 
 
@@ -267,7 +267,7 @@ def min(x, /, *, axis=None, keepdims=False):  # noqa: A001 - the Array API name
     """
     try:
         return xp_of(x).min(x, axis=axis, keepdims=keepdims)
-    except (ValueError, IndexError) as error:
+    except (ValueError, IndexError, TypeError) as error:
         raise axis_error("min", axis, x.ndim) or _nothing_error("min", x, axis) or error from None
 
 

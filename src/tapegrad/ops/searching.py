@@ -56,9 +56,11 @@ def _output(value):
     return value if context().mode == RAW else wrap(value)
 
 
-def _axis_of(x, axis):
+def _axis_of(x, axis, name="argmax"):
     if axis is None:
         return None
+    if isinstance(axis, bool) or not isinstance(axis, int | np.integer):
+        raise TypeError(f"{name}: axis must be an int or None (one axis), not {axis!r}")
     (axis,) = negative_axes(axis, max(x.ndim, 1))
     return axis
 
@@ -87,7 +89,7 @@ def argmin(x, /, *, axis=None, keepdims=False):
     >>> print(tg.argmin(tg.constant([[1.0, 5.0], [7.0, 2.0]]), axis=1))
     tg.Tensor([0 1], shape=(2,), dtype=int64)
     """
-    axis = _axis_of(x, axis)  # checked first: an axis out of range is named as such
+    axis = _axis_of(x, axis, "argmin")  # checked first: an axis out of range is named as such
     _check_nonempty(x, axis, "argmin")
     return _index(xp_of(x).argmin(x, axis=axis, keepdims=keepdims))
 
@@ -110,7 +112,7 @@ def argsort(x, /, *, axis=-1, descending=False, stable=True):
     >>> print(tg.argsort(tg.constant([3.0, 1.0, 2.0])))
     tg.Tensor([1 2 0], shape=(3,), dtype=int64)
     """
-    return _permutation(x, _axis_of(x, axis), descending)
+    return _permutation(x, _axis_of(x, axis, "argsort"), descending)
 
 
 def _permutation(x, axis, descending):

@@ -75,7 +75,7 @@ def var(x, /, *, axis=None, correction=0.0, keepdims=False):
     """
     try:
         return xp_of(x).var(floating(x), axis=axis, correction=correction, keepdims=keepdims)
-    except (ValueError, IndexError) as error:
+    except (ValueError, IndexError, TypeError) as error:
         raise axis_error("var", axis, x.ndim) or error from None
 
 
@@ -106,7 +106,7 @@ def std(x, /, *, axis=None, correction=0.0, keepdims=False):
     """
     try:
         return xp_of(x).std(floating(x), axis=axis, correction=correction, keepdims=keepdims)
-    except (ValueError, IndexError) as error:
+    except (ValueError, IndexError, TypeError) as error:
         raise axis_error("std", axis, x.ndim) or error from None
 
 
