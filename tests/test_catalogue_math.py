@@ -909,7 +909,7 @@ def test_ordering_functions_refuse_complex_and_keep_bool():
     assert tg.round(tg.constant([True])).dtype == tg.bool
 
 
-# -- creation: shapes, bounds and fill values --------------------------------------------------------
+# -- creation: shapes, bounds and fill values ------------------------------------------------
 @pytest.mark.parametrize("size", [np.int64(3), np.int32(3), np.array(3), tg.constant(3)])
 def test_numpy_integers_and_0d_integer_tensors_serve_as_shapes(size):
     # "'numpy.int64' object is not iterable" before
@@ -975,7 +975,7 @@ def test_repeated_axes_raise_in_expand_dims_and_moveaxis_as_in_numpy():
     assert tg.expand_dims(m, axis=(3, 0)).shape == (1, 2, 3, 1)
 
 
-# -- errors name the function, the value and the fix ------------------------------------------------
+# -- errors name the function, the value and the fix -----------------------------------------
 M23 = np.arange(6.0).reshape(2, 3)
 
 
@@ -1059,7 +1059,8 @@ M23 = np.arange(6.0).reshape(2, 3)
         (
             lambda m: m.__setitem__(0, [1.0, 2.0]),
             ValueError,
-            "cannot write a value of shape (2,) into the tensor at a place of shape (3,): the value "
+            "cannot write a value of shape (2,) into the tensor at a place of shape (3,): the "
+            "value "
             "must broadcast to the shape it replaces",
         ),
         (

@@ -912,3 +912,37 @@ def test_tape_hessian_keeps_a_read_made_before_watch_constant_as_the_gradient_do
         z = a * x**3
     assert float(tape.gradient(z, x)) == 0.75  # a * 3x^2
     assert float(tape.hessian(z, x)) == 3.0  # a * 6x, not 12 w x^2
+
+
+@pytest.mark.parametrize(
+    "make, message",
+    [
+        (
+            lambda: tg.GradientTape(persistent="no"),
+            "GradientTape: persistent must be True or False, not 'no'",
+        ),
+        (
+            lambda: tg.GradientTape(watch_accessed_variables=0),
+            "GradientTape: watch_accessed_variables must be True or False, not 0",
+        ),
+        (
+            lambda: tg.Variable(1.0, trainable="False"),
+            "Variable: trainable must be True or False, not 'False'",
+        ),
+        (lambda: tg.grad(tg.sin, has_aux="yes"), "grad: has_aux must be True or False, not 'yes'"),
+        (
+            lambda: tg.jacobian(tg.sin, holomorphic=1),
+            "jacobian: holomorphic must be True or False, not 1",
+        ),
+        (
+            lambda: tg.linspace(0, 1, 5, endpoint="no"),
+            "linspace: endpoint must be True or False, not 'no'",
+        ),
+    ],
+)
+def test_on_off_options_take_bools_only(make, message):
+    # bool("False") is True: a string used to switch the option on silently
+    with pytest.raises(TypeError) as caught:
+        make()
+    assert str(caught.value) == message
+    assert tg.Variable(1.0, trainable=np.bool_(False)).trainable is False

@@ -182,9 +182,7 @@ def _has_rule(prim, k: int) -> bool:
 
 def _derivative_edges(entries) -> list:
     """The recorded edges through inputs whose rules surely give a gradient."""
-    return [
-        ([u if _has_rule(e[0], k) else 0 for k, u in enumerate(e[1])], e[3]) for e in entries
-    ]
+    return [([u if _has_rule(e[0], k) else 0 for k, u in enumerate(e[1])], e[3]) for e in entries]
 
 
 def _gap(entry, reached) -> bool:

@@ -23,6 +23,7 @@ from ._backend import (
     xp_of,
     zeros_for,
 )
+from ._checks import flag
 from ._dtypes import FLOAT_TYPES, kind_of
 from ._explain import UnconnectedGradientError, caller_location, explain
 from ._state import RAW, TRACED, per_thread
@@ -55,8 +56,10 @@ class GradientTape:
     _pauses: tuple = ()  # (uid when stopped, uid when started again): values made in between
 
     def __init__(self, persistent: bool = False, watch_accessed_variables: bool = True):
-        self._persistent = bool(persistent)
-        self._watch_accessed = bool(watch_accessed_variables)
+        self._persistent = flag(persistent, "GradientTape: persistent")
+        self._watch_accessed = flag(
+            watch_accessed_variables, "GradientTape: watch_accessed_variables"
+        )
         # (primitive, input uids, input values, output uid, output value, static parameters)
         self._entries: list = []
         self._watched: set[int] = set()

@@ -14,6 +14,7 @@ import numpy as np
 from . import _dtypes
 from ._backend import backend_name, in_library_of, is_array, is_lazy, readonly, to_numpy, xp_of
 from ._backend import persist as persist_arrays
+from ._checks import flag
 from ._dtypes import kind_of
 
 # the next uid; with new_object (a Tensor without running __init__), what wrap() and the ops'
@@ -187,7 +188,7 @@ class Variable(Tensor):
         # Our own copy: the caller's array may be written later; ours never is.
         self._value = xp.asarray(value, copy=True) if is_array(initial_value) else value
         self._uid = next_uid()  # stable across assigns: the variable is the gradient source
-        self._trainable = bool(trainable)
+        self._trainable = flag(trainable, "Variable: trainable")
         self._name = f"{name or 'Variable'}:0"
 
     @property

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from ._backend import device_of, xp_of
+from ._checks import flag
 from ._dtypes import kind_of
 from ._forward import ForwardAccumulator, checked_tangent
 from ._structure import check_same_structure, flatten
@@ -168,6 +169,8 @@ def value_and_grad(
     (8.0, 12.0)
     """
     check_callable(f, "value_and_grad")
+    flag(has_aux, "value_and_grad: has_aux")
+    flag(holomorphic, "value_and_grad: holomorphic")
     nums, names, single = _argnums(argnums, argnames)
 
     def value_and_gradient(*args, **kwargs):
@@ -217,6 +220,8 @@ def grad(
     9.0
     """
     check_callable(f, "grad")
+    flag(has_aux, "grad: has_aux")
+    flag(holomorphic, "grad: holomorphic")
     value_and_gradient = value_and_grad(
         f, argnums, has_aux, argnames=argnames, holomorphic=holomorphic
     )
@@ -307,6 +312,7 @@ def vjp(f: Callable, *primals, has_aux: bool = False):
     [5.0, 2.0]
     """
     check_callable(f, "vjp")
+    flag(has_aux, "vjp: has_aux")
     inputs = _Inputs(primals, {}, tuple(range(len(primals))), ())
     tape = GradientTape(persistent=True)
     with tape:
@@ -345,6 +351,8 @@ def jacobian(
            [0., 4.]], dtype=float32)
     """
     check_callable(f, "jacobian")
+    flag(has_aux, "jacobian: has_aux")
+    flag(holomorphic, "jacobian: holomorphic")
     nums, _, single = _argnums(argnums, None)
 
     def jacobian_of(*args, **kwargs):
@@ -382,6 +390,7 @@ def jvp(f: Callable, primals: Sequence, tangents: Sequence, has_aux: bool = Fals
     (8.0, 12.0)
     """
     check_callable(f, "jvp")
+    flag(has_aux, "jvp: has_aux")
     primals, tangents = tuple(primals), tuple(tangents)
     if len(primals) != len(tangents):
         raise ValueError(
@@ -465,6 +474,8 @@ def jacfwd(
            [0., 4.]], dtype=float32)
     """
     check_callable(f, "jacfwd")
+    flag(has_aux, "jacfwd: has_aux")
+    flag(holomorphic, "jacfwd: holomorphic")
     nums, _, single = _argnums(argnums, None)
 
     def jacobian_of(*args, **kwargs):
@@ -541,6 +552,7 @@ def hessian(
            [ 0., 12.]], dtype=float32)
     """
     check_callable(f, "hessian")
+    flag(holomorphic, "hessian: holomorphic")
     return jacfwd(jacobian(f, argnums, holomorphic=holomorphic), argnums, holomorphic=holomorphic)
 
 

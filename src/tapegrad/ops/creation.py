@@ -14,6 +14,7 @@ from .._backend import (
     to_numpy,
     xp_of,
 )
+from .._checks import flag
 from .._primitive import primitive, raw
 from .._tensor import Tensor, to_array, wrap
 from ._helpers import as_shape
@@ -299,6 +300,7 @@ def linspace(start, stop, /, num, *, dtype=None, device=None, endpoint=True) -> 
     """``num`` evenly spaced values from ``start`` to ``stop`` (float32 by default).
     Tensor endpoints give a result differentiable in them (as TensorFlow's ``linspace``), in
     their library and dtype."""
+    endpoint = flag(endpoint, "linspace: endpoint")
     if isinstance(start, Tensor) or isinstance(stop, Tensor):
         return _linspace_between(start, stop, num, dtype, endpoint)
     complex_ = isinstance(start, complex) or isinstance(stop, complex)
