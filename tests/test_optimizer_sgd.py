@@ -228,6 +228,54 @@ def test_momentum_outside_zero_one_raises_value_error():
         tg.optimizers.SGD(momentum=-0.1)
 
 
+def test_momentum_and_nesterov_are_checked_when_set_later_too():
+    opt = tg.optimizers.SGD(0.1)
+    with pytest.raises(ValueError) as caught:
+        opt.momentum = 5
+    assert str(caught.value) == "momentum must lie in [0, 1], not 5"
+    with pytest.raises(TypeError) as caught:
+        opt.momentum = "0.9"
+    assert str(caught.value) == "momentum must be a real number, not str '0.9'"
+    with pytest.raises(TypeError) as caught:
+        tg.optimizers.SGD(0.1, momentum=None)
+    assert str(caught.value) == "momentum must be a real number, not None"
+    with pytest.raises(TypeError) as caught:
+        tg.optimizers.SGD(0.1, nesterov="yes")
+    assert str(caught.value) == "nesterov must be True or False, not str 'yes'"
+    assert (opt.momentum, opt.nesterov) == (0.0, False)
+
+
+def test_a_negative_learning_rate_is_refused_as_pytorch_does():
+    with pytest.raises(ValueError) as caught:
+        tg.optimizers.SGD(-0.1)
+    assert str(caught.value) == "learning_rate must be >= 0, not -0.1"
+    opt = tg.optimizers.SGD(0.1)
+    with pytest.raises(ValueError) as caught:
+        opt.learning_rate = -5
+    assert str(caught.value) == "learning_rate must be >= 0, not -5"
+    assert tg.optimizers.SGD(0).learning_rate == 0  # a zero rate is no step, not a mistake
+
+
+def test_an_integer_variable_is_refused_instead_of_truncating_the_step():
+    var = tg.Variable(5)
+    with pytest.raises(TypeError) as caught:
+        tg.optimizers.SGD(0.1).apply_gradients([(tg.constant(3.0), var)])
+    assert str(caught.value) == (
+        "SGD cannot update variable 'Variable:0' of dtype int32: it updates floating-point or "
+        "complex variables only, as each step would be truncated to a whole number; create the "
+        "variable with a float dtype, e.g. tg.Variable(value, dtype=tg.float32)"
+    )
+    assert int(var) == 5
+
+
+def test_gradient_accumulation_steps_may_be_a_numpy_integer():
+    opt = tg.optimizers.SGD(1.0, gradient_accumulation_steps=np.int64(2))
+    var = tg.Variable(np.float64(10.0))
+    for g in (1.0, 3.0):
+        opt.apply_gradients([(tg.constant(np.float64(g)), var)])
+    assert float(var) == 8.0
+
+
 # -- learning-rate schedules --
 def test_learning_rate_may_be_a_callable_of_the_step():
     steps = []

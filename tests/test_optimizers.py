@@ -925,3 +925,387 @@ def test_a_0d_numpy_array_option_keeps_the_slots_dtype():
     optimizer.apply_gradients([(tg.constant([1.0]), w)])
     assert optimizer.get_slot(w, "momentum").dtype == tg.float32
     assert type(optimizer.beta_1) is float
+
+
+# -- options out of range or of the wrong type -----------------------------------------------------
+NO_CLIP = "(or None for no clipping)"
+ZERO_GRADIENTS = ": it keeps the step finite where the gradients are zero"
+BAD_OPTIONS = [
+    (lambda: opts.Adam(0.1, beta_1=1.5), ValueError, "beta_1 must lie in [0, 1), not 1.5"),
+    (lambda: opts.Adam(0.1, beta_1=1.0), ValueError, "beta_1 must lie in [0, 1), not 1.0"),
+    (lambda: opts.Adam(0.1, beta_2=-0.5), ValueError, "beta_2 must lie in [0, 1), not -0.5"),
+    (lambda: opts.Adam(0.1, epsilon=0), ValueError, "epsilon must be > 0, not 0" + ZERO_GRADIENTS),
+    (lambda: opts.AdamW(0.1, beta_2=1.0), ValueError, "beta_2 must lie in [0, 1), not 1.0"),
+    (lambda: opts.Adamax(0.1, beta_1=2), ValueError, "beta_1 must lie in [0, 1), not 2"),
+    (lambda: opts.Nadam(0.1, beta_1=2), ValueError, "beta_1 must lie in [0, 1), not 2"),
+    (lambda: opts.Lamb(0.1, beta_1=2), ValueError, "beta_1 must lie in [0, 1), not 2"),
+    (
+        lambda: opts.Lamb(0.1, epsilon=-1e-7),
+        ValueError,
+        "epsilon must be > 0, not -1e-07" + ZERO_GRADIENTS,
+    ),
+    (lambda: opts.RMSprop(0.1, rho=1.5), ValueError, "rho must lie in [0, 1], not 1.5"),
+    (lambda: opts.RMSprop(0.1, momentum=-0.5), ValueError, "momentum must lie in [0, 1], not -0.5"),
+    (lambda: opts.Adadelta(0.1, rho=-1), ValueError, "rho must lie in [0, 1], not -1"),
+    (
+        lambda: opts.Adagrad(0.1, initial_accumulator_value=-1),
+        ValueError,
+        "initial_accumulator_value must be >= 0, not -1",
+    ),
+    (lambda: opts.Lion(0.1, beta_2=1.5), ValueError, "beta_2 must lie in [0, 1], not 1.5"),
+    (lambda: opts.Ftrl(0.1, beta=-1.0), ValueError, "beta must be >= 0, not -1.0"),
+    (
+        lambda: opts.Ftrl(0.1, learning_rate_power=0.5),
+        ValueError,
+        "learning_rate_power must be <= 0, not 0.5",
+    ),
+    (
+        lambda: opts.Ftrl(0.1, l1_regularization_strength=-0.1),
+        ValueError,
+        "l1_regularization_strength must be >= 0, not -0.1",
+    ),
+    (
+        lambda: opts.SGD(0.1, weight_decay=-1.0),
+        ValueError,
+        "weight_decay must be >= 0 (or None for no weight decay), not -1.0",
+    ),
+    (
+        lambda: opts.SGD(0.1, loss_scale_factor=0),
+        ValueError,
+        "loss_scale_factor must be > 0 (or None for no scaling), not 0",
+    ),
+    (
+        lambda: opts.SGD(0.1, loss_scale_factor=math.inf),
+        ValueError,
+        "loss_scale_factor must be finite (or None for no scaling), not inf",
+    ),
+    (lambda: opts.SGD(0.1, clipnorm=-1.0), ValueError, f"clipnorm must be > 0 {NO_CLIP}, not -1.0"),
+    (lambda: opts.SGD(0.1, clipnorm=0.0), ValueError, f"clipnorm must be > 0 {NO_CLIP}, not 0.0"),
+    (lambda: opts.SGD(0.1, clipvalue=-1), ValueError, f"clipvalue must be > 0 {NO_CLIP}, not -1"),
+    (
+        lambda: opts.SGD(0.1, global_clipnorm=0),
+        ValueError,
+        f"global_clipnorm must be > 0 {NO_CLIP}, not 0",
+    ),
+    (
+        lambda: opts.SGD(0.1, clipnorm="1"),
+        TypeError,
+        f"clipnorm must be a real number {NO_CLIP}, not str '1'",
+    ),
+    (
+        lambda: opts.Adam(use_ema=True, ema_momentum="a"),
+        TypeError,
+        "ema_momentum must be a real number, not str 'a'",
+    ),
+    (
+        lambda: opts.SGD(use_ema=True, ema_overwrite_frequency=0),
+        ValueError,
+        "ema_overwrite_frequency must be an integer >= 1 (or None for no overwriting), not 0",
+    ),
+    (
+        lambda: opts.SGD(gradient_accumulation_steps=2.0),
+        TypeError,
+        "gradient_accumulation_steps must be an integer (or None for no accumulation), not "
+        "float 2.0",
+    ),
+    (lambda: opts.Adam(amsgrad=1), TypeError, "amsgrad must be True or False, not int 1"),
+    (
+        lambda: opts.RMSprop(centered="no"),
+        TypeError,
+        "centered must be True or False, not str 'no'",
+    ),
+    (lambda: opts.SGD(use_ema="yes"), TypeError, "use_ema must be True or False, not str 'yes'"),
+    (lambda: opts.Adam(beta_1=True), TypeError, "beta_1 must be a real number, not bool True"),
+]
+
+
+@pytest.mark.parametrize("make, error, message", BAD_OPTIONS)
+def test_options_out_of_range_or_of_the_wrong_type_are_refused(make, error, message):
+    with pytest.raises(error) as caught:
+        make()
+    assert type(caught.value) is error
+    assert str(caught.value) == message
+
+
+def test_options_set_after_construction_are_checked_too():
+    opt = opts.Adam(0.1)
+    with pytest.raises(ValueError) as caught:
+        opt.beta_1 = 1
+    assert str(caught.value) == "beta_1 must lie in [0, 1), not 1"
+    with pytest.raises(ValueError) as caught:
+        opt.clipnorm = -1.0
+    assert str(caught.value) == "clipnorm must be > 0 (or None for no clipping), not -1.0"
+    with pytest.raises(TypeError) as caught:
+        opt.amsgrad = "yes"
+    assert str(caught.value) == "amsgrad must be True or False, not str 'yes'"
+    assert (opt.beta_1, opt.clipnorm, opt.amsgrad) == (0.9, None, False)  # left as they were
+    opt.beta_1, opt.clipnorm = np.float32(0.5), np.int64(2)
+    assert (opt.beta_1, opt.clipnorm) == (0.5, 2)
+
+
+def test_numpy_integers_and_0d_arrays_are_taken_wherever_python_numbers_are():
+    opt = opts.SGD(0.1, gradient_accumulation_steps=np.int64(2))
+    assert (type(opt.gradient_accumulation_steps), opt.gradient_accumulation_steps) == (int, 2)
+    opt = opts.SGD(np.array(0.1), use_ema=np.bool_(True), ema_overwrite_frequency=np.array(3))
+    assert (opt.learning_rate, opt.use_ema, opt.ema_overwrite_frequency) == (0.1, True, 3)
+    lbfgs = opts.LBFGS([tg.Variable([1.0])], max_iter=np.int32(4), history_size=np.array(5))
+    assert (lbfgs.max_iter, lbfgs.max_eval, lbfgs.history_size) == (4, 5, 5)
+
+
+# -- learning rates ----------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "value, error, message",
+    [
+        (-0.1, ValueError, "learning_rate must be >= 0, not -0.1"),
+        (math.nan, ValueError, "learning_rate must be finite, not nan"),
+        (math.inf, ValueError, "learning_rate must be finite, not inf"),
+        (tg.constant(-0.5), ValueError, "learning_rate must be >= 0, not -0.5"),
+    ],
+)
+def test_a_negative_or_non_finite_learning_rate_is_refused(value, error, message):
+    with pytest.raises(error) as caught:
+        opts.SGD(value)
+    assert str(caught.value) == message
+    opt = opts.SGD(0.1)
+    with pytest.raises(error) as caught:
+        opt.learning_rate = value
+    assert str(caught.value) == message
+    assert opt.learning_rate == 0.1
+
+
+@pytest.mark.parametrize(
+    "rate, error, message",
+    [
+        (
+            lambda step: [0.1, 0.2],
+            TypeError,
+            "the learning rate from <lambda> at step 0 must be a real number, not list [0.1, 0.2]",
+        ),
+        (
+            lambda: None,
+            TypeError,
+            "the learning rate from <lambda> must be a real number, not None",
+        ),
+        (
+            lambda: 0.1 + 0.1j,
+            TypeError,
+            "the learning rate from <lambda> must be a real number, not complex (0.1+0.1j)",
+        ),
+        (
+            lambda step: np.float64("nan"),
+            ValueError,
+            "the learning rate from <lambda> at step 0 must be finite, not nan",
+        ),
+        (
+            lambda step: tg.constant(-1.0),
+            ValueError,
+            "the learning rate from <lambda> at step 0 must be >= 0, not -1.0",
+        ),
+    ],
+)
+def test_the_learning_rate_a_callable_returns_is_checked_and_nothing_changes(rate, error, message):
+    w = tg.Variable([1.0, 2.0])
+    opt = opts.SGD(rate)
+    with pytest.raises(error) as caught:
+        opt.apply_gradients([(tg.ones(2), w)])
+    assert str(caught.value) == message
+    assert w.numpy().tolist() == [1.0, 2.0] and int(opt.iterations) == 0
+
+
+def test_a_learning_rate_variable_is_checked_each_time_it_is_read():
+    rate = tg.Variable(0.5)
+    opt, w = opts.SGD(rate), tg.Variable(1.0)
+    opt.apply_gradients([(tg.constant(1.0), w)])
+    rate.assign(-0.5)
+    with pytest.raises(ValueError) as caught:
+        opt.apply_gradients([(tg.constant(1.0), w)])
+    assert str(caught.value) == "learning_rate must be >= 0, not -0.5"
+    assert float(w) == 0.5
+
+
+def test_a_schedule_that_goes_negative_is_named_with_its_step():
+    class Falling(schedules.LearningRateSchedule):
+        def __call__(self, step):
+            return 0.5 - step
+
+    opt, w = opts.SGD(Falling()), tg.Variable(1.0)
+    opt.apply_gradients([(tg.constant(1.0), w)])
+    with pytest.raises(ValueError) as caught:
+        opt.apply_gradients([(tg.constant(1.0), w)])
+    assert str(caught.value) == "the learning rate from Falling at step 1 must be >= 0, not -0.5"
+
+
+# -- variables and gradients an optimizer cannot use ---------------------------------------------
+INTEGER_MESSAGE = (
+    "{owner} cannot update variable 'count:0' of dtype {dtype}: it updates floating-point or "
+    "complex variables only, as each step would be truncated to a whole number; create the "
+    "variable with a float dtype, e.g. tg.Variable(value, dtype=tg.float32)"
+)
+
+
+@pytest.mark.parametrize("cls", [opts.SGD, opts.Adam, opts.Ftrl], ids=lambda c: c.__name__)
+@pytest.mark.parametrize("value, dtype", [(5, "int32"), (True, "bool")])
+def test_integer_and_bool_variables_are_refused_and_nothing_changes(cls, value, dtype):
+    good, count = tg.Variable(1.0), tg.Variable(value, name="count")
+    opt = cls(0.1)
+    with pytest.raises(TypeError) as caught:
+        opt.apply_gradients([(tg.constant(1.0), good), (tg.constant(3.0), count)])
+    assert str(caught.value) == INTEGER_MESSAGE.format(owner=cls.__name__, dtype=dtype)
+    assert (float(good), count.numpy().item(), int(opt.iterations)) == (1.0, value, 0)
+    assert len(opt.variables) == 1  # no slots for the good variable either
+    with pytest.raises(TypeError) as caught:
+        opt.build([count])
+    assert str(caught.value) == INTEGER_MESSAGE.format(owner=cls.__name__, dtype=dtype)
+
+
+def test_a_complex_gradient_for_a_real_variable_is_refused():
+    w = tg.Variable([1.0, 2.0], name="w")
+    with pytest.raises(TypeError) as caught:
+        opts.SGD(0.1).apply_gradients([(tg.constant([1 + 1j, 1j]), w)])
+    assert str(caught.value) == (
+        "SGD: the gradient for variable 'w:0' is complex (complex64) but the variable is real "
+        "(float32): the step would lose its imaginary part; pass tg.real(gradient), or make the "
+        "variable complex"
+    )
+    assert w.numpy().tolist() == [1.0, 2.0]
+
+
+@pytest.mark.parametrize(
+    "grad, shown",
+    [("a", "str 'a'"), (tg.constant([True, False]), "Tensor of shape (2,) and dtype bool")],
+)
+def test_a_gradient_that_is_not_numbers_raises_type_error(grad, shown):
+    w = tg.Variable([1.0, 2.0], name="w")
+    with pytest.raises(TypeError) as caught:
+        opts.Adam(0.1).apply_gradients([(grad, w)])
+    assert str(caught.value) == (
+        "Adam: the gradient for variable 'w:0' must be a tensor or an array of numbers, not "
+        + shown
+    )
+
+
+@pytest.mark.parametrize(
+    "given, shown", [(None, "None"), (tg.ones(2), "Tensor of shape (2,) and dtype float32")]
+)
+def test_apply_gradients_needs_pairs(given, shown):
+    with pytest.raises(TypeError) as caught:
+        opts.SGD().apply_gradients(given)
+    assert str(caught.value) == (
+        f"apply_gradients takes (gradient, variable) pairs, such as zip(grads, variables), not "
+        f"{shown}"
+    )
+
+
+def test_the_same_variable_twice_in_one_step_is_refused():
+    w = tg.Variable([1.0, 2.0], name="w")
+    opt = opts.Adam(0.1)
+    message = (
+        "variable 'w:0' appears twice in one Adam step: sum its gradients first and pass it once"
+    )
+    for pairs in ([(tg.ones(2), w), (tg.ones(2), w)], [(None, w), (tg.ones(2), w)]):
+        with pytest.raises(ValueError) as caught:
+            opt.apply_gradients(pairs)
+        assert str(caught.value) == message
+    with pytest.raises(ValueError) as caught:
+        opt.apply([tg.ones(2), tg.ones(2)], [w, w])
+    assert str(caught.value) == message
+    assert w.numpy().tolist() == [1.0, 2.0] and int(opt.iterations) == 0
+
+
+def test_apply_needs_as_many_gradients_as_variables():
+    w, v = tg.Variable([1.0, 2.0]), tg.Variable([1.0])
+    opt = opts.SGD(0.1)
+    with pytest.raises(ValueError) as caught:
+        opt.apply([tg.ones(2), tg.ones(2)], [w])
+    assert str(caught.value) == (
+        "SGD.apply got 2 gradient(s) for 1 variable(s): pass one gradient per variable, in the "
+        "same order"
+    )
+    with pytest.raises(ValueError) as caught:
+        opt.apply([tg.ones(2)], [w, v])
+    assert str(caught.value) == (
+        "SGD.apply got 1 gradient(s) for 2 variable(s): pass one gradient per variable, in the "
+        "same order"
+    )
+    with pytest.raises(TypeError) as caught:
+        opt.apply(tg.ones(2), [w])
+    assert str(caught.value) == (
+        "SGD.apply takes a list of gradients, not Tensor of shape (2,) and dtype float32: for "
+        "one variable, pass [gradient] and [variable]"
+    )
+    assert w.numpy().tolist() == [1.0, 2.0] and int(opt.iterations) == 0
+
+
+def test_minimize_needs_a_callable_or_a_tape_and_takes_a_single_variable():
+    w = tg.Variable(np.float64(3.0))
+    with pytest.raises(TypeError) as caught:
+        opts.SGD(0.25).minimize(w * w, [w])
+    assert str(caught.value) == (
+        "SGD.minimize needs the loss as a callable that computes it (such as "
+        "lambda: loss_fn(model(x), y)), or the loss tensor together with the tape that recorded "
+        "it (tape=tape); got Tensor without a tape"
+    )
+    opts.SGD(0.25).minimize(lambda: w * w, w)
+    assert float(w) == 1.5
+
+
+# -- LBFGS options -------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "options, error, message",
+    [
+        ({"history_size": -1}, ValueError, "history_size must be an integer >= 1, not -1"),
+        ({"history_size": 0}, ValueError, "history_size must be an integer >= 1, not 0"),
+        ({"history_size": 2.0}, TypeError, "history_size must be an integer, not float 2.0"),
+        ({"max_iter": -3}, ValueError, "max_iter must be an integer >= 1, not -3"),
+        ({"max_eval": 0}, ValueError, "max_eval must be an integer >= 1, not 0"),
+        ({"lr": -1.0}, ValueError, "lr must be > 0, not -1.0"),
+        ({"lr": math.nan}, ValueError, "lr must be finite, not nan"),
+        ({"lr": "1"}, TypeError, "lr must be a real number, not str '1'"),
+        ({"tolerance_grad": -1e-7}, ValueError, "tolerance_grad must be >= 0, not -1e-07"),
+        ({"tolerance_change": -1}, ValueError, "tolerance_change must be >= 0, not -1"),
+    ],
+)
+def test_lbfgs_options_are_checked(options, error, message):
+    x = tg.Variable([1.5, -0.5], dtype=tg.float64)
+    with pytest.raises(error) as caught:
+        opts.LBFGS([x], **options)
+    assert str(caught.value) == message
+    opt = opts.LBFGS([x])
+    name, value = next(iter(options.items()))
+    with pytest.raises(error) as caught:
+        setattr(opt, name, value)
+    assert str(caught.value) == message
+
+
+def test_lbfgs_refuses_a_variable_twice_and_integer_or_complex_variables():
+    x = tg.Variable([1.5, -0.5], name="x")
+    with pytest.raises(ValueError) as caught:
+        opts.LBFGS([x, x])
+    assert str(caught.value) == "LBFGS got variable 'x:0' twice: pass each variable once"
+    with pytest.raises(TypeError) as caught:
+        opts.LBFGS([tg.Variable([1, 2], name="count")])
+    assert str(caught.value) == (
+        "LBFGS cannot update variable 'count:0' of dtype int32: it updates real floating-point "
+        "variables only, as each step would be truncated to a whole number; create the variable "
+        "with a float dtype, e.g. tg.Variable(value, dtype=tg.float32)"
+    )
+    with pytest.raises(TypeError) as caught:
+        opts.LBFGS([tg.Variable([1j], name="z")])
+    assert str(caught.value) == (
+        "LBFGS cannot update variable 'z:0' of dtype complex64: it needs real floating-point "
+        "variables; optimize the real and imaginary parts as two real variables"
+    )
+
+
+def test_lbfgs_history_shrinks_when_history_size_is_lowered():
+    x = tg.Variable(np.array([-1.2, 1.0, 0.3]))
+    opt = opts.LBFGS([x], history_size=5)
+
+    def closure():
+        return (1 - x[0]) ** 2 + 100 * (x[1] - x[0] ** 2) ** 2 + x[2] ** 2
+
+    opt.step(closure)
+    assert len(opt.state["old_dirs"]) == 5
+    opt.history_size = 2
+    opt.step(closure)
+    assert len(opt.state["old_dirs"]) == len(opt.state["ro"]) == 2

@@ -206,3 +206,105 @@ def test_a_schedule_with_an_optimizer_sees_the_iteration_count():
         opt.apply_gradients([(tg.constant(np.float64(1.0)), w)])
     assert rates == pytest.approx([schedule(s) for s in range(6)], rel=1e-15)
     assert float(w) == pytest.approx(-sum(rates), rel=1e-15)
+
+
+@pytest.mark.parametrize(
+    "make, error, message",
+    [
+        (
+            lambda: ExponentialDecay(-0.1, 10, 0.5),
+            ValueError,
+            "initial_learning_rate must be >= 0, not -0.1",
+        ),
+        (
+            lambda: PolynomialDecay(math.inf, 10),
+            ValueError,
+            "initial_learning_rate must be finite, not inf",
+        ),
+        (lambda: ExponentialDecay(0.1, 10, -0.5), ValueError, "decay_rate must be > 0, not -0.5"),
+        (lambda: ExponentialDecay(0.1, 10, 0), ValueError, "decay_rate must be > 0, not 0"),
+        (lambda: InverseTimeDecay(0.1, 10, -1.0), ValueError, "decay_rate must be >= 0, not -1.0"),
+        (lambda: CosineDecay(0.1, 10, alpha=2), ValueError, "alpha must lie in [0, 1], not 2"),
+        (
+            lambda: CosineDecay(0.1, 10, warmup_steps=-3),
+            ValueError,
+            "warmup_steps must be >= 0, not -3",
+        ),
+        (
+            lambda: CosineDecay(0.0, 10, warmup_target=-1.0, warmup_steps=2),
+            ValueError,
+            "warmup_target must be >= 0 (or None for no warmup), not -1.0",
+        ),
+        (
+            lambda: CosineDecayRestarts(0.1, 10, t_mul=0),
+            ValueError,
+            "t_mul must be >= 1, not 0: with t_mul < 1 the periods shrink to nothing",
+        ),
+        (lambda: CosineDecayRestarts(0.1, 10, m_mul=-1), ValueError, "m_mul must be >= 0, not -1"),
+        (
+            lambda: CosineDecayRestarts(0.1, 10, alpha=-0.5),
+            ValueError,
+            "alpha must lie in [0, 1], not -0.5",
+        ),
+        (lambda: PolynomialDecay(0.1, 10, power=-1), ValueError, "power must be >= 0, not -1"),
+        (
+            lambda: PolynomialDecay(0.1, 10, end_learning_rate=-0.1),
+            ValueError,
+            "end_learning_rate must be >= 0, not -0.1",
+        ),
+        (
+            lambda: PiecewiseConstantDecay([1, 2], [0.1, -0.1, 0.1]),
+            ValueError,
+            "values[1] must be >= 0, not -0.1",
+        ),
+        (
+            lambda: PiecewiseConstantDecay([1, "a"], [0.1, 0.1, 0.1]),
+            TypeError,
+            "boundaries[1] must be a real number, not str 'a'",
+        ),
+        (
+            lambda: ExponentialDecay(0.1, "10", 0.5),
+            TypeError,
+            "decay_steps must be a real number, not str '10'",
+        ),
+        (
+            lambda: ExponentialDecay(0.1, 10, 0.5, staircase="no"),
+            TypeError,
+            "staircase must be True or False, not str 'no'",
+        ),
+    ],
+)
+def test_options_that_make_no_sense_are_refused(make, error, message):
+    with pytest.raises(error) as caught:
+        make()
+    assert type(caught.value) is error
+    assert str(caught.value) == message
+
+
+def test_options_set_later_are_checked_too():
+    schedule = CosineDecay(0.1, 10)
+    with pytest.raises(ValueError) as caught:
+        schedule.alpha = 2
+    assert str(caught.value) == "alpha must lie in [0, 1], not 2"
+    schedule.alpha = np.float64(0.5)
+    assert type(schedule.alpha) is float
+
+
+@pytest.mark.parametrize(
+    "step, error, message",
+    [
+        ("5", TypeError, "the step must be a real number, not str '5'"),
+        (None, TypeError, "the step must be a real number, not None"),
+        (-5, ValueError, "the step must be >= 0, not -5"),
+        (math.nan, ValueError, "the step must be finite, not nan"),
+    ],
+)
+def test_the_step_must_be_a_number_at_least_zero(step, error, message):
+    with pytest.raises(error) as caught:
+        ExponentialDecay(0.1, 10, 0.5)(step)
+    assert str(caught.value) == message
+
+
+def test_the_step_may_be_a_0d_array_or_a_float():
+    schedule = ExponentialDecay(1.0, 2, 0.5)
+    assert schedule(np.array(2)) == schedule(2.0) == 0.5

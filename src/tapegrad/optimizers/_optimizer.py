@@ -27,10 +27,11 @@ import numpy as np
 from .._backend import device_of, in_library_of, is_lazy, persist, waits_to_read, xp_of
 from .._dtypes import REAL_FLOAT_TYPES, kind_of
 from .._tensor import Tensor, Variable, to_array
+from ._checks import Checked, Option, check_option, check_variable_dtype, describe
 from .schedules import LearningRateSchedule
 
 
-class Optimizer:
+class Optimizer(Checked):
     """Base class of the Keras-style optimizers, holding the options they all take (Keras 3's
     names and defaults):
 
@@ -61,6 +62,18 @@ class Optimizer:
     """
 
     _slot_initials: dict = {}
+    # the options checked whenever they are set (see Checked); subclasses add their own
+    _checks = {
+        "weight_decay": Option("[0, inf)", none="for no weight decay"),
+        "clipnorm": Option("(0, inf)", none="for no clipping"),
+        "clipvalue": Option("(0, inf)", none="for no clipping"),
+        "global_clipnorm": Option("(0, inf)", none="for no clipping"),
+        "use_ema": "bool",
+        "ema_momentum": "[0, 1]",
+        "ema_overwrite_frequency": Option("int [1, inf)", none="for no overwriting"),
+        "loss_scale_factor": Option("(0, inf)", none="for no scaling"),
+        "gradient_accumulation_steps": Option("int [2, inf)", none="for no accumulation"),
+    }
     # Optimizers whose update depends on the step (bias corrections) count it per variable
     # from the variable's first update, so that a variable joining late starts as a fresh one
     # would; for variables present from the first step this is Keras's global count.
@@ -81,14 +94,12 @@ class Optimizer:
         name: str | None = None,
     ):
         _check_clipping(clipnorm, clipvalue, global_clipnorm)
-        _check_ema(use_ema, ema_momentum, ema_overwrite_frequency)
-        _check_accumulation(gradient_accumulation_steps)
         self.name = name or type(self).__name__
         self.weight_decay = weight_decay
         self.clipnorm = clipnorm
         self.clipvalue = clipvalue
         self.global_clipnorm = global_clipnorm
-        self.use_ema = bool(use_ema)
+        self.use_ema = use_ema
         self.ema_momentum = ema_momentum
         self.ema_overwrite_frequency = ema_overwrite_frequency
         self.loss_scale_factor = loss_scale_factor
@@ -101,15 +112,11 @@ class Optimizer:
         self._exclude_pattern = None
         self.learning_rate = learning_rate
 
-    def __setattr__(self, name: str, value) -> None:
-        # NumPy 2 promotes a float32 array times an np.float64 (a "strong" scalar) to float64,
-        # but not times a Python float (a "weak" one). Keras casts every option to the
-        # variable's dtype; here each NumPy number given as an option (learning_rate, beta_1,
-        # momentum, ema_momentum, loss_scale_factor ..., also when set later) is kept as a
-        # Python number, so that no slot ever leaves its variable's dtype.
-        if isinstance(value, _NUMPY_NUMBERS) or (type(value) is np.ndarray and value.ndim == 0):
-            value = value.item()  # 0-d arrays promote as NumPy scalars do
-        object.__setattr__(self, name, value)
+    # Checked.__setattr__ checks the options in _checks, and keeps each NumPy number given as
+    # an option (learning_rate, beta_1, ..., also when set later) as a Python number: NumPy 2
+    # promotes a float32 array times an np.float64 (a "strong" scalar) to float64, but not
+    # times a Python float (a "weak" one), and no slot may leave its variable's dtype (Keras
+    # casts every option to it).
 
     # -- learning rate and step counters ---------------------------------------------------------
     @property
@@ -124,15 +131,14 @@ class Optimizer:
         0.05
         """
         lr, kind = self._learning_rate, self._lr_kind
-        if kind == "number":
+        if kind == "number":  # checked when it was set
             return lr
         if kind == "schedule":
-            lr = lr(int(self._iterations._value))
-        elif kind == "callable":
-            lr = lr()
-        # a tensor, or a NumPy number from a schedule or callable, as a Python float: NumPy
-        # numbers would promote the slots (see __setattr__)
-        return float(lr) if isinstance(lr, _READ_AS_FLOAT) else lr
+            step = int(self._iterations._value)
+            return _rate(lr(step), lr, step)
+        if kind == "callable":
+            return _rate(lr(), lr)
+        return _rate(lr)  # a tensor the user may have assigned since
 
     @learning_rate.setter
     def learning_rate(self, value) -> None:
@@ -145,8 +151,12 @@ class Optimizer:
             self._lr_kind = "schedule"
         elif callable(value):
             self._lr_kind = "callable"
-        else:  # a Tensor (a Variable the user may assign) is read at each step
-            self._lr_kind = "tensor" if isinstance(value, Tensor) else "number"
+        elif isinstance(value, Tensor):  # a Variable the user may assign: read at each step
+            _rate(value)
+            self._lr_kind = "tensor"
+        else:
+            value = check_option("learning_rate", value, "[0, inf)")
+            self._lr_kind = "number"
         self._learning_rate = value
 
     @property
@@ -190,8 +200,11 @@ class Optimizer:
         if self.loss_scale_factor is not None:
             grads = [g / self.loss_scale_factor for g in grads]
         known = self._slots
-        for var in variables:
-            if id(var) not in known:
+        new = [var for var in variables if id(var) not in known]
+        if new:  # every new variable is checked before any gets slots
+            for var in new:
+                check_variable_dtype(self.name, var)
+            for var in new:
                 self._ensure_slots(var)
         if self.gradient_accumulation_steps:
             self._accumulate(grads, variables)
@@ -221,15 +234,30 @@ class Optimizer:
             slots[k] = value  # persist passes the values that are not Dask's through
 
     def apply(self, grads, trainable_variables) -> Variable:
-        """``apply_gradients(zip(grads, trainable_variables))``, Keras 3's other spelling."""
-        return self.apply_gradients(zip(grads, trainable_variables))
+        """``apply_gradients(zip(grads, trainable_variables))``, Keras 3's other spelling; the
+        two lists must have the same length (zip would drop what is left over).
+
+        >>> import tapegrad as tg
+        >>> w = tg.Variable(1.0)
+        >>> _ = tg.optimizers.SGD(0.5).apply([tg.constant(2.0)], [w])
+        >>> float(w)
+        0.0
+        """
+        grads = _as_list(f"{self.name}.apply", "gradients", grads)
+        variables = _as_list(f"{self.name}.apply", "variables", trainable_variables)
+        if len(grads) != len(variables):
+            raise ValueError(
+                f"{self.name}.apply got {len(grads)} gradient(s) for {len(variables)} "
+                "variable(s): pass one gradient per variable, in the same order"
+            )
+        return self.apply_gradients(zip(grads, variables))
 
     def minimize(self, loss: Callable, var_list, tape=None) -> Variable:
         """Compute the gradient of ``loss()`` with respect to ``var_list`` and apply it.
 
         ``loss`` is a callable that computes the loss (it runs under a new tape); or, with
         ``tape`` given, the loss tensor already recorded on that tape. ``var_list`` may be a
-        callable that returns the variables.
+        callable that returns the variables, and a single Variable stands for ``[variable]``.
 
         >>> import tapegrad as tg
         >>> x = tg.Variable(3.0)
@@ -240,7 +268,14 @@ class Optimizer:
         """
         from .._tape import GradientTape
 
-        var_list = list(var_list() if callable(var_list) else var_list)
+        if tape is None and not callable(loss):
+            raise TypeError(
+                f"{self.name}.minimize needs the loss as a callable that computes it (such as "
+                "lambda: loss_fn(model(x), y)), or the loss tensor together with the tape that "
+                f"recorded it (tape=tape); got {type(loss).__name__} without a tape"
+            )
+        var_list = var_list() if callable(var_list) else var_list
+        var_list = [var_list] if isinstance(var_list, Variable) else list(var_list)
         if tape is None:
             with GradientTape() as tape:
                 tape.watch(var_list)
@@ -253,6 +288,13 @@ class Optimizer:
     def _checked_pairs(self, grads_and_vars) -> tuple[list, list]:
         """Gradients as arrays of their variables' dtypes; every pair is checked before any
         variable changes, so a bad pair leaves everything as it was."""
+        if isinstance(grads_and_vars, (Tensor, np.ndarray)) or not hasattr(
+            grads_and_vars, "__iter__"
+        ):
+            raise TypeError(
+                "apply_gradients takes (gradient, variable) pairs, such as "
+                f"zip(grads, variables), not {describe(grads_and_vars)}"
+            )
         grads, variables, missing = [], [], []
         for pair in grads_and_vars:
             if type(pair) is tuple and len(pair) == 2 and type(pair[1]) is Variable:
@@ -268,8 +310,16 @@ class Optimizer:
                     grads.append(value)
                     variables.append(var)
                     continue
-            grads.append(_gradient_array(grad, var))
+            grads.append(_gradient_array(grad, var, self.name))
             variables.append(var)
+        everything = variables + missing if missing else variables
+        if len(everything) > 1 and len({id(var) for var in everything}) != len(everything):
+            # each pair would be a step of its own: the variable and its slots would move twice
+            twice = _first_repeated(everything)
+            raise ValueError(
+                f"variable '{twice.name}' appears twice in one {self.name} step: sum its "
+                "gradients first and pass it once"
+            )
         if missing:
             if not grads:
                 # as Keras 3: a loss that reaches none of the variables is a mistake, not a step
@@ -351,16 +401,16 @@ class Optimizer:
                 unread = True
                 break
         norm = _norm_array if unread else _norm
-        if self.clipnorm and self.clipnorm > 0:
+        if self.clipnorm:
             return [g * _clip_scale(self.clipnorm, norm(g)) for g in grads]
-        if self.global_clipnorm and self.global_clipnorm > 0:
+        if self.global_clipnorm:
             total = norm(grads[0]) ** 2
             for g in grads[1:]:
                 total = total + norm(g) ** 2
             # as Keras: a non-finite norm makes every gradient NaN rather than silently passing
             scale = _clip_scale(self.global_clipnorm, total**0.5, nan_if_not_finite=True)
             return [g * scale for g in grads]
-        if self.clipvalue and self.clipvalue > 0:
+        if self.clipvalue:
             v = self.clipvalue
             return [xp_of(g).clip(g, -v, v) for g in grads]
         return grads
@@ -439,6 +489,9 @@ class Optimizer:
         >>> print(opt.get_slot(w, "average_gradient"))
         tg.Tensor([0. 0.], shape=(2,), dtype=float32)
         """
+        var_list = list(var_list)
+        for var in var_list:
+            check_variable_dtype(self.name, var)
         for var in var_list:
             self._ensure_slots(var)
 
@@ -633,8 +686,6 @@ def _baseline() -> int | None:
 
 
 _ALONE = _baseline()
-_NUMPY_NUMBERS = (np.number, np.bool_)
-_READ_AS_FLOAT = (Tensor, np.generic, np.ndarray)
 # NumPy's array and scalar types: values that are never lazy, tested without a call
 _EAGER = {np.ndarray} | {np.dtype(code).type for code in "?bBhHiIlLqQefdgFDG"}
 
@@ -673,6 +724,47 @@ def _takes_step(lr) -> bool:
         return True
     return any(
         p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD, p.VAR_POSITIONAL) for p in params
+    )
+
+
+def _first_repeated(variables: list) -> Variable:
+    """The first variable that comes again in ``variables`` (by identity: == is elementwise)."""
+    seen = set()
+    for var in variables:
+        if id(var) in seen:
+            return var
+        seen.add(id(var))
+    raise AssertionError("no variable comes twice")
+
+
+def _rate(value, source=None, step=None):
+    """A learning rate read from a tensor, or returned by ``source`` (a schedule or a callable,
+    at ``step``), as a Python number, checked: a real, finite number >= 0. A list would give
+    each element its own rate, a complex rate would fail inside the step, a negative one would
+    climb the loss."""
+    if type(value) is float and 0.0 <= value < math.inf:  # most rates: nothing more to do
+        return value
+    if isinstance(value, (Tensor, np.ndarray)) and value.size == 1:
+        if kind_of(value.dtype) in "iuf":
+            value = float(value if isinstance(value, Tensor) else value.reshape(()))
+    name = "learning_rate"
+    if source is not None:  # the name of a schedule's class, or of a function
+        name = getattr(source, "__name__", None) or type(source).__name__
+        name = f"the learning rate from {name}" + ("" if step is None else f" at step {step}")
+    return check_option(name, value, "[0, inf)")
+
+
+def _as_list(owner: str, what: str, value) -> list:
+    """The list of gradients or variables that ``apply`` takes; a single tensor is refused,
+    since iterating over it would give its rows."""
+    if not isinstance(value, (Tensor, np.ndarray)):
+        try:
+            return list(value)
+        except TypeError:
+            pass
+    raise TypeError(
+        f"{owner} takes a list of {what}, not {describe(value)}: for one variable, pass "
+        "[gradient] and [variable]"
     )
 
 
@@ -731,25 +823,6 @@ def _check_clipping(clipnorm, clipvalue, global_clipnorm) -> None:
         )
 
 
-def _check_accumulation(steps) -> None:
-    if steps is not None and (not isinstance(steps, int) or steps < 2):
-        raise ValueError(
-            f"gradient_accumulation_steps must be an integer >= 2 (or None for no accumulation), "
-            f"not {steps!r}"
-        )
-
-
-def _check_ema(use_ema, momentum, frequency) -> None:
-    if not use_ema:
-        return
-    if not 0 <= momentum <= 1:
-        raise ValueError(f"ema_momentum must lie in [0, 1], not {momentum!r}")
-    if frequency is not None and (not isinstance(frequency, int) or frequency < 1):
-        raise ValueError(
-            f"ema_overwrite_frequency must be an integer >= 1 or None, not {frequency!r}"
-        )
-
-
 def _no_gradients_message(variables: list) -> str:
     """Keras 3's words for a step where every gradient is None, then which and what to do."""
     names = [f"'{v.name}'" for v in variables[:5]]
@@ -779,8 +852,20 @@ def _check_pair(pair):
     return grad, var
 
 
-def _gradient_array(grad, var: Variable):
+def _gradient_array(grad, var: Variable, owner: str):
     value = grad._value if isinstance(grad, Tensor) else xp_of(var._value).asarray(grad)
+    kind, own_kind = kind_of(value.dtype), kind_of(var._value.dtype)
+    if kind not in "iufc":  # a string or an object: its shape () would be the wrong complaint
+        raise TypeError(
+            f"{owner}: the gradient for variable '{var.name}' must be a tensor or an array of "
+            f"numbers, not {describe(grad)}"
+        )
+    if kind == "c" and own_kind != "c":  # as vjp cotangents and jvp tangents are refused
+        raise TypeError(
+            f"{owner}: the gradient for variable '{var.name}' is complex ({value.dtype}) but the "
+            f"variable is real ({var.dtype}): the step would lose its imaginary part; pass "
+            "tg.real(gradient), or make the variable complex"
+        )
     own_shape = var._value.shape
     if value.shape != own_shape and tuple(value.shape) != tuple(own_shape):
         raise ValueError(

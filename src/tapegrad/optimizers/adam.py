@@ -15,7 +15,12 @@ import math
 import numpy as np
 
 from .._backend import waits_to_read, xp_of
+from ._checks import EPSILON
 from ._optimizer import Optimizer, _norm, _norm_array, _times_conj
+
+# beta_1 = 1 divides by zero in the bias correction 1 - beta_1**t, beta_2 = 1 stops Adam
+# (sqrt(1 - beta_2**t) is 0) and divides by zero in Nadam and Lamb; beyond 1 the averages grow
+_ADAM_CHECKS = {**Optimizer._checks, "beta_1": "[0, 1)", "beta_2": "[0, 1)", "epsilon": EPSILON}
 
 
 class Adam(Optimizer):
@@ -34,6 +39,7 @@ class Adam(Optimizer):
     """
 
     _counts_steps = True
+    _checks = {**_ADAM_CHECKS, "amsgrad": "bool"}
 
     def __init__(
         self,
@@ -48,7 +54,7 @@ class Adam(Optimizer):
         self.beta_1 = beta_1
         self.beta_2 = beta_2
         self.epsilon = epsilon
-        self.amsgrad = bool(amsgrad)
+        self.amsgrad = amsgrad
 
     def _slot_initials_for(self) -> dict:
         slots = {"momentum": 0.0, "velocity": 0.0}
@@ -106,6 +112,8 @@ class Adamax(Optimizer):
     0.001
     """
 
+    _checks = _ADAM_CHECKS
+
     _counts_steps = True
 
     def __init__(
@@ -144,6 +152,8 @@ class Nadam(Optimizer):
     >>> tg.optimizers.Nadam().epsilon
     1e-07
     """
+
+    _checks = _ADAM_CHECKS
 
     def __init__(
         self,
@@ -188,6 +198,8 @@ class Lamb(Optimizer):
     >>> tg.optimizers.Lamb().beta_2
     0.999
     """
+
+    _checks = _ADAM_CHECKS
 
     _counts_steps = True
 

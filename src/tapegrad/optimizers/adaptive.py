@@ -4,6 +4,7 @@ RMSprop, Adagrad and Adadelta, with Keras 3's update formulas (epsilon inside th
 from __future__ import annotations
 
 from .._backend import xp_of
+from ._checks import EPSILON
 from ._optimizer import Optimizer, _times_conj
 
 
@@ -21,6 +22,14 @@ class RMSprop(Optimizer):
     (0.9, 1e-07)
     """
 
+    _checks = {
+        **Optimizer._checks,
+        "rho": "[0, 1]",
+        "momentum": "[0, 1]",
+        "epsilon": EPSILON,
+        "centered": "bool",
+    }
+
     def __init__(
         self,
         learning_rate=0.001,
@@ -34,7 +43,7 @@ class RMSprop(Optimizer):
         self.rho = rho
         self.momentum = momentum
         self.epsilon = epsilon
-        self.centered = bool(centered)
+        self.centered = centered
 
     def _slot_initials_for(self) -> dict:
         slots = {"velocity": 0.0}
@@ -67,6 +76,9 @@ class Adagrad(Optimizer):
     0.1
     """
 
+    # a negative accumulator would give the square root of a negative number
+    _checks = {**Optimizer._checks, "initial_accumulator_value": "[0, inf)", "epsilon": EPSILON}
+
     def __init__(
         self,
         learning_rate=0.001,
@@ -98,6 +110,8 @@ class Adadelta(Optimizer):
     >>> tg.optimizers.Adadelta().rho
     0.95
     """
+
+    _checks = {**Optimizer._checks, "rho": "[0, 1]", "epsilon": EPSILON}
 
     def __init__(
         self,

@@ -18,6 +18,16 @@ class Ftrl(Optimizer):
     -0.5
     """
 
+    _checks = {
+        **Optimizer._checks,
+        "learning_rate_power": "(-inf, 0]",
+        "initial_accumulator_value": "[0, inf)",
+        "l1_regularization_strength": "[0, inf)",
+        "l2_regularization_strength": "[0, inf)",
+        "l2_shrinkage_regularization_strength": "[0, inf)",
+        "beta": "[0, inf)",  # a negative beta could make the denominator of the step zero
+    }
+
     def __init__(
         self,
         learning_rate=0.001,
@@ -30,14 +40,6 @@ class Ftrl(Optimizer):
         **options,
     ):
         super().__init__(learning_rate, **options)
-        _at_least_zero("initial_accumulator_value", initial_accumulator_value)
-        if learning_rate_power > 0.0:
-            raise ValueError(
-                f"learning_rate_power must be negative or zero, not {learning_rate_power!r}"
-            )
-        _at_least_zero("l1_regularization_strength", l1_regularization_strength)
-        _at_least_zero("l2_regularization_strength", l2_regularization_strength)
-        _at_least_zero("l2_shrinkage_regularization_strength", l2_shrinkage_regularization_strength)
         self.learning_rate_power = learning_rate_power
         self.initial_accumulator_value = initial_accumulator_value
         self.l1_regularization_strength = l1_regularization_strength
@@ -59,8 +61,3 @@ class Ftrl(Optimizer):
         quadratic = n_new**p / lr + 2 * l2
         self._assign(var, (xp.clip(z, -l1, l1) - z) / quadratic)
         slots["linear"], slots["accumulator"] = z, n_new
-
-
-def _at_least_zero(name: str, value) -> None:
-    if value < 0.0:
-        raise ValueError(f"{name} must be positive or zero, not {value!r}")

@@ -14,14 +14,14 @@ from collections.abc import Callable
 import numpy as np
 
 from .._backend import in_library_of, to_numpy, to_numpy_all
-from .._dtypes import kind_of
 from .._tensor import Tensor, Variable
+from ._checks import Checked, check_variable_dtype
 from ._optimizer import Optimizer
 
 _NO_VALUE = float("nan")
 
 
-class LBFGS:
+class LBFGS(Checked):
     """Limited-memory BFGS, with PyTorch's arguments and defaults.
 
     ``params``: the Variables to optimize. ``lr``: the step length (1 suits most problems).
@@ -42,6 +42,17 @@ class LBFGS:
     [1. 1.]
     """
 
+    # checked whenever they are set (see Checked): history_size <= 0 would keep every pair or
+    # pop from an empty list, max_iter <= 0 would do nothing, lr <= 0 would stand still or climb
+    _checks = {
+        "lr": "(0, inf)",
+        "max_iter": "int [1, inf)",
+        "max_eval": "int [1, inf)",
+        "tolerance_grad": "[0, inf)",
+        "tolerance_change": "[0, inf)",
+        "history_size": "int [1, inf)",
+    }
+
     def __init__(
         self,
         params,
@@ -61,7 +72,7 @@ class LBFGS:
             )
         self.lr = lr
         self.max_iter = max_iter
-        self.max_eval = max_iter * 5 // 4 if max_eval is None else max_eval
+        self.max_eval = self.max_iter * 5 // 4 if max_eval is None else max_eval
         self.tolerance_grad = tolerance_grad
         self.tolerance_change = tolerance_change
         self.history_size = history_size
@@ -176,7 +187,8 @@ class LBFGS:
         s = state["d"] * state["t"]
         ys = float(y @ s)
         if ys > 1e-10:  # keep the pair only where curvature is positive
-            if len(state["old_dirs"]) == self.history_size:
+            # >=, not ==: history_size may have been lowered since the history grew
+            while len(state["old_dirs"]) >= self.history_size:
                 for key in ("old_dirs", "old_stps", "ro"):
                     state[key].pop(0)
             state["old_dirs"].append(y)
@@ -306,16 +318,17 @@ def _check_params(params) -> list:
     params = [params] if isinstance(params, Variable) else list(params)
     if not params:
         raise ValueError("LBFGS needs at least one Variable to optimize; got an empty list")
+    seen = set()
     for p in params:
         if not isinstance(p, Variable):
             raise TypeError(
                 f"LBFGS optimizes tg.Variable objects, not {type(p).__name__}: create each "
                 "parameter with tg.Variable(...)"
             )
-        if kind_of(p.dtype) != "f":
-            raise TypeError(
-                f"LBFGS needs real floating-point variables; '{p.name}' has dtype {p.dtype}"
-            )
+        check_variable_dtype("LBFGS", p, complex_ok=False)
+        if id(p) in seen:  # it would take two places in the flat vector, and move twice
+            raise ValueError(f"LBFGS got variable '{p.name}' twice: pass each variable once")
+        seen.add(id(p))
     return params
 
 

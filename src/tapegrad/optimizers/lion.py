@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from .._backend import xp_of
+from ._checks import Option
 from ._optimizer import Optimizer
 
 
@@ -17,6 +18,12 @@ class Lion(Optimizer):
     <tg.Variable 'Variable:0' shape=(2,) dtype=float32, numpy=array([0.5, 1.5], dtype=float32)>
     """
 
+    _checks = {
+        **Optimizer._checks,
+        "beta_1": Option("(0, 1]", why=": with beta_1 <= 0 Lion degenerates to sign SGD"),
+        "beta_2": "[0, 1]",
+    }
+
     def __init__(
         self,
         learning_rate=0.001,
@@ -25,11 +32,6 @@ class Lion(Optimizer):
         **options,
     ):
         super().__init__(learning_rate, **options)
-        if not 0 < beta_1 <= 1:
-            raise ValueError(
-                f"beta_1 must lie in (0, 1], not {beta_1!r}: with beta_1 <= 0 Lion degenerates "
-                "to sign SGD"
-            )
         self.beta_1 = beta_1
         self.beta_2 = beta_2
 

@@ -10,6 +10,13 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
+from .._dtypes import kind_of
+from ._checks import Checked, Option, check_option
+
+_STEPS = Option("(0, inf)", why=": it is a number of steps")
+
 __all__ = [
     "CosineDecay",
     "CosineDecayRestarts",
@@ -41,17 +48,29 @@ class LearningRateSchedule:
         return f"{type(self).__name__}({args})"
 
 
-def _positive_steps(name: str, value) -> None:
-    if not value > 0:
-        raise ValueError(f"{name} must be > 0, not {value!r}: it is a number of steps")
+class _Schedule(Checked, LearningRateSchedule):
+    """The schedules below: their options are checked whenever they are set (see Checked)."""
+
+    _checks = {
+        # a negative rate would climb the loss
+        "initial_learning_rate": "[0, inf)",
+        "decay_steps": _STEPS,
+        "staircase": "bool",
+    }
 
 
 def _step(step) -> float:
-    """The step as a float: an int, a NumPy integer, or a one-element tensor."""
-    return float(step)
+    """The step as a float: an int, a float, a NumPy number, or a one-element tensor; a real
+    number >= 0 (a string would be read as a number, a negative step would extrapolate)."""
+    if type(step) is int and step >= 0:  # an optimizer's step: nothing more to check
+        return float(step)
+    if hasattr(step, "dtype") and getattr(step, "size", None) == 1:  # a tensor or an array
+        if kind_of(step.dtype) in "iuf":
+            step = float(step if not isinstance(step, np.ndarray) else step.reshape(()))
+    return float(check_option("the step", step, "[0, inf)"))
 
 
-class ExponentialDecay(LearningRateSchedule):
+class ExponentialDecay(_Schedule):
     """``initial_learning_rate * decay_rate ** (step / decay_steps)``; with ``staircase=True``
     the exponent is rounded down.
 
@@ -61,6 +80,9 @@ class ExponentialDecay(LearningRateSchedule):
     (0.1, 0.05, 0.025)
     """
 
+    # a negative rate would give complex or alternating rates, zero no step after the first
+    _checks = {**_Schedule._checks, "decay_rate": "(0, inf)"}
+
     def __init__(
         self,
         initial_learning_rate: float,
@@ -69,7 +91,6 @@ class ExponentialDecay(LearningRateSchedule):
         staircase: bool = False,
         name: str = "ExponentialDecay",
     ):
-        _positive_steps("decay_steps", decay_steps)
         self.initial_learning_rate = initial_learning_rate
         self.decay_steps = decay_steps
         self.decay_rate = decay_rate
@@ -83,7 +104,7 @@ class ExponentialDecay(LearningRateSchedule):
         return self.initial_learning_rate * self.decay_rate**p
 
 
-class PiecewiseConstantDecay(LearningRateSchedule):
+class PiecewiseConstantDecay(_Schedule):
     """``values[0]`` while ``step <= boundaries[0]``, ``values[1]`` while
     ``step <= boundaries[1]``, ..., and ``values[-1]`` after the last boundary.
 
@@ -100,6 +121,10 @@ class PiecewiseConstantDecay(LearningRateSchedule):
                 f"boundaries={boundaries} (length {len(boundaries)}) and values={values} "
                 f"(length {len(values)})"
             )
+        boundaries = [
+            check_option(f"boundaries[{i}]", b, "(-inf, inf)") for i, b in enumerate(boundaries)
+        ]
+        values = [check_option(f"values[{i}]", v, "[0, inf)") for i, v in enumerate(values)]
         if any(b >= c for b, c in zip(boundaries, boundaries[1:])):
             raise ValueError(f"boundaries must increase strictly, not {boundaries}")
         self.boundaries = list(boundaries)
@@ -114,7 +139,7 @@ class PiecewiseConstantDecay(LearningRateSchedule):
         return self.values[-1]
 
 
-class PolynomialDecay(LearningRateSchedule):
+class PolynomialDecay(_Schedule):
     """From ``initial_learning_rate`` to ``end_learning_rate`` over ``decay_steps`` as
     ``(initial - end) * (1 - step / decay_steps) ** power + end``, then constant; with
     ``cycle=True`` the decay restarts, over the first multiple of ``decay_steps`` above the step.
@@ -125,6 +150,14 @@ class PolynomialDecay(LearningRateSchedule):
     [1.0, 0.75, 0.0, 0.0]
     """
 
+    # a negative power is infinite at the end of the decay
+    _checks = {
+        **_Schedule._checks,
+        "end_learning_rate": "[0, inf)",
+        "power": "[0, inf)",
+        "cycle": "bool",
+    }
+
     def __init__(
         self,
         initial_learning_rate: float,
@@ -134,7 +167,6 @@ class PolynomialDecay(LearningRateSchedule):
         cycle: bool = False,
         name: str = "PolynomialDecay",
     ):
-        _positive_steps("decay_steps", decay_steps)
         self.initial_learning_rate = initial_learning_rate
         self.decay_steps = decay_steps
         self.end_learning_rate = end_learning_rate
@@ -154,7 +186,7 @@ class PolynomialDecay(LearningRateSchedule):
         return span * (1 - p) ** self.power + self.end_learning_rate
 
 
-class InverseTimeDecay(LearningRateSchedule):
+class InverseTimeDecay(_Schedule):
     """``initial_learning_rate / (1 + decay_rate * step / decay_steps)``; with
     ``staircase=True`` the ratio ``step / decay_steps`` is rounded down.
 
@@ -164,6 +196,9 @@ class InverseTimeDecay(LearningRateSchedule):
     (1.0, 0.5)
     """
 
+    # a negative rate divides by zero, then gives negative rates
+    _checks = {**_Schedule._checks, "decay_rate": "[0, inf)"}
+
     def __init__(
         self,
         initial_learning_rate: float,
@@ -172,7 +207,6 @@ class InverseTimeDecay(LearningRateSchedule):
         staircase: bool = False,
         name: str = "InverseTimeDecay",
     ):
-        _positive_steps("decay_steps", decay_steps)
         self.initial_learning_rate = initial_learning_rate
         self.decay_steps = decay_steps
         self.decay_rate = decay_rate
@@ -190,7 +224,7 @@ def _cosine(fraction: float, alpha: float) -> float:
     return (1 - alpha) * 0.5 * (1 + math.cos(math.pi * fraction)) + alpha
 
 
-class CosineDecay(LearningRateSchedule):
+class CosineDecay(_Schedule):
     """Cosine decay from the starting rate to ``alpha`` times it over ``decay_steps``, after an
     optional linear warmup from ``initial_learning_rate`` to ``warmup_target`` over
     ``warmup_steps`` (then the decay starts from ``warmup_target``).
@@ -201,6 +235,14 @@ class CosineDecay(LearningRateSchedule):
     (0.0, 1.0, 0.5, 0.0)
     """
 
+    # alpha beyond 1 makes the rate grow, below 0 end negative
+    _checks = {
+        **_Schedule._checks,
+        "alpha": "[0, 1]",
+        "warmup_target": Option("[0, inf)", none="for no warmup"),
+        "warmup_steps": "[0, inf)",
+    }
+
     def __init__(
         self,
         initial_learning_rate: float,
@@ -210,7 +252,6 @@ class CosineDecay(LearningRateSchedule):
         warmup_target: float | None = None,
         warmup_steps: int = 0,
     ):
-        _positive_steps("decay_steps", decay_steps)
         self.initial_learning_rate = initial_learning_rate
         self.decay_steps = decay_steps
         self.alpha = alpha
@@ -231,7 +272,7 @@ class CosineDecay(LearningRateSchedule):
         return self.warmup_target * _cosine(fraction, self.alpha)
 
 
-class CosineDecayRestarts(LearningRateSchedule):
+class CosineDecayRestarts(_Schedule):
     """Cosine decay with warm restarts (SGDR): the first period lasts ``first_decay_steps``;
     each restart lasts ``t_mul`` times longer and starts from ``m_mul`` times the previous
     starting rate; each period decays to ``alpha`` times ``initial_learning_rate``.
@@ -242,6 +283,16 @@ class CosineDecayRestarts(LearningRateSchedule):
     (1.0, 0.5, 0.5, 0.25)
     """
 
+    _checks = {
+        **_Schedule._checks,
+        "first_decay_steps": _STEPS,
+        # with t_mul < 1 the periods shrink, and all of them together end after
+        # first_decay_steps / (1 - t_mul) steps: no rate is defined after that
+        "t_mul": Option("[1, inf)", why=": with t_mul < 1 the periods shrink to nothing"),
+        "m_mul": "[0, inf)",
+        "alpha": "[0, 1]",
+    }
+
     def __init__(
         self,
         initial_learning_rate: float,
@@ -251,7 +302,6 @@ class CosineDecayRestarts(LearningRateSchedule):
         alpha: float = 0.0,
         name: str = "SGDRDecay",
     ):
-        _positive_steps("first_decay_steps", first_decay_steps)
         self.initial_learning_rate = initial_learning_rate
         self.first_decay_steps = first_decay_steps
         self.t_mul = t_mul

@@ -27,6 +27,8 @@ class SGD(Optimizer):
     <tg.Variable 'Variable:0' shape=() dtype=float32, numpy=-0.9999999>
     """
 
+    _checks = {**Optimizer._checks, "momentum": "[0, 1]", "nesterov": "bool"}
+
     def __init__(
         self,
         learning_rate=0.01,
@@ -35,10 +37,8 @@ class SGD(Optimizer):
         **options,
     ):
         super().__init__(learning_rate, **options)
-        if not 0 <= momentum <= 1:
-            raise ValueError(f"momentum must lie in [0, 1], not {momentum!r}")
         self.momentum = momentum
-        self.nesterov = bool(nesterov)
+        self.nesterov = nesterov
 
     def _slot_initials_for(self) -> dict:
         return {"momentum": 0.0} if self.momentum != 0 else {}
