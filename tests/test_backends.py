@@ -748,3 +748,15 @@ def test_svdvals_of_a_dask_matrix_and_lstsq_refused_by_name():
     np.testing.assert_allclose(
         singular.numpy(), np.linalg.svd(values, compute_uv=False), rtol=1e-12
     )
+
+
+def test_dask_inverse_keeps_the_dtype_numpy_gives():
+    # Dask's inv solves against a float64 identity: float32 and complex64 used to come back wider
+    da = pytest.importorskip("dask.array")
+    a = np.array([[2.0, 1.0], [1.0, 3.0]], np.float32)
+    for dtype in (np.float32, np.complex64):
+        out = tg.linalg.inv(tg.constant(da.from_array(a.astype(dtype), chunks=1)))
+        assert out.dtype == tg.linalg.inv(tg.constant(a.astype(dtype))).dtype == dtype
+        np.testing.assert_allclose(out.numpy(), np.linalg.inv(a.astype(dtype)), rtol=1e-6)
+    ints = tg.constant(da.from_array(np.array([0, 3], np.int32), chunks=1))
+    assert tg.exp2(ints).numpy().tolist() == [1.0, 8.0] and tg.exp2(ints).dtype == tg.float64

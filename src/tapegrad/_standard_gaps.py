@@ -251,11 +251,16 @@ def linalg_call(name: str, x, *args, **kwargs):
         svd = xp_of(x).linalg.svd
         function = lambda a: svd(a, full_matrices=False)[1]  # noqa: E731
     try:  # Dask factorizes a matrix held in one chunk
-        return function(x.rechunk({x.ndim - 2: -1, x.ndim - 1: -1}), *args, **kwargs)
+        out = function(x.rechunk({x.ndim - 2: -1, x.ndim - 1: -1}), *args, **kwargs)
     except (ValueError, NotImplementedError, AttributeError, TypeError) as error:
         raise NotImplementedError(
             f"tg.linalg.{name} is not available for these dask arrays: dask says {error}"
         ) from None
+    # Dask's inv solves against a float64 identity: the result keeps x's floating dtype, as on
+    # NumPy (a lazy cast, nothing computed)
+    if name == "inv" and x.dtype.kind in "fc" and out.dtype != x.dtype:
+        out = out.astype(x.dtype)
+    return out
 
 
 def along_index(indices, axis: int, xp=np) -> tuple:
