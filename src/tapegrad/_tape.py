@@ -56,10 +56,15 @@ class GradientTape:
     _pauses: tuple = ()  # (uid when stopped, uid when started again): values made in between
 
     def __init__(self, persistent: bool = False, watch_accessed_variables: bool = True):
-        self._persistent = flag(persistent, "GradientTape: persistent")
-        self._watch_accessed = flag(
-            watch_accessed_variables, "GradientTape: watch_accessed_variables"
-        )
+        # a bool as it is (a tape per step is the common case): anything else is checked
+        if persistent is not False and persistent is not True:
+            persistent = flag(persistent, "GradientTape: persistent")
+        if watch_accessed_variables is not True and watch_accessed_variables is not False:
+            watch_accessed_variables = flag(
+                watch_accessed_variables, "GradientTape: watch_accessed_variables"
+            )
+        self._persistent = persistent
+        self._watch_accessed = watch_accessed_variables
         # (primitive, input uids, input values, output uid, output value, static parameters)
         self._entries: list = []
         self._watched: set[int] = set()

@@ -13,7 +13,7 @@ from .._backend import (
     waits_to_read,
     xp_of,
 )
-from .._dtypes import kind_of
+from .._dtypes import REAL_FLOAT_TYPES, kind_of
 from .._primitive import primitive, raw
 from .._standard_gaps import indexes_natively, take_along_axis
 from .._tensor import Tensor
@@ -39,6 +39,8 @@ def relu(x, /):
     >>> print(tg.nn.relu(tg.constant([-1.0, 0.0, 2.0])))
     tg.Tensor([0. 0. 2.], shape=(3,), dtype=float32)
     """
+    if type(x.dtype) in REAL_FLOAT_TYPES:  # the common case first: no call
+        return xp_of(x).maximum(x, 0)
     kind = kind_of(x.dtype)
     if kind == "b":  # already max(x, 0) (NumPy would make int64 of it)
         return x

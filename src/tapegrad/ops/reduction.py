@@ -141,6 +141,11 @@ def _per_element(g, x, axis):
     return g / count if count else g
 
 
+_WIDE_FLOATS = frozenset(
+    type(_dtypes.as_dtype(n)) for n in ("float32", "float64", "complex64", "complex128")
+)
+
+
 @primitive(
     vjp=rules(
         linear, lambda g, ans, x, *, axis, keepdims: _spread(_per_element(g, x, axis), ans, x, axis)
@@ -157,13 +162,14 @@ def mean(x, /, *, axis=None, keepdims=False):
     tg.Tensor([1.5 3.5], shape=(2,), dtype=float32)
     """
     xp = xp_of(x)
-    x = floating(x)  # bool and integers as _dtypes.float_result says (NumPy: float64 always)
     try:
+        if type(x.dtype) not in _WIDE_FLOATS:  # float32 and float64 need neither step
+            x = floating(x)  # bool and integers as _dtypes.float_result says (NumPy: float64)
+            if x.size and x.dtype == _dtypes.float16:  # summed in float32, as NumPy does:
+                total = xp.sum(x, axis=axis, dtype=xp.float32, keepdims=keepdims)  # 6e4 + 6e4
+                return xp.astype(total / _count(x, axis), xp.float16)  # is inf in float16
         if not x.size:
             return xp.mean(x, axis=axis, keepdims=keepdims)  # NaN, with NumPy's warning
-        if x.dtype == _dtypes.float16:  # summed in float32, as NumPy: 60000 + 60000 is inf
-            total = xp.sum(x, axis=axis, dtype=xp.float32, keepdims=keepdims)
-            return xp.astype(total / _count(x, axis), xp.float16)
         # sum, then one division: NumPy's own mean costs twice as much
         return xp.sum(x, axis=axis, keepdims=keepdims) / _count(x, axis)
     except (ValueError, IndexError, TypeError) as error:

@@ -313,7 +313,7 @@ class Optimizer(Checked):
             grads.append(_gradient_array(grad, var, self.name))
             variables.append(var)
         everything = variables + missing if missing else variables
-        if len(everything) > 1 and len({id(var) for var in everything}) != len(everything):
+        if len(everything) > 1 and len(set(map(id, everything))) != len(everything):
             # each pair would be a step of its own: the variable and its slots would move twice
             twice = _first_repeated(everything)
             raise ValueError(
