@@ -1081,3 +1081,24 @@ def test_bad_arguments_get_errors_that_name_the_function_and_the_fix(call, kind,
 def test_softmax_of_nothing_is_empty_as_numpys():
     assert tg.nn.softmax(tg.zeros((0,))).shape == (0,)
     assert tg.nn.log_softmax(tg.zeros((2, 0))).shape == (2, 0)
+
+
+@pytest.mark.parametrize(
+    "call, name",
+    [
+        (lambda z: tg.special.digamma(z), "digamma"),
+        (lambda z: tg.special.gammaln(z), "gammaln"),
+        (lambda z: tg.special.erfinv(z), "erfinv"),
+        (lambda z: tg.special.polygamma(1, z), "polygamma"),
+    ],
+)
+def test_real_special_functions_refuse_complex_input_by_name(call, name):
+    # digamma of complex computed, then its gradient failed inside SciPy; the others raised
+    # SciPy's own type errors
+    with pytest.raises(TypeError) as caught:
+        call(tg.constant([1 + 2j]))
+    assert str(caught.value) == (
+        f"tg.special.{name} takes real inputs, not complex64: apply it to the real part "
+        "(tg.real) if that is meant"
+    )
+    assert tg.special.erf(tg.constant([1 + 2j])).dtype == tg.complex64

@@ -14,6 +14,7 @@ import math
 import numpy as np
 
 from .._backend import backend_name, device_of, xp_of
+from .._dtypes import kind_of
 from .._primitive import primitive
 from ._helpers import floating
 from .elementwise import _conj, exp
@@ -57,8 +58,16 @@ def _float(x):
 _PUBLIC = {"psi": "digamma"}  # SciPy's names that tapegrad spells otherwise
 
 
+_COMPLEX_OK = {"erf", "erfc"}  # the others are real functions here (SciPy: or no derivative)
+
+
 def _call(name, x, *args):
     x = _float(x)
+    if name not in _COMPLEX_OK and kind_of(x.dtype) == "c":
+        raise TypeError(
+            f"tg.special.{_PUBLIC.get(name, name)} takes real inputs, not {x.dtype}: apply it "
+            "to the real part (tg.real) if that is meant"
+        )
     special = _library(x)
     backend = backend_name(x)
     if special is not None:
