@@ -1102,3 +1102,11 @@ def test_real_special_functions_refuse_complex_input_by_name(call, name):
         "(tg.real) if that is meant"
     )
     assert tg.special.erf(tg.constant([1 + 2j])).dtype == tg.complex64
+
+
+def test_ihfft_of_a_complex_signal_names_itself():
+    with pytest.raises(TypeError) as caught:
+        tg.fft.ihfft(tg.constant([1 + 1j, 2.0]))
+    assert str(caught.value) == (
+        "ihfft takes a real signal, not complex64: use tg.fft.ifft for complex input"
+    )

@@ -324,6 +324,10 @@ def ihfft(x, /, *, n=None, axis=-1, norm="backward"):
     tg.Tensor([1.-0.j 0.-0.j 0.-0.j], shape=(3,), dtype=complex64)
     """
     _check_norm(norm)
+    if kind_of(raw(x).dtype) == "c":  # named here: rfft's own refusal would name rfft
+        raise TypeError(
+            f"ihfft takes a real signal, not {raw(x).dtype}: use tg.fft.ifft for complex input"
+        )
     return conj(rfft(x, n=n, axis=axis, norm=_SWAP[norm]))
 
 
