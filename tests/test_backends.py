@@ -760,3 +760,19 @@ def test_dask_inverse_keeps_the_dtype_numpy_gives():
         np.testing.assert_allclose(out.numpy(), np.linalg.inv(a.astype(dtype)), rtol=1e-6)
     ints = tg.constant(da.from_array(np.array([0, 3], np.int32), chunks=1))
     assert tg.exp2(ints).numpy().tolist() == [1.0, 8.0] and tg.exp2(ints).dtype == tg.float64
+
+
+def test_floating_results_of_integers_follow_one_rule_on_every_backend():
+    # float32 for 8-bit integers, float64 for 32-bit ones, as on NumPy; a float16 mean is
+    # summed in float32 there too
+    da = pytest.importorskip("dask.array")
+    xs = pytest.importorskip("array_api_strict")
+    for convert in (lambda a: da.from_array(a, chunks=1), xs.asarray):
+        small = tg.constant(convert(np.array([1, 2], np.int8)))
+        wide = tg.constant(convert(np.array([1, 2], np.int32)))
+        assert [f(small).dtype for f in (tg.sin, tg.mean, tg.nn.softmax)] == [tg.float32] * 3
+        assert [f(wide).dtype for f in (tg.sqrt, tg.mean, tg.var)] == [tg.float64] * 3
+        norm = tg.linalg.vector_norm(tg.constant(convert(np.array([-128, 1], np.int8))), ord=1)
+        assert float(norm.numpy()) == 129.0
+    half = tg.constant(da.from_array(np.array([60000, 60000], np.float16), chunks=1))
+    assert float(tg.mean(half).numpy()) == 60000.0

@@ -165,9 +165,9 @@ def mean(x, /, *, axis=None, keepdims=False):
     try:
         if type(x.dtype) not in _WIDE_FLOATS:  # float32 and float64 need neither step
             x = floating(x)  # bool and integers as _dtypes.float_result says (NumPy: float64)
-            if x.size and x.dtype == _dtypes.float16:  # summed in float32, as NumPy does:
-                total = xp.sum(x, axis=axis, dtype=xp.float32, keepdims=keepdims)  # 6e4 + 6e4
-                return xp.astype(total / _count(x, axis), xp.float16)  # is inf in float16
+            if x.size and _dtypes.as_dtype(x.dtype) == _dtypes.float16:  # summed in float32,
+                total = xp.sum(x, axis=axis, dtype=xp.float32, keepdims=keepdims)  # as NumPy:
+                return xp.astype(total / _count(x, axis), x.dtype)  # 6e4 + 6e4 is inf in f16
         if not x.size:
             return xp.mean(x, axis=axis, keepdims=keepdims)  # NaN, with NumPy's warning
         # sum, then one division: NumPy's own mean costs twice as much
