@@ -17,7 +17,7 @@ from ._backend import xp_of
 from ._dtypes import kind_of
 from ._primitive import Primitive, _traced
 from ._state import RAW, TRACED, context, plain_mode, suspended
-from ._structure import flatten
+from ._structure import check_same_structure, flatten
 from ._tape import GradientTape
 from ._tensor import Tensor, Variable, wrap
 from .ops import astype, concat, real, reshape, stack, zeros_like
@@ -337,7 +337,9 @@ def _check_flat_arguments(args, name: str, kind: str) -> None:
 class custom_vjp:
     """A function with a reverse rule of its own, as ``jax.custom_vjp``:
     ``f.defvjp(fwd, bwd)`` where ``fwd(*args)`` returns ``(out, residuals)`` and
-    ``bwd(residuals, g)`` returns a tuple with one cotangent per argument.
+    ``bwd(residuals, g)`` returns a tuple with one cotangent per argument. Arguments and outputs
+    may be lists, tuples and dicts of tensors: ``g`` then has the output's structure, and each
+    cotangent its argument's (or is None, for zeros).
 
     >>> import tapegrad as tg
     >>> @tg.custom_vjp
@@ -380,33 +382,60 @@ class custom_vjp:
                 f"returned {type(result).__name__}"
             )
         out, residuals = result
-        if not isinstance(out, Tensor):
-            raise TypeError(f"the fwd rule of {self.__name__} must return (tensor, residuals)")
-        _check_flat_arguments(args, self.__name__, "custom_vjp")
-        positions = [i for i, a in enumerate(args) if isinstance(a, Tensor)]
+        outputs, rebuild_out = flatten(out)  # one tensor, or lists, tuples and dicts of them
+        for o in outputs:
+            if not isinstance(o, Tensor):
+                raise TypeError(
+                    f"the fwd rule of {self.__name__} must return (output, residuals), the output "
+                    f"tensors (or lists, tuples and dicts of them); it returned {type(o).__name__}"
+                )
+        flat_args, rebuild_args, positions = _tensor_arguments(args)
         name = self.__name__
 
         def joint(g, *vals):
-            cotangents = self.bwd(residuals, g)
+            cotangents = self.bwd(residuals, rebuild_out(_unpack(g, outputs)))
             if not isinstance(cotangents, tuple):
                 raise TypeError(
                     f"the bwd rule of {name} must return a tuple with one cotangent per "
                     f"argument; it returned {type(cotangents).__name__}"
                 )
             _check_count(f"the bwd rule of {name}", cotangents, len(args), "arguments")
-            picked = [cotangents[i] for i in positions]
-            _check_shapes(f"the bwd rule of {name}", picked, [args[i] for i in positions])
+            flat = _flat_cotangents(cotangents, args, name)
+            picked = [flat[i] for i in positions]
+            _check_shapes(f"the bwd rule of {name}", picked, [flat_args[i] for i in positions])
             return picked
 
-        inputs = [args[i] for i in positions]
-        return _record_call(
+        packed = _pack(outputs)
+        recorded = _record_call(
             name,
-            inputs,
-            out,
+            [flat_args[i] for i in positions],
+            packed,
             vjp_joint=joint,
             jvp_rule=None,
-            replay=lambda *new: self(*_substitute(args, positions, new)),
+            replay=lambda *new: _pack(
+                flatten(self(*rebuild_args(_substitute(flat_args, positions, new))))[0]
+            ),
         )
+        if recorded is packed:
+            return out
+        return rebuild_out(_unpack(recorded, outputs))
+
+
+def _flat_cotangents(cotangents: tuple, args: tuple, name: str) -> list:
+    """The bwd rule's cotangents, one per argument in the argument's structure (None: zero for
+    the whole argument, as JAX allows), as one list of leaves in the order of the arguments'."""
+    flat = []
+    for i, (c, a) in enumerate(zip(cotangents, args)):
+        leaves = flatten(a)[0]
+        if c is None:
+            flat.extend([None] * len(leaves))
+            continue
+        if isinstance(a, (list, tuple, dict)):
+            check_same_structure(
+                c, a, f"cotangents of argument {i} from the bwd rule of {name}", "argument"
+            )
+        flat.extend(flatten(c)[0])
+    return flat
 
 
 class custom_jvp:
