@@ -1360,3 +1360,35 @@ def test_a_complex_gradient_from_a_rule_for_a_real_input_raises():
         "real (float32): its imaginary part would be lost; return tg.real(...) of it if that "
         "is meant"
     )
+
+
+def test_a_custom_jvp_takes_and_gives_lists_tuples_and_dicts_as_jax():
+    @tg.custom_jvp
+    def f(p, x):
+        return {"y": p["a"] * tg.sin(x), "z": p["b"] * x}
+
+    def rule(primals, tangents):
+        (p, x), (tp, tx) = primals, tangents
+        return f(p, x), {
+            "y": tp["a"] * tg.sin(x) + p["a"] * tg.cos(x) * tx,
+            "z": tp["b"] * x + p["b"] * tx,
+        }
+
+    f.defjvp(rule)
+    p = {"a": tg.constant(2.0, dtype=tg.float64), "b": tg.constant(3.0, dtype=tg.float64)}
+    x = tg.constant(0.5, dtype=tg.float64)
+    _, tangent = tg.jvp(lambda x: f(p, x), (x,), (tg.constant(1.0, dtype=tg.float64),))
+    assert (float(tangent["y"]), float(tangent["z"])) == (2 * np.cos(0.5), 3.0)
+    grads, grad_x = tg.grad(lambda p, x: f(p, x)["y"] + f(p, x)["z"], argnums=(0, 1))(p, x)
+    assert (float(grads["a"]), float(grads["b"])) == (np.sin(0.5), 0.5)
+    assert float(grad_x) == pytest.approx(2 * np.cos(0.5) + 3, rel=1e-15)
+    assert float(tg.hessian(lambda x: f(p, x)["y"])(x)) == pytest.approx(-2 * np.sin(0.5))
+
+    f.defjvp(lambda primals, tangents: (f(*primals), {"y": tangents[1]}))
+    with pytest.raises(ValueError) as caught:
+        tg.jvp(lambda x: f(p, x), (x,), (tg.constant(1.0, dtype=tg.float64),))
+    assert str(caught.value) == (
+        "the tangents from the jvp rule of f do not have the structure of the output: "
+        "{'y': *} against {'y': *, 'z': *}; give one array per array, in the same nesting of "
+        "lists, tuples and dicts (with the same keys)"
+    )

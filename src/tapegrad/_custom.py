@@ -321,19 +321,6 @@ def _check_outputs(f, outputs, what="must return tensors (and a grad_fn)"):
 
 
 # -- JAX's custom_vjp and custom_jvp ---------------------------------------------------------------
-def _check_flat_arguments(args, name: str, kind: str) -> None:
-    """A tensor inside a list, tuple or dict argument would get no gradient from the rule:
-    refused, rather than silently differentiated past it."""
-    for i, a in enumerate(args):
-        if isinstance(a, (list, tuple, dict)):
-            if any(isinstance(leaf, Tensor) for leaf in flatten(a)[0]):
-                raise TypeError(
-                    f"{kind} function {name} got tensors inside a {type(a).__name__} (argument "
-                    f"{i}): its rule gives one cotangent per argument, so pass each tensor as "
-                    "an argument of its own"
-                )
-
-
 class custom_vjp:
     """A function with a reverse rule of its own, as ``jax.custom_vjp``:
     ``f.defvjp(fwd, bwd)`` where ``fwd(*args)`` returns ``(out, residuals)`` and
@@ -441,7 +428,8 @@ def _flat_cotangents(cotangents: tuple, args: tuple, name: str) -> list:
 class custom_jvp:
     """A function with a forward rule of its own, as ``jax.custom_jvp``:
     ``f.defjvp(rule)`` where ``rule(primals, tangents)`` returns ``(out, tangent_out)``. Reverse
-    mode transposes the rule, which must be linear in the tangents.
+    mode transposes the rule, which must be linear in the tangents. Arguments and outputs may be
+    lists, tuples and dicts of tensors; tangents have their structures.
 
     >>> import tapegrad as tg
     >>> @tg.custom_jvp
@@ -470,36 +458,41 @@ class custom_jvp:
             )
         if context().mode != TRACED:
             return self.fun(*args)
-        _check_flat_arguments(args, self.__name__, "custom_jvp")
         out, _ = _run_unrecorded(self.fun, args, {})
-        positions = [i for i, a in enumerate(args) if isinstance(a, Tensor)]
-        inputs = [args[i] for i in positions]
+        outputs, rebuild_out = flatten(out)  # one tensor, or lists, tuples and dicts of them
+        _check_outputs(
+            self.fun, outputs, "must return tensors (or lists, tuples and dicts of them)"
+        )
+        flat_args, rebuild_args, positions = _tensor_arguments(args)
+        inputs = [flat_args[i] for i in positions]
         name = self.__name__
 
         def one_direction(ts, vals):
             # the rule sees the inputs at their recorded values (a Variable assigned since the
             # call must not move the derivative); a traced pass hands them as tensors under
             # their recorded uids, so outer tapes see the path
-            primals = list(args)
-            tangents = [zeros_like(a) if not isinstance(a, Tensor) else a for a in args]
+            primals = list(flat_args)
+            tangents = [a if isinstance(a, Tensor) else zeros_like(a) for a in flat_args]
             for i, t, v in zip(positions, ts, vals):
                 primals[i] = v if isinstance(v, Tensor) else wrap(v)
-                tangents[i] = zeros_like(args[i]) if t is None else t
+                tangents[i] = zeros_like(flat_args[i]) if t is None else t
             with plain_mode():
-                result = self.rule(tuple(primals), tuple(tangents))
+                result = self.rule(tuple(rebuild_args(primals)), tuple(rebuild_args(tangents)))
             if not isinstance(result, (tuple, list)) or len(result) != 2:
                 raise TypeError(
                     f"the jvp rule of {name} must return (primal_out, tangent_out); it returned "
                     f"{type(result).__name__}"
                 )
-            tangent = result[1]
-            if tuple(getattr(tangent, "shape", ())) != out.shape:
-                raise ValueError(
-                    f"the jvp rule of {name} returned a tangent of shape "
-                    f"{tuple(getattr(tangent, 'shape', ()))} for an output of shape {out.shape}: "
-                    "the tangent must have the output's shape"
-                )
-            return tangent
+            check_same_structure(result[1], out, f"tangents from the jvp rule of {name}", "output")
+            leaves = flatten(result[1])[0]
+            for tangent, o in zip(leaves, outputs):
+                if tuple(getattr(tangent, "shape", ())) != o.shape:
+                    raise ValueError(
+                        f"the jvp rule of {name} returned a tangent of shape "
+                        f"{tuple(getattr(tangent, 'shape', ()))} for an output of shape "
+                        f"{o.shape}: the tangent must have the output's shape"
+                    )
+            return _pack(leaves)
 
         def tangent_out(ts, ans, *vals):
             batch = next(
@@ -515,21 +508,28 @@ class custom_jvp:
                 ]
             )
 
+        packed = _pack(outputs)
+
         def joint(g, *vals):
             ts = [_fresh_zeros(x) for x in inputs]
             with GradientTape() as tape:
                 tape.watch(ts)
-                t_out = tangent_out(ts, out, *vals)
+                t_out = tangent_out(ts, packed, *vals)
             return tape._vjp(t_out, ts, g)
 
-        return _record_call(
+        recorded = _record_call(
             name,
             inputs,
-            out,
+            packed,
             vjp_joint=joint,
             jvp_rule=tangent_out,
-            replay=lambda *new: self(*_substitute(args, positions, new)),
+            replay=lambda *new: _pack(
+                flatten(self(*rebuild_args(_substitute(flat_args, positions, new))))[0]
+            ),
         )
+        if recorded is packed:
+            return out
+        return rebuild_out(_unpack(recorded, outputs))
 
 
 # -- checkpointing ---------------------------------------------------------------------------------
