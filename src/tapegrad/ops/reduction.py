@@ -84,6 +84,21 @@ def checked_dtype(name: str, x, dtype):
 _KIND_RANK = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}  # NumPy's same_kind casting: upward only
 
 
+def _accumulated(name: str, x, axis, dtype, keepdims):
+    """``xp.sum`` or ``xp.prod`` of ``x`` in the Array API's accumulation dtype (or a checked
+    ``dtype``), an axis out of range named by tapegrad."""
+    xp = xp_of(x)
+    if dtype is None:
+        if kind_of(x.dtype) in "biu":
+            dtype = getattr(xp, accumulation_dtype(x, None).name)
+    else:
+        dtype = getattr(xp, checked_dtype(name, x, dtype).name)
+    try:
+        return getattr(xp, name)(x, axis=axis, dtype=dtype, keepdims=keepdims)
+    except (ValueError, IndexError, TypeError) as error:
+        raise axis_error(name, axis, x.ndim) or error from None
+
+
 def accumulation_dtype(x, dtype):
     """The Array API's result dtype of a sum or product: ``dtype`` if given; for booleans and
     integers narrower than the default integer, the default integer (unsigned: its unsigned
@@ -115,16 +130,7 @@ def sum(x, /, *, axis=None, dtype=None, keepdims=False):  # noqa: A001 - the Arr
     >>> print(tg.sum(tg.constant([[1.0, 2.0], [3.0, 4.0]]), axis=0))
     tg.Tensor([4. 6.], shape=(2,), dtype=float32)
     """
-    xp = xp_of(x)
-    if dtype is None:
-        if kind_of(x.dtype) in "biu":
-            dtype = getattr(xp, accumulation_dtype(x, None).name)
-    else:
-        dtype = getattr(xp, checked_dtype("sum", x, dtype).name)
-    try:
-        return xp.sum(x, axis=axis, dtype=dtype, keepdims=keepdims)
-    except (ValueError, IndexError, TypeError) as error:
-        raise axis_error("sum", axis, x.ndim) or error from None
+    return _accumulated("sum", x, axis, dtype, keepdims)
 
 
 def _count(x, axis) -> int:
@@ -212,16 +218,7 @@ def prod(x, /, *, axis=None, dtype=None, keepdims=False):
     >>> print(tg.prod(tg.constant([[1.0, 2.0], [3.0, 4.0]]), axis=0))
     tg.Tensor([3. 8.], shape=(2,), dtype=float32)
     """
-    xp = xp_of(x)
-    if dtype is None:
-        if kind_of(x.dtype) in "biu":
-            dtype = getattr(xp, accumulation_dtype(x, None).name)
-    else:
-        dtype = getattr(xp, checked_dtype("prod", x, dtype).name)
-    try:
-        return xp.prod(x, axis=axis, dtype=dtype, keepdims=keepdims)
-    except (ValueError, IndexError, TypeError) as error:
-        raise axis_error("prod", axis, x.ndim) or error from None
+    return _accumulated("prod", x, axis, dtype, keepdims)
 
 
 def _extreme_weights(x, ans, axis):
