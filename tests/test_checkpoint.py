@@ -354,6 +354,73 @@ def test_bad_objects_are_refused():
         tg.save("x.npz", {"m": tg.nn.Dense(3, name="unbuilt")})
 
 
+def test_a_non_string_name_is_a_type_error():
+    with pytest.raises(TypeError) as caught:
+        tg.save("x.npz", {1: tg.Variable(1.0)})
+    assert str(caught.value) == "checkpoint names must be strings, not int 1"
+
+
+def test_names_the_npz_file_would_confuse_are_refused_at_save_time(tmp_path):
+    path = tmp_path / "c.npz"
+    with pytest.raises(ValueError) as caught:
+        tg.save(path, {"w": tg.Variable([1.0]), "w.npy": tg.Variable([2.0])})
+    assert str(caught.value) == (
+        f"cannot save {str(path)!r}: 1 problem\n"
+        "  - the names 'w' and 'w.npy' cannot both be saved: an .npz file stores 'w' in the "
+        "member 'w.npy', which NumPy's reader returns when asked for 'w.npy'; rename 'w.npy' "
+        "(e.g. without '.npy')"
+    )
+    with pytest.raises(ValueError) as caught:
+        tg.save(path, {"a": tg.Variable([1.0]), "a\x00b": tg.Variable([2.0])})
+    assert str(caught.value) == (
+        f"cannot save {str(path)!r}: 1 problem\n"
+        "  - the name 'a\\x00b' cannot be stored in a zip file as it is (it would be read back "
+        "as 'a'): rename it"
+    )
+    assert not path.exists()
+    tg.save(path, {"w.npy": tg.Variable([2.0])})  # alone, the name is read back as itself
+    w = tg.Variable([0.0])
+    tg.load(path, {"w.npy": w})
+    assert w.numpy().tolist() == [2.0]
+
+
+def test_save_and_load_name_the_callers_path_not_a_temporary_file(tmp_path):
+    missing = os.path.join(str(tmp_path), "nodir", "c.npz")
+    with pytest.raises(FileNotFoundError) as caught:
+        tg.save(missing, {"v": tg.Variable(1.0)})
+    assert str(caught.value) == (
+        f"cannot save {missing!r}: the folder {os.path.dirname(missing)!r} does not exist "
+        "(tg.save does not create folders; os.makedirs(folder, exist_ok=True) does)"
+    )
+    with pytest.raises(IsADirectoryError) as caught:
+        tg.save(tmp_path, {"v": tg.Variable(1.0)})
+    assert str(caught.value) == (
+        f"cannot save {str(tmp_path)!r}: it is a folder; give a file path, such as "
+        f"{os.path.join(str(tmp_path), 'checkpoint.npz')!r}"
+    )
+    assert os.listdir(tmp_path) == []  # no temporary file left behind
+    with pytest.raises(IsADirectoryError) as caught:
+        tg.load(tmp_path, {"v": tg.Variable(1.0)})
+    assert str(caught.value) == f"[Errno 21] Is a directory: {str(tmp_path)!r}"
+
+
+def test_a_model_that_shares_a_layer_round_trips(tmp_path):
+    def shared_model(seed):
+        d = tg.nn.Dense(2, input_dim=2, seed=seed)
+        return tg.nn.Sequential([d, tg.nn.relu, d])
+
+    model, other = shared_model(0), shared_model(1)
+    tg.save(tmp_path / "c.npz", {"m": model})
+    with np.load(tmp_path / "c.npz") as data:
+        assert sorted(data.files) == [
+            "__tapegrad_checkpoint__",
+            "m/layers/0/bias",
+            "m/layers/0/kernel",
+        ]
+    tg.load(tmp_path / "c.npz", {"m": other})
+    np.testing.assert_array_equal(other.layers[0].kernel.numpy(), model.layers[0].kernel.numpy())
+
+
 def test_plain_dicts_and_lists_of_variables_get_nested_names(tmp_path):
     params = {"w": [tg.Variable(1.0), tg.Variable(2.0)], "b": tg.Variable(3.0)}
     tg.save(tmp_path / "c.npz", {"params": params})

@@ -241,3 +241,198 @@ def test_a_per_example_loss_of_scalars_says_a_0d_value_has_no_axes():
     message = "axis -1 is out of bounds for a 0-d array, which has no axes: use axis=None"
     with pytest.raises(ValueError, match=re.escape(message)):
         tg.nn.mean_squared_error(tg.constant(1.0), tg.constant(2.0))
+
+
+# -- shared layers, frozen layers ----------------------------------------------------------------
+def test_a_shared_layer_is_listed_once_and_stepped_once():
+    d = tg.nn.Dense(
+        1, use_bias=False, input_dim=1, kernel_initializer=lambda s, dt: np.full(s, 0.5)
+    )
+    model = tg.nn.Sequential([d, d])
+    assert model.trainable_variables == [d.kernel] and model.variables == [d.kernel]
+    with tg.GradientTape() as tape:
+        loss = tg.sum(model(np.array([[1.0]], np.float32)))  # k * k: the gradient is 2k = 1
+    grads = tape.gradient(loss, model.trainable_variables)
+    tg.optimizers.SGD(0.1).apply_gradients(zip(grads, model.trainable_variables))
+    assert d.kernel.numpy().tolist() == [[np.float32(0.5) - np.float32(0.1)]]  # one step, not two
+    inner = tg.nn.Sequential([tg.nn.Dense(2, input_dim=2), d])
+    outer = tg.nn.Sequential([inner, tg.nn.Dense(1, input_dim=1), inner, d])
+    expected = [inner.layers[0].kernel, inner.layers[0].bias, d.kernel]
+    expected += outer.layers[1].variables
+    assert outer.trainable_variables == expected
+
+
+def test_a_frozen_layer_leaves_trainable_variables_as_in_keras():
+    first, last = tg.nn.Dense(3, input_dim=2), tg.nn.Dense(1, input_dim=3)
+    model = tg.nn.Sequential([first, last])
+    first.trainable = False
+    assert first.trainable_variables == []
+    assert first.non_trainable_variables == [first.kernel, first.bias]
+    assert model.trainable_variables == [last.kernel, last.bias]
+    assert model.non_trainable_variables == [first.kernel, first.bias]
+    assert first.kernel.trainable  # the variable's own flag is untouched
+    model.trainable = False  # reaches the layers inside, as Keras's setter does
+    assert not last.trainable and model.trainable_variables == []
+    assert model.non_trainable_variables == model.variables
+    model.trainable = True
+    assert model.trainable_variables == model.variables
+    with pytest.raises(TypeError) as caught:
+        first.trainable = "False"
+    assert str(caught.value) == "trainable must be True or False, not 'False'"
+
+
+def test_a_layer_subclass_that_skips_layer_init_still_builds():
+    class NoInit(tg.nn.Layer):
+        def __init__(self):
+            self.w = None
+
+        def build(self, shape):
+            self.w = tg.Variable(np.ones((shape[-1], 1), np.float32))
+            self.built = True
+
+        def call(self, x):
+            return x @ self.w
+
+    assert NoInit()(np.ones((1, 2))).numpy().tolist() == [[2.0]]
+
+
+def test_automatic_names_are_keras_snake_case():
+    class HTTPProbeLayer(tg.nn.Layer):
+        pass
+
+    assert HTTPProbeLayer().name == "http_probe_layer"
+
+
+# -- Dense argument and input checks -----------------------------------------------------------
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"units": True}, "units must be a positive integer, not True"),
+        ({"units": 2.0}, "units must be a positive integer, not 2.0"),
+        ({"units": 3, "input_dim": 2.5}, "input_dim must be a positive integer, not 2.5"),
+        ({"units": 3, "input_dim": 0}, "input_dim must be a positive integer, not 0"),
+        ({"units": 3, "input_dim": True}, "input_dim must be a positive integer, not True"),
+    ],
+)
+def test_dense_sizes_must_be_positive_integers(kwargs, message):
+    with pytest.raises(ValueError) as caught:
+        tg.nn.Dense(**kwargs)
+    assert str(caught.value) == message
+
+
+def test_dense_use_bias_must_be_a_bool():
+    with pytest.raises(TypeError) as caught:
+        tg.nn.Dense(3, use_bias="False")
+    assert str(caught.value) == "use_bias must be True or False, not 'False'"
+    assert tg.nn.Dense(3, input_dim=2, use_bias=np.bool_(False)).bias is None
+    assert tg.nn.Dense(np.int64(3), input_dim=np.int32(2)).kernel.shape == (2, 3)
+
+
+def test_dense_refuses_an_initializer_result_of_the_wrong_shape():
+    def ones_column(shape, dtype):
+        return np.ones((shape[0], 1))
+
+    with pytest.raises(ValueError) as caught:
+        tg.nn.Dense(3, kernel_initializer=ones_column, name="d")(tg.ones((2, 4)))
+    assert str(caught.value) == (
+        "layer 'd': kernel_initializer ones_column returned shape (4, 1) for a kernel of shape "
+        "(4, 3); an initializer must return the shape it is given"
+    )
+    with pytest.raises(ValueError) as caught:
+        tg.nn.Dense(3, input_dim=4, bias_initializer=lambda s, dt: 0.5, name="d")
+    assert str(caught.value) == (
+        "layer 'd': bias_initializer <lambda> returned shape () for a bias of shape (3,); "
+        "an initializer must return the shape it is given"
+    )
+    with pytest.raises(TypeError) as caught:  # a complex value for a real layer
+        tg.nn.Dense(2, input_dim=2, kernel_initializer=lambda s, dt: np.ones(s) * 1j)
+    assert str(caught.value) == (
+        "cannot convert complex value to float32: that would drop the imaginary part; take "
+        "tg.real(x) or tg.imag(x) first"
+    )
+
+
+def test_dense_refuses_complex_input_to_a_real_layer():
+    layer = tg.nn.Dense(2, input_dim=2, name="d")
+    message = (
+        "layer 'd' computes in float32 and cannot take complex input (complex128): that would "
+        "drop the imaginary part; take tg.real(x) or tg.abs(x) first, or give the layer a "
+        "complex dtype"
+    )
+    for x in (tg.constant(np.array([[1 + 1j, 2]])), np.array([[1 + 1j, 2]])):
+        with pytest.raises(TypeError) as caught:
+            layer(x)
+        assert str(caught.value) == message
+    complex_layer = tg.nn.Dense(2, input_dim=2, dtype=tg.complex64)
+    assert complex_layer(np.array([[1 + 1j, 2]])).dtype == tg.complex64
+
+
+def test_dense_explains_inputs_it_cannot_be_built_for():
+    with pytest.raises(ValueError) as caught:
+        tg.nn.Dense(2, name="d")(np.float32(1.0))
+    assert str(caught.value) == (
+        "layer 'd' needs inputs with at least one axis (the features, last); got a scalar, of "
+        "shape ()"
+    )
+    model = tg.nn.Sequential([tg.nn.Dense(2, name="d")])
+    with pytest.raises(ValueError) as caught:
+        model.build((None, None))
+    assert str(caught.value) == (
+        "layer 'd' cannot be built for inputs of shape (None, None): the last axis (the "
+        "features) must have a known, positive size"
+    )
+    with pytest.raises(TypeError) as caught:
+        model.build(4)
+    assert str(caught.value) == (
+        "build takes the shape of the inputs, batch axis first, such as (None, 4); not 4"
+    )
+    with pytest.raises(TypeError) as caught:
+        tg.nn.Sequential(tg.nn.Dense(3))
+    assert (
+        str(caught.value)
+        == "Sequential takes a list of layers, not a Dense: write Sequential([layer])"
+    )
+
+
+def test_initializers_take_an_int_shape_and_empty_shapes():
+    assert tg.nn.glorot_uniform(3, seed=0).shape == (3,)
+    assert tg.nn.he_normal(np.int64(3), seed=0).shape == (3,)
+    assert tg.nn.he_normal((0,)).shape == (0,)  # Keras's max(1, fan): no division by zero
+    assert tg.nn.glorot_uniform((0,)).shape == (0,)
+
+
+# -- loss dtypes -------------------------------------------------------------------------------
+def test_losses_never_truncate_float_labels_to_integer_logits():
+    mse = tg.nn.mean_squared_error(tg.constant([[0.5, 1.5]]), tg.constant([[1, 1]]))
+    assert mse.dtype == tg.float64 and mse.numpy().tolist() == [0.25]
+    sigmoid = tg.nn.sigmoid_cross_entropy(tg.constant([0.3]), tg.constant([2]))
+    z = float(np.float32(0.3))  # the float32 label, promoted exactly to float64
+    assert sigmoid.numpy().tolist() == [(2.0 - 2.0 * z) + np.log1p(np.exp(-2.0))]
+    softmax = tg.nn.softmax_cross_entropy(tg.constant([[0.5, 0.5]]), tg.constant([[1, 2]]))
+    assert softmax.numpy() == pytest.approx([np.log(np.e + np.e**2) - 1.5], rel=1e-15)
+    # float logits keep their dtype: the labels are cast to it
+    assert tg.nn.mean_squared_error([[1, 2]], tg.constant([[1.0, 1.0]])).dtype == tg.float32
+
+
+def test_losses_refuse_complex_labels_for_real_logits():
+    with pytest.raises(TypeError) as caught:
+        tg.nn.mean_squared_error(tg.constant([1 + 1j, 2]), tg.constant([1.0, 2.0]))
+    assert str(caught.value) == (
+        "mean_squared_error: complex labels (complex64) for real predictions (float32) would "
+        "lose their imaginary part; give real labels (tg.real(labels) if that is meant)"
+    )
+    with pytest.raises(TypeError) as caught:
+        tg.nn.sigmoid_cross_entropy(np.array([1j]), tg.constant([1]))
+    assert str(caught.value) == (
+        "sigmoid_cross_entropy: complex labels (complex128) for real logits (int32) would "
+        "lose their imaginary part; give real labels (tg.real(labels) if that is meant)"
+    )
+
+
+def test_mean_squared_error_shape_message_says_predictions():
+    with pytest.raises(ValueError) as caught:
+        tg.nn.mean_squared_error(np.ones(3), tg.zeros((3, 1)))
+    assert str(caught.value) == (
+        "mean_squared_error: labels of shape (3,) do not match predictions of shape (3, 1); "
+        "give one label per prediction"
+    )

@@ -8,7 +8,9 @@ Three promises shape this module:
   disk, then renamed over the old one (``os.replace``), so a crash leaves the previous
   checkpoint or the new one, never a torn file.
 * Names come from the caller: ``objects`` maps names of the user's choosing to Variables,
-  optimizers and models (whose parts get nested names, ``"model/layers/0/kernel"``). An
+  optimizers and models (whose parts get nested names, ``"model/layers/0/kernel"``). A name
+  the file cannot hold as given (one the zip format would change, or ``"w.npy"`` beside ``"w"``,
+  which NumPy's .npz reader confuses) is refused at save time, never read back wrongly. An
   optimizer's per-variable state is stored under the name the same dict gives the variable, so
   a new optimizer loaded onto the same names continues exactly where the saved one stopped.
 
@@ -57,6 +59,7 @@ def save(path, objects: dict) -> None:
     problems = []
     for opt_name, opt in optimizers.items():
         problems += _optimizer_arrays(opt_name, opt, names, arrays)
+    problems += _unstorable_names(arrays)
     if problems:
         raise ValueError(_report(f"cannot save {os.fspath(path)!r}", problems))
     _write_atomically(os.fspath(path), arrays)
@@ -138,12 +141,39 @@ def _children(name: str, obj) -> list:
 
 def _check_name(key, parent: str) -> str:
     where = f" in '{parent}'" if parent else ""
-    if not isinstance(key, str) or not key or "/" in key or key == FORMAT_KEY:
+    if not isinstance(key, str):
+        raise TypeError(
+            f"checkpoint names must be strings, not {type(key).__name__} {key!r}{where}"
+        )
+    if not key or "/" in key or key == FORMAT_KEY:
         raise ValueError(
             f"checkpoint names must be non-empty strings without '/'; got {key!r}{where} "
             "('/' separates the parts of nested names)"
         )
     return key
+
+
+def _unstorable_names(arrays: dict) -> list:
+    """Entry names that would not be read back as themselves: the .npz member of entry ``k`` is
+    ``k + ".npy"``, NumPy's reader finds entry ``"w.npy"`` at the member of ``"w"``, and
+    ``zipfile`` alters some names (it ends them at a NUL character; on Windows it turns
+    backslashes into '/')."""
+    problems = []
+    for key in arrays:
+        member = key + ".npy"
+        stored = zipfile.ZipInfo(member).filename
+        if stored != member:
+            problems.append(
+                f"the name {key!r} cannot be stored in a zip file as it is (it would be read "
+                f"back as {stored.removesuffix('.npy')!r}): rename it"
+            )
+        elif key.endswith(".npy") and key[:-4] in arrays:
+            problems.append(
+                f"the names {key[:-4]!r} and {key!r} cannot both be saved: an .npz file stores "
+                f"{key[:-4]!r} in the member {key!r}, which NumPy's reader returns when asked "
+                f"for {key!r}; rename {key!r} (e.g. without '.npy')"
+            )
+    return problems
 
 
 # -- optimizers -------------------------------------------------------------------------------
@@ -293,7 +323,7 @@ def _read(path: str) -> tuple[dict, list]:
     try:
         data = np.load(path, allow_pickle=False)
     except (ValueError, OSError, zipfile.BadZipFile) as error:
-        if isinstance(error, FileNotFoundError):
+        if isinstance(error, FileNotFoundError | IsADirectoryError):
             raise
         # NumPy's own words would suggest allow_pickle=True, which tapegrad never uses
         raise ValueError(
@@ -324,10 +354,22 @@ def _read(path: str) -> tuple[dict, list]:
 
 
 def _write_atomically(path: str, arrays: dict) -> None:
+    # errors name the caller's path, not the temporary file written first
+    if os.path.isdir(path):
+        raise IsADirectoryError(
+            f"cannot save {path!r}: it is a folder; give a file path, such as "
+            f"{os.path.join(path, 'checkpoint.npz')!r}"
+        )
     folder = os.path.dirname(os.path.abspath(path))
-    fd, temporary = tempfile.mkstemp(
-        prefix=f".{os.path.basename(path)}.", suffix=".partial", dir=folder
-    )
+    try:
+        fd, temporary = tempfile.mkstemp(
+            prefix=f".{os.path.basename(path)}.", suffix=".partial", dir=folder
+        )
+    except (FileNotFoundError, NotADirectoryError):
+        raise FileNotFoundError(
+            f"cannot save {path!r}: the folder {os.path.dirname(path)!r} does not exist "
+            "(tg.save does not create folders; os.makedirs(folder, exist_ok=True) does)"
+        ) from None
     try:
         with os.fdopen(fd, "wb") as file:
             _write_npz(file, arrays)
@@ -342,8 +384,8 @@ def _write_atomically(path: str, arrays: dict) -> None:
 
 
 def _write_npz(file, arrays: dict) -> None:
-    """The layout of ``np.savez``, written entry by entry: any name is allowed (savez's own
-    keyword arguments would clash with names like 'file') and nothing is pickled."""
+    """The layout of ``np.savez``, written entry by entry: savez's own keyword arguments would
+    clash with names like 'file', and nothing is pickled."""
     with zipfile.ZipFile(file, mode="w", compression=zipfile.ZIP_STORED, allowZip64=True) as zf:
         for key, value in arrays.items():
             with zf.open(key + ".npy", "w", force_zip64=True) as out:

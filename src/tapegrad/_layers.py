@@ -15,8 +15,10 @@ import numpy as np
 
 from . import _dtypes
 from ._backend import backend_name, in_library_of, is_array
+from ._checks import flag
 from ._tensor import Tensor, Variable
 from .ops import astype, constant, matmul, tanh
+from .ops._helpers import as_shape
 from .ops.nn import relu, sigmoid, softmax
 
 _TRUNCATED_NORMAL_STDDEV = 0.87962566103423978  # stddev of a unit normal cut at +-2
@@ -50,9 +52,9 @@ def glorot_uniform(shape, dtype=_dtypes.float32, seed=None) -> Tensor:
     >>> w.shape, w.dtype, bool(tg.max(tg.abs(w)) <= (6 / 74) ** 0.5)
     ((64, 10), dtype('float32'), True)
     """
-    shape = tuple(shape)
+    shape = as_shape(shape)
     fan_in, fan_out = _fans(shape)
-    limit = math.sqrt(6.0 / (fan_in + fan_out))
+    limit = math.sqrt(6.0 / max(1, fan_in + fan_out))  # Keras's guard: an empty shape is fine
     return constant(_rng(seed).uniform(-limit, limit, size=shape), dtype=dtype)
 
 
@@ -65,9 +67,9 @@ def he_normal(shape, dtype=_dtypes.float32, seed=None) -> Tensor:
     >>> round(float(tg.mean(w * w)) ** 0.5 * 1000**0.5 / 2**0.5, 1)
     1.0
     """
-    shape = tuple(shape)
+    shape = as_shape(shape)
     fan_in, _ = _fans(shape)
-    stddev = math.sqrt(2.0 / fan_in) / _TRUNCATED_NORMAL_STDDEV
+    stddev = math.sqrt(2.0 / max(1, fan_in)) / _TRUNCATED_NORMAL_STDDEV  # Keras's guard
     rng = _rng(seed)
     values = rng.standard_normal(shape)
     outside = np.abs(values) > 2
@@ -78,11 +80,23 @@ def he_normal(shape, dtype=_dtypes.float32, seed=None) -> Tensor:
 
 
 def zeros(shape, dtype=_dtypes.float32, seed=None) -> Tensor:
-    return constant(np.zeros(tuple(shape)), dtype=dtype)
+    return constant(np.zeros(as_shape(shape)), dtype=dtype)
 
 
 _INITIALIZERS = {"glorot_uniform": glorot_uniform, "he_normal": he_normal, "zeros": zeros}
 _ACTIVATIONS = {"relu": relu, "sigmoid": sigmoid, "softmax": softmax, "tanh": tanh, "linear": None}
+
+
+def _unique(variables) -> list:
+    """Each variable once, in first-seen order: a layer used twice in a model has one set of
+    variables, which an optimizer must step once."""
+    return list({v.ref(): v for v in variables}.values())
+
+
+def _positive_int(value, what: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
+        raise ValueError(f"{what} must be a positive integer, not {value!r}")
+    return int(value)
 
 
 def _initializer(value, what: str) -> Callable:
@@ -111,15 +125,26 @@ _name_counters: dict = {}
 
 
 def _auto_name(kind: str) -> str:
-    """Keras's naming: the first Dense is 'dense', then 'dense_1', 'dense_2'..."""
-    base = re.sub(r"(?<!^)(?=[A-Z])", "_", kind).lower()
+    """Keras's naming: the first Dense is 'dense', then 'dense_1', 'dense_2'...; the snake case
+    of Keras's ``to_snake_case`` (``HTTPLayer`` is 'http_layer', not 'h_t_t_p_layer')."""
+    base = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", kind)
+    base = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", base).lower()
     n = next(_name_counters.setdefault(base, itertools.count()))
     return base if n == 0 else f"{base}_{n}"
 
 
 class Layer:
     """Base class: subclasses define ``build(input_shape)`` (creating their variables) and
-    ``call(x)``; calling the layer builds it on first use."""
+    ``call(x)``; calling the layer builds it on first use.
+
+    ``layer.trainable = False`` freezes it, as in Keras: its variables, and those of the layers
+    inside it, move from ``trainable_variables`` to ``non_trainable_variables`` (the variables'
+    own ``trainable`` flags are left as they are)."""
+
+    # class-level defaults, so that a subclass that skips Layer.__init__ still works
+    built = False
+    _placed = False
+    _trainable = True
 
     def __init__(self, name: str | None = None):
         self.name = name or _auto_name(type(self).__name__)
@@ -130,7 +155,7 @@ class Layer:
         x = self._cast_input(x)
         if not self.built:
             self.build(x.shape)
-        if not getattr(self, "_placed", False):  # a subclass may skip Layer.__init__
+        if not self._placed:
             self._place_like(x)
         return self.call(x)
 
@@ -156,19 +181,34 @@ class Layer:
         raise NotImplementedError(f"{type(self).__name__} must define call(self, x)")
 
     @property
+    def trainable(self) -> bool:
+        return self._trainable
+
+    @trainable.setter
+    def trainable(self, value) -> None:
+        # as Keras's setter, it reaches the layers inside (a string "False" would mean True)
+        self._trainable = flag(value, "trainable")
+        for layer in self._sublayers():
+            layer.trainable = value
+
+    @property
     def variables(self) -> list:
-        return [v for v in self._own_variables() if v is not None]
+        return _unique(v for v in self._own_variables() if v is not None)
 
     @property
     def trainable_variables(self) -> list:
-        """The variables an optimizer should update."""
-        return [v for v in self.variables if v.trainable]
+        """The variables an optimizer should update: each once, none of a frozen layer."""
+        return [v for v in self.variables if v.trainable] if self.trainable else []
 
     @property
     def non_trainable_variables(self) -> list:
-        return [v for v in self.variables if not v.trainable]
+        trainable = {v.ref() for v in self.trainable_variables}
+        return [v for v in self.variables if v.ref() not in trainable]
 
     def _own_variables(self) -> list:
+        return []
+
+    def _sublayers(self) -> list:
         return []
 
     def _checkpoint_parts(self) -> dict:
@@ -211,11 +251,9 @@ class Dense(Layer):
         name: str | None = None,
     ):
         super().__init__(name)
-        if not isinstance(units, (int, np.integer)) or units < 1:
-            raise ValueError(f"units must be a positive integer, not {units!r}")
-        self.units = int(units)
+        self.units = _positive_int(units, "units")
         self.activation = _activation(activation)
-        self.use_bias = bool(use_bias)
+        self.use_bias = flag(use_bias, "use_bias")
         self.kernel_initializer = _initializer(kernel_initializer, "kernel_initializer")
         self.bias_initializer = _initializer(bias_initializer, "bias_initializer")
         self.dtype = _dtypes.as_dtype(dtype)
@@ -223,28 +261,57 @@ class Dense(Layer):
         self.kernel: Variable | None = None
         self.bias: Variable | None = None
         if input_dim is not None:
-            self.build((None, input_dim))
+            self.build((None, _positive_int(input_dim, "input_dim")))
 
     def build(self, input_shape) -> None:
-        shape = (int(input_shape[-1]), self.units)
+        input_shape = tuple(input_shape)
+        if not input_shape:
+            raise ValueError(
+                f"layer '{self.name}' needs inputs with at least one axis (the features, last); "
+                "got a scalar, of shape ()"
+            )
+        features = input_shape[-1]
+        if isinstance(features, bool) or not isinstance(features, int | np.integer) or features < 1:
+            raise ValueError(
+                f"layer '{self.name}' cannot be built for inputs of shape {input_shape}: the "
+                "last axis (the features) must have a known, positive size"
+            )
+        shape = (int(features), self.units)
         self.kernel = Variable(
-            self._draw(self.kernel_initializer, shape), name=f"{self.name}/kernel"
+            self._draw(self.kernel_initializer, shape, "kernel"), name=f"{self.name}/kernel"
         )
         if self.use_bias:
             self.bias = Variable(
-                self._draw(self.bias_initializer, (self.units,)), name=f"{self.name}/bias"
+                self._draw(self.bias_initializer, (self.units,), "bias"), name=f"{self.name}/bias"
             )
         self.built = True
 
-    def _draw(self, initializer, shape):
+    def _draw(self, initializer, shape: tuple, what: str):
         if initializer in _INITIALIZERS.values():
             return initializer(shape, self.dtype, seed=self._rng)
-        return astype(constant(initializer(shape, self.dtype)), self.dtype)
+        # constant refuses a lossy cast (complex to real); a wrong shape would broadcast in
+        # call, silently sharing values between units, as Keras's check prevents
+        value = constant(initializer(shape, self.dtype), dtype=self.dtype)
+        if value.shape != shape:
+            name = getattr(initializer, "__name__", repr(initializer))
+            raise ValueError(
+                f"layer '{self.name}': {what}_initializer {name} returned shape {value.shape} "
+                f"for a {what} of shape {shape}; an initializer must return the shape it is given"
+            )
+        return value
 
     def _cast_input(self, x) -> Tensor:
         if not isinstance(x, Tensor):  # an array stays in its library (a Dask array uncomputed)
-            return constant(x if is_array(x) else np.asarray(x), dtype=self.dtype)
-        return x if x.dtype == self.dtype else astype(x, self.dtype)
+            x = constant(x if is_array(x) else np.asarray(x))
+        if x.dtype == self.dtype:
+            return x
+        if _dtypes.kind_of(x.dtype) == "c" and self.dtype.kind != "c":
+            raise TypeError(
+                f"layer '{self.name}' computes in {self.dtype} and cannot take complex input "
+                f"({x.dtype}): that would drop the imaginary part; take tg.real(x) or tg.abs(x) "
+                "first, or give the layer a complex dtype"
+            )
+        return astype(x, self.dtype)
 
     def call(self, x) -> Tensor:
         if x.shape[-1:] != self.kernel.shape[:1]:
@@ -288,6 +355,11 @@ class Sequential(Layer):
 
     def __init__(self, layers=None, name: str | None = None):
         super().__init__(name)
+        if callable(layers):  # Sequential(Dense(3)) would fail as "not iterable"
+            raise TypeError(
+                f"Sequential takes a list of layers, not a {type(layers).__name__}: write "
+                "Sequential([layer])"
+            )
         self.layers: list = []
         for layer in layers or ():
             self.add(layer)
@@ -308,6 +380,11 @@ class Sequential(Layer):
 
     def build(self, input_shape) -> None:
         """Build every layer for inputs of ``input_shape`` (the batch size may be None)."""
+        if not isinstance(input_shape, tuple | list):
+            raise TypeError(
+                f"build takes the shape of the inputs, batch axis first, such as (None, 4); "
+                f"not {input_shape!r}"
+            )
         shape = tuple(input_shape)
         for layer in self.layers:
             if isinstance(layer, Layer) and not layer.built:
@@ -323,12 +400,27 @@ class Sequential(Layer):
             shape = _output_shape(layer, shape)
         return shape
 
+    def _sublayers(self) -> list:
+        return [layer for layer in self.layers if isinstance(layer, Layer)]
+
     @property
     def variables(self) -> list:
-        return [v for layer in self.layers if isinstance(layer, Layer) for v in layer.variables]
+        return _unique(v for layer in self._sublayers() for v in layer.variables)
+
+    @property
+    def trainable_variables(self) -> list:
+        if not self.trainable:
+            return []
+        return _unique(v for layer in self._sublayers() for v in layer.trainable_variables)
 
     def _checkpoint_parts(self) -> dict:
-        layers = {str(i): layer for i, layer in enumerate(self.layers) if isinstance(layer, Layer)}
+        # a layer used again is stored once, under its first position, so that a model that
+        # shares a layer can be saved (tg.save refuses a variable under two names)
+        layers, seen = {}, set()
+        for i, layer in enumerate(self.layers):
+            if isinstance(layer, Layer) and id(layer) not in seen:
+                seen.add(id(layer))
+                layers[str(i)] = layer
         return {"layers": layers}
 
     def __repr__(self) -> str:

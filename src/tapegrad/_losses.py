@@ -3,23 +3,35 @@ works): mean squared error, softmax cross-entropy and binary cross-entropy from 
 
 from __future__ import annotations
 
+from . import _dtypes
 from ._tensor import Tensor
 from .ops import astype, convert_to_tensor, exp, log1p, mean, sum, where
 from .ops.nn import log_softmax
 
 
-def _matching(labels, logits, what: str) -> tuple[Tensor, Tensor]:
-    """Labels as a tensor of the logits' dtype and shape (no silent broadcasting)."""
+def _matching(labels, logits, what: str, of: str = "logits") -> tuple[Tensor, Tensor]:
+    """Labels and logits (or predictions, ``of``) of one shape (no silent broadcasting) and
+    one dtype: the logits' if they are floating, else a floating dtype both promote to, so a
+    label is never truncated (0.5 cast to integer logits' int32 would be 0)."""
     logits = convert_to_tensor(logits)
     labels = convert_to_tensor(labels)
     if labels.shape != logits.shape:
-        hint = "give one label per logit"
-        if labels.ndim == logits.ndim - 1:
+        hint = f"give one label per {of[:-1]}"
+        if what == "softmax_cross_entropy" and labels.ndim == logits.ndim - 1:
             hint += " (for integer class labels use tg.nn.sparse_softmax_cross_entropy)"
         raise ValueError(
-            f"{what}: labels of shape {labels.shape} do not match logits of shape "
+            f"{what}: labels of shape {labels.shape} do not match {of} of shape "
             f"{logits.shape}; {hint}"
         )
+    kind = _dtypes.kind_of(logits.dtype)
+    if _dtypes.kind_of(labels.dtype) == "c" and kind != "c":
+        raise TypeError(
+            f"{what}: complex labels ({labels.dtype}) for real {of} ({logits.dtype}) would lose "
+            "their imaginary part; give real labels (tg.real(labels) if that is meant)"
+        )
+    if kind not in "fc":  # integer or bool logits: compute in floating point
+        dtype = _dtypes.float_result(_dtypes.result_type(labels.dtype, logits.dtype))
+        return astype(labels, dtype), astype(logits, dtype)
     if labels.dtype != logits.dtype:
         labels = astype(labels, logits.dtype)
     return labels, logits
@@ -33,7 +45,7 @@ def mean_squared_error(y_true, y_pred) -> Tensor:
     >>> print(tg.nn.mean_squared_error(tg.constant([[0.0, 2.0]]), tg.constant([[1.0, 1.0]])))
     tg.Tensor([1.], shape=(1,), dtype=float32)
     """
-    y_true, y_pred = _matching(y_true, y_pred, "mean_squared_error")
+    y_true, y_pred = _matching(y_true, y_pred, "mean_squared_error", of="predictions")
     return mean((y_pred - y_true) ** 2, axis=-1)
 
 
