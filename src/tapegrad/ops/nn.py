@@ -16,6 +16,7 @@ from .._backend import (
 from .._dtypes import REAL_FLOAT_TYPES, kind_of
 from .._primitive import primitive, raw
 from .._standard_gaps import indexes_natively, take_along_axis
+from .._state import RAW, per_thread
 from .._tensor import Tensor
 from ._helpers import floating, negative_axes, size_of
 from .creation import stop_gradient
@@ -133,7 +134,9 @@ def _minus_one_hot(xp, p, labels):
 
 
 def _xent_vjp(g, ans, logits, labels, *, saved=None):
-    if saved is not None and not isinstance(g, Tensor):  # first order: the forward's softmax
+    # first order (a backward pass nothing records): the forward's softmax. The mode decides,
+    # not g's type: a recorded pass starts from a raw seed too
+    if saved is not None and per_thread.context.mode == RAW:
         exponentials, total = saved
         p = _minus_one_hot(xp_of(exponentials), exponentials / total[..., None], labels)
         return g[..., None] * p
