@@ -373,3 +373,27 @@ def test_the_same_primal_twice_raises_as_in_tensorflow():
         "the float64 tensor of shape () is given as a primal more than once: give it once, with "
         "the sum of its tangents (or pass tg.identity(x) for another primal of the same value)"
     )
+
+
+@pytest.mark.parametrize(
+    "f",
+    [
+        lambda x, c: x + c,
+        lambda x, c: x - c,
+        lambda x, c: tg.maximum(x, c),
+        lambda x, c: tg.where(x > 0, x, c),
+        lambda x, c: tg.clip(x, c, 5.0),
+        lambda x, c: tg.copysign(x, c),
+        lambda x, c: tg.sum(x, dtype=tg.float64) + c,
+    ],
+)
+def test_a_tangent_has_the_dtype_of_its_output_when_a_wider_value_joins(f):
+    # the tangent kept the narrower input's dtype: float16 overflowed to inf, float64 lost digits
+    x = tg.constant(np.float32(1.0))
+    c = tg.constant(np.float64(0.0))
+    value, tangent = tg.jvp(lambda x: f(x, c) * (1.0 + 1e-9), (x,), (tg.constant(np.float32(1.0)),))
+    assert value.dtype == tangent.dtype == tg.float64
+    assert float(tangent) == 1.000000001
+    half = tg.constant(np.float16(1.0))
+    _, big = tg.jvp(lambda h: (h + tg.constant(np.float32(0.0))) * 1e5, (half,), (half,))
+    assert (big.dtype, float(big)) == (tg.float32, 100000.0)

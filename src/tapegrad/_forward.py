@@ -135,6 +135,8 @@ def _elementwise(prim, ts, ans, inputs, params):
     full = batch + tuple(ans.shape)
     if tuple(total.shape) != full:
         total = broadcast_to(total, full)
+    if total.dtype != ans.dtype:  # a tangent of a narrower input: the output's precision
+        total = astype(total, ans.dtype)
     return total
 
 

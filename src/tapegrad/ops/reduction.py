@@ -119,7 +119,7 @@ def accumulation_dtype(x, dtype):
 @primitive(
     vjp=rules(linear, lambda g, ans, x, *, axis, dtype, keepdims: _spread(g, ans, x, axis)),
     jvp=lambda ts, ans, x, *, axis, dtype, keepdims: sum(
-        ts[0], axis=_axes(ts[0], x, axis), keepdims=keepdims
+        ts[0], axis=_axes(ts[0], x, axis), dtype=dtype, keepdims=keepdims
     ),
 )
 def sum(x, /, *, axis=None, dtype=None, keepdims=False):  # noqa: A001 - the Array API name
