@@ -608,3 +608,20 @@ def test_the_digamma_and_polygamma_fallbacks_take_scipys_values_at_the_poles():
     np.testing.assert_allclose(
         special_ops._FALLBACKS["psi"](points), scipy_special.psi(points), rtol=1e-13
     )
+
+
+def test_det_second_derivatives_are_exact_at_a_numerically_singular_matrix():
+    # det rounds to -2.7e-17 here, not 0: det * inv(x)^T was taken and its derivative cancelled
+    rng = np.random.default_rng(1)
+    a = rng.standard_normal((3, 2)) @ rng.standard_normal((2, 3))
+
+    def det3(m):  # the same polynomial, written out
+        return (
+            m[0, 0] * (m[1, 1] * m[2, 2] - m[1, 2] * m[2, 1])
+            - m[0, 1] * (m[1, 0] * m[2, 2] - m[1, 2] * m[2, 0])
+            + m[0, 2] * (m[1, 0] * m[2, 1] - m[1, 1] * m[2, 0])
+        )
+
+    expected = tg.hessian(det3)(tg.constant(a)).numpy()
+    for how in (tg.hessian, lambda f: tg.jacrev(tg.jacrev(f))):
+        np.testing.assert_allclose(how(L.det)(tg.constant(a)).numpy(), expected, atol=1e-12)

@@ -362,11 +362,12 @@ def solve(x1, x2, /):
 
 
 def _cofactor(x, ans):
-    """``d det / d x``: ``det * inv(x)ᵀ``, or where some matrix is singular, the cofactor matrix
-    ``d * conj(U diag(c) Vh)`` from an SVD (``c_i`` the product of the other singular values,
-    ``d = det(U) det(Vh)``), which stays exact there."""
+    """``d det / d x``: ``det * inv(x)ᵀ``, or where some matrix is singular or nearly so, the
+    cofactor matrix ``d * conj(U diag(c) Vh)`` from an SVD (``c_i`` the product of the other
+    singular values, ``d = det(U) det(Vh)``), which stays exact there: ``det * inv(x)ᵀ`` is a
+    tiny number times a huge one, whose own derivative cancels catastrophically."""
     xp = _xp(ans)
-    if bool(xp.all(raw(ans) != 0)):
+    if _clearly_nonsingular(xp, raw(x), raw(ans)):
         return expand_dims(expand_dims(ans, axis=-1), axis=-1) * matrix_transpose(inv(x))
     u, s, vh = svd(x, full_matrices=False)
     diagonal = xp.eye(s.shape[-1], dtype=xp.bool, device=device_of(raw(s)))
@@ -378,6 +379,18 @@ def _cofactor(x, ans):
     return expand_dims(expand_dims(d, axis=-1), axis=-1) * _conj(
         matmul(u * expand_dims(c, axis=-2), vh)
     )
+
+
+def _clearly_nonsingular(xp, x, det) -> bool:
+    """Whether every ``|det|`` is above sqrt(eps) times its Hadamard bound (the product of the
+    rows' norms, which bounds it): a relative test, so that a singular matrix whose determinant
+    rounds to 1e-17 instead of 0 takes the exact branch."""
+    if kind_of(x.dtype) not in "fc":
+        return bool(xp.all(det != 0))
+    rows = xp.sqrt(xp.sum(xp.abs(x) ** 2, axis=-1))
+    bound = xp.prod(rows, axis=-1)
+    tol = float(np.finfo(as_dtype(x.dtype)).eps) ** 0.5
+    return bool(xp.all(xp.abs(det) > tol * bound))
 
 
 def _det_vjp(g, ans, x):
