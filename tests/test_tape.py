@@ -946,3 +946,13 @@ def test_on_off_options_take_bools_only(make, message):
         make()
     assert str(caught.value) == message
     assert tg.Variable(1.0, trainable=np.bool_(False)).trainable is False
+
+
+def test_tape_hessian_inside_its_own_block_returns():
+    # the replay, recorded onto the tape it read, used to replay its own replays without end
+    x = tg.constant([1.0, 2.0])
+    with tg.GradientTape(persistent=True) as tape:
+        tape.watch(x)
+        y = tg.sum(x**3)
+        hessian = tape.hessian(y, x)
+    assert hessian.numpy().tolist() == [[6.0, 0.0], [0.0, 12.0]]

@@ -794,3 +794,11 @@ def test_a_list_of_integers_no_integer_dtype_holds_raises():
         "nor uint64; give a float dtype (dtype=tg.float64) if rounding is meant"
     )
     assert tg.constant([2**63, -1], dtype=tg.float64).dtype == tg.float64
+
+
+def test_empty_lists_are_empty_float32_tensors():
+    # the check for integers beyond int64 took an empty list for one
+    for empty in ([], (), [[], []]):
+        out = tg.constant(empty)
+        assert (out.dtype, out.shape) == (tg.float32, np.asarray(empty).shape)
+    assert tg.Variable([]).shape == (0,)

@@ -419,7 +419,8 @@ class GradientTape:
         point."""
         from ._primitive import _traced
 
-        for prim, uids, vals, out_uid, _ans, params in self._entries:
+        # a snapshot: called inside this tape's own block, the replay is recorded onto it too
+        for prim, uids, vals, out_uid, _ans, params in list(self._entries):
             # a negated uid is a read made while the value was not watched: a constant to this
             # tape (as its gradient takes it), so it keeps its recorded value
             inputs = [values.get(u, v) if u > 0 else v for v, u in zip(vals, uids)]

@@ -439,15 +439,16 @@ def _python_default(value, numpy_dtype):
     sequence holding float64 (or complex128) tensors, arrays or NumPy scalars keeps it, as
     TensorFlow packs float64 tensors into float64."""
     if numpy_dtype in (_dtypes.float64, _dtypes.complex128) and isinstance(value, list | tuple):
-        leaves = _leaves(value)
-        if all(type(v) is int for v in leaves):  # ints beyond int64 beside negative ones
+        types = _leaf_types(value)
+        if types == {int}:  # ints beyond int64 beside negative ones
             raise ValueError(
                 f"cannot convert {_short(value)} to a tensor: its integers fit neither int64 "
                 "nor uint64; give a float dtype (dtype=tg.float64) if rounding is meant"
             )
-        strong = [v.dtype for v in leaves if hasattr(v, "dtype")]  # np.dtype(None) is float64
-        if any(d in (_dtypes.float64, _dtypes.complex128) for d in strong):
-            return numpy_dtype
+        if not types <= _PYTHON_NUMBERS:  # rare: arrays, tensors or NumPy scalars inside
+            strong = [v.dtype for v in _leaves(value) if hasattr(v, "dtype")]
+            if any(d in (_dtypes.float64, _dtypes.complex128) for d in strong):
+                return numpy_dtype  # np.dtype(None) is float64: only real dtypes compared
     if numpy_dtype == _dtypes.float64:
         return _dtypes.DEFAULT_FLOAT
     if numpy_dtype == _dtypes.complex128:
@@ -457,6 +458,22 @@ def _python_default(value, numpy_dtype):
         fits = array.size == 0 or (array.min() >= -(2**31) and array.max() < 2**31)
         return _dtypes.DEFAULT_INT if fits else _dtypes.int64
     return numpy_dtype
+
+
+_PYTHON_NUMBERS = frozenset({int, float, complex, bool})
+
+
+def _leaf_types(sequence) -> set:
+    """The types of the values inside nested lists and tuples, found level by level at C speed
+    (``map(type, ...)``): a list of a million floats costs no Python loop."""
+    types = set(map(type, sequence))
+    for kind in (list, tuple):
+        if kind in types:
+            types.discard(kind)
+            for item in sequence:
+                if type(item) is kind:
+                    types |= _leaf_types(item)
+    return types
 
 
 def _leaves(sequence) -> list:
