@@ -461,3 +461,22 @@ def test_sparse_cross_entropy_as_the_target_has_exact_second_derivatives():
         q = np.exp(row) / np.exp(row).sum()
         rows.append(2 * (np.diag(q) - np.outer(q, q)) @ (q - np.eye(4)[label_k]))
     np.testing.assert_allclose(outer.gradient(total, x).numpy(), np.array(rows), atol=1e-15)
+
+
+def test_softmax_family_names_itself_for_a_bad_axis_and_takes_a_scalar():
+    for f, name in (
+        (tg.nn.softmax, "softmax"),
+        (tg.nn.log_softmax, "log_softmax"),
+        (tg.nn.logsumexp, "logsumexp"),
+    ):
+        with pytest.raises(ValueError) as caught:
+            f(tg.ones(2), axis=5)
+        assert str(caught.value) == (
+            f"{name}: axis 5 is out of bounds for an array of 1 dimensions: use an axis in [-1, 0]"
+        )
+    scalar = tg.constant(1.0)
+    assert [float(f(scalar)) for f in (tg.nn.softmax, tg.nn.log_softmax, tg.nn.logsumexp)] == [
+        1.0,
+        0.0,
+        1.0,
+    ]

@@ -27,6 +27,8 @@ def floating_pair(x, y):
     """``floating`` for a binary floating function: bool and integer operands (a Python int
     beside them) are cast when no operand is floating; otherwise the usual promotion applies."""
     xd, yd = getattr(x, "dtype", None), getattr(y, "dtype", None)
+    if type(xd) in FLOAT_TYPES or type(yd) in FLOAT_TYPES:  # the common case: no call
+        return x, y
     if type(x) in (float, complex) or type(y) in (float, complex):
         return x, y
     if any(d is not None and kind_of(d) in "fc" for d in (xd, yd)):
@@ -37,10 +39,11 @@ def floating_pair(x, y):
 def as_shape(shape) -> tuple:
     """A shape as a tuple, from an int (Python or NumPy, or a 0-d integer tensor) or a sequence
     of them, as NumPy takes shapes."""
-    try:
-        return (operator.index(shape),)
-    except TypeError:
-        pass
+    if type(shape) is not tuple and type(shape) is not list:  # tuples first: the common call
+        try:
+            return (operator.index(shape),)
+        except TypeError:
+            pass
     try:
         return tuple(operator.index(s) for s in shape)
     except TypeError:
@@ -55,17 +58,20 @@ def lead(g, like) -> tuple:
     return tuple(g.shape[: g.ndim - like.ndim])
 
 
+_INTS = (int, np.integer)
+
+
 def negative_axes(axis, ndim: int) -> tuple:
     """``axis`` (None, an int or a tuple) as a sorted tuple of negative axes of an ndim array."""
     if axis is None:
         return tuple(range(-ndim, 0))
-    axes = (axis,) if isinstance(axis, (int, np.integer)) else axis
-    if not isinstance(axes, tuple | list) or not all(
-        isinstance(a, int | np.integer) and not isinstance(a, bool) for a in axes
-    ):
+    axes = (axis,) if isinstance(axis, _INTS) else axis
+    if not isinstance(axes, tuple | list):
         raise TypeError(f"axis must be an int, a tuple of ints or None, not {axis!r}")
     out = []
     for a in axes:
+        if not isinstance(a, _INTS) or isinstance(a, bool):
+            raise TypeError(f"axis must be an int, a tuple of ints or None, not {axis!r}")
         a = operator.index(a)  # NumPy integers too, as plain ints
         if not -ndim <= a < max(ndim, 1):
             if ndim == 0:
@@ -81,6 +87,14 @@ def negative_axes(axis, ndim: int) -> tuple:
     if len(set(out)) != len(out):
         raise ValueError(f"repeated axis in {axis!r}")
     return tuple(sorted(out))
+
+
+def named_axes(name: str, axis, ndim: int) -> tuple:
+    """``negative_axes``, its errors naming the function that was called."""
+    try:
+        return negative_axes(axis, ndim)
+    except (ValueError, TypeError) as error:
+        raise type(error)(f"{name}: {error}") from None
 
 
 def axis_error(name: str, axis, ndim: int):

@@ -525,7 +525,7 @@ def exp(x, /):
     >>> print(tg.exp(tg.constant([0.0, 1.0])))
     tg.Tensor([1.       2.718282], shape=(2,), dtype=float32)
     """
-    return xp_of(x).exp(floating(x))
+    return xp_of(x).exp(x if type(x.dtype) in FLOAT_TYPES else floating(x))
 
 
 @primitive(vjp=rules(smooth, lambda g, ans, x: g * _conj(ans * _LN2)), jvp="elementwise")
@@ -553,7 +553,7 @@ def expm1(x, /):
     >>> print(tg.expm1(tg.constant(1e-10, dtype=tg.float64)))
     tg.Tensor(1.00000000005e-10, shape=(), dtype=float64)
     """
-    return xp_of(x).expm1(floating(x))
+    return xp_of(x).expm1(x if type(x.dtype) in FLOAT_TYPES else floating(x))
 
 
 @primitive(vjp=rules(singular, lambda g, ans, x: g / _conj(x)), jvp="elementwise")
@@ -564,7 +564,7 @@ def log(x, /):
     >>> print(tg.log(tg.constant([1.0, 4.0])))
     tg.Tensor([0.        1.3862944], shape=(2,), dtype=float32)
     """
-    return xp_of(x).log(floating(x))
+    return xp_of(x).log(x if type(x.dtype) in FLOAT_TYPES else floating(x))
 
 
 @primitive(vjp=rules(singular, lambda g, ans, x: g / _conj(1 + x)), jvp="elementwise")
@@ -575,7 +575,7 @@ def log1p(x, /):
     >>> print(tg.log1p(tg.constant(1e-10, dtype=tg.float64)))
     tg.Tensor(9.999999999500001e-11, shape=(), dtype=float64)
     """
-    return xp_of(x).log1p(floating(x))
+    return xp_of(x).log1p(x if type(x.dtype) in FLOAT_TYPES else floating(x))
 
 
 @primitive(vjp=rules(singular, lambda g, ans, x: g / _conj(x * _LN2)), jvp="elementwise")
@@ -586,7 +586,7 @@ def log2(x, /):
     >>> print(tg.log2(tg.constant([1.0, 8.0])))
     tg.Tensor([0. 3.], shape=(2,), dtype=float32)
     """
-    return xp_of(x).log2(floating(x))
+    return xp_of(x).log2(x if type(x.dtype) in FLOAT_TYPES else floating(x))
 
 
 @primitive(vjp=rules(singular, lambda g, ans, x: g / _conj(x * _LN10)), jvp="elementwise")
@@ -597,7 +597,7 @@ def log10(x, /):
     >>> print(tg.log10(tg.constant([1.0, 100.0])))
     tg.Tensor([0. 2.], shape=(2,), dtype=float32)
     """
-    return xp_of(x).log10(floating(x))
+    return xp_of(x).log10(x if type(x.dtype) in FLOAT_TYPES else floating(x))
 
 
 @primitive(vjp=rules(singular, lambda g, ans, x: g / _conj(2 * ans)), jvp="elementwise")
@@ -609,7 +609,7 @@ def sqrt(x, /):
     >>> print(tg.sqrt(tg.constant([4.0, 9.0])))
     tg.Tensor([2. 3.], shape=(2,), dtype=float32)
     """
-    return xp_of(x).sqrt(floating(x))
+    return xp_of(x).sqrt(x if type(x.dtype) in FLOAT_TYPES else floating(x))
 
 
 # -- trigonometric and hyperbolic functions --------------------------------------------------------
@@ -624,7 +624,7 @@ def sin(x, /):
     >>> print(tape.gradient(y, x))
     tg.Tensor(1.0, shape=(), dtype=float32)
     """
-    return xp_of(x).sin(floating(x))
+    return xp_of(x).sin(x if type(x.dtype) in FLOAT_TYPES else floating(x))
 
 
 @primitive(vjp=rules(smooth, lambda g, ans, x: -g * _conj(sin(x))), jvp="elementwise")
@@ -635,7 +635,7 @@ def cos(x, /):
     >>> print(tg.cos(tg.constant([0.0])))
     tg.Tensor([1.], shape=(1,), dtype=float32)
     """
-    return xp_of(x).cos(floating(x))
+    return xp_of(x).cos(x if type(x.dtype) in FLOAT_TYPES else floating(x))
 
 
 @primitive(vjp=rules(smooth, lambda g, ans, x: g * _conj(1 + ans * ans)), jvp="elementwise")
@@ -646,7 +646,7 @@ def tan(x, /):
     >>> print(tg.tan(tg.constant([0.0])))
     tg.Tensor([0.], shape=(1,), dtype=float32)
     """
-    return xp_of(x).tan(floating(x))
+    return xp_of(x).tan(x if type(x.dtype) in FLOAT_TYPES else floating(x))
 
 
 @primitive(vjp=rules(singular, lambda g, ans, x: g / _conj(sqrt(1 - x * x))), jvp="elementwise")
@@ -657,7 +657,7 @@ def asin(x, /):
     >>> print(tg.asin(tg.constant([0.0, 1.0])))
     tg.Tensor([0.        1.5707964], shape=(2,), dtype=float32)
     """
-    return xp_of(x).asin(floating(x))
+    return xp_of(x).asin(x if type(x.dtype) in FLOAT_TYPES else floating(x))
 
 
 @primitive(vjp=rules(singular, lambda g, ans, x: -g / _conj(sqrt(1 - x * x))), jvp="elementwise")
@@ -668,7 +668,7 @@ def acos(x, /):
     >>> print(tg.acos(tg.constant([1.0, 0.0])))
     tg.Tensor([0.        1.5707964], shape=(2,), dtype=float32)
     """
-    return xp_of(x).acos(floating(x))
+    return xp_of(x).acos(x if type(x.dtype) in FLOAT_TYPES else floating(x))
 
 
 @primitive(vjp=rules(smooth, lambda g, ans, x: g / _conj(1 + x * x)), jvp="elementwise")
@@ -679,7 +679,7 @@ def atan(x, /):
     >>> print(tg.atan(tg.constant([0.0, 1.0])))
     tg.Tensor([0.        0.7853982], shape=(2,), dtype=float32)
     """
-    return xp_of(x).atan(floating(x))
+    return xp_of(x).atan(x if type(x.dtype) in FLOAT_TYPES else floating(x))
 
 
 def _sinc_prime_value(x):
@@ -735,7 +735,7 @@ def sinh(x, /):
     >>> print(tg.sinh(tg.constant([0.0])))
     tg.Tensor([0.], shape=(1,), dtype=float32)
     """
-    return xp_of(x).sinh(floating(x))
+    return xp_of(x).sinh(x if type(x.dtype) in FLOAT_TYPES else floating(x))
 
 
 @primitive(vjp=rules(smooth, lambda g, ans, x: g * _conj(sinh(x))), jvp="elementwise")
@@ -746,7 +746,7 @@ def cosh(x, /):
     >>> print(tg.cosh(tg.constant([0.0])))
     tg.Tensor([1.], shape=(1,), dtype=float32)
     """
-    return xp_of(x).cosh(floating(x))
+    return xp_of(x).cosh(x if type(x.dtype) in FLOAT_TYPES else floating(x))
 
 
 @primitive(
@@ -761,7 +761,7 @@ def tanh(x, /):
     >>> print(tg.tanh(tg.constant([0.0])))
     tg.Tensor([0.], shape=(1,), dtype=float32)
     """
-    return xp_of(x).tanh(floating(x))
+    return xp_of(x).tanh(x if type(x.dtype) in FLOAT_TYPES else floating(x))
 
 
 @primitive(vjp=rules(smooth, lambda g, ans, x: g / _conj(sqrt(x * x + 1))), jvp="elementwise")
@@ -772,7 +772,7 @@ def asinh(x, /):
     >>> print(tg.asinh(tg.constant([0.0])))
     tg.Tensor([0.], shape=(1,), dtype=float32)
     """
-    return xp_of(x).asinh(floating(x))
+    return xp_of(x).asinh(x if type(x.dtype) in FLOAT_TYPES else floating(x))
 
 
 @primitive(
@@ -786,7 +786,7 @@ def acosh(x, /):
     >>> print(tg.acosh(tg.constant([1.0])))
     tg.Tensor([0.], shape=(1,), dtype=float32)
     """
-    return xp_of(x).acosh(floating(x))
+    return xp_of(x).acosh(x if type(x.dtype) in FLOAT_TYPES else floating(x))
 
 
 @primitive(vjp=rules(singular, lambda g, ans, x: g / _conj(1 - x * x)), jvp="elementwise")
@@ -797,7 +797,7 @@ def atanh(x, /):
     >>> print(tg.atanh(tg.constant([0.0])))
     tg.Tensor([0.], shape=(1,), dtype=float32)
     """
-    return xp_of(x).atanh(floating(x))
+    return xp_of(x).atanh(x if type(x.dtype) in FLOAT_TYPES else floating(x))
 
 
 # NumPy's names for the inverse functions

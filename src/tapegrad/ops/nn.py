@@ -18,7 +18,7 @@ from .._primitive import primitive, raw
 from .._standard_gaps import indexes_natively, take_along_axis
 from .._state import RAW, per_thread
 from .._tensor import Tensor
-from ._helpers import floating, negative_axes, size_of
+from ._helpers import floating, named_axes, size_of
 from .creation import stop_gradient
 from .elementwise import as_floating, exp, isfinite, log, where
 from .manipulation import expand_dims, squeeze
@@ -66,6 +66,15 @@ def sigmoid(x, /):
     return xp.where(x >= 0, 1 / (1 + e), e / (1 + e))
 
 
+def _checked(name, axis, value):
+    """The axis checked first, named by the function called (the ops inside would name
+    themselves); a 0-d value takes axis 0 or -1, as the reductions do. Returns ``value``."""
+    ndim = value.ndim
+    if ndim and not (type(axis) is int and -ndim <= axis < ndim):  # the common call: no more
+        named_axes(name, axis, ndim)
+    return value
+
+
 def logsumexp(x, /, *, axis=None, keepdims=False):
     """``log(sum(exp(x)))`` over ``axis``, without overflow: the maximum is subtracted first.
 
@@ -73,7 +82,7 @@ def logsumexp(x, /, *, axis=None, keepdims=False):
     >>> float(tg.nn.logsumexp(tg.constant([1000.0, 1000.0], dtype=tg.float64)))
     1000.6931471805599
     """
-    negative_axes(axis, raw(x).ndim)  # checked first: the ops inside would name themselves
+    _checked("logsumexp", axis, raw(x))
     x = as_floating(x)
     if size_of(raw(x).shape) == 0:  # nothing to add up: -inf, as log(0) (max would raise)
         result = sum(x, axis=axis, keepdims=True) - float("inf")
@@ -88,9 +97,10 @@ def logsumexp(x, /, *, axis=None, keepdims=False):
 
 def softmax(x, /, *, axis=-1):
     """``exp(x) / sum(exp(x))`` along ``axis``, stable for large inputs."""
-    negative_axes(axis, raw(x).ndim)  # checked first: the ops inside would name themselves
-    x = as_floating(x)
-    if size_of(raw(x).shape) == 0:  # nothing to normalise (max would raise): empty, as NumPy's
+    value = _checked("softmax", axis, raw(x))
+    if type(value.dtype) not in REAL_FLOAT_TYPES:
+        x = as_floating(x)
+    if 0 in value.shape:  # nothing to normalise (max would raise): empty, as NumPy's
         return exp(x)
     e = exp(x - stop_gradient(max(x, axis=axis, keepdims=True)))
     return e / sum(e, axis=axis, keepdims=True)
@@ -98,6 +108,7 @@ def softmax(x, /, *, axis=-1):
 
 def log_softmax(x, /, *, axis=-1):
     """``log(softmax(x))`` along ``axis``, computed as ``x - logsumexp(x)``."""
+    _checked("log_softmax", axis, raw(x))
     x = as_floating(x)
     return x - logsumexp(x, axis=axis, keepdims=True)
 
