@@ -14,7 +14,7 @@ from .._backend import device_of, is_array, to_numpy, xp_of
 from .._primitive import primitive, raw
 from .._standard_gaps import indexes_natively
 from .._tensor import to_array
-from ._helpers import as_shape, axis_error, lead, negative_axes, positive_axis
+from ._helpers import as_shape, axis_error, lead, named_axes, negative_axes, positive_axis
 from ._strong import linear, rules
 
 __all__ = [
@@ -89,7 +89,8 @@ def permute_dims(x, /, axes):
     try:
         return xp_of(x).permute_dims(x, tuple(axes))
     except (ValueError, IndexError, TypeError):  # NumPy's words name no function
-        if sorted(positive_axis(a, x.ndim) for a in axes) == list(range(x.ndim)):
+        named = [a % x.ndim if isinstance(a, int) and -x.ndim <= a < x.ndim else None for a in axes]
+        if sorted(named, key=str) == list(range(x.ndim)):
             raise
         raise ValueError(
             f"permute_dims: axes {tuple(axes)!r} are not an order of the {x.ndim} axes of a "
@@ -344,7 +345,7 @@ def roll(x, /, shift, *, axis=None):
         )
     for s, a in zip(shifts, axes):
         s = operator.index(s)
-        n = x.shape[positive_axis(a, x.ndim)]
+        n = x.shape[named_axes("roll", a, x.ndim)[0]]
         if n:
             x = x[_axis_index(x.ndim, a, [(i - s) % n for i in range(n)])]
     return x
