@@ -217,3 +217,20 @@ def test_variable_updates_refuse_a_value_that_would_broadcast(update, what):
     v.assign_add(1.0)
     v *= 2.0
     assert v.numpy().tolist() == [4.0, 6.0, 8.0]
+
+
+def test_in_place_integer_results_are_checked_not_wrapped():
+    # t += v narrowed an integer result with an unchecked cast: int32 += 2**40 gave 1
+    t = tg.constant([1])
+    with pytest.raises(ValueError, match="outside int32's range"):
+        t += tg.constant([2**40], dtype=tg.int64)
+    assert t.numpy().tolist() == [1]
+    u = tg.constant(np.array([1], np.uint8))
+    with pytest.raises(TypeError) as caught:  # NumPy's same_kind rule refuses int8 into uint8
+        u += tg.constant(np.array([-2], np.int8))
+    assert str(caught.value) == (
+        "in-place add: the result is int16, which the uint8 tensor cannot hold without loss; "
+        "write t = t op v to make a new tensor, or cast v first"
+    )
+    t += tg.constant([2], dtype=tg.int64)
+    assert (t.dtype, t.numpy().tolist()) == (tg.int32, [3])

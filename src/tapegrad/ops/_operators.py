@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import _dtypes
-from .._tensor import Tensor, Variable
+from .._tensor import Tensor, Variable, to_array, wrap
 from . import elementwise as ew
 from . import manipulation
 from .indexing import At, getitem, normalize_index, set_item
@@ -364,20 +364,17 @@ def _kept_in_place(tensor, out, name):
             f"in-place {name}: the result has shape {tuple(out.shape)}, not the tensor's "
             f"{tuple(tensor.shape)}; write t = t op v to make a new tensor instead"
         )
-    have, want = out._value.dtype, tensor._value.dtype
+    have, want = _dtypes.as_dtype(out._value.dtype), _dtypes.as_dtype(tensor._value.dtype)
     if have == want:
         return out
-    if _dtypes.can_cast(have, want) or _same_kind(have, want):
+    if not np.can_cast(have, want, "same_kind"):  # NumPy's rule for writing into t
+        raise TypeError(
+            f"in-place {name}: the result is {have}, which the {want} tensor cannot hold "
+            f"without loss; write t = t op v to make a new tensor, or cast v first"
+        )
+    if want.kind in "fc":  # recorded: gradients pass the cast
         return ew.astype(out, want)
-    raise TypeError(
-        f"in-place {name}: the result is {have}, which the {want} tensor cannot hold without "
-        f"loss; write t = t op v to make a new tensor, or cast v first"
-    )
-
-
-def _same_kind(have, want) -> bool:
-    rank = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}
-    return rank[_dtypes.kind_of(have)] <= rank[_dtypes.kind_of(want)]
+    return wrap(to_array(out._value, want))  # checked: integers that would wrap raise
 
 
 IN_PLACE = {

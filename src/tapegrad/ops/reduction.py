@@ -6,6 +6,8 @@ axes, addressed from the end so that leading batch axes pass through.
 
 from __future__ import annotations
 
+import numpy as np
+
 from .. import _dtypes
 from .._backend import is_lazy, waits_to_read, xp_of
 from .._dtypes import kind_of
@@ -72,16 +74,14 @@ def checked_dtype(name: str, x, dtype):
     a kind is the caller's choice, as in NumPy."""
     target = _dtypes.as_dtype(dtype)
     source = _dtypes.as_dtype(x.dtype)
-    if _KIND_RANK[target.kind] < _KIND_RANK[source.kind]:
-        lost = {"c": "imaginary parts", "f": "fractions"}.get(source.kind, "values")
+    if not np.can_cast(source, target, "same_kind"):
+        lost = {"c": "imaginary parts", "f": "fractions", "i": "signs"}.get(source.kind, "values")
         raise TypeError(
             f"{name}: dtype={target} would drop the {lost} of {source} values: give a dtype "
             f"of their kind, or cast them first (tg.real, tg.astype) if that is meant"
         )
     return target
 
-
-_KIND_RANK = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}  # NumPy's same_kind casting: upward only
 
 
 def _accumulated(name: str, x, axis, dtype, keepdims):
