@@ -939,6 +939,13 @@ def test_linspace_between_tensors_is_differentiable_and_dispatches_from_numpy():
     with pytest.raises(TypeError, match="would truncate"):
         tg.linspace(0, 1, 5, dtype=tg.int32)
     assert tg.linspace(0, 4, 5, dtype=tg.int32).numpy().tolist() == [0, 1, 2, 3, 4]
+    # ends of several shapes broadcast along a new first axis, as NumPy's
+    got = tg.linspace(tg.zeros(2), tg.ones((3, 2)), 3).numpy()
+    np.testing.assert_array_equal(got, np.linspace(np.zeros(2), np.ones((3, 2)), 3))
+    got = tg.linspace(tg.constant(0.0), tg.constant([1.0, 2.0]), 3).numpy().tolist()
+    assert got == [[0.0, 0.0], [0.5, 1.0], [1.0, 2.0]]
+    ints = tg.linspace(tg.constant(0), tg.constant(10), 3, dtype=tg.int32)
+    assert (ints.dtype, ints.numpy().tolist()) == (tg.int32, [0, 5, 10])
 
 
 def test_arange_of_an_integer_tensor_is_an_integer_range():

@@ -314,18 +314,24 @@ def linspace(start, stop, /, num, *, dtype=None, device=None, endpoint=True) -> 
 def _linspace_between(start, stop, num, dtype, endpoint):
     """``start + (stop - start) * f`` for the fractions ``f`` of NumPy's linspace from 0 to 1,
     recorded, so that gradients reach tensor endpoints (NumPy's own linspace would call back
-    into tapegrad through ``__array_function__``)."""
+    into tapegrad through ``__array_function__``). Ends of several shapes broadcast, and the
+    values run along a new first axis, as NumPy's."""
     from .elementwise import add, as_floating, astype, multiply, subtract
     from .manipulation import reshape
 
     ends = [as_floating(e if isinstance(e, Tensor) else constant(e)) for e in (start, stop)]
     like = next(e for e, given in zip(ends, (start, stop)) if isinstance(given, Tensor))
+    if dtype is not None and _dtypes.as_dtype(dtype).kind not in "fc":  # no derivative: the
+        values = [to_numpy(raw(e)) for e in ends]  # checked NumPy path, then the ends' library
+        out = linspace(*values, num, dtype=dtype, endpoint=endpoint)
+        return asarray(out, like=like)
     target = _dtypes.as_dtype(dtype) if dtype is not None else _dtypes.result_type(*ends)
     ends = [e if e.dtype == target else astype(e, target) for e in ends]
     fractions = _np_xp.linspace(0.0, 1.0, num, endpoint=endpoint)
     real = np.finfo(target).dtype  # complex endpoints take real fractions of their precision
     fractions = asarray(_np_xp.astype(fractions, real), like=like)
-    fractions = reshape(fractions, (num,) + (1,) * like.ndim)
+    ndim = max(e.ndim for e in ends)
+    fractions = reshape(fractions, (num,) + (1,) * ndim)
     return add(ends[0], multiply(subtract(ends[1], ends[0]), fractions))
 
 
