@@ -1018,7 +1018,7 @@ M23 = np.arange(6.0).reshape(2, 3)
         (
             lambda m: tg.fft.fftfreq(4, d=0),
             ValueError,
-            "fftfreq: the sample spacing d must be a nonzero finite number, not 0",
+            "fftfreq: the sample spacing d must be nonzero and finite, not 0",
         ),
         (
             lambda m: tg.linalg.diagonal(m, offset=1.5),
@@ -1117,3 +1117,9 @@ def test_ihfft_of_a_complex_signal_names_itself():
     assert str(caught.value) == (
         "ihfft takes a real signal, not complex64: use tg.fft.ifft for complex input"
     )
+
+
+def test_fftfreq_takes_a_spacing_held_in_a_tensor_or_array():
+    expected = [0.0, 0.5, -1.0, -0.5]
+    for d in (tg.constant(0.5), np.array(0.5), np.float64(0.5)):
+        assert tg.fft.fftfreq(4, d=d).numpy().tolist() == expected

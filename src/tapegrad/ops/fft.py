@@ -23,7 +23,7 @@ import math
 import numpy as np
 
 from .. import _dtypes
-from .._backend import backend_name, device_of, is_lazy, xp_of
+from .._backend import backend_name, device_of, is_lazy, to_numpy, xp_of
 from .._dtypes import DEFAULT_FLOAT, as_dtype, kind_of
 from .._primitive import primitive, raw
 from .creation import moved_to
@@ -384,13 +384,14 @@ def _length(n, name):
 
 
 def _spacing(d, name):
-    """The sample spacing: a nonzero finite number (NumPy divides by it)."""
-    if (
-        isinstance(d, bool)
-        or not isinstance(d, int | float | np.number)
-        or not 0 < abs(d) < math.inf
-    ):
-        raise ValueError(f"{name}: the sample spacing d must be a nonzero finite number, not {d!r}")
+    """The sample spacing: a nonzero finite real number (NumPy divides by it); a one-element
+    tensor or array serves as its number."""
+    if hasattr(d, "dtype") and getattr(d, "size", 0) == 1 and kind_of(d.dtype) in "iuf":
+        d = float(to_numpy(raw(d)).reshape(()))
+    if isinstance(d, bool) or not isinstance(d, int | float | np.number):
+        raise TypeError(f"{name}: the sample spacing d must be a real number, not {d!r}")
+    if not 0 < abs(d) < math.inf:
+        raise ValueError(f"{name}: the sample spacing d must be nonzero and finite, not {d!r}")
     return d
 
 
