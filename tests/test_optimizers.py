@@ -1309,3 +1309,22 @@ def test_lbfgs_history_shrinks_when_history_size_is_lowered():
     opt.history_size = 2
     opt.step(closure)
     assert len(opt.state["old_dirs"]) == len(opt.state["ro"]) == 2
+
+
+def test_options_take_one_element_tensors_as_keras_does():
+    # "a float value or a constant float tensor": refused for a while by the option checks
+    assert tg.optimizers.Adam(beta_1=tg.constant(0.5)).beta_1 == 0.5
+    assert tg.optimizers.SGD(momentum=np.array(0.5)).momentum == 0.5
+    decay = tg.optimizers.schedules.ExponentialDecay(tg.constant(0.5), 10, 0.5)
+    assert decay(10) == 0.25
+    piecewise = tg.optimizers.schedules.PiecewiseConstantDecay([10], [tg.constant(1.0), 0.5])
+    assert piecewise(15) == 0.5
+    with pytest.raises(ValueError) as caught:
+        tg.optimizers.Adam(beta_1=tg.constant(1.5))
+    assert str(caught.value) == "beta_1 must lie in [0, 1), not 1.5"
+
+
+def test_adamax_takes_beta_2_of_one_a_running_maximum():
+    assert tg.optimizers.Adamax(beta_2=1.0).beta_2 == 1.0
+    with pytest.raises(ValueError):
+        tg.optimizers.Adam(beta_2=1.0)

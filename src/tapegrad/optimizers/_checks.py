@@ -40,6 +40,16 @@ def python_number(value):
     return value
 
 
+def option_number(value):
+    """``python_number``, and a one-element real tensor or array as its Python number too, as
+    Keras takes "a float value or a constant float tensor" for an option."""
+    value = python_number(value)
+    if hasattr(value, "dtype") and getattr(value, "size", None) == 1:
+        if kind_of(value.dtype) in "iuf":
+            return np.asarray(value).reshape(()).item()
+    return value
+
+
 def describe(value) -> str:
     """A value as messages show it: its type, then its repr (shortened), or for a tensor or an
     array its shape and dtype."""
@@ -55,7 +65,7 @@ def check_option(name: str, value, spec: Option | str):
     """``value`` (NumPy numbers as Python ones) if it is what ``spec`` allows; else TypeError
     for a value of the wrong type, ValueError for one out of range."""
     spec = spec if isinstance(spec, Option) else Option(spec)
-    value = python_number(value)
+    value = option_number(value)
     if value is None and spec.none is not None:
         return None
     or_none = f" (or None {spec.none})" if spec.none is not None else ""

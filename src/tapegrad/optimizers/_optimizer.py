@@ -744,9 +744,6 @@ def _rate(value, source=None, step=None):
     climb the loss."""
     if type(value) is float and 0.0 <= value < math.inf:  # most rates: nothing more to do
         return value
-    if isinstance(value, (Tensor, np.ndarray)) and value.size == 1:
-        if kind_of(value.dtype) in "iuf":
-            value = float(value if isinstance(value, Tensor) else value.reshape(()))
     name = "learning_rate"
     if source is not None:  # the name of a schedule's class, or of a function
         name = getattr(source, "__name__", None) or type(source).__name__

@@ -112,7 +112,8 @@ class Adamax(Optimizer):
     0.001
     """
 
-    _checks = _ADAM_CHECKS
+    # u = max(beta_2 u, |g|) divides by no 1 - beta_2**t: beta_2 = 1, a running maximum, is fine
+    _checks = {**_ADAM_CHECKS, "beta_2": "[0, 1]"}
 
     _counts_steps = True
 

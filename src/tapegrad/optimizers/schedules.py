@@ -10,9 +10,6 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
-
-from .._dtypes import kind_of
 from ._checks import Checked, Option, check_option
 
 _STEPS = Option("(0, inf)", why=": it is a number of steps")
@@ -64,10 +61,7 @@ def _step(step) -> float:
     number >= 0 (a string would be read as a number, a negative step would extrapolate)."""
     if type(step) is int and step >= 0:  # an optimizer's step: nothing more to check
         return float(step)
-    if hasattr(step, "dtype") and getattr(step, "size", None) == 1:  # a tensor or an array
-        if kind_of(step.dtype) in "iuf":
-            step = float(step if not isinstance(step, np.ndarray) else step.reshape(()))
-    return float(check_option("the step", step, "[0, inf)"))
+    return float(check_option("the step", step, "[0, inf)"))  # tensors and arrays too
 
 
 class ExponentialDecay(_Schedule):
