@@ -1392,3 +1392,16 @@ def test_a_custom_jvp_takes_and_gives_lists_tuples_and_dicts_as_jax():
         "{'y': *} against {'y': *, 'z': *}; give one array per array, in the same nesting of "
         "lists, tuples and dicts (with the same keys)"
     )
+
+
+def test_a_custom_jvp_argument_may_hold_leaves_that_are_not_numbers():
+    # zeros_like(None) and zeros_like("a") failed inside the rule's tangents
+    @tg.custom_jvp
+    def scale(opts, x):
+        return x * opts["s"]
+
+    scale.defjvp(lambda p, t: (scale(*p), t[1] * p[0]["s"]))
+    opts = {"s": 3.0, "name": "a", "none": None}
+    x = tg.constant(2.0)
+    assert float(tg.jvp(lambda x: scale(opts, x), (x,), (tg.constant(1.0),))[1]) == 3.0
+    assert float(tg.grad(lambda x: scale(opts, x))(x)) == 3.0

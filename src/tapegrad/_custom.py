@@ -13,7 +13,7 @@ import functools
 import threading
 from collections.abc import Callable
 
-from ._backend import xp_of
+from ._backend import is_array, xp_of
 from ._dtypes import kind_of
 from ._primitive import Primitive, _traced
 from ._state import RAW, TRACED, context, plain_mode, suspended
@@ -472,7 +472,9 @@ class custom_jvp:
             # call must not move the derivative); a traced pass hands them as tensors under
             # their recorded uids, so outer tapes see the path
             primals = list(flat_args)
-            tangents = [a if isinstance(a, Tensor) else zeros_like(a) for a in flat_args]
+            # numbers get zero tangents; other leaves (None, a string) stay as they are, as
+            # JAX's tangent of a non-array leaf is no array either
+            tangents = [a if isinstance(a, Tensor) else _zero_tangent(a) for a in flat_args]
             for i, t, v in zip(positions, ts, vals):
                 primals[i] = v if isinstance(v, Tensor) else wrap(v)
                 tangents[i] = zeros_like(flat_args[i]) if t is None else t
@@ -530,6 +532,10 @@ class custom_jvp:
         if recorded is packed:
             return out
         return rebuild_out(_unpack(recorded, outputs))
+
+
+def _zero_tangent(leaf):
+    return zeros_like(leaf) if isinstance(leaf, (int, float, complex)) or is_array(leaf) else leaf
 
 
 # -- checkpointing ---------------------------------------------------------------------------------
