@@ -11,3 +11,10 @@ def flag(value, what: str) -> bool:
     if isinstance(value, bool | np.bool_):
         return bool(value)
     raise TypeError(f"{what} must be True or False, not {value!r}")
+
+
+def function(f, what: str, fix: str = "") -> None:
+    """Raise at once where something to call is not callable (as JAX does when a transform or
+    a decorator is applied), rather than when it is first called."""
+    if not callable(f):
+        raise TypeError(f"{what}, not {type(f).__name__} {f!r:.60}{fix}")

@@ -14,6 +14,7 @@ import threading
 from collections.abc import Callable
 
 from ._backend import is_array, xp_of
+from ._checks import function
 from ._dtypes import kind_of
 from ._primitive import Primitive, _traced
 from ._state import RAW, TRACED, context, plain_mode, suspended
@@ -244,7 +245,7 @@ def custom_gradient(f: Callable) -> Callable:
     tg.Tensor(1.0, shape=(), dtype=float32)
     """
 
-    _check_callable(f, "custom_gradient")
+    function(f, "custom_gradient decorates a function")
 
     @functools.wraps(f)
     def wrapped(*args, **kwargs):
@@ -294,11 +295,6 @@ def custom_gradient(f: Callable) -> Callable:
     return wrapped
 
 
-def _check_callable(f, name: str) -> None:
-    if not callable(f):  # at decoration, as JAX: not at the first call
-        raise TypeError(f"{name} decorates a function, not {type(f).__name__} {f!r:.60}")
-
-
 def _as_list(value) -> list:
     return list(value) if isinstance(value, (tuple, list)) else [value]
 
@@ -338,7 +334,7 @@ class custom_vjp:
     """
 
     def __init__(self, fun: Callable):
-        _check_callable(fun, "custom_vjp")
+        function(fun, "custom_vjp decorates a function")
         functools.update_wrapper(self, fun)
         self.fun = fun
         self.fwd = self.bwd = None
@@ -441,7 +437,7 @@ class custom_jvp:
     """
 
     def __init__(self, fun: Callable):
-        _check_callable(fun, "custom_jvp")
+        function(fun, "custom_jvp decorates a function")
         functools.update_wrapper(self, fun)
         self.fun = fun
         self.rule = None
@@ -549,7 +545,7 @@ def recompute_grad(f: Callable) -> Callable:
     2.0
     """
 
-    _check_callable(f, "recompute_grad")
+    function(f, "recompute_grad decorates a function")
 
     @functools.wraps(f)
     def wrapped(*args, **kwargs):

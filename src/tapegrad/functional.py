@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from ._backend import device_of, xp_of
-from ._checks import flag
+from ._checks import flag, function
 from ._dtypes import kind_of
 from ._forward import ForwardAccumulator, checked_tangent
 from ._structure import check_same_structure, flatten
@@ -143,13 +143,11 @@ def _argnums(argnums, argnames):
 
 
 def check_callable(f, name: str) -> None:
-    """Raise at once where a transform is given something it cannot call (JAX does), rather
-    than when the returned function is first called."""
-    if not callable(f):
-        raise TypeError(
-            f"{name} takes a function to differentiate, not {type(f).__name__} {f!r:.60}: pass "
-            f"the function itself ({name}(f), not {name}(f(x)))"
-        )
+    function(
+        f,
+        f"{name} takes a function to differentiate",
+        f": pass the function itself ({name}(f), not {name}(f(x)))",
+    )
 
 
 # -- reverse mode --------------------------------------------------------------------------------

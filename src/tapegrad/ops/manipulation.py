@@ -13,7 +13,7 @@ import numpy as np
 from .._backend import device_of, is_array, to_numpy, xp_of
 from .._primitive import primitive, raw
 from .._standard_gaps import indexes_natively
-from .._tensor import to_array
+from .._tensor import _short, to_array
 from ._helpers import as_shape, axis_error, lead, named_axes, negative_axes, positive_axis
 from ._strong import linear, rules
 
@@ -517,8 +517,3 @@ def pad(x, pad_width, mode="constant", *, constant_values=0):
         source = np.pad(np.arange(x.shape[axis]), (lo, hi), mode=mode)
         x = x[_axis_index(x.ndim, axis, source)]
     return x
-
-
-def _short(value) -> str:
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."

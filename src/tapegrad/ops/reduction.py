@@ -83,7 +83,6 @@ def checked_dtype(name: str, x, dtype):
     return target
 
 
-
 def _accumulated(name: str, x, axis, dtype, keepdims):
     """``xp.sum`` or ``xp.prod`` of ``x`` in the Array API's accumulation dtype (or a checked
     ``dtype``), an axis out of range named by tapegrad."""

@@ -50,11 +50,6 @@ def _library(x):
     return special
 
 
-def _float(x):
-    """``x`` as a floating-point array (integers as ``_dtypes.float_result`` says)."""
-    return floating(x)
-
-
 _PUBLIC = {"psi": "digamma"}  # SciPy's names that tapegrad spells otherwise
 
 
@@ -62,7 +57,7 @@ _COMPLEX_OK = {"erf", "erfc"}  # the others are real functions here (SciPy: or n
 
 
 def _call(name, x, *args):
-    x = _float(x)
+    x = floating(x)  # integers as _dtypes.float_result says
     if name not in _COMPLEX_OK and kind_of(x.dtype) == "c":
         raise TypeError(
             f"tg.special.{_PUBLIC.get(name, name)} takes real inputs, not {x.dtype}: apply it "
@@ -188,7 +183,7 @@ def logit(x, /):
     >>> print(tg.special.logit(tg.constant([0.5, 0.75], dtype=tg.float64)))
     tg.Tensor([0.         1.09861229], shape=(2,), dtype=float64)
     """
-    x = _float(x)
+    x = floating(x)  # integers as _dtypes.float_result says
     xp = xp_of(x)
     return xp.log(x) - xp.log1p(-x)
 
