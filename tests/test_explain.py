@@ -457,8 +457,9 @@ def test_a_custom_rule_returning_none_is_named_not_called_connected():
         tape.watch([x, y])
         z = product(x, y)
     assert tape.explain(z, y) == (
-        "the float32 tensor of shape () is connected through recorded operations, among them "
-        "custom rules (product): should its gradient be None, such a rule returned None for it"
+        "the float32 tensor of shape () is connected: the target depends on it through recorded "
+        "operations, among them custom rules (product); a gradient of None for it comes from "
+        "such a rule returning None"
     )
     with pytest.raises(tg.UnconnectedGradientError) as caught:
         tape.gradient(z, [x, y], unconnected_gradients="raise")

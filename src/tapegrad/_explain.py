@@ -56,8 +56,9 @@ def explain(tape, target_uid: int, source, gradient_is_none: bool = False) -> st
                 "returned None for it); make the rule return a gradient for it"
             )
         return (  # a custom rule answers only when asked: it may or may not give one
-            f"{name} is connected through recorded operations, among them custom rules "
-            f"({names}): should its gradient be None, such a rule returned None for it"
+            f"{name} is connected: the target depends on it through recorded operations, among "
+            f"them custom rules ({names}); a gradient of None for it comes from such a rule "
+            "returning None"
         )
     edges = [(e[1], e[3]) for e in tape._entries if e is not None]
     edges += [(inputs, out) for _, _, inputs, out in tape._cuts]
