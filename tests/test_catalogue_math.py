@@ -223,6 +223,10 @@ DOUBLE_WHERE = {
     "sin_x_over_x": lambda x: tg.where(x > 0, tg.sin(x) / x, 1.0),
     "asin": lambda x: tg.where(x > 0, tg.asin(x - 1), 0.0),
     "power": lambda x: tg.where(x > 0, x**0.5 + tg.log1p(x), 0.0),
+    "logit": lambda x: tg.where(x > 0, tg.special.logit(x / 4), 0.0),
+    "erfinv": lambda x: tg.where(x > 0, tg.special.erfinv(x / 2 - 1), 0.0),
+    "gammaln": lambda x: tg.where(x > 0, tg.special.gammaln(x), 0.0),
+    "digamma": lambda x: tg.where(x > 0, tg.special.digamma(x), 0.0),
 }
 
 

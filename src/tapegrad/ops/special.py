@@ -17,6 +17,7 @@ from .._backend import backend_name, device_of, xp_of
 from .._dtypes import kind_of
 from .._primitive import primitive
 from ._helpers import floating
+from ._strong import rules, singular
 from .elementwise import _conj, exp
 from .nn import sigmoid
 
@@ -109,7 +110,10 @@ def erfc(x, /):
     return _call("erfc", x)
 
 
-@primitive(vjp=lambda g, ans, x: g * _conj(_SQRT_PI_OVER_TWO * exp(ans * ans)), jvp="elementwise")
+@primitive(
+    vjp=rules(singular, lambda g, ans, x: g * _conj(_SQRT_PI_OVER_TWO * exp(ans * ans))),
+    jvp="elementwise",
+)
 def erfinv(x, /):
     """The inverse of ``erf`` on (-1, 1) (±inf at ±1, NaN outside).
 
@@ -120,7 +124,7 @@ def erfinv(x, /):
     return _call("erfinv", x)
 
 
-@primitive(vjp=lambda g, ans, x: g * digamma(x), jvp="elementwise")
+@primitive(vjp=rules(singular, lambda g, ans, x: g * digamma(x)), jvp="elementwise")
 def gammaln(x, /):
     """``log|Γ(x)|``, without the overflow of ``log(gamma(x))``; its derivative is ``digamma``.
 
@@ -131,7 +135,7 @@ def gammaln(x, /):
     return _call("gammaln", x)
 
 
-@primitive(vjp=lambda g, ans, x: g * polygamma(1, x), jvp="elementwise")
+@primitive(vjp=rules(singular, lambda g, ans, x: g * polygamma(1, x)), jvp="elementwise")
 def digamma(x, /):
     """``ψ(x) = d/dx log Γ(x)``; its derivative is ``polygamma(1, x)``.
 
@@ -143,7 +147,9 @@ def digamma(x, /):
 
 
 @primitive(
-    vjp=lambda g, ans, x, *, n: g * _polygamma(x, n=n + 1), jvp="elementwise", name="polygamma"
+    vjp=rules(singular, lambda g, ans, x, *, n: g * _polygamma(x, n=n + 1)),
+    jvp="elementwise",
+    name="polygamma",
 )
 def _polygamma(x, /, *, n):
     return _call("polygamma", x, n)
@@ -174,7 +180,7 @@ def expit(x, /):
     return sigmoid(x)
 
 
-@primitive(vjp=lambda g, ans, x: g / _conj(x * (1 - x)), jvp="elementwise")
+@primitive(vjp=rules(singular, lambda g, ans, x: g / _conj(x * (1 - x))), jvp="elementwise")
 def logit(x, /):
     """``log(x / (1 - x))``, the inverse of ``expit``, computed as ``log(x) - log1p(-x)`` so that
     it stays accurate near 0 and 1.
