@@ -1127,3 +1127,13 @@ def test_fftfreq_takes_a_spacing_held_in_a_tensor_or_array():
     expected = [0.0, 0.5, -1.0, -0.5]
     for d in (tg.constant(0.5), np.array(0.5), np.float64(0.5)):
         assert tg.fft.fftfreq(4, d=d).numpy().tolist() == expected
+
+
+def test_a_power_below_one_is_guarded_as_sqrt_is():
+    # x ** 1.5's rule left its infinite part unmarked: hvp and linearize gave NaN where jvp gave 0
+    z = tg.constant([0.0, 1.0])
+    loss = lambda v: tg.sum(tg.where(v > 0, v**1.5, 0.0))  # noqa: E731
+    assert tg.hvp(loss, z, tg.constant([1.0, 0.0])).numpy().tolist() == [0.0, 0.0]
+    assert tg.jacfwd(tg.grad(loss))(z).numpy().tolist() == [[0.0, 0.0], [0.0, 0.75]]
+    _, linear = tg.linearize(lambda v: v**0.5, z)
+    assert linear(tg.constant([0.0, 1.0])).numpy().tolist() == [0.0, 0.5]

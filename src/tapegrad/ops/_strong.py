@@ -174,6 +174,12 @@ def _after_linear(g, ans, inputs, out):
     return out
 
 
+def guarded(g, ans, inputs, out):
+    """``out`` guarded as ``singular`` guards a rule's result (zero wins, an infinite result
+    marked): for a rule that is singular for some arguments only (``x ** y`` with ``y < 1``)."""
+    return _after_singular(g, ans, inputs, out)
+
+
 def singular(rule):
     """For a rule whose derivative can be infinite or undefined at a finite input. An infinite
     result (sqrt's cotangent at 0) is marked in turn: where the next rule multiplies it by a

@@ -24,7 +24,16 @@ from .._backend import device_of, in_library_of, waits_to_read, xp_of
 from .._dtypes import FLOAT_TYPES, REAL_FLOAT_TYPES, kind_of
 from .._primitive import primitive, raw
 from ._helpers import floating, floating_pair
-from ._strong import all_finite, is_marked, linear, mark, rules, singular, smooth, strong
+from ._strong import (
+    all_finite,
+    guarded,
+    is_marked,
+    linear,
+    mark,
+    rules,
+    singular,
+    smooth,
+)
 
 __all__ = [
     "abs",
@@ -264,8 +273,9 @@ def _pow_vjp_x(g, ans, x, y):
         if y == 1:
             return g
         out = g * _conj(2 * x if y == 2 else y * x ** (y - 1))
-        return out if y >= 1 else strong(g, out)  # x ** y with y < 1 has d/dx = inf at 0
-    return strong(g, g * _conj(where(y == 0, 0, y * x ** (y - 1))))
+        # x ** y with y < 1 has d/dx = inf at 0: guarded and marked, as sqrt's rule is
+        return out if y >= 1 else guarded(g, ans, (x, y), out)
+    return guarded(g, ans, (x, y), g * _conj(where(y == 0, 0, y * x ** (y - 1))))
 
 
 def _pow_vjp_y(g, ans, x, y):
