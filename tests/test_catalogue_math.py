@@ -236,6 +236,9 @@ def _second_derivatives(loss):
         "forward over reverse": tg.jacfwd(tg.grad(loss)),
         "reverse over forward": tg.jacrev(tg.jacfwd(loss)),
         "forward over forward": tg.jacfwd(tg.jacfwd(loss)),
+        # a batch of tangents over a batched cotangent: reshaped tangents keep their marks
+        "forward over jacrev": tg.jacfwd(tg.jacrev(loss)),
+        "hessian": tg.hessian(loss),
     }
 
 

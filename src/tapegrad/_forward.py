@@ -17,6 +17,7 @@ from ._structure import check_same_structure, flatten
 from ._tensor import Tensor, wrap, wrap_with_uid
 from .ops import asarray, astype, broadcast_to, conj, convert_to_tensor, reshape, zeros_like
 from .ops._helpers import lead
+from .ops._strong import is_marked, mark, marks
 
 
 class ForwardAccumulator:
@@ -127,7 +128,10 @@ def _elementwise(prim, ts, ans, inputs, params):
             continue
         batch = lead(t, x)
         if x.ndim < ans.ndim and batch:  # keep the batch axes in front of the broadcast ones
-            t = reshape(t, batch + (1,) * (ans.ndim - x.ndim) + tuple(x.shape))
+            shaped = reshape(t, batch + (1,) * (ans.ndim - x.ndim) + tuple(x.shape))
+            if marks and is_marked(t):  # a singular rule's infinite tangent stays announced
+                mark(shaped)
+            t = shaped
         complex_ = kind_of(t.dtype) == "c" or kind_of(ans.dtype) == "c"
         term = rule(conj(t) if complex_ else t, ans, *inputs, **params)
         term = conj(term) if complex_ else term
