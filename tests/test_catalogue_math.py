@@ -1140,3 +1140,15 @@ def test_a_power_below_one_is_guarded_as_sqrt_is():
     assert tg.jacfwd(tg.grad(loss))(z).numpy().tolist() == [[0.0, 0.0], [0.0, 0.75]]
     _, linear = tg.linearize(lambda v: v**0.5, z)
     assert linear(tg.constant([0.0, 1.0])).numpy().tolist() == [0.0, 0.5]
+
+
+def test_a_sum_between_a_singular_rule_and_a_zero_derivative_keeps_the_zero():
+    # sqrt's infinite cotangent at 0, spread by sum's rule, lost its mark: reverse mode gave NaN
+    # where forward mode gave 0 (the norm's least-norm subgradient)
+    zero = tg.constant([0.0, 0.0])
+    norm = lambda v: tg.sqrt(tg.sum(v * v))  # noqa: E731
+    assert tg.grad(norm)(zero).numpy().tolist() == tg.jacfwd(norm)(zero).numpy().tolist()
+    assert tg.grad(norm)(zero).numpy().tolist() == [0.0, 0.0]
+    low = tg.constant([-np.inf, -np.inf])
+    assert tg.grad(tg.nn.logsumexp)(low).numpy().tolist() == [0.0, 0.0]
+    assert tg.grad(norm)(tg.constant([3.0, 4.0])).numpy().tolist() == pytest.approx([0.6, 0.8])

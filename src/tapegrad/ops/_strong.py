@@ -171,6 +171,8 @@ def _after_smooth(g, ans, inputs, out):
 def _after_linear(g, ans, inputs, out):
     if is_marked(ans):
         _mark_inputs(inputs)
+    if out is not g and is_marked(g):  # an infinite cotangent that a sum spreads stays
+        mark(out)  # infinite: the next rule's zero derivative must still win over it
     return out
 
 
