@@ -1152,3 +1152,10 @@ def test_a_sum_between_a_singular_rule_and_a_zero_derivative_keeps_the_zero():
     low = tg.constant([-np.inf, -np.inf])
     assert tg.grad(tg.nn.logsumexp)(low).numpy().tolist() == [0.0, 0.0]
     assert tg.grad(norm)(tg.constant([3.0, 4.0])).numpy().tolist() == pytest.approx([0.6, 0.8])
+
+
+def test_prod_partials_stay_exact_when_the_product_is_subnormal():
+    # prod / x_i lost the digits the subnormal product had lost: 0.20998 instead of 0.21
+    x = tg.constant(np.array([1e-320, 0.7, 0.3]))
+    assert tg.jacfwd(tg.prod)(x).numpy()[0] == pytest.approx(0.21, rel=1e-15)
+    assert tg.grad(tg.prod)(x).numpy()[0] == pytest.approx(0.21, rel=1e-15)

@@ -181,6 +181,14 @@ def mean(x, /, *, axis=None, keepdims=False):
         raise axis_error("mean", axis, x.ndim) or error from None
 
 
+def _normal(xp, values) -> bool:
+    """No zero and no subnormal among ``values``: a subnormal product has lost digits, which
+    ``prod / x_i`` would show (1e-320 * 0.7 / 1e-320 is not 0.7)."""
+    dtype = _dtypes.as_dtype(values.dtype)
+    tiny = np.finfo(dtype).tiny if dtype.kind in "fc" else 1
+    return bool(xp.all(xp.abs(values) >= tiny))
+
+
 def _prod_partials(x, ans, axis):
     """d prod / d x_i: the product of the other elements of its slice.
 
@@ -192,7 +200,7 @@ def _prod_partials(x, ans, axis):
     xp = xp_of(xv)
     # the division is a shortcut for values seen to hold no zero; on CuPy and Dask, where
     # looking would wait for the GPU or compute the recipe, the running products serve
-    if not waits_to_read(xv) and bool(xp.all(xv != 0)) and bool(xp.all(av != 0)) and all_finite(av):
+    if not waits_to_read(xv) and bool(xp.all(xv != 0)) and _normal(xp, av) and all_finite(av):
         return reshape(ans, kept_shape(x.shape, axis)) / x
     from .statistics import others_product
 
