@@ -1405,3 +1405,18 @@ def test_a_custom_jvp_argument_may_hold_leaves_that_are_not_numbers():
     x = tg.constant(2.0)
     assert float(tg.jvp(lambda x: scale(opts, x), (x,), (tg.constant(1.0),))[1]) == 3.0
     assert float(tg.grad(lambda x: scale(opts, x))(x)) == 3.0
+
+
+def test_integer_outputs_of_a_recorded_custom_function_stay_exact():
+    # the outputs were packed through float64, where 2**53 + 1 rounds
+    @tg.custom_vjp
+    def with_count(x):
+        return x * 1, tg.constant(2**53 + 1, dtype=tg.int64)
+
+    with_count.defvjp(lambda x: (with_count(x), None), lambda r, g: (g[0],))
+    x = tg.constant([1.0, 3.0])
+    with tg.GradientTape() as tape:
+        tape.watch(x)
+        doubled, count = with_count(x)
+    assert (count.dtype, int(count)) == (tg.int64, 2**53 + 1)
+    assert tape.gradient(doubled, x).numpy().tolist() == [1.0, 1.0]

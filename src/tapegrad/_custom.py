@@ -120,6 +120,14 @@ def _pack(outputs: list):
     return concat([reshape(o, (-1,)) for o in outputs])
 
 
+def _outputs_of(recorded, outputs: list) -> list:
+    """The recorded operation's output split back into the function's outputs. Integer and
+    bool outputs have no derivative: they are the function's own, exact (the pack went through
+    a floating dtype, where an int64 beyond 2**53 would round)."""
+    parts = _unpack(recorded, outputs)
+    return [p if kind_of(o.dtype) in "fc" else o for p, o in zip(parts, outputs)]
+
+
 def _unpack(packed, like: list) -> list:
     if len(like) == 1:
         return [packed]
@@ -290,7 +298,7 @@ def custom_gradient(f: Callable) -> Callable:
         )
         if out is packed:
             return y
-        return rebuild(_unpack(out, outputs))
+        return rebuild(_outputs_of(out, outputs))
 
     return wrapped
 
@@ -401,7 +409,7 @@ class custom_vjp:
         )
         if recorded is packed:
             return out
-        return rebuild_out(_unpack(recorded, outputs))
+        return rebuild_out(_outputs_of(recorded, outputs))
 
 
 def _flat_cotangents(cotangents: tuple, args: tuple, name: str) -> list:
@@ -527,7 +535,7 @@ class custom_jvp:
         )
         if recorded is packed:
             return out
-        return rebuild_out(_unpack(recorded, outputs))
+        return rebuild_out(_outputs_of(recorded, outputs))
 
 
 def _zero_tangent(leaf):
@@ -584,6 +592,6 @@ def recompute_grad(f: Callable) -> Callable:
         )
         if recorded is packed:
             return out
-        return rebuild(_unpack(recorded, outputs))
+        return rebuild(_outputs_of(recorded, outputs))
 
     return wrapped
