@@ -776,3 +776,19 @@ def test_floating_results_of_integers_follow_one_rule_on_every_backend():
         assert float(norm.numpy()) == 129.0
     half = tg.constant(da.from_array(np.array([60000, 60000], np.float16), chunks=1))
     assert float(tg.mean(half).numpy()) == 60000.0
+
+
+def test_dask_reductions_refuse_a_repeated_axis_at_the_call_and_cast_to_float16():
+    # Dask built a graph of the wrong shape for axis=(0, 0) and failed only when computed;
+    # its namespace has no float16, which every cast to it looked up
+    da = pytest.importorskip("dask.array")
+    x = tg.constant(da.from_array(np.arange(6.0).reshape(2, 3), chunks=1))
+    for name in ("sum", "prod", "max", "min", "var", "std"):
+        with pytest.raises(ValueError) as caught:
+            getattr(tg, name)(x, axis=(0, 0))
+        assert str(caught.value) == f"{name}: repeated axis in (0, 0)"
+    half = tg.constant(da.from_array(np.array([1.0, 2.0], np.float16), chunks=1))
+    half += tg.constant(da.from_array(np.array([1.0, 1.0], np.float32), chunks=1))
+    assert (half.dtype, half.numpy().tolist()) == (tg.float16, [2.0, 3.0])
+    total = tg.sum(tg.constant(da.from_array(np.arange(3.0), chunks=1)), dtype=tg.float16)
+    assert (total.dtype, float(total.numpy())) == (tg.float16, 3.0)

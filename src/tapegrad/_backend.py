@@ -129,6 +129,15 @@ _np_xp = _fast_numpy_namespace()
 _NAMESPACES: dict[type, object] = {np.ndarray: _np_xp}
 
 
+def library_dtype(xp, dtype):
+    """The library's object for ``dtype`` (a NumPy dtype or its name): the namespace's attribute
+    of that name, else the NumPy dtype itself (array_api_compat's Dask namespace has no float16,
+    and Dask takes NumPy dtypes)."""
+    name = getattr(dtype, "name", None) or str(dtype)
+    found = getattr(xp, name, None)
+    return found if found is not None else np.dtype(name)
+
+
 def xp_of(value):
     """The Array API namespace of a backend array (NumPy's for scalars and NumPy values)."""
     xp = _NAMESPACES.get(type(value))

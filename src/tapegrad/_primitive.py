@@ -20,7 +20,7 @@ from collections.abc import Callable
 import numpy as _np
 
 from . import _dtypes
-from ._backend import ARRAY_TYPES, is_array, same_library
+from ._backend import ARRAY_TYPES, is_array, library_dtype, same_library
 from ._dtypes import FLOAT_TYPES, kind_of
 from ._state import PLAIN, RAW, per_thread
 from ._tensor import Tensor, new_object, next_uid, to_array, wrap
@@ -195,7 +195,7 @@ def _weak_pair(array, other, scalar_first):
             from ._backend import xp_of
 
             xp = xp_of(array)
-            array = xp.astype(array, getattr(xp, target.name))
+            array = xp.astype(array, library_dtype(xp, target))
         if not _NEP50:
             other = to_array(other, target)
     return (other, array) if scalar_first else (array, other)

@@ -12,7 +12,16 @@ import itertools
 import numpy as np
 
 from . import _dtypes
-from ._backend import backend_name, in_library_of, is_array, is_lazy, readonly, to_numpy, xp_of
+from ._backend import (
+    backend_name,
+    in_library_of,
+    is_array,
+    is_lazy,
+    library_dtype,
+    readonly,
+    to_numpy,
+    xp_of,
+)
 from ._backend import persist as persist_arrays
 from ._checks import flag
 from ._dtypes import kind_of
@@ -546,7 +555,7 @@ def _check_in_range(xp, array, dtype, what) -> None:
 
 
 def _backend_dtype(xp, dtype):
-    return getattr(xp, dtype.name)
+    return library_dtype(xp, dtype)
 
 
 def _assignable(variable: Variable, value, what: str):

@@ -11,6 +11,7 @@ from .._backend import (
     device_of,
     in_library_of,
     is_array,
+    library_dtype,
     to_numpy,
     xp_of,
 )
@@ -162,7 +163,7 @@ def _like(x, name, dtype, device, *fill):
 
 
 def _to_xp(xp, dtype):
-    return getattr(xp, _dtypes.as_dtype(dtype).name)
+    return library_dtype(xp, _dtypes.as_dtype(dtype))
 
 
 def arange(start, /, stop=None, step=1, *, dtype=None, device=None) -> Tensor:

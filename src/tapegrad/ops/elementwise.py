@@ -20,7 +20,7 @@ import cmath
 import math
 
 from .. import _dtypes
-from .._backend import device_of, in_library_of, waits_to_read, xp_of
+from .._backend import device_of, in_library_of, library_dtype, waits_to_read, xp_of
 from .._dtypes import FLOAT_TYPES, REAL_FLOAT_TYPES, kind_of
 from .._primitive import primitive, raw
 from ._helpers import floating, floating_pair
@@ -1007,7 +1007,7 @@ def astype(x, /, dtype, *, copy=True, device=None):
     target = as_dtype(dtype)
     if not copy and as_dtype(x.dtype) == target:
         return x
-    return xp.astype(x, getattr(xp, target.name))
+    return xp.astype(x, library_dtype(xp, target))
 
 
 # -- comparisons, tests and logic: boolean results, no derivative ----------------------------------

@@ -9,11 +9,11 @@ from __future__ import annotations
 import numpy as np
 
 from .. import _dtypes
-from .._backend import is_lazy, waits_to_read, xp_of
+from .._backend import is_lazy, library_dtype, waits_to_read, xp_of
 from .._dtypes import kind_of
 from .._primitive import primitive, raw
 from .._tensor import Tensor
-from ._helpers import axis_error, floating, kept_shape, lead, negative_axes, size_of
+from ._helpers import axis_error, floating, kept_shape, lead, named_axes, negative_axes, size_of
 from ._strong import all_finite, linear, rules, smooth
 from .elementwise import _conj, astype, equal
 from .manipulation import broadcast_to, reshape
@@ -83,15 +83,24 @@ def checked_dtype(name: str, x, dtype):
     return target
 
 
+def lazy_axes(name: str, x, axis) -> None:
+    """A repeated axis (or ``axis=True``) checked up front on Dask, which builds a graph of the
+    wrong shape for it and fails only when computed; eager libraries raise at once, so there
+    ``axis_error`` names the function afterwards and the common call pays nothing."""
+    if axis is not None and type(axis) is not int and is_lazy(x):
+        named_axes(name, axis, x.ndim)
+
+
 def _accumulated(name: str, x, axis, dtype, keepdims):
     """``xp.sum`` or ``xp.prod`` of ``x`` in the Array API's accumulation dtype (or a checked
     ``dtype``), an axis out of range named by tapegrad."""
+    lazy_axes(name, x, axis)
     xp = xp_of(x)
     if dtype is None:
         if kind_of(x.dtype) in "biu":
-            dtype = getattr(xp, accumulation_dtype(x, None).name)
+            dtype = library_dtype(xp, accumulation_dtype(x, None))
     else:
-        dtype = getattr(xp, checked_dtype(name, x, dtype).name)
+        dtype = library_dtype(xp, checked_dtype(name, x, dtype))
     try:
         return getattr(xp, name)(x, axis=axis, dtype=dtype, keepdims=keepdims)
     except (ValueError, IndexError, TypeError) as error:
@@ -185,7 +194,7 @@ def _normal(xp, values) -> bool:
     """No zero and no subnormal among ``values``: a subnormal product has lost digits, which
     ``prod / x_i`` would show (1e-320 * 0.7 / 1e-320 is not 0.7)."""
     dtype = _dtypes.as_dtype(values.dtype)
-    tiny = np.finfo(dtype).tiny if dtype.kind in "fc" else 1
+    tiny = float(np.finfo(dtype).tiny) if dtype.kind in "fc" else 1
     return bool(xp.all(xp.abs(values) >= tiny))
 
 
@@ -261,6 +270,7 @@ def max(x, /, *, axis=None, keepdims=False):  # noqa: A001 - the Array API name
     >>> print(tg.max(tg.constant([[1.0, 5.0], [3.0, 4.0]]), axis=0))
     tg.Tensor([3. 5.], shape=(2,), dtype=float32)
     """
+    lazy_axes("max", x, axis)
     try:
         return xp_of(x).max(x, axis=axis, keepdims=keepdims)
     except (ValueError, IndexError, TypeError) as error:
@@ -275,6 +285,7 @@ def min(x, /, *, axis=None, keepdims=False):  # noqa: A001 - the Array API name
     >>> print(tg.min(tg.constant([[1.0, 5.0], [3.0, 4.0]]), axis=0))
     tg.Tensor([1. 4.], shape=(2,), dtype=float32)
     """
+    lazy_axes("min", x, axis)
     try:
         return xp_of(x).min(x, axis=axis, keepdims=keepdims)
     except (ValueError, IndexError, TypeError) as error:
