@@ -464,7 +464,9 @@ class GradientTape:
         entries, persistent = self._entries, self._persistent
         needed = None if self._roots <= keep else self._needed(keep)
         now = per_thread.context
-        if now.mode == TRACED:
+        if now.mode == TRACED:  # seeds as tensors too: libraries whose arrays refuse tensors
+            # in arithmetic (array_api_strict) would meet a raw seed times a traced tensor
+            seeds = {u: s if isinstance(s, Tensor) else wrap(s) for u, s in seeds.items()}
             grads = _loop(entries, seeds, keep, n_lead, True, persistent, needed)
         else:  # raw_mode(), inlined: a backward pass per training step
             depth = now.raw_depth

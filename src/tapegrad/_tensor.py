@@ -455,7 +455,7 @@ def _python_default(value, numpy_dtype):
                 "nor uint64; give a float dtype (dtype=tg.float64) if rounding is meant"
             )
         if not types <= _PYTHON_NUMBERS:  # rare: arrays, tensors or NumPy scalars inside
-            strong = [v.dtype for v in _leaves(value) if hasattr(v, "dtype")]
+            strong = [_dtypes.as_dtype(v.dtype) for v in _leaves(value) if hasattr(v, "dtype")]
             if any(d in (_dtypes.float64, _dtypes.complex128) for d in strong):
                 return numpy_dtype  # np.dtype(None) is float64: only real dtypes compared
     if numpy_dtype == _dtypes.float64:
@@ -574,7 +574,7 @@ def _assignable(variable: Variable, value, what: str):
     own = to_array(value)
     if target.kind in "biu" and kind_of(own.dtype) in "fc":
         raise TypeError(
-            f"cannot {what} a {own.dtype.name} value {_short(value)} to variable "
+            f"cannot {what} a {_dtypes.as_dtype(own.dtype).name} value {_short(value)} to variable "
             f"'{variable.name}' of dtype {target}: a float is never truncated to an integer; "
             "round and cast it first, e.g. tg.astype(tg.round(value), "
             f"tg.{target.name})"

@@ -408,6 +408,9 @@ def diff(x, /, *, axis=-1, n=1, prepend=None, append=None):
         raise ValueError("diff needs an array of at least one dimension; got shape ()")
     (axis,) = negative_axes(axis, x.ndim)
     if prepend is not None or append is not None:
+        prepend, append = (
+            v.item() if isinstance(v, np.generic) else v for v in (prepend, append)
+        )  # NumPy scalars join as numbers do (beside a Dask or strict tensor too)
         for value in (prepend, append):
             if isinstance(value, (int, float, complex)):  # weak, as beside an operator: an
                 # int tensor with 0.5 becomes float32, rather than 0.5 truncated to 0
