@@ -819,3 +819,27 @@ def test_strict_and_dask_edge_cases_found_by_todays_hunt():
     v = tg.Variable(xs.asarray(np.array([1, 2])))
     with pytest.raises(TypeError, match="a float is never truncated to an integer"):
         v.assign_add(xs.asarray(np.array([1.0, 1.0])))
+
+
+def test_full_of_a_tensor_fill_and_custom_outputs_of_two_kinds_stay_in_the_library():
+    xs = pytest.importorskip("array_api_strict")
+    da = pytest.importorskip("dask.array")
+    three = tg.constant(xs.asarray(np.array(3)))
+    filled = tg.full((2,), three)  # strict's int64 was taken for a NumPy dtype
+    assert (filled.dtype, filled.numpy().tolist()) == (tg.int64, [3, 3])
+    assert tg.full((2,), tg.constant(xs.asarray(np.array(3.0))), dtype=tg.int32).dtype == tg.int32
+    lazy = tg.full((2,), tg.constant(da.from_array(np.array(3))))  # computed to NumPy before
+    assert "dask" in repr(lazy) and lazy.numpy().tolist() == [3, 3]
+
+    @tg.custom_vjp
+    def doubled_and_flag(x):  # a float and an int output: strict refused to pack them together
+        return [x * 2.0, tg.astype(x > 1.5, tg.int32)]
+
+    doubled_and_flag.defvjp(lambda x: (doubled_and_flag(x), None), lambda r, g: (g[0] * 2.0,))
+    x = tg.constant(xs.asarray(np.array([1.0, 2.0])))
+    with tg.GradientTape() as tape:
+        tape.watch(x)
+        doubled, flag = doubled_and_flag(x)
+        total = tg.sum(doubled)
+    assert flag.numpy().tolist() == [0, 1]
+    assert tape.gradient(total, x).numpy().tolist() == [2.0, 2.0]

@@ -112,28 +112,40 @@ def _substitute(args, positions, new_inputs):
     return args
 
 
-def _pack(outputs: list):
-    """Several output tensors as one flat tensor (one recorded operation has one output), in
-    their promoted dtype; ``_unpack`` casts each part back to its own."""
-    if len(outputs) == 1:
-        return outputs[0]
-    return concat([reshape(o, (-1,)) for o in outputs])
+def _pack(values: list, like: list | None = None):
+    """Several output tensors (or their tangents: ``like`` the outputs) as one flat tensor (one
+    recorded operation has one output), in their promoted dtype; ``_unpack`` casts each part
+    back to its own. Integer and bool outputs have no derivative and are left out, so the pack
+    never mixes kinds (array_api_strict refuses to) nor rounds an int64 through a float."""
+    if len(values) == 1:
+        return values[0]
+    kept = [v for v, d in zip(values, _differentiable(like or values)) if d]
+    return concat([reshape(v, (-1,)) for v in kept])
+
+
+def _differentiable(outputs: list) -> list:
+    """Which outputs are packed: the floating and complex ones (all, where none is)."""
+    kinds = [kind_of(o.dtype) in "fc" for o in outputs]
+    return kinds if any(kinds) else [True] * len(outputs)
 
 
 def _outputs_of(recorded, outputs: list) -> list:
-    """The recorded operation's output split back into the function's outputs. Integer and
-    bool outputs have no derivative: they are the function's own, exact (the pack went through
-    a floating dtype, where an int64 beyond 2**53 would round)."""
+    """The recorded operation's output split back into the function's outputs; an integer or
+    bool output is the function's own, exact."""
     parts = _unpack(recorded, outputs)
-    return [p if kind_of(o.dtype) in "fc" else o for p, o in zip(parts, outputs)]
+    return [p if d else o for p, o, d in zip(parts, outputs, _differentiable(outputs))]
 
 
 def _unpack(packed, like: list) -> list:
+    """The parts of a pack, one per output of ``like``; zeros for the outputs left out."""
     if len(like) == 1:
         return [packed]
-    parts, at = [], 0
-    for o in like:
-        part = reshape(packed[..., at : at + o.size], _lead(packed) + o.shape)
+    parts, at, lead = [], 0, _lead(packed)
+    for o, packed_here in zip(like, _differentiable(like)):
+        if not packed_here:  # no derivative: its cotangent is zero
+            parts.append(_fresh_zeros(o, lead))
+            continue
+        part = reshape(packed[..., at : at + o.size], lead + o.shape)
         if part.dtype != o.dtype:  # a float32 output packed beside a float64 one, say
             if kind_of(part.dtype) == "c" and kind_of(o.dtype) != "c":
                 part = real(part)  # a real output's part of a complex pack (or cotangent)
@@ -498,7 +510,7 @@ class custom_jvp:
                         f"{tuple(getattr(tangent, 'shape', ()))} for an output of shape "
                         f"{o.shape}: the tangent must have the output's shape"
                     )
-            return _pack(leaves)
+            return _pack(leaves, like=outputs)
 
         def tangent_out(ts, ans, *vals):
             batch = next(

@@ -207,13 +207,16 @@ def full(shape, fill_value, *, dtype=None, device=None) -> Tensor:
     floating 0-d tensor as the value gives a result differentiable in it, as TensorFlow's
     ``fill``."""
     if isinstance(fill_value, Tensor) and device is None and fill_value.ndim == 0:
-        if _differentiable_cast(fill_value.dtype, fill_value.dtype if dtype is None else dtype):
-            from .elementwise import astype
-            from .manipulation import broadcast_to
+        # the fill's own library (nothing computed on Dask), recorded where differentiable
+        from .elementwise import astype
+        from .manipulation import broadcast_to
 
-            if dtype is not None and _dtypes.as_dtype(dtype) != fill_value.dtype:
+        if dtype is not None and _dtypes.as_dtype(dtype) != fill_value.dtype:
+            if _differentiable_cast(fill_value.dtype, dtype):
                 fill_value = astype(fill_value, dtype)
-            return broadcast_to(fill_value, _shape(shape))
+            else:  # checked: a float is never truncated into an integer dtype
+                fill_value = wrap(to_array(raw(fill_value), dtype))
+        return broadcast_to(fill_value, _shape(shape))
     value = raw(fill_value) if dtype is None else to_array(fill_value, dtype)
     if getattr(value, "ndim", 0):
         raise ValueError(
