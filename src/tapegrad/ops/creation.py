@@ -325,10 +325,9 @@ def _linspace_between(start, stop, num, dtype, endpoint):
 
     ends = [as_floating(e if isinstance(e, Tensor) else constant(e)) for e in (start, stop)]
     like = next(e for e, given in zip(ends, (start, stop)) if isinstance(given, Tensor))
-    if dtype is not None and _dtypes.as_dtype(dtype).kind not in "fc":  # no derivative: the
-        values = [to_numpy(raw(e)) for e in ends]  # checked NumPy path, then the ends' library
-        out = linspace(*values, num, dtype=dtype, endpoint=endpoint)
-        return asarray(out, like=like)
+    if dtype is not None and _dtypes.as_dtype(dtype).kind not in "fc":  # no derivative:
+        floats = _linspace_between(start, stop, num, None, endpoint)  # computed in floats, then
+        return wrap(to_array(raw(floats), dtype))  # a checked cast (lazy on Dask)
     target = _dtypes.as_dtype(dtype) if dtype is not None else _dtypes.result_type(*ends)
     ends = [e if e.dtype == target else astype(e, target) for e in ends]
     fractions = _np_xp.linspace(0.0, 1.0, num, endpoint=endpoint)
