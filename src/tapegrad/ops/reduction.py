@@ -83,22 +83,30 @@ def checked_dtype(name: str, x, dtype):
     return target
 
 
-def lazy_axes(name: str, x, axis) -> None:
-    """A repeated axis (or ``axis=True``) checked up front on Dask, which builds a graph of the
-    wrong shape for it and fails only when computed; eager libraries raise at once, so there
-    ``axis_error`` names the function afterwards and the common call pays nothing."""
-    if axis is not None and type(axis) is not int and is_lazy(x):
+def given_axes(name: str, x, axis):
+    """``axis`` as the backends take it: a list as a tuple (the standard, and array_api_strict,
+    take tuples only); on Dask, which builds a graph of the wrong shape for a repeated axis (or
+    ``axis=True``) and fails only when computed, checked up front. Eager libraries raise at
+    once, so there ``axis_error`` names the function afterwards: a plain axis costs nothing."""
+    if axis is None or type(axis) is int:
+        return axis
+    if type(axis) is list:
+        axis = tuple(axis)
+    if is_lazy(x):
         named_axes(name, axis, x.ndim)
+    return axis
 
 
 def _accumulated(name: str, x, axis, dtype, keepdims):
     """``xp.sum`` or ``xp.prod`` of ``x`` in the Array API's accumulation dtype (or a checked
     ``dtype``), an axis out of range named by tapegrad."""
-    lazy_axes(name, x, axis)
+    axis = given_axes(name, x, axis)
     xp = xp_of(x)
     if dtype is None:
         if kind_of(x.dtype) in "biu":
             dtype = library_dtype(xp, accumulation_dtype(x, None))
+            if kind_of(x.dtype) == "b":  # counted as integers (array_api_strict sums no bools)
+                x = xp.astype(x, dtype)
     else:
         dtype = library_dtype(xp, checked_dtype(name, x, dtype))
     try:
@@ -270,7 +278,7 @@ def max(x, /, *, axis=None, keepdims=False):  # noqa: A001 - the Array API name
     >>> print(tg.max(tg.constant([[1.0, 5.0], [3.0, 4.0]]), axis=0))
     tg.Tensor([3. 5.], shape=(2,), dtype=float32)
     """
-    lazy_axes("max", x, axis)
+    axis = given_axes("max", x, axis)
     try:
         return xp_of(x).max(x, axis=axis, keepdims=keepdims)
     except (ValueError, IndexError, TypeError) as error:
@@ -285,7 +293,7 @@ def min(x, /, *, axis=None, keepdims=False):  # noqa: A001 - the Array API name
     >>> print(tg.min(tg.constant([[1.0, 5.0], [3.0, 4.0]]), axis=0))
     tg.Tensor([1. 4.], shape=(2,), dtype=float32)
     """
-    lazy_axes("min", x, axis)
+    axis = given_axes("min", x, axis)
     try:
         return xp_of(x).min(x, axis=axis, keepdims=keepdims)
     except (ValueError, IndexError, TypeError) as error:

@@ -22,7 +22,7 @@ from ._strong import linear, rules, smooth
 from .elementwise import _conj, astype, real, subtract, where
 from .indexing import take_slice
 from .manipulation import broadcast_to, concat, reshape
-from .reduction import _spread, accumulation_dtype, checked_dtype, lazy_axes, mean, sum
+from .reduction import _spread, accumulation_dtype, checked_dtype, given_axes, mean, sum
 
 __all__ = [
     "cumprod",
@@ -73,7 +73,7 @@ def var(x, /, *, axis=None, correction=0.0, keepdims=False):
     >>> print(tg.var(tg.constant([1.0, 2.0, 3.0, 4.0]), correction=1))
     tg.Tensor(1.6666666, shape=(), dtype=float32)
     """
-    lazy_axes("var", x, axis)
+    axis = given_axes("var", x, axis)
     try:
         return xp_of(x).var(floating(x), axis=axis, correction=correction, keepdims=keepdims)
     except (ValueError, IndexError, TypeError) as error:
@@ -105,7 +105,7 @@ def std(x, /, *, axis=None, correction=0.0, keepdims=False):
     >>> print(tg.std(tg.constant([1.0, 3.0])))
     tg.Tensor(1.0, shape=(), dtype=float32)
     """
-    lazy_axes("std", x, axis)
+    axis = given_axes("std", x, axis)
     try:
         return xp_of(x).std(floating(x), axis=axis, correction=correction, keepdims=keepdims)
     except (ValueError, IndexError, TypeError) as error:
