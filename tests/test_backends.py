@@ -854,3 +854,21 @@ def test_list_axes_and_bool_sums_on_array_api_strict():
     assert tg.var(x, axis=[0]).numpy().tolist() == [2.25, 2.25, 2.25]
     flags = tg.constant(xs.asarray(np.array([True, True, False])))
     assert (tg.sum(flags).dtype, int(tg.sum(flags).numpy())) == (tg.int32, 2)
+
+
+def test_a_list_of_dask_tensors_is_stacked_lazily_not_computed_to_numpy():
+    # tg.constant([dask tensors]) computed them and returned a NumPy tensor: issue 6 says
+    # nothing is pulled into one process silently
+    da = pytest.importorskip("dask.array")
+    xs = pytest.importorskip("array_api_strict")
+    halves = [tg.constant(da.from_array(np.float64(v))) for v in (1.5, 2.5)]
+    with _nothing_computed("dask"):
+        joined = tg.constant([halves, [0.5, halves[0]]])
+    assert "dask" in repr(joined) and joined.dtype == tg.float64
+    assert joined.numpy().tolist() == [[1.5, 2.5], [0.5, 1.5]]
+    with pytest.raises(TypeError) as caught:
+        tg.constant([xs.asarray(1.5), halves[0]])
+    assert str(caught.value) == (
+        "cannot convert a list that mixes array_api_strict and dask arrays to one tensor: "
+        "tapegrad never moves data between libraries on its own; convert them first"
+    )

@@ -384,7 +384,41 @@ def to_array(value, dtype=None):
     dtype = None if dtype is None else _dtypes.as_dtype(dtype)
     if is_array(value):
         return _numpy_scalar(_cast_array(value, dtype, "value"))
+    if isinstance(value, list | tuple):
+        sample = _library_sample(value)
+        if sample is not None:  # joined in their library: nothing moved, nothing computed
+            return _cast_array(_stacked(value, sample), dtype, "value")
     return _numpy_scalar(_from_python(value, dtype))
+
+
+def _library_sample(sequence):
+    """An array of the one library other than NumPy that nested lists hold (tensors or arrays
+    of CuPy, Dask ...), or None. Two such libraries raise, as mixing them anywhere does."""
+    if _leaf_types(sequence) <= _PYTHON_NUMBERS:  # the common list of numbers: no more
+        return None
+    found = {}
+    for leaf in _leaves(sequence):
+        array = leaf._value if isinstance(leaf, Tensor) else leaf
+        if is_array(array) and backend_name(array) != "numpy":
+            found.setdefault(backend_name(array), array)
+    if len(found) > 1:
+        raise TypeError(
+            f"cannot convert a list that mixes {' and '.join(sorted(found))} arrays to one "
+            "tensor: tapegrad never moves data between libraries on its own; convert them first"
+        )
+    return next(iter(found.values()), None)
+
+
+def _stacked(value, sample):
+    """Nested lists stacked in ``sample``'s library (a Dask list stays lazy); numbers and NumPy
+    values join it with tapegrad's defaults (a Python float as float32)."""
+    xp = xp_of(sample)
+    if isinstance(value, list | tuple):
+        return xp.stack([_stacked(item, sample) for item in value])
+    array = value._value if isinstance(value, Tensor) else value
+    if is_array(array) and type(array) is type(sample):
+        return array
+    return in_library_of(sample, to_array(array))
 
 
 def _numpy_scalar(array):
