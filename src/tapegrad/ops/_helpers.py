@@ -98,9 +98,10 @@ def named_axes(name: str, axis, ndim: int) -> tuple:
 
 
 def axis_error(name: str, axis, ndim: int):
-    """After the backend raised for ``axis``: tapegrad's ValueError, naming the function, when
-    the axis is out of range or repeated; None when the axis is fine (the backend's error then
-    stands). Called only on failure, so the common call pays nothing for the check."""
+    """After the backend raised for ``axis``: tapegrad's error, naming the function, when the
+    axis is out of range or repeated (ValueError) or not an axis (TypeError); None when the
+    axis is fine (the backend's error then stands). Called only on failure, so the common call
+    pays nothing for the check."""
     try:
         negative_axes(axis, ndim)
     except (ValueError, TypeError) as error:
