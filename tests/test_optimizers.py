@@ -1328,3 +1328,13 @@ def test_adamax_takes_beta_2_of_one_a_running_maximum():
     assert tg.optimizers.Adamax(beta_2=1.0).beta_2 == 1.0
     with pytest.raises(ValueError):
         tg.optimizers.Adam(beta_2=1.0)
+
+
+def test_minimize_asks_a_callable_var_list_after_the_loss_as_keras_does():
+    # it was asked first: an unbuilt model had no variables yet, and no step was taken
+    model = tg.nn.Sequential([tg.nn.Dense(2, kernel_initializer="zeros", bias_initializer="zeros")])
+    x = tg.constant(np.ones((3, 4), np.float32))
+    opt = tg.optimizers.SGD(0.1)
+    opt.minimize(lambda: tg.sum(model(x) + 1.0), lambda: model.trainable_variables)
+    assert int(opt.iterations) == 1
+    assert model.trainable_variables[1].numpy().tolist() == pytest.approx([-0.3, -0.3])

@@ -956,3 +956,13 @@ def test_tape_hessian_inside_its_own_block_returns():
         y = tg.sum(x**3)
         hessian = tape.hessian(y, x)
     assert hessian.numpy().tolist() == [[6.0, 0.0], [0.0, 12.0]]
+
+
+def test_a_subclass_of_variable_is_watched_when_read_as_a_variable_is():
+    class Scaled(tg.Variable):
+        pass
+
+    v = Scaled(2.0)
+    with tg.GradientTape() as tape:
+        y = v * v
+    assert float(tape.gradient(y, v)) == 4.0

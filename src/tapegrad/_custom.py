@@ -195,7 +195,7 @@ class _VariableProbe(GradientTape):
 
     def _record(self, prim, args, vals, out, params) -> None:
         for a in args:
-            if type(a) is Variable and a._trainable and kind_of(a._value.dtype) in "fc":
+            if isinstance(a, Variable) and a._trainable and kind_of(a._value.dtype) in "fc":
                 self._variables.setdefault(a._uid, a)
 
 

@@ -179,7 +179,10 @@ class GradientTape:
         for a in args:
             if isinstance(a, Tensor):
                 uid = a._uid
-                if uid in watched or (type(a) is Variable and self._watch_on_read(a)):
+                # a plain Tensor fails the class test at once; Variable subclasses count too
+                if uid in watched or (
+                    type(a) is not Tensor and isinstance(a, Variable) and self._watch_on_read(a)
+                ):
                     hit = True
                 else:
                     uid = -uid

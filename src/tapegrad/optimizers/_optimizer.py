@@ -274,14 +274,19 @@ class Optimizer(Checked):
                 "lambda: loss_fn(model(x), y)), or the loss tensor together with the tape that "
                 f"recorded it (tape=tape); got {type(loss).__name__} without a tape"
             )
-        var_list = var_list() if callable(var_list) else var_list
-        var_list = [var_list] if isinstance(var_list, Variable) else list(var_list)
+        def listed(variables):
+            return [variables] if isinstance(variables, Variable) else list(variables)
+
         if tape is None:
             with GradientTape() as tape:
-                tape.watch(var_list)
+                if not callable(var_list):
+                    tape.watch(listed(var_list))
                 value = loss()
         else:
             value = loss
+        # a callable var_list is asked after the loss, as Keras asks it: a model built by its
+        # first call has its variables only then (the tape watched the trainable ones it read)
+        var_list = listed(var_list() if callable(var_list) else var_list)
         grads = tape.gradient(value, var_list)
         return self.apply_gradients(zip(grads, var_list))
 
