@@ -179,9 +179,10 @@ class GradientTape:
         for a in args:
             if isinstance(a, Tensor):
                 uid = a._uid
-                # a plain Tensor fails the class test at once; Variable subclasses count too
+                # class tests first (no call); Variable subclasses count too
                 if uid in watched or (
-                    type(a) is not Tensor and isinstance(a, Variable) and self._watch_on_read(a)
+                    (type(a) is Variable or (type(a) is not Tensor and isinstance(a, Variable)))
+                    and self._watch_on_read(a)
                 ):
                     hit = True
                 else:

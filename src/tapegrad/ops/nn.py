@@ -198,7 +198,8 @@ def sparse_softmax_cross_entropy(labels, logits):
     0.6931
     """
     label_values = raw(labels)
-    logits = as_floating(logits)  # integer logits: float32 or float64, as softmax takes them
+    if type(raw(logits).dtype) not in REAL_FLOAT_TYPES:  # integer logits: as softmax takes them
+        logits = as_floating(logits)
     logit_shape = tuple(raw(logits).shape)
     if kind_of(label_values.dtype) not in "iu":
         raise TypeError(

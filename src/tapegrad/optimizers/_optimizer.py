@@ -274,6 +274,7 @@ class Optimizer(Checked):
                 "lambda: loss_fn(model(x), y)), or the loss tensor together with the tape that "
                 f"recorded it (tape=tape); got {type(loss).__name__} without a tape"
             )
+
         def listed(variables):
             return [variables] if isinstance(variables, Variable) else list(variables)
 
