@@ -1,5 +1,7 @@
 """Writing into tensors as NumPy users do, JAX's functional updates, and NumPy calls on tensors."""
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -234,3 +236,35 @@ def test_in_place_integer_results_are_checked_not_wrapped():
     )
     t += tg.constant([2], dtype=tg.int64)
     assert (t.dtype, t.numpy().tolist()) == (tg.int32, [3])
+
+
+def test_numpy_converting_a_recorded_tensor_itself_warns_that_the_gradient_is_cut():
+    # np.sum([x0, x1]) and ndarray.dot(t) never reach tapegrad's dispatch: NumPy calls
+    # __array__, and the result used to be silently constant to the tape
+    x0, x1 = tg.Variable(1.0), tg.Variable(2.0)
+    with tg.GradientTape() as tape:
+        with pytest.warns(tg.GradientCutWarning, match="no gradient flows through the result"):
+            y = np.sum([x0 * 3.0, x1]) + x0
+    assert [g if g is None else float(g) for g in tape.gradient(y, [x0, x1])] == [1.0, None]
+    with tg.GradientTape() as tape:
+        with pytest.warns(tg.GradientCutWarning):
+            np.ones((2, 2)).dot(tg.Variable([1.0, 2.0]))
+    with warnings.catch_warnings():  # outside a tape, or a tensor no tape records: no warning
+        warnings.simplefilter("error")
+        assert np.asarray(x0).tolist() == 1.0
+        with tg.GradientTape():
+            np.asarray(tg.constant([1.0, 2.0]))
+
+
+def test_converting_a_list_of_tensors_packs_them_on_the_tape_as_tensorflow():
+    # tg.asarray / convert_to_tensor of [x0 * 3, x1] used to give a gradient of None
+    x0, x1 = tg.Variable(1.0), tg.Variable(2.0)
+    with tg.GradientTape(persistent=True) as tape:
+        y = tg.sum(tg.asarray([x0 * 3.0, x1]) ** 2)
+        z = tg.sum(tg.convert_to_tensor([[x0, 2.0], [x1, 1.0]]))
+    assert [float(g) for g in tape.gradient(y, [x0, x1])] == [18.0, 4.0]
+    assert [float(g) for g in tape.gradient(z, [x0, x1])] == [1.0, 1.0]
+    wide = tg.convert_to_tensor([tg.constant(1.0, dtype=tg.float64), 2.0])
+    assert (wide.dtype, wide.numpy().tolist()) == (tg.float64, [1.0, 2.0])
+    with pytest.raises(TypeError, match="would truncate"):
+        tg.asarray([tg.constant(1.5), 2], dtype=tg.int32)

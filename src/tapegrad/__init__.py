@@ -38,7 +38,7 @@ from ._explain import UnconnectedGradientError
 from ._forward import ForwardAccumulator
 from ._info import __array_namespace_info__
 from ._tape import GradientTape
-from ._tensor import Reference, Tensor, Variable, persist
+from ._tensor import GradientCutWarning, Reference, Tensor, Variable, persist
 from .functional import (
     grad,
     hessian,
@@ -76,6 +76,7 @@ __all__ = [
     "pi",
     "result_type",
     "UnconnectedGradientError",
+    "GradientCutWarning",
     "custom_gradient",
     "custom_jvp",
     "custom_vjp",

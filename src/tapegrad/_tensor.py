@@ -8,6 +8,7 @@ keys on ``_uid``, an integer from a counter (never ``id()``, which is reused aft
 from __future__ import annotations
 
 import itertools
+import warnings
 
 import numpy as np
 
@@ -25,6 +26,7 @@ from ._backend import (
 from ._backend import persist as persist_arrays
 from ._checks import flag
 from ._dtypes import kind_of
+from ._state import TRACED, per_thread
 
 # the next uid; with new_object (a Tensor without running __init__), what wrap() and the ops'
 # inlined copies of it use
@@ -79,6 +81,18 @@ class Tensor:
         return readonly(value) if value is self._value else value
 
     def __array__(self, dtype=None, copy=None):
+        now = per_thread.context
+        if now.mode == TRACED and _recorded(self, now):
+            # NumPy converting a recorded tensor itself (np.sum([x0, x1]), ndarray.dot(t)):
+            # the result is a constant to every tape, which no error would otherwise reveal
+            warnings.warn(
+                f"a {self.dtype} tensor of shape {self.shape} that a tape records was converted "
+                "to a NumPy array: no gradient flows through the result; use tapegrad "
+                "functions on tensors (tg.stack for a list of them), or t.numpy() to convert "
+                "on purpose",
+                GradientCutWarning,
+                stacklevel=2,
+            )
         value = self.numpy()
         if dtype is not None and value.dtype != dtype:
             return value.astype(dtype)
@@ -373,6 +387,21 @@ def _rebuild_variable(value, trainable, name):
 
 
 # -- converting Python and backend values -------------------------------------------------------
+class GradientCutWarning(UserWarning):
+    """A recorded tensor was turned into a NumPy array behind the tape's back (by NumPy itself,
+    through ``__array__``): what is computed from the array has no gradient."""
+
+
+def _recorded(tensor, now) -> bool:
+    """Whether an active tape watches ``tensor`` (a trainable variable: would watch it on its
+    first read) or an active accumulator carries its tangent."""
+    uid = tensor._uid
+    read_on_watch = isinstance(tensor, Variable) and tensor._trainable
+    return any(
+        uid in tape._watched or (read_on_watch and tape._watch_accessed) for tape in now.tapes
+    ) or any(uid in accumulator._tangents for accumulator in now.accumulators)
+
+
 def to_array(value, dtype=None):
     """A backend array for ``value``, with TensorFlow's defaults for Python values.
 

@@ -85,7 +85,38 @@ def convert_to_tensor(value, dtype=None) -> Tensor:
                 f"{_dtypes.as_dtype(dtype)}; cast it with tg.astype"
             )
         return identity(value) if isinstance(value, Variable) else value
-    return constant(value, dtype)
+    packed = _packed(value, dtype)
+    return packed if packed is not None else constant(value, dtype)
+
+
+def _packed(value, dtype):
+    """A list or tuple that holds tensors, stacked on the tape, as TensorFlow's
+    ``convert_to_tensor`` packs one: gradients reach the tensors. None where it holds none."""
+    from .._tensor import _leaf_types, _leaves
+
+    if not isinstance(value, list | tuple) or not any(
+        issubclass(t, Tensor) for t in _leaf_types(value)
+    ):
+        return None
+    from .elementwise import astype
+    from .manipulation import stack
+
+    if dtype is None:
+        dtype = _dtypes.result_type(*(v.dtype for v in _leaves(value) if isinstance(v, Tensor)))
+    target = _dtypes.as_dtype(dtype)
+
+    def packed(item):
+        if isinstance(item, list | tuple):
+            return stack([packed(part) for part in item])
+        if not isinstance(item, Tensor):
+            return constant(item, target)  # checked: nothing truncated
+        if item.dtype == target:
+            return item
+        if _differentiable_cast(item.dtype, target):
+            return astype(item, target)
+        return wrap(to_array(item._value, target))  # checked, as constant's conversion
+
+    return packed(value)
 
 
 @primitive(vjp=lambda g, ans, x: g, jvp=lambda ts, ans, x: ts[0])
@@ -272,7 +303,8 @@ def asarray(obj, /, *, dtype=None, device=None, copy=None, like=None) -> Tensor:
             "asarray(copy=False) cannot avoid a copy here: tapegrad owns its arrays; pass "
             "copy=None or copy=True"
         )
-    return constant(obj, dtype)
+    packed = _packed(obj, dtype) if device is None else None
+    return packed if packed is not None else constant(obj, dtype)
 
 
 def _differentiable_cast(source, dtype) -> bool:
