@@ -268,3 +268,27 @@ def test_converting_a_list_of_tensors_packs_them_on_the_tape_as_tensorflow():
     assert (wide.dtype, wide.numpy().tolist()) == (tg.float64, [1.0, 2.0])
     with pytest.raises(TypeError, match="would truncate"):
         tg.asarray([tg.constant(1.5), 2], dtype=tg.int32)
+
+
+def test_numpy_keywords_are_honoured_or_refused_never_dropped():
+    # order="F", dtype=, where= and out= used to be dropped silently
+    m = np.arange(6.0).reshape(2, 3)
+    t = tg.constant(m)
+    for shape in ((3, 2), -1):
+        expected = np.reshape(m, shape, order="F").tolist()
+        assert np.reshape(t, shape, order="F").numpy().tolist() == expected
+    assert np.add(t, 1, dtype=np.float64).dtype == tg.float64
+    assert np.concatenate([t, t], dtype=np.float32).dtype == tg.float32
+    assert np.var(tg.constant([1, 2, 3]), dtype=np.float32).dtype == tg.float32
+    with pytest.raises(TypeError) as caught:
+        np.add(t, 1, where=m > 2)
+    assert str(caught.value) == (
+        "numpy.add on tensors takes no where=: compute with tapegrad functions (tg.where for "
+        "where=)"
+    )
+    for call in (
+        lambda: np.concatenate([t, t], out=np.zeros((4, 3))),
+        lambda: np.var(t, out=np.zeros(())),
+    ):
+        with pytest.raises(TypeError, match="would write into an array outside the tape"):
+            call()

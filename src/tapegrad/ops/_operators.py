@@ -11,6 +11,7 @@ from .. import _dtypes
 from .._tensor import Tensor, Variable, to_array, wrap
 from . import elementwise as ew
 from . import manipulation
+from ._helpers import as_shape
 from .indexing import At, getitem, normalize_index, set_item
 from .linalg import matmul
 
@@ -106,6 +107,40 @@ def _no_out(name, out):
         )
 
 
+def _moment(name, a, axis, dtype, out, ddof, keepdims):
+    """NumPy's var and std: ``dtype`` computes in that dtype, as NumPy's does."""
+    _no_out(name, out)
+    if dtype is not None:
+        a = ew.astype(a, dtype)
+    return getattr(_tapegrad(), name)(a, axis=axis, correction=ddof, keepdims=keepdims)
+
+
+def _numpy_reshape(a, shape=None, order="C", *, newshape=None, copy=None):
+    """NumPy's reshape, its Fortran order too (the reversed axes reshaped in C order)."""
+    shape = as_shape(shape if shape is not None else newshape)
+    if order in ("C", "A"):  # tensors are C-contiguous, so "A" is C order
+        return manipulation.reshape(a, shape)
+    if order != "F":
+        raise ValueError(f"numpy.reshape: order must be 'C', 'F' or 'A', not {order!r}")
+    backwards = tuple(range(a.ndim))[::-1]
+    flipped = manipulation.reshape(manipulation.permute_dims(a, backwards), shape[::-1])
+    return manipulation.permute_dims(flipped, tuple(range(len(shape)))[::-1])
+
+
+def _numpy_concatenate(arrays, axis=0, out=None, dtype=None, casting="same_kind"):
+    _no_out("concatenate", out)
+    joined = manipulation.concat(arrays, axis=axis)
+    return joined if dtype is None else ew.astype(joined, dtype)
+
+
+def _numpy_sort(a, axis=-1, kind=None, order=None, *, stable=None):
+    if order is not None:
+        raise TypeError("numpy.sort(order=...) sorts structured arrays, which tensors are not")
+    if axis is None:  # NumPy sorts the flattened array
+        a, axis = manipulation.reshape(a, (-1,)), -1
+    return _tapegrad().sort(a, axis=axis)
+
+
 def _tapegrad():
     import tapegrad
 
@@ -129,11 +164,11 @@ METHODS = {
         self, shape[0] if len(shape) == 1 and not isinstance(shape[0], int) else shape
     ),
     "astype": lambda self, dtype: ew.astype(self, dtype),
-    "var": lambda self, axis=None, dtype=None, out=None, ddof=0, keepdims=False: _tapegrad().var(
-        self, axis=axis, correction=ddof, keepdims=keepdims
+    "var": lambda self, axis=None, dtype=None, out=None, ddof=0, keepdims=False: _moment(
+        "var", self, axis, dtype, out, ddof, keepdims
     ),
-    "std": lambda self, axis=None, dtype=None, out=None, ddof=0, keepdims=False: _tapegrad().std(
-        self, axis=axis, correction=ddof, keepdims=keepdims
+    "std": lambda self, axis=None, dtype=None, out=None, ddof=0, keepdims=False: _moment(
+        "std", self, axis, dtype, out, ddof, keepdims
     ),
     "cumsum": lambda self, axis=None: _tapegrad().cumsum(self, axis=axis),
     "cumprod": lambda self, axis=None: _tapegrad().cumprod(self, axis=axis),
@@ -231,22 +266,18 @@ ARRAY_FUNCTIONS = {
     "amax": _reduction("max"),
     "amin": _reduction("min"),
     "dot": _dot,
-    "reshape": lambda a, shape=None, order="C", *, newshape=None, copy=None: manipulation.reshape(
-        a, shape if shape is not None else newshape
-    ),
+    "reshape": _numpy_reshape,
     "transpose": lambda a, axes=None: manipulation.permute_dims(
         a, tuple(range(a.ndim))[::-1] if axes is None else axes
     ),
-    "concatenate": lambda arrays, axis=0, out=None, **kw: manipulation.concat(arrays, axis=axis),
+    "concatenate": _numpy_concatenate,
     "squeeze": lambda a, axis=None: manipulation.squeeze(
         a, tuple(i for i, n in enumerate(a.shape) if n == 1) if axis is None else axis
     ),
     "expand_dims": lambda a, axis: manipulation.expand_dims(a, axis=axis),
     "var": METHODS["var"],  # NumPy's ddof is the standard's correction
     "std": METHODS["std"],
-    "sort": lambda a, axis=-1, kind=None, order=None, *, stable=None: _tapegrad().sort(
-        manipulation.reshape(a, (-1,)) if axis is None else a, axis=-1 if axis is None else axis
-    ),
+    "sort": _numpy_sort,
     "shape": lambda a: a.shape,
     "ndim": lambda a: a.ndim,
     "size": lambda a, axis=None: a.size if axis is None else a.shape[axis],
@@ -303,12 +334,23 @@ def _ufunc_op(ufunc):
 
 def _array_ufunc(self, ufunc, method, *inputs, **kwargs):
     op = _ufunc_op(ufunc)
-    if op is None or method != "__call__" or kwargs.get("out") is not None:
-        name = getattr(ufunc, "__name__", ufunc)
+    name = getattr(ufunc, "__name__", ufunc)
+    if kwargs.get("out") is not None:
+        _no_out(name, kwargs["out"])
+    if op is None or method != "__call__":
         raise TypeError(
             f"numpy.{name} ({method}) has no tapegrad rule, so its gradient would be lost: use "
             "the tapegrad function of that name, or convert with t.numpy() to leave the tape"
         )
+    dtype = kwargs.pop("dtype", None)
+    unknown = sorted(k for k, v in kwargs.items() if k != "out" and v is not None)
+    if unknown:  # where=, casting=, order= ...: dropping them would change the result silently
+        raise TypeError(
+            f"numpy.{name} on tensors takes no {', '.join(k + '=' for k in unknown)}: compute "
+            "with tapegrad functions (tg.where for where=)"
+        )
+    if dtype is not None:  # NumPy computes in dtype: the tensors are cast first
+        inputs = tuple(ew.astype(v, dtype) if isinstance(v, Tensor) else v for v in inputs)
     return op(*inputs)
 
 
