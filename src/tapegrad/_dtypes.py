@@ -49,6 +49,8 @@ def as_dtype(dtype) -> np.dtype:
     # another library's dtype object (array_api_strict.float64, torch.float32): by its name
     if isinstance(dtype, str) or (isinstance(dtype, type) and issubclass(dtype, np.generic)):
         name = dtype
+    elif isinstance(dtype, type) and dtype in (builtins_bool, int, float, complex):  # as NumPy
+        name = np.dtype(dtype).name
     else:
         name = getattr(dtype, "name", None) or str(dtype).rpartition(".")[2]
     try:
@@ -139,7 +141,7 @@ def weak_scalar_dtype(scalar, strong: np.dtype) -> np.dtype:
 
 # -- the Array API's data type functions ---------------------------------------------------------
 def _dtype_of(value) -> np.dtype:
-    if hasattr(value, "dtype"):
+    if hasattr(value, "dtype") and not isinstance(value, type):  # np.float64 names a dtype
         return as_dtype(value.dtype)
     return as_dtype(value)
 
