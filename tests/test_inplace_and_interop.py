@@ -292,3 +292,21 @@ def test_numpy_keywords_are_honoured_or_refused_never_dropped():
     ):
         with pytest.raises(TypeError, match="would write into an array outside the tape"):
             call()
+
+
+def test_array_methods_a_numpy_user_reaches_for():
+    t = tg.constant([[3.0, 1.0], [2.0, 4.0]])
+    assert t.item(0) == 3.0 and t.tolist() == [[3.0, 1.0], [2.0, 4.0]]
+    assert t.swapaxes(0, 1).numpy().tolist() == [[3.0, 2.0], [1.0, 4.0]]
+    assert t.repeat(2, axis=0).shape == (4, 2)
+    assert t.take([1], axis=1).numpy().tolist() == [[1.0], [4.0]]
+    assert (t.itemsize, t.nbytes) == (4, 16)
+    x = tg.constant([3.0, 1.0, 2.0])
+    alias = x
+    with tg.GradientTape() as tape:
+        tape.watch(x)
+        assert x.sort() is None  # in place, as NumPy's method: every name sees it sorted
+        y = tg.sum(alias * tg.constant([1.0, 10.0, 100.0]))
+    assert alias.numpy().tolist() == [1.0, 2.0, 3.0]
+    # as after t[...] = v, x is a new value on the tape: the gradient is the sorted one's
+    assert tape.gradient(y, x).numpy().tolist() == [1.0, 10.0, 100.0]

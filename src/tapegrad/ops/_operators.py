@@ -107,6 +107,16 @@ def _no_out(name, out):
         )
 
 
+def _sort_in_place(tensor, axis):
+    """``t.sort()`` sorts ``t`` itself, as NumPy's method does (a recorded sort: the tensor
+    takes its result and a new identity, as ``t[i] = v`` does); it returns None."""
+    out = _tapegrad().sort(tensor, axis=axis)
+    if isinstance(tensor, Variable):
+        tensor.assign(out)
+    else:
+        tensor._value, tensor._uid = out._value, out._uid
+
+
 def _moment(name, a, axis, dtype, out, ddof, keepdims):
     """NumPy's var and std: ``dtype`` computes in that dtype, as NumPy's does."""
     _no_out(name, out)
@@ -179,7 +189,14 @@ METHODS = {
         self, axis=axis, keepdims=keepdims
     ),
     "argsort": lambda self, axis=-1: _tapegrad().argsort(self, axis=axis),
-    "sort": lambda self, axis=-1: _tapegrad().sort(self, axis=axis),
+    "sort": lambda self, axis=-1: _sort_in_place(self, axis),
+    "item": lambda self, *index: self.numpy().item(*index),
+    "tolist": lambda self: self.numpy().tolist(),
+    "swapaxes": lambda self, axis1, axis2: _tapegrad().swapaxes(self, axis1, axis2),
+    "repeat": lambda self, repeats, axis=None: _tapegrad().repeat(self, repeats, axis=axis),
+    "take": lambda self, indices, axis=None: _tapegrad().take(self, indices, axis=axis),
+    "itemsize": property(lambda self: _dtypes.as_dtype(self.dtype).itemsize),
+    "nbytes": property(lambda self: self.size * _dtypes.as_dtype(self.dtype).itemsize),
     "clip": lambda self, min=None, max=None: _tapegrad().clip(self, min, max),
     "nonzero": lambda self: _tapegrad().nonzero(self),
     "all": lambda self, axis=None, keepdims=False: _tapegrad().all(
