@@ -401,3 +401,14 @@ def test_a_callable_initial_value_is_called_as_in_tensorflow():
     v = tg.Variable(lambda: tg.zeros(2), name="deferred")
     assert v.numpy().tolist() == [0.0, 0.0] and v.dtype == tg.float32 and v.name == "deferred:0"
     assert tg.Variable(lambda: [1.0, 2.0], dtype=tg.float64).dtype == tg.float64
+
+
+def test_assign_with_read_value_false_returns_none_as_tensorflow():
+    v = tg.Variable([1.0, 2.0])
+    assert v.assign([3.0, 4.0], read_value=False) is None
+    assert v.assign_add([1.0, 1.0], read_value=False) is None
+    assert v.assign_sub([2.0, 2.0], read_value=False) is None
+    assert v.numpy().tolist() == [2.0, 3.0]
+    assert v.assign([0.0, 0.0]) is v
+    v += 1.0  # in place: the variable itself
+    assert isinstance(v, tg.Variable) and v.numpy().tolist() == [1.0, 1.0]

@@ -242,15 +242,15 @@ class Variable(Tensor):
         if new is value:  # the caller's own array, which the caller may write later
             new = xp_of(new).asarray(new, copy=True)
         self._value = new
-        return self
+        return self if read_value else None  # TensorFlow's: no value when none is read
 
     def assign_add(self, delta, read_value: bool = True) -> Variable:
         delta = self._delta(delta, "assign_add")
-        return self.assign(xp_of(self._value).add(self._value, delta))
+        return self.assign(xp_of(self._value).add(self._value, delta), read_value)
 
     def assign_sub(self, delta, read_value: bool = True) -> Variable:
         delta = self._delta(delta, "assign_sub")
-        return self.assign(xp_of(self._value).subtract(self._value, delta))
+        return self.assign(xp_of(self._value).subtract(self._value, delta), read_value)
 
     def _delta(self, delta, what: str):
         """A value to combine with the variable's: of its shape, or a scalar. Another shape
