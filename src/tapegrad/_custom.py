@@ -278,6 +278,12 @@ def custom_gradient(f: Callable) -> Callable:
         name = getattr(f, "__name__", "custom_gradient")
         if not callable(grad_fn):
             raise TypeError(f"{name} must return (output, grad_fn); its grad_fn is not callable")
+        if variables and not _takes_variables(grad_fn):  # at the call, as TensorFlow checks
+            raise TypeError(
+                f"{name} reads variables ({', '.join(v.name for v in variables)}), so its grad_fn "
+                "must take them: def grad_fn(*upstream, variables=None), returning "
+                "(input_gradients, variable_gradients)"
+            )
 
         def joint(g, *vals):
             upstream = _unpack(g, outputs)
@@ -313,6 +319,16 @@ def custom_gradient(f: Callable) -> Callable:
         return rebuild(_outputs_of(out, outputs))
 
     return wrapped
+
+
+def _takes_variables(grad_fn) -> bool:
+    import inspect
+
+    try:
+        parameters = inspect.signature(grad_fn).parameters.values()
+    except (TypeError, ValueError):  # a builtin: nothing to tell, so the call will say
+        return True
+    return any(p.name == "variables" or p.kind is p.VAR_KEYWORD for p in parameters)
 
 
 def _as_list(value) -> list:
