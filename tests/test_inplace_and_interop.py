@@ -310,3 +310,22 @@ def test_array_methods_a_numpy_user_reaches_for():
     assert alias.numpy().tolist() == [1.0, 2.0, 3.0]
     # as after t[...] = v, x is a new value on the tape: the gradient is the sorted one's
     assert tape.gradient(y, x).numpy().tolist() == [1.0, 10.0, 100.0]
+
+
+def test_diagonal_and_trace_follow_numpy_as_methods_and_through_numpy():
+    # NumPy's axis1 and axis2 (the first two axes by default), unlike tg.linalg's last two
+    a = np.arange(24.0).reshape(2, 3, 4)
+    t = tg.constant(a)
+    for options in (
+        {},
+        {"offset": 1},
+        {"axis1": 1, "axis2": 2},
+        {"offset": -1, "axis1": 2, "axis2": 0},
+    ):
+        assert t.diagonal(**options).numpy().tolist() == a.diagonal(**options).tolist()
+        assert t.trace(**options).numpy().tolist() == a.trace(**options).tolist()
+        assert np.trace(t, **options).numpy().tolist() == np.trace(a, **options).tolist()
+    x = tg.Variable([[1.0, 2.0], [3.0, 4.0]])
+    with tg.GradientTape() as tape:
+        y = x.trace() + tg.sum(np.diagonal(x, 1))
+    assert tape.gradient(y, x).numpy().tolist() == [[1.0, 1.0], [0.0, 1.0]]

@@ -107,6 +107,20 @@ def _no_out(name, out):
         )
 
 
+def _numpy_diagonal(a, offset, axis1, axis2):
+    """NumPy's diagonal over ``axis1`` and ``axis2`` (the first two by default; tg.linalg's
+    takes the last two): those axes moved to the end, then the diagonal taken there."""
+    return _tapegrad().linalg.diagonal(
+        _tapegrad().moveaxis(a, (axis1, axis2), (-2, -1)), offset=offset
+    )
+
+
+def _numpy_trace(a, offset, axis1, axis2, dtype, out):
+    _no_out("trace", out)
+    total = _tapegrad().sum(_numpy_diagonal(a, offset, axis1, axis2), axis=-1)
+    return total if dtype is None else ew.astype(total, dtype)
+
+
 def _sort_in_place(tensor, axis):
     """``t.sort()`` sorts ``t`` itself, as NumPy's method does (a recorded sort: the tensor
     takes its result and a new identity, as ``t[i] = v`` does); it returns None."""
@@ -195,6 +209,12 @@ METHODS = {
     "swapaxes": lambda self, axis1, axis2: _tapegrad().swapaxes(self, axis1, axis2),
     "repeat": lambda self, repeats, axis=None: _tapegrad().repeat(self, repeats, axis=axis),
     "take": lambda self, indices, axis=None: _tapegrad().take(self, indices, axis=axis),
+    "diagonal": lambda self, offset=0, axis1=0, axis2=1: _numpy_diagonal(
+        self, offset, axis1, axis2
+    ),
+    "trace": lambda self, offset=0, axis1=0, axis2=1, dtype=None, out=None: _numpy_trace(
+        self, offset, axis1, axis2, dtype, out
+    ),
     "itemsize": property(lambda self: _dtypes.as_dtype(self.dtype).itemsize),
     "nbytes": property(lambda self: self.size * _dtypes.as_dtype(self.dtype).itemsize),
     "clip": lambda self, min=None, max=None: _tapegrad().clip(self, min, max),
@@ -295,6 +315,10 @@ ARRAY_FUNCTIONS = {
     "var": METHODS["var"],  # NumPy's ddof is the standard's correction
     "std": METHODS["std"],
     "sort": _numpy_sort,
+    "diagonal": lambda a, offset=0, axis1=0, axis2=1: _numpy_diagonal(a, offset, axis1, axis2),
+    "trace": lambda a, offset=0, axis1=0, axis2=1, dtype=None, out=None: _numpy_trace(
+        a, offset, axis1, axis2, dtype, out
+    ),
     "shape": lambda a: a.shape,
     "ndim": lambda a: a.ndim,
     "size": lambda a, axis=None: a.size if axis is None else a.shape[axis],
