@@ -98,7 +98,6 @@ def _packed(value, dtype):
         issubclass(t, Tensor) for t in _leaf_types(value)
     ):
         return None
-    from .elementwise import astype
     from .manipulation import stack
 
     if dtype is None:
@@ -110,11 +109,7 @@ def _packed(value, dtype):
             return stack([packed(part) for part in item])
         if not isinstance(item, Tensor):
             return constant(item, target)  # checked: nothing truncated
-        if item.dtype == target:
-            return item
-        if _differentiable_cast(item.dtype, target):
-            return astype(item, target)
-        return wrap(to_array(item._value, target))  # checked, as constant's conversion
+        return _cast_on_tape(item, target)
 
     return packed(value)
 
@@ -239,14 +234,10 @@ def full(shape, fill_value, *, dtype=None, device=None) -> Tensor:
     ``fill``."""
     if isinstance(fill_value, Tensor) and device is None and fill_value.ndim == 0:
         # the fill's own library (nothing computed on Dask), recorded where differentiable
-        from .elementwise import astype
         from .manipulation import broadcast_to
 
-        if dtype is not None and _dtypes.as_dtype(dtype) != fill_value.dtype:
-            if _differentiable_cast(fill_value.dtype, dtype):
-                fill_value = astype(fill_value, dtype)
-            else:  # checked: a float is never truncated into an integer dtype
-                fill_value = wrap(to_array(raw(fill_value), dtype))
+        if dtype is not None:
+            fill_value = _cast_on_tape(fill_value, dtype)
         return broadcast_to(fill_value, _shape(shape))
     value = raw(fill_value) if dtype is None else to_array(fill_value, dtype)
     if getattr(value, "ndim", 0):
@@ -307,6 +298,19 @@ def asarray(obj, /, *, dtype=None, device=None, copy=None, like=None) -> Tensor:
     return packed if packed is not None else constant(obj, dtype)
 
 
+def _cast_on_tape(tensor, dtype):
+    """``tensor`` in ``dtype``: a recorded cast where gradients pass it, else the checked
+    conversion (a float is never truncated into an integer dtype)."""
+    target = _dtypes.as_dtype(dtype)
+    if tensor.dtype == target:
+        return tensor
+    if _differentiable_cast(tensor.dtype, target):
+        from .elementwise import astype
+
+        return astype(tensor, target)
+    return wrap(to_array(raw(tensor), target))
+
+
 def _differentiable_cast(source, dtype) -> bool:
     """A cast to a float or complex dtype that loses no imaginary part: one gradients pass."""
     target = _dtypes.as_dtype(dtype).kind
@@ -352,16 +356,16 @@ def _linspace_between(start, stop, num, dtype, endpoint):
     recorded, so that gradients reach tensor endpoints (NumPy's own linspace would call back
     into tapegrad through ``__array_function__``). Ends of several shapes broadcast, and the
     values run along a new first axis, as NumPy's."""
-    from .elementwise import add, as_floating, astype, multiply, subtract
+    from .elementwise import add, as_floating, multiply, subtract
     from .manipulation import reshape
 
-    ends = [as_floating(e if isinstance(e, Tensor) else constant(e)) for e in (start, stop)]
-    like = next(e for e, given in zip(ends, (start, stop)) if isinstance(given, Tensor))
     if dtype is not None and _dtypes.as_dtype(dtype).kind not in "fc":  # no derivative:
         floats = _linspace_between(start, stop, num, None, endpoint)  # computed in floats, then
-        return wrap(to_array(raw(floats), dtype))  # a checked cast (lazy on Dask)
+        return _cast_on_tape(floats, dtype)  # a checked cast (lazy on Dask)
+    ends = [as_floating(e if isinstance(e, Tensor) else constant(e)) for e in (start, stop)]
+    like = next(e for e, given in zip(ends, (start, stop)) if isinstance(given, Tensor))
     target = _dtypes.as_dtype(dtype) if dtype is not None else _dtypes.result_type(*ends)
-    ends = [e if e.dtype == target else astype(e, target) for e in ends]
+    ends = [_cast_on_tape(e, target) for e in ends]
     fractions = _np_xp.linspace(0.0, 1.0, num, endpoint=endpoint)
     real = np.finfo(target).dtype  # complex endpoints take real fractions of their precision
     fractions = asarray(_np_xp.astype(fractions, real), like=like)

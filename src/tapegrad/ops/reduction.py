@@ -163,9 +163,7 @@ def _per_element(g, x, axis):
     return g / count if count else g
 
 
-_WIDE_FLOATS = frozenset(
-    type(_dtypes.as_dtype(n)) for n in ("float32", "float64", "complex64", "complex128")
-)
+_WIDE_FLOATS = _dtypes.FLOAT_TYPES - {type(_dtypes.float16)}  # what mean takes as it is
 
 
 @primitive(
@@ -184,6 +182,7 @@ def mean(x, /, *, axis=None, keepdims=False):
     tg.Tensor([1.5 3.5], shape=(2,), dtype=float32)
     """
     xp = xp_of(x)
+    axis = given_axes("mean", x, axis)
     try:
         if type(x.dtype) not in _WIDE_FLOATS:  # float32 and float64 need neither step
             x = floating(x)  # bool and integers as _dtypes.float_result says (NumPy: float64)
