@@ -10,6 +10,7 @@ forward rule reverse mode, by transposition: both are linear maps, and the gradi
 from __future__ import annotations
 
 import functools
+import inspect
 import threading
 from collections.abc import Callable
 
@@ -322,8 +323,6 @@ def custom_gradient(f: Callable) -> Callable:
 
 
 def _takes_variables(grad_fn) -> bool:
-    import inspect
-
     try:
         parameters = inspect.signature(grad_fn).parameters.values()
     except (TypeError, ValueError):  # a builtin: nothing to tell, so the call will say
