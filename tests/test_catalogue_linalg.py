@@ -4,6 +4,8 @@ complex convention, degenerate points and errors. Derivatives are checked in the
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 import scipy.special
@@ -625,3 +627,44 @@ def test_det_second_derivatives_are_exact_at_a_numerically_singular_matrix():
     expected = tg.hessian(det3)(tg.constant(a)).numpy()
     for how in (tg.hessian, lambda f: tg.jacrev(tg.jacrev(f))):
         np.testing.assert_allclose(how(L.det)(tg.constant(a)).numpy(), expected, atol=1e-12)
+
+
+def test_det_derivatives_of_every_order_are_exact_at_rank_n_minus_2_and_below():
+    # two vanishing singular values: the SVD cofactor's derivative misses the terms that mix
+    # them, so the cofactor is taken from minors there
+    np.testing.assert_array_equal(
+        tg.hessian(L.det)(tg.constant(np.zeros((2, 2)))).numpy().reshape(4, 4),
+        [[0, 0, 0, 1], [0, 0, -1, 0], [0, -1, 0, 0], [1, 0, 0, 0]],
+    )
+    hessian = tg.hessian(L.det)(tg.constant(np.diag([1.0, 0.0, 0.0]))).numpy().reshape(9, 9)
+    expected = np.zeros((9, 9))
+    expected[4, 8] = expected[8, 4] = 1.0  # d2 / da22 da33 = a11
+    expected[5, 7] = expected[7, 5] = -1.0  # d2 / da23 da32 = -a11
+    np.testing.assert_array_equal(hessian, expected)
+    # third derivatives of the 3 x 3 determinant are the signs of the permutations
+    third = tg.jacfwd(tg.hessian(L.det))(tg.constant(np.zeros((3, 3)))).numpy()
+    expected = np.zeros((3,) * 6)
+    for perm in itertools.permutations(range(3)):
+        sign = np.linalg.det(np.eye(3)[list(perm)])
+        for order in itertools.permutations(range(3)):
+            i, j, k = order
+            expected[i, perm[i], j, perm[j], k, perm[k]] = sign
+    np.testing.assert_array_equal(third.reshape((3,) * 6), expected)
+    # rank 1 of 4 x 4, batched beside a regular matrix, against the written-out polynomial
+    rng = np.random.default_rng(2)
+    a = np.stack([rng.standard_normal((4, 1)) @ rng.standard_normal((1, 4)), _random(4, 4)])
+
+    def leibniz(m):
+        return sum(
+            np.linalg.det(np.eye(4)[list(p)])
+            * m[..., 0, p[0]]
+            * m[..., 1, p[1]]
+            * m[..., 2, p[2]]
+            * m[..., 3, p[3]]
+            for p in itertools.permutations(range(4))
+        )
+
+    for how in (tg.hessian, lambda f: tg.jacfwd(tg.jacrev(f))):
+        got = how(lambda m: tg.sum(L.det(m)))(tg.constant(a)).numpy()
+        want = how(lambda m: tg.sum(leibniz(m)))(tg.constant(a)).numpy()
+        np.testing.assert_allclose(got, want, atol=1e-12)

@@ -15,9 +15,10 @@ where two eigenvalues (singular values) coincide to within ``n * eps * max|λ|``
 as 0. That is the exact gradient of any loss that does not depend on the choice of basis inside
 the degenerate eigenspace (functions of the eigenvalues, projectors, ``V diag(f(λ)) Vᴴ``), for
 which the ill-defined part vanishes; other losses have no gradient there. ``1/s`` terms of
-non-square ``svd`` are taken as 0 where ``s = 0``. ``det`` is differentiable at singular
-matrices (its gradient is the cofactor matrix, computed from an SVD there); ``inv``, ``solve``,
-``slogdet`` and ``cholesky`` need nonsingular (positive-definite) matrices.
+non-square ``svd`` are taken as 0 where ``s = 0``. ``det`` is differentiable to every order at
+singular matrices (its gradient is the cofactor matrix, computed from an SVD at rank n - 1 and
+from minors at lower rank, up to 16 x 16); ``inv``, ``solve``, ``slogdet`` and ``cholesky`` need
+nonsingular (positive-definite) matrices.
 """
 
 from __future__ import annotations
@@ -370,6 +371,8 @@ def _cofactor(x, ans):
     if _clearly_nonsingular(xp, raw(x), raw(ans)):
         return expand_dims(expand_dims(ans, axis=-1), axis=-1) * matrix_transpose(inv(x))
     u, s, vh = svd(x, full_matrices=False)
+    if _rank_two_short(xp, raw(s)):
+        return _cofactor_from_minors(x)
     diagonal = xp.eye(s.shape[-1], dtype=xp.bool, device=device_of(raw(s)))
     others = where(diagonal, 1, expand_dims(s, axis=-2))
     c = prod(others, axis=-1)
@@ -379,6 +382,37 @@ def _cofactor(x, ans):
     return expand_dims(expand_dims(d, axis=-1), axis=-1) * _conj(
         matmul(u * expand_dims(c, axis=-2), vh)
     )
+
+
+# Minors cost n² determinants of size n - 1: beyond this size the SVD cofactor serves alone.
+_MINORS_UP_TO = 16
+
+
+def _rank_two_short(xp, s) -> bool:
+    """Whether some matrix has two singular values below sqrt(eps) of its largest, and is small
+    enough for minors. There the SVD cofactor is right (zero, or nearly) but its derivative is
+    not: the two vanishing singular vectors are not unique, and the Hessian of ``det`` misses
+    the terms that mix them (``d² det / db dc = -1`` at the 2 x 2 zero matrix)."""
+    n = s.shape[-1]
+    if n < 2 or n > _MINORS_UP_TO or s.size == 0:
+        return False
+    tol = float(np.finfo(as_dtype(s.dtype)).eps) ** 0.5
+    return bool(xp.any(s[..., -2] <= tol * s[..., 0]))
+
+
+def _cofactor_from_minors(x):
+    """The cofactor matrix as signed minors, ``(-1)^(i+j) det(x without row i and column j)``:
+    a polynomial in ``x``, so every order of derivative is exact at any rank (each minor's own
+    gradient picks its branch again)."""
+    xp = _xp(x)
+    n = x.shape[-1]
+    keep = np.array([[k for k in range(n) if k != i] for i in range(n)])
+    device = device_of(raw(x))
+    rows = xp.asarray(keep[:, None, :, None], device=device)
+    cols = xp.asarray(keep[None, :, None, :], device=device)
+    minors = det(getitem(x, index=(Ellipsis, rows, cols)))
+    signs = (-1.0) ** np.add.outer(np.arange(n), np.arange(n))
+    return minors * xp.asarray(signs, dtype=raw(x).dtype, device=device)
 
 
 def _clearly_nonsingular(xp, x, det) -> bool:
