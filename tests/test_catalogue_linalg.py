@@ -654,17 +654,45 @@ def test_det_derivatives_of_every_order_are_exact_at_rank_n_minus_2_and_below():
     rng = np.random.default_rng(2)
     a = np.stack([rng.standard_normal((4, 1)) @ rng.standard_normal((1, 4)), _random(4, 4)])
 
-    def leibniz(m):
-        return sum(
-            np.linalg.det(np.eye(4)[list(p)])
-            * m[..., 0, p[0]]
-            * m[..., 1, p[1]]
-            * m[..., 2, p[2]]
-            * m[..., 3, p[3]]
-            for p in itertools.permutations(range(4))
-        )
-
+    leibniz, leibniz3 = _leibniz(4), _leibniz(3)
     for how in (tg.hessian, lambda f: tg.jacfwd(tg.jacrev(f))):
         got = how(lambda m: tg.sum(L.det(m)))(tg.constant(a)).numpy()
         want = how(lambda m: tg.sum(leibniz(m)))(tg.constant(a)).numpy()
         np.testing.assert_allclose(got, want, atol=1e-12)
+    # repeated singular values (diag(1, 1, 0)) and a 3 x 3 matrix of rank 2 with distinct ones
+    for m in (np.diag([1.0, 1.0, 0.0]), np.arange(1.0, 10.0).reshape(3, 3)):
+        got = tg.jacfwd(tg.hessian(L.det))(tg.constant(m)).numpy()
+        want = tg.jacfwd(tg.hessian(leibniz3))(tg.constant(m)).numpy()
+        np.testing.assert_allclose(got, want, atol=1e-12)
+        assert np.abs(want).max() == 1.0
+    # complex singular matrices: the vanishing singular vectors have no phase to follow
+    m = np.array([[1.0, 1j], [1j, -1.0]])
+    np.testing.assert_allclose(
+        tg.hessian(L.det, holomorphic=True)(tg.constant(m)).numpy().reshape(4, 4),
+        [[0, 0, 0, 1], [0, 0, -1, 0], [0, -1, 0, 0], [1, 0, 0, 0]],
+        atol=1e-15,
+    )
+    rng = np.random.default_rng(3)
+    c = (rng.standard_normal((3, 2)) + 1j * rng.standard_normal((3, 2))) @ (
+        rng.standard_normal((2, 3)) + 1j * rng.standard_normal((2, 3))
+    )
+    np.testing.assert_allclose(
+        tg.hessian(L.det, holomorphic=True)(tg.constant(c)).numpy(),
+        tg.hessian(leibniz3, holomorphic=True)(tg.constant(c)).numpy(),
+        atol=1e-12,
+    )
+
+
+def _leibniz(n):
+    """The determinant of n x n matrices written out as the sum over permutations."""
+
+    def det(m):
+        terms = []
+        for p in itertools.permutations(range(n)):
+            term = np.linalg.det(np.eye(n)[list(p)])
+            for i in range(n):
+                term = term * m[..., i, p[i]]
+            terms.append(term)
+        return sum(terms)
+
+    return det

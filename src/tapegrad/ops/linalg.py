@@ -16,9 +16,9 @@ as 0. That is the exact gradient of any loss that does not depend on the choice 
 the degenerate eigenspace (functions of the eigenvalues, projectors, ``V diag(f(λ)) Vᴴ``), for
 which the ill-defined part vanishes; other losses have no gradient there. ``1/s`` terms of
 non-square ``svd`` are taken as 0 where ``s = 0``. ``det`` is differentiable to every order at
-singular matrices (its gradient is the cofactor matrix, computed from an SVD at rank n - 1 and
-from minors at lower rank, up to 16 x 16); ``inv``, ``solve``, ``slogdet`` and ``cholesky`` need
-nonsingular (positive-definite) matrices.
+singular matrices (its gradient is the cofactor matrix, computed there from minors; for large
+stacks, past 4M minor elements, from an SVD, exact to first order); ``inv``, ``solve``,
+``slogdet`` and ``cholesky`` need nonsingular (positive-definite) matrices.
 """
 
 from __future__ import annotations
@@ -364,15 +364,17 @@ def solve(x1, x2, /):
 
 def _cofactor(x, ans):
     """``d det / d x``: ``det * inv(x)ᵀ``, or where some matrix is singular or nearly so, the
-    cofactor matrix ``d * conj(U diag(c) Vh)`` from an SVD (``c_i`` the product of the other
-    singular values, ``d = det(U) det(Vh)``), which stays exact there: ``det * inv(x)ᵀ`` is a
-    tiny number times a huge one, whose own derivative cancels catastrophically."""
+    cofactor matrix from minors (while they fit ``_MINORS_BUDGET``) or from an SVD,
+    ``d * conj(U diag(c) Vh)`` (``c_i`` the product of the other singular values,
+    ``d = det(U) det(Vh)``), which stay exact there: ``det * inv(x)ᵀ`` is a tiny number times a
+    huge one, whose own derivative cancels catastrophically."""
     xp = _xp(ans)
     if _clearly_nonsingular(xp, raw(x), raw(ans)):
         return expand_dims(expand_dims(ans, axis=-1), axis=-1) * matrix_transpose(inv(x))
-    u, s, vh = svd(x, full_matrices=False)
-    if _rank_two_short(xp, raw(s)):
+    n = x.shape[-1]
+    if n >= 2 and size_of(x.shape) * (n - 1) ** 2 <= _MINORS_BUDGET:
         return _cofactor_from_minors(x)
+    u, s, vh = svd(x, full_matrices=False)
     diagonal = xp.eye(s.shape[-1], dtype=xp.bool, device=device_of(raw(s)))
     others = where(diagonal, 1, expand_dims(s, axis=-2))
     c = prod(others, axis=-1)
@@ -384,26 +386,17 @@ def _cofactor(x, ans):
     )
 
 
-# Minors cost n² determinants of size n - 1: beyond this size the SVD cofactor serves alone.
-_MINORS_UP_TO = 16
-
-
-def _rank_two_short(xp, s) -> bool:
-    """Whether some matrix has two singular values below sqrt(eps) of its largest, and is small
-    enough for minors. There the SVD cofactor is right (zero, or nearly) but its derivative is
-    not: the two vanishing singular vectors are not unique, and the Hessian of ``det`` misses
-    the terms that mix them (``d² det / db dc = -1`` at the 2 x 2 zero matrix)."""
-    n = s.shape[-1]
-    if n < 2 or n > _MINORS_UP_TO or s.size == 0:
-        return False
-    tol = float(np.finfo(as_dtype(s.dtype)).eps) ** 0.5
-    return bool(xp.any(s[..., -2] <= tol * s[..., 0]))
+# Minors are n² matrices of size n - 1 for each n x n one: beyond this many elements (one 45 x 45
+# matrix, a thousand 8 x 8 ones) the SVD cofactor serves instead, exact to first order (its own
+# derivatives are not where two singular values vanish or repeat, nor at complex matrices, whose
+# vanishing singular vectors have no defined phase).
+_MINORS_BUDGET = 1 << 22
 
 
 def _cofactor_from_minors(x):
     """The cofactor matrix as signed minors, ``(-1)^(i+j) det(x without row i and column j)``:
-    a polynomial in ``x``, so every order of derivative is exact at any rank (each minor's own
-    gradient picks its branch again)."""
+    a polynomial in ``x``, so every order of derivative is exact at any rank, real or complex
+    (each minor's own gradient picks its branch again)."""
     xp = _xp(x)
     n = x.shape[-1]
     keep = np.array([[k for k in range(n) if k != i] for i in range(n)])
