@@ -778,6 +778,19 @@ def test_floating_results_of_integers_follow_one_rule_on_every_backend():
     assert float(tg.mean(half).numpy()) == 60000.0
 
 
+def test_dask_arrays_without_elements_reshape_as_numpy_ones_do():
+    # Dask's own reshape fails on them (an empty product in its rechunking)
+    da = pytest.importorskip("dask.array")
+    x = tg.constant(da.zeros((2, 0), chunks=1))
+    with tg.GradientTape() as tape:
+        tape.watch(x)
+        y = tg.reshape(x, (0,))
+    assert (y.shape, tg.reshape(x, (-1, 3)).shape) == ((0,), (0, 3))
+    assert tape.gradient(y, x).numpy().shape == (2, 0)
+    with pytest.raises(ValueError, match=r"cannot reshape array of size 0 into shape \(0,"):
+        tg.reshape(x, (0, -1))
+
+
 def test_dask_reductions_refuse_a_repeated_axis_at_the_call_and_cast_to_float16():
     # Dask built a graph of the wrong shape for axis=(0, 0) and failed only when computed;
     # its namespace has no float16, which every cast to it looked up

@@ -230,6 +230,16 @@ def scatter_set(target, index, values):
     return xp.reshape(out, shape)
 
 
+def reshape(x, shape: tuple):
+    """``xp.reshape``; Dask's fails on arrays without elements (its rechunking multiplies an
+    empty run of axes), so there one is made anew in the shape asked for (resolved by NumPy,
+    with NumPy's errors)."""
+    if type(x) is not np.ndarray and is_lazy(x) and 0 in x.shape:
+        shape = np.empty(x.shape, dtype=bool).reshape(shape).shape
+        return xp_of(x).zeros(shape, dtype=x.dtype)
+    return xp_of(x).reshape(x, shape)
+
+
 def linalg_call(name: str, x, *args, **kwargs):
     """``xp.linalg.<name>(x, ...)`` on ``x``'s library, or an error naming the function and the
     library where it has no such function (Dask has no eigh, det, slogdet or pinv, and its svd

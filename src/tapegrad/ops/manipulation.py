@@ -13,6 +13,7 @@ import numpy as np
 from .._backend import device_of, is_array, to_numpy, xp_of
 from .._primitive import primitive, raw
 from .._standard_gaps import indexes_natively
+from .._standard_gaps import reshape as reshape_array
 from .._tensor import _short, to_array
 from ._helpers import as_shape, axis_error, lead, named_axes, negative_axes, positive_axis
 from ._strong import linear, rules
@@ -55,7 +56,7 @@ def reshape(x, /, shape, *, copy=None):
     >>> tg.reshape(tg.constant([1.0, 2.0, 3.0, 4.0]), (2, 2)).shape
     (2, 2)
     """
-    return xp_of(x).reshape(x, shape if type(shape) is tuple else as_shape(shape))
+    return reshape_array(x, shape if type(shape) is tuple else as_shape(shape))
 
 
 def _batched_axes(axes, n_lead):
