@@ -329,3 +329,42 @@ def test_diagonal_and_trace_follow_numpy_as_methods_and_through_numpy():
     with tg.GradientTape() as tape:
         y = x.trace() + tg.sum(np.diagonal(x, 1))
     assert tape.gradient(y, x).numpy().tolist() == [[1.0, 1.0], [0.0, 1.0]]
+
+
+def test_a_tape_keeps_copies_of_the_callers_arrays_not_the_arrays_themselves():
+    # TensorFlow and JAX convert their inputs: writing into an index or weight buffer after
+    # the forward pass must not change the gradient
+    x = tg.constant([1.0, 2.0, 3.0, 4.0])
+    idx, weights = np.array([0, 1]), np.array([1.0, 2.0, 3.0, 4.0])
+    mask = np.array([True, False, True, False])
+    with tg.GradientTape(persistent=True) as tape:
+        tape.watch(x)
+        losses = [
+            tg.sum(x[idx] ** 2),
+            tg.sum(tg.take(x, idx)),
+            tg.sum(x * weights),
+            tg.sum(weights * x),
+            tg.matmul(weights, x),
+            tg.sum(tg.where(mask, x, 0.0)),
+        ]
+    idx[:] = [2, 3]
+    weights[:] = 0.0
+    mask[:] = False
+    got = [tape.gradient(loss, x).numpy().tolist() for loss in losses]
+    assert got == [
+        [2.0, 4.0, 0.0, 0.0],
+        [1.0, 1.0, 0.0, 0.0],
+        [1.0, 2.0, 3.0, 4.0],
+        [1.0, 2.0, 3.0, 4.0],
+        [1.0, 2.0, 3.0, 4.0],
+        [1.0, 0.0, 1.0, 0.0],
+    ]
+    # a reused index buffer inside the tape
+    buffer = np.zeros(1, dtype=np.int64)
+    with tg.GradientTape() as tape:
+        tape.watch(x)
+        loss = 0.0
+        for k in range(2):
+            buffer[0] = k
+            loss = loss + x[buffer][0] * (k + 1)
+    assert tape.gradient(loss, x).numpy().tolist() == [1.0, 2.0, 0.0, 0.0]

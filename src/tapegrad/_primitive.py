@@ -278,6 +278,8 @@ def _make_op(prim: Primitive, promote: bool):
             out._uid = next_uid()
             if mode == PLAIN:
                 return out
+            if type(x) in ARRAY_TYPES or type(y) in ARRAY_TYPES:  # the caller's own arrays
+                xv, yv = _kept((x, y), (xv, yv))
             for tape in now.tapes:
                 tape._record(prim, (x, y), (xv, yv), out, _NO_PARAMS)
             if now.accumulators:
@@ -303,6 +305,8 @@ def _make_op(prim: Primitive, promote: bool):
             out._uid = next_uid()
             if mode == PLAIN:
                 return out
+            if type(x) in ARRAY_TYPES:  # the caller's own array
+                xv = private_copy(xv)
             for tape in now.tapes:
                 tape._record(prim, (x,), (xv,), out, _NO_PARAMS)
             if now.accumulators:
@@ -334,6 +338,8 @@ def _make_op(prim: Primitive, promote: bool):
             out._uid = next_uid()
             if mode == PLAIN:
                 return out
+            if type(x) in ARRAY_TYPES or type(y) in ARRAY_TYPES:  # the caller's own arrays
+                xv, yv = _kept((x, y), (xv, yv))
             for tape in now.tapes:
                 tape._record(prim, (x, y), (xv, yv), out, _NO_PARAMS)
             if now.accumulators:
@@ -428,12 +434,38 @@ def _traced(prim: Primitive, args, vals, params):
     out = wrap(value)
     if prim.defaults:
         params = {**prim.defaults, **params}
+    for a in args:
+        if type(a) in ARRAY_TYPES:
+            vals = _kept(args, vals)
+            break
     now = per_thread.context
     for tape in now.tapes:
         tape._record(prim, args, vals, out, params)
     if now.accumulators:
         _push(now, prim, args, vals, out, params)
     return out
+
+
+def _kept(args, vals) -> tuple:
+    """``vals`` with the caller's own arrays (the arguments that are not tensors) copied, for a
+    tape or accumulator that records the call and so keeps them: TensorFlow and JAX convert
+    their inputs, so a later write into the caller's array (a reused index or weight buffer)
+    must not change a gradient. Tensors' values are never written in place while saved."""
+    return tuple(v if isinstance(a, Tensor) else private_copy(v) for a, v in zip(args, vals))
+
+
+def private_copy(value):
+    """A copy of a mutable array (NumPy, CuPy, array_api_strict) that a tape is to keep;
+    anything else as it is (Python and NumPy scalars, Dask arrays: nothing writes into them)."""
+    if type(value) is _np.ndarray:
+        return value.copy() if value.flags.writeable else value
+    if type(value) not in ARRAY_TYPES or isinstance(value, _np.generic):
+        return value
+    from ._backend import backend_name, xp_of
+
+    if backend_name(value) == "dask":
+        return value
+    return xp_of(value).asarray(value, copy=True)
 
 
 def _push(now, prim, args, vals, out, params):

@@ -7,9 +7,9 @@ import operator
 
 import numpy as np
 
-from .._backend import backend_name, device_of, in_library_of, is_lazy, xp_of
+from .._backend import ARRAY_TYPES, backend_name, device_of, in_library_of, is_lazy, xp_of
 from .._dtypes import kind_of
-from .._primitive import primitive, raw
+from .._primitive import primitive, private_copy, raw
 from .._standard_gaps import (
     along_index,
     gather,
@@ -24,6 +24,7 @@ from .._standard_gaps import (
 )
 from .._standard_gaps import scatter_along_axis as backend_scatter_along_axis
 from .._standard_gaps import take_along_axis as backend_take_along_axis
+from .._state import TRACED, per_thread
 from .._tensor import Tensor
 from ._helpers import lead, negative_axes
 from ._strong import linear, rules
@@ -41,6 +42,7 @@ def normalize_index(index, shape: tuple) -> tuple:
     out = []
     masks_checked = False
     for i in index:
+        callers = type(i) in ARRAY_TYPES  # the caller's own array: copied where recorded
         i = _index_value(i)
         if hasattr(i, "dtype") and hasattr(i, "shape"):
             if kind_of(i.dtype) == "b" and i.ndim > 0:
@@ -63,6 +65,8 @@ def normalize_index(index, shape: tuple) -> tuple:
                     f"index arrays must hold integers or booleans, not {i.dtype}: cast with "
                     "tg.astype(index, tg.int64)"
                 )
+            elif callers and per_thread.context.mode == TRACED:
+                i = private_copy(i)  # a tape keeps the index: later writes must not reach it
         out.append(i)
     return tuple(out)
 
