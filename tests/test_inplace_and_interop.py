@@ -368,3 +368,121 @@ def test_a_tape_keeps_copies_of_the_callers_arrays_not_the_arrays_themselves():
             buffer[0] = k
             loss = loss + x[buffer][0] * (k + 1)
     assert tape.gradient(loss, x).numpy().tolist() == [1.0, 2.0, 0.0, 0.0]
+
+
+def test_forward_mode_through_a_write_into_a_tensor_holding_inf_is_finite():
+    # the unwritten part's tangent was ans * 0, NaN where x holds -inf (a masked softmax)
+    s = tg.constant(np.array([0.5, 1.5]))
+    x = tg.constant(np.full(4, -np.inf))
+    np.testing.assert_array_equal(
+        tg.jacfwd(lambda q: x.at[:2].set(q))(s).numpy(), [[1, 0], [0, 1], [0, 0], [0, 0]]
+    )
+
+    def masked_softmax(q):
+        scores = tg.full((4,), -np.inf, dtype=tg.float64)
+        scores[:2] = q
+        return tg.nn.softmax(scores)
+
+    p = 1 / (1 + np.exp(-1.0))  # softmax([0.5, 1.5])[1]
+    expected = p * (1 - p) * np.array([[1, -1], [-1, 1], [0, 0], [0, 0]])
+    np.testing.assert_allclose(tg.jacfwd(masked_softmax)(s).numpy(), expected, rtol=1e-14)
+    np.testing.assert_allclose(
+        tg.jacobian(masked_softmax)(s).numpy(), expected, rtol=1e-14, atol=1e-17
+    )
+    hessian = tg.hessian(lambda q: masked_softmax(q)[0])(s).numpy()
+    assert np.all(np.isfinite(hessian))
+
+
+def test_written_values_may_carry_leading_axes_of_length_one_as_numpy_allows():
+    x = tg.constant(np.zeros((3, 4)))
+    v = tg.constant(np.ones((1, 4)))
+    with tg.GradientTape() as tape:
+        tape.watch(v)
+        y = x * 1.0
+        y[0] = v
+        loss = tg.sum(y * tg.constant(np.arange(12.0).reshape(3, 4)))
+    assert y.numpy()[0].tolist() == [1.0] * 4
+    assert tape.gradient(loss, v).numpy().tolist() == [[0.0, 1.0, 2.0, 3.0]]
+    assert tg.jacfwd(lambda b: x.at[0].set(b))(v).shape == (3, 4, 1, 4)
+    assert x.at[0].add(v).numpy()[0].tolist() == [1.0] * 4
+    assert x.at[0].max(v).numpy()[0].tolist() == [1.0] * 4
+    with pytest.raises(ValueError) as caught:
+        x.at[0].set(tg.constant(np.ones((2, 4))))
+    assert str(caught.value) == (
+        "x.at[...].set: cannot write a value of shape (2, 4) at a place of shape (4,) in a "
+        "tensor of shape (3, 4): the value must broadcast to the shape it replaces"
+    )
+    with pytest.raises(ValueError) as caught:
+        x.at[[0, 1]].add(tg.constant(np.ones(3)))
+    assert str(caught.value).startswith("x.at[...].add: cannot write a value of shape (3,) at")
+
+
+def test_take_along_axis_broadcasts_x_and_indices_in_values_and_gradients():
+    x = tg.constant([[1.0, 2.0, 3.0, 4.0]])
+    indices = np.array([[0, 3], [1, 1], [2, 0]])
+    with tg.GradientTape() as tape:
+        tape.watch(x)
+        loss = tg.sum(tg.take_along_axis(x, indices, axis=1))
+    assert tape.gradient(loss, x).numpy().tolist() == [[2.0, 2.0, 1.0, 1.0]]
+    jac = tg.jacobian(lambda a: tg.take_along_axis(a, indices, axis=1))(x).numpy()
+    np.testing.assert_array_equal(
+        jac, tg.jacfwd(lambda a: tg.take_along_axis(a, indices, axis=1))(x).numpy()
+    )
+    flat = np.arange(18.0).reshape(3, 6)
+    out = tg.take_along_axis(tg.constant(flat), np.array([0, 5, 17]), axis=None)
+    assert out.numpy().tolist() == [0.0, 5.0, 17.0]
+    with pytest.raises(IndexError) as caught:
+        tg.take_along_axis(x, np.array([[0.0]]), axis=1)
+    assert str(caught.value) == (
+        "take_along_axis: indices must hold integers, not float64: cast with "
+        "tg.astype(indices, tg.int64)"
+    )
+    with pytest.raises(ValueError) as caught:
+        tg.take_along_axis(x, np.array([0]), axis=1)
+    assert str(caught.value).startswith(
+        "take_along_axis: indices of shape (1,) and x of shape (1, 4) must have the same number"
+    )
+
+
+def test_take_along_axis_broadcasts_on_dask_and_strict_as_on_numpy():
+    da = pytest.importorskip("dask.array")
+    xs = pytest.importorskip("array_api_strict")
+    values = np.arange(18.0).reshape(3, 6)
+    indices = np.array([[1, 1, 0]])
+    expected = np.take_along_axis(values, indices, axis=1)
+    lazy = tg.take_along_axis(
+        tg.constant(da.from_array(values, chunks=2)),
+        tg.constant(da.from_array(indices)),
+        axis=1,
+    )
+    np.testing.assert_array_equal(lazy.numpy(), expected)
+    strict = tg.constant(xs.asarray(np.arange(4.0)))
+    assert strict[5:1:-2].numpy().tolist() == [3.0]
+    assert strict[::-1].numpy().tolist() == [3.0, 2.0, 1.0, 0.0]
+    assert strict[-1:-5:-1].numpy().tolist() == [3.0, 2.0, 1.0, 0.0]
+    assert tg.constant(xs.asarray(np.zeros(0)))[::-1].shape == (0,)
+
+
+@pytest.mark.parametrize("flag", [True, False, np.array(True), np.array(False)])
+def test_scalar_booleans_beside_other_advanced_parts_are_indexes_of_one_axis(flag):
+    x = tg.constant(np.arange(8.0).reshape(2, 2, 2))
+    expected = np.arange(8.0).reshape(2, 2, 2)[0, :, flag]
+    f = lambda a: a[0, :, flag]  # noqa: E731
+    assert f(x).numpy().tolist() == expected.tolist()
+    selection = np.eye(8)[np.arange(8).reshape(2, 2, 2)[0, :, flag].ravel()]
+    want = selection.reshape(expected.shape + (2, 2, 2))
+    np.testing.assert_array_equal(tg.jacobian(f)(x).numpy(), want)
+    np.testing.assert_array_equal(tg.jacfwd(f)(x).numpy(), want)
+
+
+def test_writing_a_list_of_tensors_packs_them_on_the_tape():
+    a, b = tg.constant(2.0), tg.constant(3.0)
+    with tg.GradientTape(persistent=True) as tape:
+        tape.watch([a, b])
+        y = tg.zeros((3,))
+        y[0:2] = [a, b]
+        z = tg.zeros((3,)).at[1:].set([a, b * 2.0])
+        y_sum, z_sum = tg.sum(y), tg.sum(z)
+    assert y.numpy().tolist() == [2.0, 3.0, 0.0]
+    assert [float(g) for g in tape.gradient(y_sum, [a, b])] == [1.0, 1.0]
+    assert [float(g) for g in tape.gradient(z_sum, [a, b])] == [1.0, 2.0]

@@ -37,7 +37,8 @@ def index_for(x, index: tuple) -> tuple:
 
 def standard_basic_index(index: tuple, shape: tuple) -> tuple:
     """A basic index in the standard's strict form: every axis named (Ellipsis expanded) and
-    slices with positive steps bounded to their axis (``1:`` on an empty axis is ``0:0``)."""
+    slices bounded to their axis (``1:`` on an empty axis is ``0:0``, ``5:1:-2`` on four
+    elements ``3:1:-2``)."""
     named = sum(1 for i in index if i is not None and i is not Ellipsis)
     out, axis = [], 0
     for i in index:
@@ -47,8 +48,11 @@ def standard_basic_index(index: tuple, shape: tuple) -> tuple:
         elif i is None:
             out.append(None)
         else:
-            if isinstance(i, slice) and (i.step is None or i.step > 0):
-                i = slice(*i.indices(shape[axis]))
+            if isinstance(i, slice):
+                start, stop, step = i.indices(shape[axis])
+                if step < 0:  # ends before the first element: no stop (-1 counts from the end)
+                    start, stop = (start, None if stop < 0 else stop) if shape[axis] else (0, 0)
+                i = slice(start, stop, step)
             out.append(i)
             axis += 1
     out.extend([slice(None)] * (len(shape) - axis))
@@ -297,7 +301,12 @@ def take_along_axis(x, indices, axis: int):
     function = getattr(xp, "take_along_axis", None)
     if function is not None:
         return function(x, indices, axis=axis)
-    if is_lazy(x) and _off_axis(indices.shape, axis) == _off_axis(x.shape, axis):
+    off = np.broadcast_shapes(_off_axis(x.shape, axis), _off_axis(indices.shape, axis))
+    if off != _off_axis(x.shape, axis) or off != _off_axis(indices.shape, axis):
+        # the two broadcast off the axis, as the standard's take_along_axis does
+        x = xp.broadcast_to(x, _with_axis(off, axis, x.shape[axis]))
+        indices = xp_of(indices).broadcast_to(indices, _with_axis(off, axis, indices.shape[axis]))
+    if is_lazy(x):
         return _dask_along(x, indices, axis, None)
     return gather(x, along_index(to_numpy(indices), axis))
 
@@ -305,6 +314,12 @@ def take_along_axis(x, indices, axis: int):
 def _off_axis(shape, axis: int) -> tuple:
     axis %= len(shape)
     return tuple(shape[:axis]) + tuple(shape[axis + 1 :])
+
+
+def _with_axis(off: tuple, axis: int, length: int) -> tuple:
+    """The shape ``off`` with ``length`` put back at ``axis``."""
+    axis %= len(off) + 1
+    return tuple(off[:axis]) + (length,) + tuple(off[axis:])
 
 
 def scatter_along_axis(values, indices, axis: int, length: int):

@@ -119,8 +119,7 @@ def _batched(index, lead_shape: tuple):
         return index
     if not _advanced_apart(index):
         return (slice(None),) * n + index
-    arrays = [i for i in index if hasattr(i, "shape")]
-    depth = builtins.max(len(i.shape) for i in arrays)
+    depth = builtins.max(_advanced_rank(i) for i in index)
     aranges = tuple(
         np.arange(size).reshape((1,) * k + (size,) + (1,) * (n - 1 - k + depth))
         for k, size in enumerate(lead_shape)
@@ -128,10 +127,25 @@ def _batched(index, lead_shape: tuple):
     return aranges + index
 
 
+def _is_scalar_bool(i) -> bool:
+    """A Python or 0-d boolean: NumPy takes it as an advanced index of one axis (length 1 for
+    True, 0 for False)."""
+    return isinstance(i, (bool, np.bool_)) or (
+        hasattr(i, "shape") and not i.shape and kind_of(i.dtype) == "b"
+    )
+
+
+def _advanced_rank(i) -> int:
+    """How many axes an advanced part of an index makes (0 for anything else)."""
+    if _is_scalar_bool(i):
+        return 1
+    return len(i.shape) if hasattr(i, "shape") else 0
+
+
 def _advanced_apart(index) -> bool:
-    """Whether the advanced parts of ``index`` are not next to one another (NumPy then puts
-    their axes first)."""
-    if not any(hasattr(i, "shape") for i in index):
+    """Whether the advanced parts of ``index`` (arrays, scalar booleans, and integers beside
+    them) are not next to one another (NumPy then puts their axes first)."""
+    if not any(hasattr(i, "shape") or _is_scalar_bool(i) for i in index):
         return False
     places = [
         k for k, i in enumerate(index) if hasattr(i, "shape") or isinstance(i, (int, np.integer))
@@ -189,12 +203,21 @@ def take_slice(x, axis: int, start: int, stop):
 # -- take_along_axis ------------------------------------------------------------------------------
 
 
+def _take_along_axis_vjp(g, ans, x, idx, *, axis):
+    """Scattered into ``x``'s shape broadcast against the indices off the axis, then summed
+    back to ``x``'s shape where it broadcast."""
+    shape = list(ans.shape)
+    shape[axis] = x.shape[axis]
+    out = scatter_along_axis(g, idx, axis=axis, shape=tuple(shape))
+    if tuple(shape) != tuple(x.shape):
+        from .manipulation import sum_to_shape
+
+        out = sum_to_shape(out, shape=tuple(x.shape), n_lead=len(lead(g, ans)))
+    return out
+
+
 @primitive(
-    vjp=rules(
-        linear,
-        lambda g, ans, x, idx, *, axis: scatter_along_axis(g, idx, axis=axis, shape=tuple(x.shape)),
-        None,
-    ),
+    vjp=rules(linear, _take_along_axis_vjp, None),
     jvp=lambda ts, ans, x, idx, *, axis: take_along_axis(
         ts[0], _lead_indices(idx, ts[0], x), axis=axis
     ),
@@ -221,8 +244,25 @@ def take_along_axis(x, indices, /, *, axis=-1):
     [[2.]
      [3.]], shape=(2, 1), dtype=float32)
     """
+    values = raw(indices)
+    if axis is None:  # NumPy's: along the flattened x, with 1-D indices
+        from .manipulation import reshape
+
+        x, axis = reshape(x, (-1,)), -1
+    if not hasattr(values, "dtype") or kind_of(values.dtype) not in "iu":
+        raise IndexError(
+            "take_along_axis: indices must hold integers, not "
+            f"{getattr(values, 'dtype', type(values).__name__)}: cast with "
+            "tg.astype(indices, tg.int64)"
+        )
+    if values.ndim != x.ndim:
+        raise ValueError(
+            f"take_along_axis: indices of shape {tuple(values.shape)} and x of shape "
+            f"{tuple(x.shape)} must have the same number of axes (they broadcast off the axis); "
+            "add axes of length 1 with tg.expand_dims"
+        )
     (axis,) = negative_axes(axis, x.ndim)
-    return _take_along_axis(x, raw(indices), axis=axis)
+    return _take_along_axis(x, values, axis=axis)
 
 
 def _scatter_vjp(g, ans, x, idx, *, axis, shape):
@@ -261,9 +301,34 @@ def scatter_along_axis(x, indices, /, *, axis, shape):
 
 # -- writing at an index: t[index] = v, and t.at[index] --------------------------------------------
 def _selection_shape(x, index):
-    import numpy as np
+    """The shape that ``x[index]`` selects, from the shapes alone (index arrays of any library
+    stand in as NumPy zeros of their shape)."""
+    shaped = tuple(np.zeros(i.shape, dtype=np.intp) if hasattr(i, "shape") else i for i in index)
+    return np.empty(tuple(x.shape), dtype=bool)[shaped].shape
 
-    return np.empty(tuple(x.shape), dtype=bool)[index].shape
+
+def _fitted(values, x, index, what: str):
+    """``values`` for the place ``x[index]``: NumPy lets a written value carry extra leading
+    axes of length 1, which go here (the rules then see a value of the place's rank); a value
+    that does not broadcast to the place raises, naming both shapes."""
+    from .manipulation import reshape
+
+    target = _selection_shape(x, index)
+    have = tuple(values.shape)
+    extra = len(have) - len(target)
+    if extra > 0 and all(n == 1 for n in have[:extra]):
+        values, have = reshape(values, have[extra:]), have[extra:]
+    try:
+        fits = np.broadcast_shapes(have, target) == target
+    except ValueError:
+        fits = False
+    if not fits:
+        raise ValueError(
+            f"{what}: cannot write a value of shape {tuple(values.shape)} at a place of shape "
+            f"{target} in a tensor of shape {tuple(x.shape)}: the value must broadcast to the "
+            "shape it replaces"
+        )
+    return values
 
 
 def _set_vjp_x(g, ans, x, v, *, index):
@@ -297,8 +362,10 @@ def _set_jvp(ts, ans, x, v, *, index):
     like = tx if tx is not None else tv
     base = x if tx is not None else v
     batch = lead(like, base)
-    if tx is None:
-        tx = broadcast_to(ans * 0, batch + tuple(ans.shape))
+    if tx is None:  # zeros, not ans * 0: x may hold inf or nan where nothing is written
+        from .creation import zeros_like
+
+        tx = broadcast_to(zeros_like(ans), batch + tuple(ans.shape))
     if tv is None:
         return index_set(tx, 0, index=_batched(index, batch))
     selected = _selection_shape(x, index)
@@ -345,6 +412,7 @@ def set_item(tensor, index, value) -> None:
     index = normalize_index(index, tensor.shape)
     try:
         value = _written_as(value, tensor)  # no truncation, wrap or lost part
+        value = _fitted(value, tensor, index, "item assignment")
         if isinstance(tensor, Variable):
             tensor.assign(index_set(tensor._value, raw(value), index=index))
             return
@@ -404,31 +472,37 @@ class _AtIndex:
         return getitem(self.tensor, index=self.index)
 
     def set(self, value):
-        return index_set(self.tensor, _written_as(value, self.tensor), index=self.index)
+        return index_set(self.tensor, self._values(value, "set"), index=self.index)
 
     def add(self, value):
         """Repeated indices accumulate, as in JAX."""
         from .manipulation import broadcast_to
 
         selected = _selection_shape(self.tensor, self.index)
-        values = broadcast_to(_written_as(value, self.tensor), selected)
+        values = broadcast_to(self._values(value, "add"), selected)
         return self.tensor + index_add(values, index=self.index, shape=tuple(self.tensor.shape))
+
+    def _values(self, value, method: str):
+        """``value`` written as the tensor's dtype and fitted to the place it goes."""
+        return _fitted(
+            _written_as(value, self.tensor), self.tensor, self.index, f"x.at[...].{method}"
+        )
 
     def multiply(self, value):
         """Repeated indices multiply in turn, as in JAX."""
-        return self._each_write(value, operator.mul)
+        return self._each_write(self._values(value, "multiply"), operator.mul)
 
     def min(self, value):
         """Repeated indices each take part, as in JAX."""
         from .elementwise import minimum
 
-        return self._each_write(value, minimum)
+        return self._each_write(self._values(value, "min"), minimum)
 
     def max(self, value):
         """Repeated indices each take part, as in JAX."""
         from .elementwise import maximum
 
-        return self._each_write(value, maximum)
+        return self._each_write(self._values(value, "max"), maximum)
 
     def _each_write(self, value, combine):
         """``x[p] = combine(x[p], v)`` for every write of ``v`` at the index. Where positions
@@ -440,10 +514,10 @@ class _AtIndex:
 
         x, index = self.tensor, self.index
         shape = tuple(x.shape)
-        values = _written_as(value, x)
+        values = value  # written as x's dtype and fitted by the caller
         rounds = [] if is_basic_index(index) else write_rounds(shape, index)
         if not rounds:  # no position written twice
-            return self.set(combine(self.get(), values))
+            return index_set(x, combine(self.get(), values), index=index)
         values = broadcast_to(values, tuple(rounds[0][0].shape))
         like = raw(x)
         result = x
@@ -485,4 +559,6 @@ def _as_tensor(value, like):
         if backend_name(raw(like)) != "numpy":  # a scalar goes with any library: it joins x's
             return asarray(value, dtype=like.dtype, like=like)
         return constant(value, dtype=like.dtype)
+    if type(value) in (list, tuple):  # tensors in a list are packed on the tape, as asarray
+        return asarray(value, dtype=like.dtype)
     return constant(raw(value), dtype=like.dtype)
