@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 import tapegrad as tg
+from tapegrad.testing import check_grads
 
 
 def test_augmented_assignment_is_seen_by_every_name_and_recorded():
@@ -486,3 +487,41 @@ def test_writing_a_list_of_tensors_packs_them_on_the_tape():
     assert y.numpy().tolist() == [2.0, 3.0, 0.0]
     assert [float(g) for g in tape.gradient(y_sum, [a, b])] == [1.0, 1.0]
     assert [float(g) for g in tape.gradient(z_sum, [a, b])] == [1.0, 2.0]
+
+
+def test_at_max_and_min_share_ties_evenly_as_jax_and_take_every_repeat_at_once():
+    x = tg.constant([1.0, 0.0])
+    v = tg.constant([1.0, 1.0, -1.0])
+    at = np.array([0, 0, 1])
+    gx, gv = tg.grad(lambda a, b: tg.sum(a.at[at].max(b)), argnums=(0, 1))(x, v)
+    np.testing.assert_allclose(gx.numpy(), [1 / 3, 1.0])  # three-way tie at 0; x wins at 1
+    np.testing.assert_allclose(gv.numpy(), [1 / 3, 1 / 3, 0.0])
+    _, tangent = tg.jvp(
+        lambda a, b: a.at[at].max(b),
+        (x, v),
+        (tg.constant([3.0, 0.0]), tg.constant([6.0, 9.0, 1.0])),
+    )
+    assert tangent.numpy().tolist() == [6.0, 0.0]  # the mean of the tied tangents
+    # a segment maximum: ten thousand writes into ten positions, one scatter (not 1,000 rounds)
+    rng = np.random.default_rng(0)
+    segments, values = rng.integers(0, 10, 10_000), rng.standard_normal(10_000)
+    base = np.full(10, -np.inf)
+    expected = base.copy()
+    np.maximum.at(expected, segments, values)
+    out = tg.constant(base).at[segments].max(tg.constant(values))
+    np.testing.assert_array_equal(out.numpy(), expected)
+    grad = tg.grad(lambda b: tg.sum(tg.constant(base).at[segments].max(b)))(tg.constant(values))
+    assert grad.numpy().sum() == 10.0 and set(np.unique(grad.numpy())) == {0.0, 1.0}
+    with pytest.raises(TypeError, match=r"x.at\[...\].min is not defined for complex tensors"):
+        tg.constant([1j]).at[0].min(1.0)
+
+
+@pytest.mark.parametrize("method", ["max", "min"])
+def test_at_max_and_min_derivatives_match_numerical_ones(method):
+    rng = np.random.default_rng(1)
+    at = np.array([[0, 2], [2, 2], [1, 0]])
+
+    def f(a, b):
+        return getattr(a.at[at, 1], method)(b)
+
+    check_grads(f, [rng.standard_normal((3, 2)), rng.standard_normal(2)], order=2)

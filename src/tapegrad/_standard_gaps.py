@@ -211,6 +211,35 @@ def scatter_add(target, index, values):
     return target + xp.reshape(added, shape)
 
 
+def scatter_extremum(target, index, values, largest: bool):
+    """``target[p] = max(target[p], v)`` (``min`` unless ``largest``) for every write ``v`` at
+    ``index``, repeated positions each taking part: NumPy's ``maximum.at``, CuPy's
+    ``scatter_max``; elsewhere in rounds that write each position at most once (as many rounds
+    as a position repeats). ``target`` is a fresh array owned by the caller."""
+    name = backend_name(target)
+    if name == "numpy":
+        (np.maximum if largest else np.minimum).at(target, index, values)
+        return target
+    if name == "cupy":
+        import cupyx
+
+        (cupyx.scatter_max if largest else cupyx.scatter_min)(target, index, values)
+        return target
+    xp = xp_of(target)
+    combine = xp.maximum if largest else xp.minimum
+    rounds = write_rounds(tuple(target.shape), index)
+    if not rounds:  # no position written twice: one gather, one write
+        return scatter_set(target, index, combine(gather(target, index), values))
+    device = device_of(target)
+    values = xp.broadcast_to(values, tuple(rounds[0][0].shape))
+    zeros = xp.zeros(tuple(target.shape), dtype=target.dtype, device=device)
+    for chosen, touched in rounds:
+        picked = xp.where(xp.asarray(chosen, device=device), values, 0)
+        reached = scatter_add(xp.asarray(zeros, copy=True), index, picked)
+        target = xp.where(xp.asarray(touched, device=device), combine(target, reached), target)
+    return target
+
+
 def scatter_set(target, index, values):
     """A copy of ``target`` with ``values`` written at ``index`` (the last write wins where an
     index repeats), for libraries without item assignment: through flat positions."""

@@ -18,6 +18,7 @@ from .._standard_gaps import (
     is_basic_index,
     last_writes,
     scatter_add,
+    scatter_extremum,
     scatter_set,
     standard_basic_index,
     write_rounds,
@@ -374,6 +375,51 @@ def _set_jvp(ts, ans, x, v, *, index):
     return index_set(tx, tv, index=_batched(index, batch))
 
 
+def _extremum_weights(ans, x, v, index):
+    """Which of ``x`` and the writes equal the result at each position, each weighted by one
+    over their number there: ties share the derivative evenly, as JAX's scatter max does."""
+    xp = xp_of(raw(ans))
+    out, dtype = raw(ans), raw(ans).dtype
+    x_wins = xp.astype(raw(x) == out, dtype)
+    v_wins = xp.astype(raw(v) == raw(getitem(out, index=index)), dtype)
+    count = x_wins + raw(index_add(v_wins, index=index, shape=tuple(x.shape)))
+    share = 1 / xp.where(count == 0, 1, count)  # a NaN result ties with nothing
+    return x_wins * share, v_wins, share
+
+
+def _extremum_vjp_x(g, ans, x, v, *, index, largest):
+    x_weight, _, _ = _extremum_weights(ans, x, v, index)
+    return g * x_weight
+
+
+def _extremum_vjp_v(g, ans, x, v, *, index, largest):
+    _, v_wins, share = _extremum_weights(ans, x, v, index)
+    return getitem(g * share, index=_batched(index, lead(g, ans))) * v_wins
+
+
+def _extremum_jvp(ts, ans, x, v, *, index, largest):
+    x_weight, v_wins, share = _extremum_weights(ans, x, v, index)
+    tx, tv = ts
+    out = None if tx is None else tx * x_weight
+    if tv is not None:
+        n_lead = len(lead(tv, v))
+        reached = index_add(tv * v_wins, index=index, shape=tuple(x.shape), n_lead=n_lead) * share
+        out = reached if out is None else out + reached
+    return out
+
+
+@primitive(vjp=rules(linear, _extremum_vjp_x, _extremum_vjp_v), jvp=_extremum_jvp)
+def index_extremum(x, v, /, *, index, largest):
+    """A copy of ``x`` where each write of ``v`` (of the selection's shape) at ``index`` keeps
+    the larger (``largest``) or smaller of it and what is there; repeated positions each take
+    part."""
+    out = xp_of(x).asarray(x, copy=True)
+    if isinstance(out, np.generic):  # a NumPy scalar cannot be written: use a 0-d array
+        out = np.array(out)
+    out = scatter_extremum(out, index_for(out, index), v, largest)
+    return out[()] if isinstance(out, np.ndarray) and out.ndim == 0 else out
+
+
 def ones_like_raw(x):
     value = raw(x)
     return xp_of(value).ones(tuple(x.shape), dtype=value.dtype, device=device_of(value))
@@ -493,22 +539,30 @@ class _AtIndex:
         return self._each_write(self._values(value, "multiply"), operator.mul)
 
     def min(self, value):
-        """Repeated indices each take part, as in JAX."""
-        from .elementwise import minimum
-
-        return self._each_write(self._values(value, "min"), minimum)
+        """Repeated indices each take part, as in JAX; ties share the derivative evenly."""
+        return self._extremum(value, "min")
 
     def max(self, value):
-        """Repeated indices each take part, as in JAX."""
-        from .elementwise import maximum
+        """Repeated indices each take part, as in JAX; ties share the derivative evenly."""
+        return self._extremum(value, "max")
 
-        return self._each_write(self._values(value, "max"), maximum)
+    def _extremum(self, value, method: str):
+        from .manipulation import broadcast_to
+
+        x = self.tensor
+        if kind_of(x.dtype) == "c":
+            raise TypeError(
+                f"x.at[...].{method} is not defined for complex tensors ({x.dtype}): complex "
+                "numbers have no order; compare tg.abs or tg.real of them instead"
+            )
+        values = broadcast_to(self._values(value, method), _selection_shape(x, self.index))
+        return index_extremum(x, values, index=self.index, largest=method == "max")
 
     def _each_write(self, value, combine):
-        """``x[p] = combine(x[p], v)`` for every write of ``v`` at the index. Where positions
-        repeat, the writes go in rounds that touch each position at most once: a round's values
-        reach their positions exactly (one nonzero term each), and positions it does not touch
-        keep their values."""
+        """``x[p] = combine(x[p], v)`` for every write of ``v`` at the index (multiply). Where
+        positions repeat, the writes go in rounds that touch each position at most once: a
+        round's values reach their positions exactly (one nonzero term each), and positions it
+        does not touch keep their values."""
         from .elementwise import where
         from .manipulation import broadcast_to
 
