@@ -397,3 +397,45 @@ def test_a_tangent_has_the_dtype_of_its_output_when_a_wider_value_joins(f):
     half = tg.constant(np.float16(1.0))
     _, big = tg.jvp(lambda h: (h + tg.constant(np.float32(0.0))) * 1e5, (half,), (half,))
     assert (big.dtype, float(big)) == (tg.float32, 100000.0)
+
+
+# -- tangents come back as new tensors --
+def test_a_jvp_is_neither_the_given_tangent_nor_the_stored_one():
+    # add's JVP passes the tangent on: acc.jvp(x + 0.0) was v itself, so `jy *= 10` changed
+    # the caller's v and the accumulator's own tangents
+    x = tg.constant([1.0, 2.0])
+    v = tg.constant([3.0, 4.0])
+    with tg.ForwardAccumulator(x, v) as acc:
+        y = x + 0.0
+    jy, jx = acc.jvp(y), acc.jvp(x)
+    assert v is not jy and v is not jx and jx is not jy
+    jy *= 10.0
+    jx[0] = -1.0
+    assert jy.numpy().tolist() == [30.0, 40.0]
+    assert v.numpy().tolist() == [3.0, 4.0]
+    assert acc.jvp(y).numpy().tolist() == [3.0, 4.0]
+    assert acc.jvp(x).numpy().tolist() == [3.0, 4.0]
+
+
+def test_changing_the_given_tangent_in_place_leaves_the_accumulator_as_it_was():
+    x = tg.constant(2.0)
+    v = tg.constant(1.0)
+    w = tg.Variable(1.0)
+    with tg.ForwardAccumulator([x, x * 1.0], [v, w]) as acc:
+        v += 4.0
+        w.assign(9.0)
+        y = x * x
+    assert float(acc.jvp(y)) == 4.0
+    assert type(acc.jvp(x)) is tg.Tensor  # never the variable given
+    assert float(acc.jvp(x)) == 1.0
+
+
+def test_a_variable_tangent_is_read_where_outer_tapes_see_it():
+    x = tg.constant(3.0)
+    v = tg.Variable(2.0)
+    with tg.GradientTape() as tape:
+        with tg.ForwardAccumulator(x, v) as acc:
+            y = x * x
+        j = acc.jvp(y)  # 2 x v
+    assert float(j) == 12.0
+    assert float(tape.gradient(j, v)) == 6.0

@@ -1395,3 +1395,30 @@ def test_a_custom_rule_decorator_refuses_what_is_not_callable(name):
     with pytest.raises(TypeError) as caught:
         getattr(tg, name)(3)
     assert str(caught.value) == f"{name} decorates a function, not int 3"
+
+
+def test_vjp_returns_a_new_tensor_per_input_never_the_cotangent():
+    # add's rule passes the cotangent on: both results were the caller's ct
+    x, y = tg.constant([1.0, 2.0]), tg.constant([3.0, 4.0])
+    ct = tg.constant([1.0, 1.0])
+    _, vjp_fn = tg.vjp(lambda a, b: a + b, x, y)
+    ga, gb = vjp_fn(ct)
+    assert ga is not gb and ct is not ga and ct is not gb
+    ga *= 2.0
+    assert (ga.numpy().tolist(), gb.numpy().tolist()) == ([2.0, 2.0], [1.0, 1.0])
+    assert ct.numpy().tolist() == [1.0, 1.0]
+    assert [g.numpy().tolist() for g in vjp_fn(ct)] == [[1.0, 1.0], [1.0, 1.0]]
+
+
+def test_jvp_and_linearize_return_new_tensors_never_the_tangent():
+    x = tg.constant([1.0, 2.0])
+    t = tg.constant([3.0, 4.0])
+    _, out = tg.jvp(lambda a: a + 0.0, (x,), (t,))
+    assert out is not t
+    out *= 10.0
+    assert out.numpy().tolist() == [30.0, 40.0] and t.numpy().tolist() == [3.0, 4.0]
+    _, f_jvp = tg.linearize(lambda a: a + 0.0, x)
+    pushed = f_jvp(t)
+    assert pushed is not t
+    pushed += 1.0
+    assert pushed.numpy().tolist() == [4.0, 5.0] and t.numpy().tolist() == [3.0, 4.0]

@@ -82,7 +82,8 @@ class ForwardAccumulator:
 
     def jvp(self, primals, unconnected_gradients="none"):
         """The tangents of ``primals`` (a tensor or a nested structure), None where unconnected
-        (zeros with ``unconnected_gradients="zero"``)."""
+        (zeros with ``unconnected_gradients="zero"``). Each is a new Tensor: ``t *= 2`` on one
+        changes neither the accumulator nor a tangent given to it."""
         if unconnected_gradients not in ("none", "zero"):
             raise ValueError(
                 f"unconnected_gradients must be 'none' or 'zero', not {unconnected_gradients!r}"
@@ -93,7 +94,9 @@ class ForwardAccumulator:
             if not isinstance(leaf, Tensor):
                 raise TypeError(f"ForwardAccumulator.jvp takes tensors, not {type(leaf).__name__}")
             tangent = self._tangents.get(leaf._uid)
-            if tangent is None and unconnected_gradients == "zero":
+            if tangent is not None:  # the same array, under its uid (outer tapes recorded it)
+                tangent = wrap_with_uid(tangent._value, tangent._uid)
+            elif unconnected_gradients == "zero":
                 tangent = zeros_like(leaf)
             out.append(tangent)
         return rebuild(out)
@@ -147,7 +150,10 @@ def _elementwise(prim, ts, ans, inputs, params):
 def checked_tangent(tangent, primal, batched: bool = False):
     """``tangent`` as a tensor of its primal's library, shape (after a leading axis of directions
     when ``batched``) and dtype. Python values join the primal's library; an array of another
-    library is refused, as mixing libraries in an operation is."""
+    library is refused, as mixing libraries in an operation is. The result is never the
+    caller's object (a Variable is read, as TensorFlow reads it; a Tensor gets a new object
+    under its uid), so changing the caller's tensor in place later leaves it as it was."""
+    given = tangent
     if isinstance(tangent, Tensor) or is_array(tangent):
         value = tangent._value if isinstance(tangent, Tensor) else tangent
         _, joined = same_library((primal._value, value), "ForwardAccumulator")
@@ -167,4 +173,6 @@ def checked_tangent(tangent, primal, batched: bool = False):
                 "complex (tg.astype(x, tg.complex128))"
             )
         tangent = astype(tangent, primal.dtype)
+    if tangent is given:
+        tangent = wrap_with_uid(tangent._value, tangent._uid)
     return tangent

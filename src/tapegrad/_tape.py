@@ -29,7 +29,7 @@ from ._explain import UnconnectedGradientError, caller_location, explain
 from ._state import RAW, TRACED, per_thread
 from ._structure import flatten
 from ._tensor import Tensor, Variable, next_uid, wrap, wrap_with_uid
-from .ops import astype, permute_dims, real, reshape
+from .ops import astype, identity, permute_dims, real, reshape
 from .ops._strong import marks
 from .ops.manipulation import sum_to_shape
 
@@ -88,7 +88,8 @@ class GradientTape:
         return self
 
     def __exit__(self, *exc) -> None:
-        self._stop()
+        if self._recording:  # a non-persistent tape stops at its gradient call, as in TensorFlow
+            self._stop()
 
     def _start(self) -> None:
         self._recording = True
@@ -143,7 +144,11 @@ class GradientTape:
         self._spent = False
 
     def watch(self, tensor) -> None:
-        """Record operations on ``tensor`` (a Tensor, Variable, or nested list/tuple/dict)."""
+        """Record operations on ``tensor`` (a Tensor, Variable, or nested list/tuple/dict).
+
+        As in TensorFlow, only a recording tape watches: inside ``stop_recording()``, between
+        two ``with`` blocks, or after a non-persistent tape's gradient call, ``watch`` does
+        nothing; before the tape's first ``with`` block it raises RuntimeError."""
         leaves, _ = flatten(tensor)
         for leaf in leaves:
             self._watch_one(leaf)
@@ -159,6 +164,13 @@ class GradientTape:
                 f"cannot watch a tensor of dtype {leaf.dtype}: only floating-point and complex "
                 "tensors are differentiable; cast it with tg.astype(x, tg.float32)"
             )
+        if not self._recording:
+            if self._closed_uid is None:  # never entered (TensorFlow fails here too)
+                raise RuntimeError(
+                    "GradientTape.watch was called on a tape that has not started recording: "
+                    "call tape.watch(x) inside the tape's `with` block"
+                )
+            return  # paused or closed: TensorFlow ignores the watch, and so does tapegrad
         self._watched.add(leaf._uid)
         self._roots.add(leaf._uid)
         if isinstance(leaf, Variable):
@@ -281,11 +293,13 @@ class GradientTape:
             return _NOT_PLAIN
         if not self._persistent:
             self._spent = True
+            if self._recording:  # inside its own block: it stops here, as in TensorFlow
+                self._stop_spent()
         grads = self._backward({target._uid: ones_like(target._value)}, leaves, 0)
         if leaves is not sources:
             return _result(grads.get(sources._uid), sources, (), "none")
         results = []
-        for s in leaves:  # a raw array of the source's dtype is wrapped here; _result does the rest
+        for s in leaves:  # a raw array of the source's dtype gets a new Tensor; _result the rest
             g = grads.get(s._uid)
             if type(g) in ARRAY_TYPES and g.dtype is s._value.dtype:
                 results.append(wrap(g))
@@ -452,12 +466,21 @@ class GradientTape:
         return [_result(grads.get(s._uid), s, batch, "zero") for s in sources]
 
     def _check_usable(self, what: str) -> None:
+        """Spend a non-persistent tape; ``what``, the method called, names it if already spent."""
         if self._spent:
             raise RuntimeError(
-                "GradientTape.gradient can only be called once on non-persistent tapes."
+                f"GradientTape.{what} can only be called once on non-persistent tapes."
             )
         if not self._persistent:
             self._spent = True
+            if self._recording:  # called inside its own block: it stops here, as in TensorFlow,
+                self._stop_spent()  # so neither its backward pass nor later operations record
+
+    def _stop_spent(self) -> None:
+        """Stop recording, for a non-persistent tape spent inside its own block; only from the
+        thread that records it (another thread's stack of tapes is not this one's to change)."""
+        if self in per_thread.context.tapes:
+            self._stop()
 
     def _backward(self, seeds: dict, sources, n_lead: int) -> dict:
         """The reversed loop. Returns the cotangents of the sources (and of whatever else was
@@ -601,20 +624,25 @@ def _seeds(targets, output_gradients) -> dict:
                 seed = xp_of(value).astype(seed_value, value.dtype)
             elif seed._value is not seed_value:  # a NumPy scalar that joined the library
                 seed = seed_value
+            elif isinstance(seed, Variable):  # read now, as TensorFlow reads it (recorded)
+                seed = identity(seed)
         previous = seeds.get(target._uid)
         seeds[target._uid] = seed if previous is None else previous + seed
     return seeds
 
 
 def _result(g, source, out_shape, unconnected):
+    """The gradient handed to the caller: always a new Tensor (never a Variable, a seed, or a
+    tensor returned for another source), since ``t += v`` and ``t[i] = v`` change the object.
+    The array is shared: those writes replace a tensor's array, never write into it. A traced
+    gradient keeps its uid, so that the tapes that recorded it recognise it."""
     if g is None:
         if unconnected == "none":
             return None
         value = source._value
         shape = tuple(out_shape) + source.shape
         return wrap(zeros_for(value, shape))
-    if not isinstance(g, Tensor):
-        g = wrap(g)
+    g = wrap_with_uid(g._value, g._uid) if isinstance(g, Tensor) else wrap(g)
     if _other_dtype(g._value.dtype, source._value.dtype):
         # a real source's complex cotangent (its value was promoted inside an operation): the
         # real part is its gradient, as in _fit
