@@ -778,7 +778,7 @@ def test_floating_results_of_integers_follow_one_rule_on_every_backend():
     assert float(tg.mean(half).numpy()) == 60000.0
 
 
-def test_dask_arrays_without_elements_reshape_as_numpy_ones_do():
+def test_dask_arrays_without_elements_reshape_and_multiply_as_numpy_ones_do():
     # Dask's own reshape fails on them (an empty product in its rechunking)
     da = pytest.importorskip("dask.array")
     x = tg.constant(da.zeros((2, 0), chunks=1))
@@ -789,6 +789,13 @@ def test_dask_arrays_without_elements_reshape_as_numpy_ones_do():
     assert tape.gradient(y, x).numpy().shape == (2, 0)
     with pytest.raises(ValueError, match=r"cannot reshape array of size 0 into shape \(0,"):
         tg.reshape(x, (0, -1))
+    # the product's gradient shifted empty axes, which built chunks of the wrong shape
+    column = tg.constant(da.zeros((0, 1), chunks=1))
+    with tg.GradientTape() as tape:
+        tape.watch(column)
+        total = tg.prod(column)
+    assert float(total.numpy()) == 1.0
+    assert tape.gradient(total, column).numpy().shape == (0, 1)
 
 
 def test_dask_reductions_refuse_a_repeated_axis_at_the_call_and_cast_to_float16():

@@ -355,7 +355,7 @@ ROWS.update(
             domains=("distinct", "distinct_between"),
             draw=_at_add_draw,
         ),
-        "at_max": Row(
+        "index_extremum": Row(  # x.at[...].max: the primitive behind .max and .min
             lambda x, v: x.at[[0, 0, -1]].max(v),
             domains=("distinct", "distinct_between"),
             draw=_at_add_draw,

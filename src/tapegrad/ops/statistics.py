@@ -377,8 +377,8 @@ def others_product(x, axis):
     from .reduction import prod
 
     axes = negative_axes(axis, x.ndim)
-    if not axes:
-        value = raw(x)
+    if not axes or 0 in x.shape:  # nothing to multiply (no elements: Dask's shifts of empty
+        value = raw(x)  # axes build chunks of the wrong shape)
         return xp_of(value).ones_like(value)
     last = axes[-1]
     before = _shift(_cumprod(x, axis=last), axis=last, fill=1)
