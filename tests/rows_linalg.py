@@ -125,6 +125,21 @@ def _vector_norm_draw(data):
     )
 
 
+def _p_norm_draw(data):
+    """The p-norm primitive on its own: orders other than 0, 1, 2 and ±inf, over some axes."""
+    shape = data.draw(NONEMPTY)
+    ndim = len(shape)
+    axis = tuple(sorted({a % ndim for a in data.draw(st.sets(st.integers(0, 2), min_size=1))}))
+    return (
+        (shape,),
+        {
+            "axis": axis,
+            "keepdims": data.draw(st.booleans()),
+            "ord": data.draw(st.sampled_from([3, 1.5, 0.5, -1, -2.5])),
+        },
+    )
+
+
 def _euclidean_draw(data):
     shape = data.draw(SHAPES)
     ndim = len(shape)
@@ -347,6 +362,7 @@ ROWS: dict = {
         lambda x, axis, keepdims: L.vector_norm(x, axis=axis, keepdims=keepdims),
         draw=_euclidean_draw,
     ),
+    "_p_norm_kept": Row(L.vector_norm, domains=("nonzero",), draw=_p_norm_draw),
     "einsum": Row(lambda *a, subscripts: tg.einsum(subscripts, *a), draw=_einsum_draw),
     # linalg composites
     "linalg.slogdet": Row(lambda a: L.slogdet(_separated(a)).logabsdet, draw=_square_one),

@@ -368,25 +368,120 @@ def test_complex_decompositions_to_second_order():
 
 
 # -- degenerate points ----------------------------------------------------------------------------
-def test_eigh_with_repeated_eigenvalues_gives_exact_gradients_of_invariant_losses():
+def _jvp(f, x, t):
+    return tg.jvp(f, (tg.constant(x),), (tg.constant(t),))[1].numpy()
+
+
+def _rebuilt(x):  # V diag(w) Vᵀ == x: basis-independent, but it reads the repeated eigenvectors
+    w, v = L.eigh(x)
+    return tg.matmul(v * w[None, :], L.matrix_transpose(v))
+
+
+SWAP = np.array([[0.0, 1.0], [1.0, 0.0]])
+
+
+def test_eigh_at_repeated_eigenvalues_is_exact_where_determined_and_nan_where_not():
     q = np.linalg.qr(_random(4, 4))[0]
     a = q @ np.diag([1.0, 1.0, 1.0, 3.0]) @ q.T
-    got = _grad(lambda x: tg.sum(L.eigh(x).eigenvalues ** 2), a)
-    np.testing.assert_allclose(got, 2 * a, rtol=1e-10, atol=1e-10)
+    # losses of the eigenvalues alone, symmetric in the repeated ones: exact, both modes
+    for f in (lambda x: tg.sum(L.eigh(x).eigenvalues ** 2), lambda x: tg.sum(L.eigvalsh(x) ** 2)):
+        np.testing.assert_allclose(_grad(f, a), 2 * a, rtol=1e-10, atol=1e-10)
+        t = _random(4, 4)
+        np.testing.assert_allclose(_jvp(f, a, t), 2 * np.sum(a * t), rtol=1e-10)
+    # the projector on the eigenvector of the simple eigenvalue 3: exact (dP = R dX P + P dX R,
+    # R = (I - P) / (3 - 1)), although the other three eigenvalues coincide
+    p = np.outer(q[:, 3], q[:, 3])
+    r = (np.eye(4) - p) / 2
+    c = _random(4, 4)
+    c = c + c.T
 
-    def rebuilt(x):  # V diag(exp(w)) Vᵀ does not depend on the basis inside an eigenspace
+    def projector(x):
+        v = L.eigh(x).eigenvectors[:, 3]
+        return tg.sum(v[:, None] * v[None, :] * tg.constant(c))
+
+    np.testing.assert_allclose(_grad(projector, a), r @ c @ p + p @ c @ r, rtol=1e-9, atol=1e-12)
+    t = _random(4, 4)
+    t = t + t.T
+    np.testing.assert_allclose(_jvp(projector, a, t), np.sum(c * (r @ t @ p + p @ t @ r)))
+    check_grads(projector, [a], order=1)
+    check_grads(lambda x: tg.sum(tg.exp(L.eigvalsh(x))), [a], order=1)
+    # V diag(exp(w)) Vᵀ reads the eigenvectors of the repeated eigenvalue: its derivative there
+    # is a divided difference of exp that the rule cannot see, so NaN (it was 0, silently wrong)
+    eye = np.eye(2)
+
+    def expm_loss(x):
         w, v = L.eigh(x)
-        return tg.sum(tg.matmul(v * tg.exp(w)[None, :], L.matrix_transpose(v)) * a)
+        return tg.sum(tg.matmul(v * tg.exp(w)[None, :], L.matrix_transpose(v)) * SWAP)
 
-    assert np.all(np.isfinite(_grad(rebuilt, a)))
-    assert np.all(np.isfinite(_grad(lambda x: L.eigvalsh(x)[-1], a)))
+    assert np.isnan(_grad(expm_loss, eye)).all()
+    assert np.isnan(_jvp(_rebuilt, eye, SWAP)).all()
+    # a tangent that keeps the eigenspace apart (diagonal): exact, d(V diag(w) Vᵀ) = dX
+    np.testing.assert_allclose(_jvp(_rebuilt, eye, np.diag([1.0, 2.0])), np.diag([1.0, 2.0]))
+    # eigenvalues 1e-3 apart are not degenerate: the full derivative
+    near = np.diag([1.0, 1.001])
+    np.testing.assert_allclose(_jvp(_rebuilt, near, SWAP), SWAP, rtol=1e-9, atol=1e-12)
+    # second derivatives differentiate the eigenvectors: NaN along the directions that mix the
+    # repeated eigenspace (x01, x10), exact along the others
+    hessian = tg.hessian(lambda x: tg.sum(L.eigvalsh(x) ** 2))(tg.constant(eye)).numpy()
+    hessian = hessian.reshape(4, 4)
+    np.testing.assert_array_equal(hessian[:, [0, 3]], [[2, 0], [0, 0], [0, 0], [0, 2]])
+    assert np.isnan(hessian[:, [1, 2]]).all()
 
 
-def test_svd_with_repeated_singular_values_gives_exact_gradients_of_invariant_losses():
+def test_svd_at_repeated_singular_values_is_exact_where_determined_and_nan_where_not():
     q = np.linalg.qr(_random(3, 3))[0]  # every singular value is 1
     np.testing.assert_allclose(_grad(lambda x: tg.sum(L.svd(x).S), q), q, atol=1e-10)
     np.testing.assert_allclose(_grad(lambda x: L.matrix_norm(x, ord="nuc"), q), q, atol=1e-10)
     np.testing.assert_allclose(_grad(lambda x: tg.sum(L.svdvals(x) ** 2), 2 * q), 4 * q, atol=1e-10)
+    t = _random(3, 3)
+    for f in (lambda x: tg.sum(L.svd(x).S), lambda x: L.matrix_norm(x, ord="nuc")):
+        np.testing.assert_allclose(_jvp(f, q, t), np.sum(q * t), rtol=1e-10)
+    # the largest and the smallest of two equal singular values share the gradient
+    for order in (2, -2):
+        got = _grad(lambda x: L.matrix_norm(x, ord=order), np.eye(2))
+        np.testing.assert_array_equal(got, 0.5 * np.eye(2))
+    # singular vectors of the simple singular value 1 of U diag(2, 2, 1) Vᵀ: exact
+    u, v = np.linalg.qr(_random(3, 3))[0], np.linalg.qr(_random(3, 3))[0]
+    m = u @ np.diag([2.0, 2.0, 1.0]) @ v.T
+    c = _random(3, 3)
+
+    def simple(x):
+        u, s, vh = L.svd(x)
+        return tg.sum(u[:, 2:] * vh[2:, :] * tg.constant(c)) + tg.sum(s**2)
+
+    got = _grad(simple, m)
+    assert np.isfinite(got).all()
+    np.testing.assert_allclose(got, _numeric_grad(simple, m), rtol=1e-6, atol=1e-8)
+    t = _random(3, 3)
+    np.testing.assert_allclose(_jvp(simple, m, t), np.sum(got * t), rtol=1e-10)
+    # U diag(S²) Uᵀ (= x xᵀ) and the polar factor U Vh read the repeated singular vectors: NaN
+    for f in (
+        lambda x: (lambda u, s, vh: tg.matmul(u * (s**2)[None, :], L.matrix_transpose(u)))(
+            *L.svd(x)
+        ),
+        lambda x: (lambda u, s, vh: tg.matmul(u, vh))(*L.svd(x)),
+    ):
+        assert np.isnan(_grad(lambda x, f=f: tg.sum(f(x) * SWAP), np.eye(2))).all()
+        assert np.isnan(_jvp(f, np.eye(2), SWAP)).all()
+        assert np.isfinite(_jvp(f, np.diag([2.0, 1.0]), SWAP)).all()  # distinct: determined
+    gram = _jvp(
+        lambda x: (lambda u, s, vh: tg.matmul(u * (s**2)[None, :], L.matrix_transpose(u)))(
+            *L.svd(x)
+        ),
+        np.diag([2.0, 1.0]),
+        SWAP,
+    )
+    np.testing.assert_allclose(gram, [[0.0, 3.0], [3.0, 0.0]], atol=1e-12)
+    # first derivatives of the determined losses, checked numerically in both modes
+    check_grads(simple, [m], order=1)
+    check_grads(lambda x: L.matrix_norm(x, ord="nuc"), [2 * q], order=1)
+
+
+def test_vector_norm_gradients_at_repeated_entries_are_exact():
+    x = np.array([3.0, -3.0, 3.0])
+    for order, expected in [(2, x / np.sqrt(27)), (1, np.sign(x)), (np.inf, np.sign(x) / 3)]:
+        got = _grad(lambda v, o=order: L.vector_norm(v, ord=o), x)
+        np.testing.assert_allclose(got, expected, rtol=1e-15)
 
 
 def test_det_is_differentiable_at_singular_matrices():
@@ -696,3 +791,230 @@ def _leibniz(n):
         return sum(terms)
 
     return det
+
+
+# -- empty matrices, rcond, integer arguments, fft lengths ---------------------------------------
+EMPTY_MATRICES = [(0, 0), (3, 0), (0, 3), (2, 0, 0)]
+
+
+@pytest.mark.parametrize("shape", EMPTY_MATRICES, ids=str)
+def test_matrix_norms_of_empty_matrices_match_numpy(shape):
+    x = np.zeros(shape)
+    for order in ["fro", "nuc", 2, -2, 1, -1, np.inf, -np.inf]:
+        try:
+            expected = np.linalg.matrix_norm(x, ord=order)
+        except ValueError:  # the smallest of no values: NumPy raises, and so does tapegrad
+            with pytest.raises(ValueError, match=rf"^matrix_norm: ord={order!r} is the smallest"):
+                L.matrix_norm(tg.constant(x), ord=order)
+            continue
+        got = L.matrix_norm(tg.constant(x), ord=order)
+        assert (got.shape, got.numpy().tolist()) == (expected.shape, expected.tolist())
+        kept = L.matrix_norm(tg.constant(x), ord=order, keepdims=True)
+        assert kept.shape == np.linalg.matrix_norm(x, ord=order, keepdims=True).shape
+        assert _grad(lambda v, o=order: tg.sum(L.matrix_norm(v, ord=o)), x).shape == shape
+    if len(shape) == 2:
+        for order in (2, 1, np.inf, "nuc", None):
+            assert float(L.norm(tg.constant(x), ord=order)) == np.linalg.norm(x, ord=order) == 0
+
+
+def test_negative_matrix_norm_orders_of_empty_matrices_name_the_function_and_the_fix():
+    with pytest.raises(ValueError) as caught:
+        L.matrix_norm(tg.zeros((0, 0)), ord=-2)
+    assert str(caught.value) == (
+        "matrix_norm: ord=-2 is the smallest of the singular values, and matrices of shape "
+        "(0, 0) have none (NumPy raises too): use a positive ord, which gives 0"
+    )
+
+
+@pytest.mark.parametrize("rcond", [-1, -0.5, 0])
+def test_lstsq_takes_a_nonpositive_rcond_as_machine_precision_as_numpy(rcond):
+    a = np.array([[1.0, 2.0], [2.0, 4.0], [3.0, 6.0]])  # rank 1
+    b = np.array([1.0, 2.0, 3.0])
+    x, residuals, rank, s = L.lstsq(tg.constant(a), tg.constant(b), rcond=rcond)
+    nx, nres, nrank, ns = np.linalg.lstsq(a, b, rcond=rcond)
+    np.testing.assert_allclose(x.numpy(), [0.2, 0.4], rtol=1e-14)
+    np.testing.assert_allclose(x.numpy(), nx, rtol=1e-14)
+    assert rank == nrank == 1
+    assert residuals.shape == nres.shape == (0,)
+    _close(s[:1], ns[:1])
+
+
+def test_tensordot_refuses_duplicate_axes_as_numpy():
+    a, b = tg.ones((2, 3)), tg.ones((3, 3))
+    for axes, which in [(([1, 1], [0, 1]), "x1"), (([1, -1], [0, 1]), "x1")]:
+        with pytest.raises(ValueError) as caught:
+            tg.tensordot(a, b, axes=axes)
+        assert str(caught.value) == (
+            f"tensordot: axes={axes!r} name axis 1 of {which} more than once; duplicate axes are "
+            "not allowed in tensordot (as in NumPy): pair each axis once, or take the diagonal "
+            "first with tg.einsum"
+        )
+    with pytest.raises(ValueError, match=r"^tensordot: .* name axis 1 of x2 more than once"):
+        tg.tensordot(b, b, axes=([0, 1], [1, -1]))
+
+
+def test_integer_axis_arguments_take_numpy_integers_and_refuse_bools_and_floats():
+    a, b = _random(2, 3, 4), _random(4, 3, 2)
+    _close(
+        tg.tensordot(tg.constant(a), tg.constant(b), axes=np.int64(1)),
+        np.tensordot(a, b, axes=np.int64(1)),
+    )
+    _close(
+        tg.tensordot(tg.constant(a), tg.constant(b), axes=(np.array([1, 2]), [np.int32(1), 0])),
+        np.tensordot(a, b, axes=([1, 2], [1, 0])),
+    )
+    x = _random(3, 4)
+    _close(F.fftshift(tg.constant(x), axes=np.int64(1)), np.fft.fftshift(x, axes=1))
+    _close(F.ifftshift(tg.constant(x), axes=np.int64(0)), np.fft.ifftshift(x, axes=0))
+    _close(F.fft(tg.constant(x), n=np.int64(5), axis=np.int64(0)), np.fft.fft(x, n=5, axis=0))
+    _close(L.norm(tg.constant(x), axis=np.int64(0)), np.linalg.norm(x, axis=0))
+    m = _well(3)
+    _close(L.matrix_power(tg.constant(m), np.int64(2)), np.linalg.matrix_power(m, 2))
+    refusals = [
+        (lambda: tg.tensordot(tg.constant(a), tg.constant(b), axes=True), "tensordot: axes", True),
+        (lambda: tg.tensordot(tg.constant(a), tg.constant(b), axes=1.0), "tensordot: axes", 1.0),
+        (
+            lambda: tg.tensordot(tg.constant(a), tg.constant(b), axes=([2.0], [0])),
+            "tensordot: each axis of x1",
+            2.0,
+        ),
+        (lambda: F.fftshift(tg.constant(x), axes=1.0), "fftshift: axes", 1.0),
+        (lambda: F.ifftshift(tg.constant(x), axes=(True,)), "ifftshift: axis", True),
+        (lambda: F.fft(tg.constant(x), axis=1.0), "fft: axis", 1.0),
+        (lambda: L.norm(tg.constant(x), axis=True), "norm: axis", True),
+        (lambda: L.norm(tg.constant(x), axis=0.0), "norm: axis", 0.0),
+    ]
+    for call, start, value in refusals:
+        with pytest.raises(TypeError) as caught:
+            call()
+        message = str(caught.value)
+        assert message.startswith(f"{start} must be an integer, not {value!r}: give"), message
+
+
+@pytest.mark.parametrize(
+    "name,s",
+    [
+        ("fftn", (-1, 6)),
+        ("ifftn", (2, -1)),
+        ("rfftn", (-1, 6)),
+        ("rfftn", (2, -1)),
+        ("irfftn", (-1, 6)),
+        ("irfftn", (2, -1)),
+        ("irfftn", (-1, -1)),
+    ],
+)
+def test_fft_lengths_of_minus_one_take_the_whole_axis_as_numpy(name, s):
+    x = _random(3, 4, complex_=name in ("ifftn", "irfftn"))
+    expected = getattr(np.fft, name)(x, s=s, axes=(0, 1))
+    _close(getattr(F, name)(tg.constant(x), s=s, axes=(0, 1)), expected)
+    check_grads(
+        lambda v: tg.real(getattr(F, name)(v, s=s, axes=(0, 1))) ** 2,
+        [x.real],
+        order=1,
+    )
+
+
+def test_fft_lengths_must_be_integers_as_in_numpy():
+    x, z = tg.constant(_random(6)), tg.constant(_random(4, complex_=True))
+    calls = [
+        (lambda: F.fft(x, n=4.7), "fft: n must be an integer, not 4.7: give n as an integer"),
+        (lambda: F.ifft(x, n=True), "ifft: n must be an integer, not True: give n as an"),
+        (lambda: F.rfft(x, n=4.0), "rfft: n must be an integer, not 4.0: give n as an"),
+        (lambda: F.irfft(z, n=6.5), "irfft: n must be an integer, not 6.5: give n as an"),
+        (lambda: F.hfft(z, n=6.0), "hfft: n must be an integer, not 6.0: give n as an"),
+        (lambda: F.ihfft(x, n=2.5), "ihfft: n must be an integer, not 2.5: give n as an"),
+        (
+            lambda: F.fftn(tg.ones((2, 3)), s=(2.0, 3)),
+            "fftn: every length in s must be an integer, not 2.0: give the lengths as integers",
+        ),
+        (
+            lambda: F.rfftn(tg.ones((2, 3)), s=(2, True)),
+            "rfftn: every length in s must be an integer, not True: give the lengths",
+        ),
+        (
+            lambda: L.matrix_power(tg.constant(np.eye(2)), 2.0),
+            "matrix_power: n must be an integer, not 2.0: give an integer power",
+        ),
+        (
+            lambda: L.matrix_power(tg.constant(np.eye(2)), True),
+            "matrix_power: n must be an integer, not True: give an integer power",
+        ),
+    ]
+    for call, start in calls:
+        with pytest.raises(TypeError) as caught:
+            call()
+        assert str(caught.value).startswith(start), str(caught.value)
+    with pytest.raises(ValueError, match=r"^fft: n must be at least 1; got 0$"):
+        F.fft(x, n=0)
+    with pytest.raises(ValueError, match=r"^fftn: every transform length must be at least 1, or"):
+        F.fftn(tg.ones((2, 3)), s=(-2, 3))
+
+
+def test_fft_norm_none_means_backward_as_in_numpy():
+    x, z = _random(3, 6), _random(3, 5, complex_=True)
+    tx, tz = tg.constant(x), tg.constant(z)
+    for name, arg, value in [
+        ("fft", tz, z),
+        ("ifft", tz, z),
+        ("fftn", tz, z),
+        ("ifftn", tz, z),
+        ("rfft", tx, x),
+        ("irfft", tz, z),
+        ("rfftn", tx, x),
+        ("irfftn", tz, z),
+        ("hfft", tz, z),
+        ("ihfft", tx, x),
+    ]:
+        got = getattr(F, name)(arg, norm=None)
+        _close(got, getattr(np.fft, name)(value, norm=None))
+        _close(got, getattr(F, name)(arg, norm="backward"))
+    with pytest.raises(ValueError) as caught:
+        F.rfftn(tx, norm="none")
+    assert str(caught.value) == (
+        "rfftn: norm must be 'backward', 'ortho', 'forward' or None (which means 'backward'), "
+        "not 'none'"
+    )
+
+
+def test_real_transforms_of_complex_input_name_the_function_called():
+    z = tg.ones((2, 4), dtype=tg.complex128)
+    for f, name, instead in [
+        (F.rfftn, "rfftn", "fftn"),
+        (F.rfft, "rfft", "fft"),
+        (F.ihfft, "ihfft", "ifft"),
+    ]:
+        with pytest.raises(TypeError) as caught:
+            f(z)
+        assert str(caught.value) == (
+            f"{name} takes a real signal, not complex128: use tg.fft.{instead} for complex input"
+        )
+
+
+def test_p_norms_of_huge_and_tiny_entries_neither_overflow_nor_underflow():
+    for x, p in [
+        (np.array([1e300, 1e300, 1.0]), 0.5),
+        (np.array([1e300, -3e299, 2.0]), 3.0),
+        (np.array([1e-300, 2e-300, -1e-300]), 0.5),
+        (np.array([1e-300, 4.0, -2.0]), -1.5),
+    ]:
+        # float64 math with the entries scaled by the dominant one, written out
+        scale = np.abs(x).max() if p > 0 else np.abs(x).min()
+        norm = scale * np.sum((np.abs(x) / scale) ** p) ** (1 / p)
+        gradient = np.sign(x) * (np.abs(x) / norm) ** (p - 1)
+        value = L.vector_norm(tg.constant(x), ord=p)
+        np.testing.assert_allclose(float(value), norm, rtol=1e-14)
+        got = _grad(lambda v, p=p: L.vector_norm(v, ord=p), x)
+        assert np.isfinite(got).all()
+        np.testing.assert_allclose(got, gradient, rtol=1e-13)
+        t = _random(3)
+        np.testing.assert_allclose(
+            _jvp(lambda v, p=p: L.vector_norm(v, ord=p), x, t), gradient @ t, rtol=1e-12
+        )
+    # the case of the report: the third entry's gradient is 2e150
+    got = _grad(lambda v: L.vector_norm(v, ord=0.5), np.array([1e300, 1e300, 1.0]))
+    np.testing.assert_allclose(got, [2.0, 2.0, 2e150], rtol=1e-14)
+    z = _random(2, 4, complex_=True)
+    for p in (0.5, 3.0, -1.5):
+        check_grads(
+            lambda a, b, p=p: L.vector_norm(_complex(a, b), ord=p, axis=-1), [z.real, z.imag]
+        )

@@ -29,6 +29,7 @@ from .._primitive import primitive, raw
 from .creation import moved_to
 from .elementwise import astype, conj
 from .indexing import getitem
+from .linalg import _integer
 from .manipulation import concat
 
 __all__ = [
@@ -51,12 +52,29 @@ __all__ = [
 _SWAP = {"backward": "forward", "forward": "backward", "ortho": "ortho"}
 
 
-def _check_norm(norm):
-    if norm not in _SWAP:
-        raise ValueError(f"norm must be 'backward', 'ortho' or 'forward', not {norm!r}")
+def _check_norm(norm, name):
+    """``norm`` checked; None is NumPy's default, ``"backward"``."""
+    if norm is None:
+        return "backward"
+    if not isinstance(norm, str) or norm not in _SWAP:
+        raise ValueError(
+            f"{name}: norm must be 'backward', 'ortho', 'forward' or None (which means "
+            f"'backward'), not {norm!r}"
+        )
+    return norm
+
+
+def _length(name, what, n, minimum=1):
+    """A transform length: any integer (NumPy's too), not a bool or a float, at least
+    ``minimum``."""
+    n = _integer(name, what, n, f"give {what} as an integer, such as {what}=8")
+    if n < minimum:
+        raise ValueError(f"{name}: {what} must be at least {minimum}; got {n}")
+    return n
 
 
 def _negative(axis, ndim, name):
+    axis = _integer(name, "axis", axis, "give an integer axis, such as axis=-1")
     if not -ndim <= axis < ndim:
         raise ValueError(
             f"{name}: axis {axis} is out of bounds for an array of {ndim} dimensions: use an "
@@ -133,7 +151,8 @@ def _whole_along(x, axes):
 
 def _plan(x, s, axes, name):
     """(s, axes) as tuples, with negative axes: the Array API's defaults (all axes, or the last
-    ``len(s)`` when only ``s`` is given; the input's lengths when ``s`` is None)."""
+    ``len(s)`` when only ``s`` is given; the input's lengths when ``s`` is None, and where
+    ``s[i]`` is -1)."""
     if axes is None:
         axes = tuple(range(-len(s), 0)) if s is not None else tuple(range(-x.ndim, 0))
     axes = tuple(_negative(a, x.ndim, name) for a in axes)
@@ -141,18 +160,30 @@ def _plan(x, s, axes, name):
         raise ValueError(f"{name}: repeated axis in {axes!r}")
     if s is None:
         s = tuple(x.shape[a] for a in axes)
-    s = tuple(int(n) for n in s)
+    fix = "give the lengths as integers, such as s=(8, 8), or -1 for the whole axis"
+    s = tuple(_integer(name, "every length in s", n, fix) for n in s)
     if len(s) != len(axes):
         raise ValueError(f"{name}: s {s!r} and axes {axes!r} must have the same length")
     for n in s:
-        if n < 1:
-            raise ValueError(f"{name}: every transform length must be at least 1; got s={s!r}")
+        if n < 1 and n != -1:
+            raise ValueError(
+                f"{name}: every transform length must be at least 1, or -1 for the whole axis; "
+                f"got s={s!r}"
+            )
+    # -1: the input's whole length along that axis, as the Array API and NumPy
+    s = tuple(x.shape[a] if n == -1 else n for n, a in zip(s, axes))
     return s, axes
+
+
+def _complex_transform(x, s, axes, norm, inverse, name):
+    norm = _check_norm(norm, name)
+    s, axes = _plan(x, s, axes, name)
+    return _c2c(_as_complex(x), s=s, axes=axes, norm=norm, inverse=inverse)
 
 
 def fftn(x, /, *, s=None, axes=None, norm="backward"):
     """The n-dimensional discrete Fourier transform over ``axes`` (all by default), with the
-    input padded or truncated to lengths ``s``.
+    input padded or truncated to lengths ``s`` (-1: the input's length along that axis).
 
     >>> import tapegrad as tg
     >>> print(tg.fft.fftn(tg.constant([[1.0, 0.0], [0.0, 0.0]])))
@@ -160,13 +191,12 @@ def fftn(x, /, *, s=None, axes=None, norm="backward"):
     [[1.+0.j 1.+0.j]
      [1.+0.j 1.+0.j]], shape=(2, 2), dtype=complex64)
     """
-    _check_norm(norm)
-    s, axes = _plan(x, s, axes, "fftn")
-    return _c2c(_as_complex(x), s=s, axes=axes, norm=norm, inverse=False)
+    return _complex_transform(x, s, axes, norm, False, "fftn")
 
 
 def ifftn(x, /, *, s=None, axes=None, norm="backward"):
-    """The n-dimensional inverse discrete Fourier transform over ``axes`` (all by default).
+    """The n-dimensional inverse discrete Fourier transform over ``axes`` (all by default), with
+    the input padded or truncated to lengths ``s`` (-1: the input's length along that axis).
 
     >>> import tapegrad as tg
     >>> print(tg.fft.ifftn(tg.constant([[4.0, 0.0], [0.0, 0.0]])))
@@ -174,9 +204,7 @@ def ifftn(x, /, *, s=None, axes=None, norm="backward"):
     [[1.+0.j 1.+0.j]
      [1.+0.j 1.+0.j]], shape=(2, 2), dtype=complex64)
     """
-    _check_norm(norm)
-    s, axes = _plan(x, s, axes, "ifftn")
-    return _c2c(_as_complex(x), s=s, axes=axes, norm=norm, inverse=True)
+    return _complex_transform(x, s, axes, norm, True, "ifftn")
 
 
 def fft(x, /, *, n=None, axis=-1, norm="backward"):
@@ -187,7 +215,8 @@ def fft(x, /, *, n=None, axis=-1, norm="backward"):
     >>> print(tg.fft.fft(tg.constant([1.0, 1.0, 1.0, 1.0])))
     tg.Tensor([4.+0.j 0.+0.j 0.+0.j 0.+0.j], shape=(4,), dtype=complex64)
     """
-    return fftn(x, s=None if n is None else (n,), axes=(axis,), norm=norm)
+    s = None if n is None else (_length("fft", "n", n),)
+    return _complex_transform(x, s, (axis,), norm, False, "fft")
 
 
 def ifft(x, /, *, n=None, axis=-1, norm="backward"):
@@ -197,7 +226,8 @@ def ifft(x, /, *, n=None, axis=-1, norm="backward"):
     >>> print(tg.fft.ifft(tg.constant([4.0, 0.0, 0.0, 0.0])))
     tg.Tensor([1.+0.j 1.+0.j 1.+0.j 1.+0.j], shape=(4,), dtype=complex64)
     """
-    return ifftn(x, s=None if n is None else (n,), axes=(axis,), norm=norm)
+    s = None if n is None else (_length("ifft", "n", n),)
+    return _complex_transform(x, s, (axis,), norm, True, "ifft")
 
 
 # -- real to complex and back --------------------------------------------------------------------
@@ -242,12 +272,25 @@ def rfft(x, /, *, n=None, axis=-1, norm="backward"):
     >>> print(tg.fft.rfft(tg.constant([1.0, 2.0, 3.0, 4.0])))
     tg.Tensor([10.+0.j -2.+2.j -2.+0.j], shape=(3,), dtype=complex64)
     """
-    _check_norm(norm)
-    axis = _negative(axis, x.ndim, "rfft")
-    n = x.shape[axis] if n is None else int(n)
-    if n < 1:
-        raise ValueError(f"rfft: n must be at least 1; got {n}")
+    return _real_forward(x, n, axis, norm, "rfft")
+
+
+def _real_forward(x, n, axis, norm, name):
+    norm = _check_norm(norm, name)
+    _real_input(x, name)
+    axis = _negative(axis, x.ndim, name)
+    n = x.shape[axis] if n is None else _length(name, "n", n)
     return _rfft(x, n=n, axis=axis, norm=norm)
+
+
+def _real_input(x, name):
+    """The real transforms' refusal of complex input, naming the function called."""
+    if kind_of(raw(x).dtype) == "c":
+        inverse = "ifft" if name == "ihfft" else "fft" if name == "rfft" else "fftn"
+        raise TypeError(
+            f"{name} takes a real signal, not {raw(x).dtype}: use tg.fft.{inverse} for complex "
+            "input"
+        )
 
 
 def irfft(x, /, *, n=None, axis=-1, norm="backward"):
@@ -258,14 +301,21 @@ def irfft(x, /, *, n=None, axis=-1, norm="backward"):
     >>> print(tg.fft.irfft(tg.constant([10.0 + 0j, -2.0 + 2j, -2.0 + 0j])))
     tg.Tensor([1. 2. 3. 4.], shape=(4,), dtype=float32)
     """
-    _check_norm(norm)
-    axis = _negative(axis, x.ndim, "irfft")
-    n = 2 * (x.shape[axis] - 1) if n is None else int(n)
-    if n < 1:
+    return _real_inverse(x, n, axis, norm, "irfft")
+
+
+def _real_inverse(x, n, axis, norm, name):
+    norm = _check_norm(norm, name)
+    axis = _negative(axis, x.ndim, name)
+    if n is not None:
+        n = _length(name, "n", n)
+    elif x.shape[axis] < 2:
         raise ValueError(
-            f"irfft: the output length n must be at least 1; got {n}: give n for an input of "
-            f"{x.shape[axis]} bins"
+            f"{name}: the output length n must be at least 1; got 2 * ({x.shape[axis]} - 1) = "
+            f"{2 * (x.shape[axis] - 1)}: give n for an input of {x.shape[axis]} bins"
         )
+    else:
+        n = 2 * (x.shape[axis] - 1)
     return _irfft(_as_complex(x), n=n, axis=axis, norm=norm)
 
 
@@ -277,7 +327,8 @@ def rfftn(x, /, *, s=None, axes=None, norm="backward"):
     >>> tg.fft.rfftn(tg.ones((2, 4))).shape
     (2, 3)
     """
-    _check_norm(norm)
+    norm = _check_norm(norm, "rfftn")
+    _real_input(x, "rfftn")
     s, axes = _plan(x, s, axes, "rfftn")
     out = _rfft(x, n=s[-1], axis=axes[-1], norm=norm)
     if len(axes) > 1:
@@ -287,13 +338,14 @@ def rfftn(x, /, *, s=None, axes=None, norm="backward"):
 
 def irfftn(x, /, *, s=None, axes=None, norm="backward"):
     """The inverse of ``rfftn``: ``ifftn`` over all but the last of ``axes``, then ``irfft`` over
-    the last (default length ``2 * (m - 1)``).
+    the last (default length ``2 * (m - 1)`` for ``m`` input bins). ``s[i] = -1`` takes the
+    input's length, on the last axis too (``m``, as NumPy).
 
     >>> import tapegrad as tg
     >>> tg.fft.irfftn(tg.ones((2, 3), dtype=tg.complex64)).shape
     (2, 4)
     """
-    _check_norm(norm)
+    norm = _check_norm(norm, "irfftn")
     if s is None:
         _, axes = _plan(x, None, axes, "irfftn")
         s = tuple(x.shape[a] for a in axes[:-1]) + (2 * (x.shape[axes[-1]] - 1),)
@@ -312,8 +364,8 @@ def hfft(x, /, *, n=None, axis=-1, norm="backward"):
     >>> print(tg.fft.hfft(tg.constant([1.0 + 0j, 0.0 + 0j, 0.0 + 0j])))
     tg.Tensor([1. 1. 1. 1.], shape=(4,), dtype=float32)
     """
-    _check_norm(norm)
-    return irfft(conj(x), n=n, axis=axis, norm=_SWAP[norm])
+    norm = _check_norm(norm, "hfft")
+    return _real_inverse(conj(x), n, axis, _SWAP[norm], "hfft")
 
 
 def ihfft(x, /, *, n=None, axis=-1, norm="backward"):
@@ -323,20 +375,17 @@ def ihfft(x, /, *, n=None, axis=-1, norm="backward"):
     >>> print(tg.fft.ihfft(tg.constant([1.0, 1.0, 1.0, 1.0])))
     tg.Tensor([1.-0.j 0.-0.j 0.-0.j], shape=(3,), dtype=complex64)
     """
-    _check_norm(norm)
-    if kind_of(raw(x).dtype) == "c":  # named here: rfft's own refusal would name rfft
-        raise TypeError(
-            f"ihfft takes a real signal, not {raw(x).dtype}: use tg.fft.ifft for complex input"
-        )
-    return conj(rfft(x, n=n, axis=axis, norm=_SWAP[norm]))
+    norm = _check_norm(norm, "ihfft")
+    return conj(_real_forward(x, n, axis, _SWAP[norm], "ihfft"))
 
 
 # -- shifts and frequencies ----------------------------------------------------------------------
 def _roll_halves(x, axes, inverse, name):
     if axes is None:
         axes = tuple(range(x.ndim))
-    elif isinstance(axes, int):
-        axes = (axes,)
+    elif not isinstance(axes, tuple | list | range):
+        fix = "give an integer or a sequence of integers, such as axes=(0, 1)"
+        axes = (_integer(name, "axes", axes, fix),)
     for axis in axes:
         axis = _negative(axis, x.ndim, name)
         n = x.shape[axis]
@@ -377,7 +426,7 @@ def _frequencies(values, dtype, device):
     return moved_to(values.astype(dtype), device)
 
 
-def _length(n, name):
+def _frequency_count(n, name):
     if not isinstance(n, int | np.integer) or isinstance(n, bool) or n < 1:
         raise ValueError(f"{name}: n must be a positive integer, not {n!r}")
     return int(n)
@@ -404,7 +453,7 @@ def fftfreq(n, /, *, d=1.0, dtype=None, device=None):
     tg.Tensor([ 0.    0.25 -0.5  -0.25], shape=(4,), dtype=float32)
     """
     return _frequencies(
-        np.fft.fftfreq(_length(n, "fftfreq"), d=_spacing(d, "fftfreq")), dtype, device
+        np.fft.fftfreq(_frequency_count(n, "fftfreq"), d=_spacing(d, "fftfreq")), dtype, device
     )
 
 
@@ -416,5 +465,5 @@ def rfftfreq(n, /, *, d=1.0, dtype=None, device=None):
     tg.Tensor([0.   0.25 0.5 ], shape=(3,), dtype=float32)
     """
     return _frequencies(
-        np.fft.rfftfreq(_length(n, "rfftfreq"), d=_spacing(d, "rfftfreq")), dtype, device
+        np.fft.rfftfreq(_frequency_count(n, "rfftfreq"), d=_spacing(d, "rfftfreq")), dtype, device
     )

@@ -10,20 +10,34 @@ Functions with several outputs (``eigh``, ``svd``, ``qr``, ``slogdet``) are one 
 output packs the parts into one array; the public function slices them out, so a loss that uses
 one part sends zeros for the others.
 
-Degenerate points. ``eigh`` and ``svd`` rules hold terms ``1/(λj - λi)`` (``1/(sj² - si²)``);
-where two eigenvalues (singular values) coincide to within ``n * eps * max|λ|`` the term is taken
-as 0. That is the exact gradient of any loss that does not depend on the choice of basis inside
-the degenerate eigenspace (functions of the eigenvalues, projectors, ``V diag(f(λ)) Vᴴ``), for
-which the ill-defined part vanishes; other losses have no gradient there. ``1/s`` terms of
-non-square ``svd`` are taken as 0 where ``s = 0``. ``det`` is differentiable to every order at
-singular matrices (its gradient is the cofactor matrix, computed there from minors; for large
-stacks, past 4M minor elements, from an SVD, exact to first order); ``inv``, ``solve``,
-``slogdet`` and ``cholesky`` need nonsingular (positive-definite) matrices.
+Degenerate points. The rules of ``eigh`` hold terms ``1/(λj - λi)``, those of ``svd`` terms
+``1/(sj² - si²)``. Where two eigenvalues (singular values) i ≠ j coincide to within
+``n * eps * max|λ|``, the true value of such a term is a divided difference of whatever function
+of them the loss applies, which the rule cannot see from its inputs. The term is then taken as 0
+where the quantity it multiplies is exactly 0 and as NaN where it is not (JAX, PyTorch and
+TensorFlow also give NaN or inf there): in reverse mode that quantity is the entries (i, j) and
+(j, i) of the cotangent ``Vᴴ ḡ_V`` (for ``svd``, of ``Uᴴ ḡ_U`` and ``Vᴴ ḡ_V``), in forward mode
+those of the tangent ``Vᴴ dX V`` (``Uᴴ dX V``). So the first derivatives of losses of the
+eigenvalues (singular values) alone, symmetric in the repeated ones (``eigvalsh``, ``svdvals``,
+``matrix_norm`` with ``"nuc"`` or 2), and of losses that read only the eigenvectors (singular
+vectors) of values that are not repeated, stay exact and finite; a loss that reads the vectors
+of a repeated value, even one that does not depend on the basis chosen in its eigenspace
+(``V diag(f(λ)) Vᴴ``, the polar factor ``U Vh``), gets NaN, and so do second
+derivatives in the directions that mix a repeated eigenspace (``hessian`` of
+``sum(eigvalsh(x) ** 2)`` at the identity). The 0 is the derivative where the loss does not read
+those vectors; where the quantity vanishes at the point by accident (``V diag(λ - 1) Vᴴ`` at the
+identity) it is not.
+
+``1/s`` terms of non-square ``svd`` are taken as 0 where ``s = 0``. ``det`` is differentiable to
+every order at singular matrices (its gradient is the cofactor matrix, computed there from
+minors; for large stacks, past 4M minor elements, from an SVD, exact to first order); ``inv``,
+``solve``, ``slogdet`` and ``cholesky`` need nonsingular (positive-definite) matrices.
 """
 
 from __future__ import annotations
 
 import builtins
+import operator
 import string
 from collections import namedtuple
 from contextlib import contextmanager
@@ -36,7 +50,7 @@ from .._primitive import primitive, raw
 from .._standard_gaps import linalg_call
 from ._helpers import is_basis, lead, negative_axes, positive_axis, size_of
 from .creation import constant, stop_gradient
-from .elementwise import _conj, abs, as_floating, astype, conj, isfinite, pow, real, subtract, where
+from .elementwise import _conj, abs, as_floating, astype, conj, pow, real, subtract, where
 from .indexing import getitem, take_slice
 from .manipulation import (
     concat,
@@ -115,9 +129,15 @@ def _lift(t, x, ndim):
     return t
 
 
-def _inverse_gaps(w, squared=False):
-    """``F[..., i, j] = 1 / (w_j - w_i)`` (``1 / (w_j² - w_i²)`` when squared), 0 on the diagonal
-    and wherever ``w_i`` and ``w_j`` coincide to within ``n * eps * max|w|``."""
+def _inverse_gaps(w, quantities, squared=False):
+    """``F[..., i, j] = 1 / (w_j - w_i)`` (``1 / (w_j² - w_i²)`` when squared), 0 on the diagonal.
+
+    Where ``w_i`` and ``w_j`` (i ≠ j) coincide to within ``n * eps * max|w|`` the true term is a
+    divided difference of whatever function of ``w`` the loss applies, which the rule cannot see:
+    ``F[i, j]`` is then 0 where every one of ``quantities`` (the arrays the gaps multiply, of
+    shape (..., n, n), possibly with leading batch axes) is exactly 0 at both (i, j) and (j, i),
+    so that the term vanishes whatever its true factor, and NaN where one is not (the derivative
+    is not determined there, as JAX, PyTorch and TensorFlow also answer NaN or inf)."""
     wv = raw(w)
     xp = xp_of(wv)
     n = wv.shape[-1]
@@ -129,7 +149,21 @@ def _inverse_gaps(w, squared=False):
     if squared:
         w = w * w
     diff = expand_dims(w, axis=-2) - expand_dims(w, axis=-1)
-    return where(close, 0, 1 / where(close, 1, diff))
+    gaps = where(close, 0, 1 / where(close, 1, diff))
+    degenerate = close & ~xp.eye(n, dtype=xp.bool, device=device_of(wv))
+    if not is_lazy(wv) and not bool(xp.any(degenerate)):
+        return gaps
+    touched = None
+    for q in quantities:
+        nonzero = raw(q) != 0
+        nonzero = nonzero | _raw_transpose(nonzero)
+        touched = nonzero if touched is None else touched | nonzero
+    return where(degenerate & touched, float("nan"), gaps)
+
+
+def _raw_transpose(v):
+    xp = xp_of(v)
+    return xp.matrix_transpose(v) if hasattr(xp, "matrix_transpose") else xp.swapaxes(v, -1, -2)
 
 
 def _like(v, other):
@@ -557,8 +591,9 @@ def lstsq(a, b, /, rcond=None):
     """NumPy's ``linalg.lstsq``: the least-squares solution ``x`` of ``a @ x ≈ b`` (the one of
     minimal norm where ``a`` is rank-deficient), the sums of squared residuals (empty unless
     ``a`` has full column rank and more rows than columns), the rank of ``a`` and its singular
-    values. ``x``, the residuals and ``s`` are differentiable where the rank is locally
-    constant.
+    values. Singular values at or below ``rcond * max(s)`` count as zero (default
+    ``max(m, n) * eps``; ``rcond <= 0`` means ``eps``, as in NumPy). ``x``, the residuals
+    and ``s`` are differentiable where the rank is locally constant.
 
     >>> import tapegrad as tg
     >>> a = tg.constant([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]], dtype=tg.float64)
@@ -583,6 +618,8 @@ def lstsq(a, b, /, rcond=None):
     xp = xp_of(sv)
     if rcond is None:
         rcond = xp.finfo(sv.dtype).eps * builtins.max(m, n)
+    elif rcond <= 0:  # machine precision, as NumPy's LAPACK solver (gelsd) takes it
+        rcond = xp.finfo(sv.dtype).eps
     rank = int(xp.sum(xp.astype(sv > rcond * xp.max(sv), xp.int64))) if sv.size else 0
     x = matmul(pinv(a, rtol=rcond), b)
     if rank == n and m > n:
@@ -657,7 +694,8 @@ def _eigh_vjp(g, ans, x):
     w, v = _eigh_parts(ans)
     g_w, g_v = _eigh_parts(g)
     vh_gv = matmul(_H(v), g_v)
-    inner = (vh_gv - _H(vh_gv)) * 0.5 * _like(_inverse_gaps(w), v) + _diag_embed(g_w)
+    gaps = _like(_inverse_gaps(w, [vh_gv]), v)
+    inner = (vh_gv - _H(vh_gv)) * 0.5 * gaps + _diag_embed(g_w)
     return matmul(v, matmul(inner, _H(v)))
 
 
@@ -665,7 +703,7 @@ def _eigh_jvp(ts, ans, x):
     w, v = _eigh_parts(ans)
     y = matmul(_H(v), matmul(_hermitian_part(ts[0]), v))
     dw = _real(diagonal(y))
-    dv = matmul(v, y * _like(_inverse_gaps(w), v))
+    dv = matmul(v, y * _like(_inverse_gaps(w, [y]), v))
     return _pack_rows(dw, dv)
 
 
@@ -681,8 +719,9 @@ def eigh(x, /):
     ``x``; ``x`` is read as ``(x + xᴴ) / 2``.
 
     Eigenvectors are unique only up to sign (phase): differentiate losses that do not depend on
-    that choice. Where eigenvalues coincide, see the module notes: the ``1/(λj - λi)`` terms are
-    taken as 0.
+    that choice. Where two eigenvalues coincide (see the module notes), a derivative that reads
+    their eigenvectors is NaN, even for ``V diag(f(λ)) Vᴴ``; one that reads only the eigenvalues,
+    or the eigenvectors of values that are not repeated, stays exact.
 
     >>> import tapegrad as tg
     >>> w, v = tg.linalg.eigh(tg.constant([[2.0, 0.0], [0.0, 1.0]]))
@@ -707,8 +746,9 @@ def _eigvalsh_jvp(ts, ans, x):
 @primitive(vjp=_eigvalsh_vjp, jvp=_eigvalsh_jvp)
 def eigvalsh(x, /):
     """The eigenvalues (ascending) of each Hermitian matrix in ``x``, read as ``(x + xᴴ) / 2``.
-    The rules compute the eigenvectors; the gradient is exact also at repeated eigenvalues of
-    losses symmetric in them.
+    The rules compute the eigenvectors; the first derivative is exact also at repeated
+    eigenvalues of losses symmetric in them; second derivatives there are NaN in the directions
+    that mix the repeated eigenspace (see the module notes).
 
     >>> import tapegrad as tg
     >>> print(tg.linalg.eigvalsh(tg.constant([[2.0, 1.0], [1.0, 2.0]])))
@@ -757,8 +797,8 @@ def _svd_vjp(g, ans, x, *, full_matrices=True):
     u, s, v = _svd_reduced(ans, x, full_matrices)
     g_u, g_s, g_v = _svd_reduced(g, x, full_matrices)
     uh_gu, vh_gv = matmul(_H(u), g_u), matmul(_H(v), g_v)
+    gaps = _like(_inverse_gaps(s, [uh_gu, vh_gv], squared=True), u)
     uh_gu, vh_gv = uh_gu - _H(uh_gu), vh_gv - _H(vh_gv)
-    gaps = _like(_inverse_gaps(s, squared=True), u)
     s_inv = _like(_safe_reciprocal(s), u)
     s = _like(s, u)
     inner = (uh_gu * expand_dims(s, axis=-2) + expand_dims(s, axis=-1) * vh_gv) * gaps
@@ -781,7 +821,7 @@ def _svd_jvp(ts, ans, x, *, full_matrices=True):
     u, s, v = _svd_reduced(ans, x, full_matrices)
     ds_mat = matmul(_H(u), matmul(t, v))
     ds = _real(diagonal(ds_mat))
-    gaps = _like(_inverse_gaps(s, squared=True), u)
+    gaps = _like(_inverse_gaps(s, [ds_mat], squared=True), u)
     s_inv = _like(_safe_reciprocal(s), u)
     s = _like(s, u)
     ds_s = ds_mat * expand_dims(s, axis=-2)
@@ -845,7 +885,10 @@ def svd(x, /, *, full_matrices=True):
     Singular vectors are unique only up to a sign (a phase shared by a pair): differentiate
     losses that do not depend on it. With ``full_matrices=True`` and a non-square matrix, the
     last ``|m - n|`` singular vectors are not unique either: a gradient reaching them raises,
-    and their forward-mode tangents are NaN. Repeated singular values: see the module notes.
+    and their forward-mode tangents are NaN. Where two singular values coincide (see the module
+    notes), a derivative that reads their singular vectors is NaN, even for ``U Vh`` or
+    ``U diag(f(S)) Vh``; one that reads only ``S``, or the vectors of values that are not
+    repeated, stays exact.
 
     >>> import tapegrad as tg
     >>> u, s, vh = tg.linalg.svd(tg.constant([[3.0, 0.0], [0.0, -4.0]]))
@@ -869,7 +912,8 @@ def _svdvals_jvp(ts, ans, x):
 @primitive(vjp=_svdvals_vjp, jvp=_svdvals_jvp)
 def svdvals(x, /):
     """The singular values of each matrix in ``x``, descending. The rules compute the singular
-    vectors; the gradient is exact also at repeated singular values of symmetric losses.
+    vectors; the first derivative is exact also at repeated singular values of symmetric losses;
+    second derivatives there are NaN in the directions that mix them (see the module notes).
 
     >>> import tapegrad as tg
     >>> print(tg.linalg.svdvals(tg.constant([[3.0, 0.0], [0.0, -4.0]])))
@@ -1019,22 +1063,56 @@ def _euclidean_norm(x, /, *, axis, keepdims=False):
     return xp.reshape(out, tuple(s for i, s in enumerate(a.shape) if i - a.ndim not in axis))
 
 
-def _p_norm(x, axis, keepdims, p):
+def _p_norm_weight(x, n, p):
+    """``d n / d x`` of the p-norm ``n`` (kept axes), in the library's complex convention:
+    ``(x / |x|) * (|x| / n)^(p - 1)``, a power of a ratio that is at most 1 for p >= 1 or p < 0,
+    so that it does not overflow where the chain rule through the scaled sum would
+    (``|x|^(p-1) * n^(1-p)`` can overflow in its factors while the product is representable).
+    0 where ``x`` is 0 (the subgradient of ``|x|`` there) and where ``n`` is 0 or not finite
+    (an infinite entry, or a zero one for p < 0: the norm is then that entry, flat in the
+    others)."""
     a = abs(x)
+    nv = raw(n)
+    usable = _xp(n).isfinite(nv) & (nv > 0)
+    live = (raw(a) != 0) & usable
+    safe_a = where(live, a, 1)
+    ratio = safe_a / where(usable, n, 1)
+    w = _like(pow(ratio, p - 1.0), x) * (x / _like(safe_a, x))
+    return where(live, w, 0)
+
+
+def _p_norm_vjp(g, ans, x, *, axis, p):
+    return _like(g, x) * _p_norm_weight(x, ans, p)
+
+
+def _p_norm_jvp(ts, ans, x, *, axis, p):
+    dot = _real(_conj(_p_norm_weight(x, ans, p)) * ts[0])
+    return sum(dot, axis=axis, keepdims=True)
+
+
+@primitive(vjp=_p_norm_vjp, jvp=_p_norm_jvp)
+def _p_norm_kept(x, /, *, axis, p):
+    """``sum(|x|^p)^(1/p)`` over ``axis``, the axes kept, computed with the entries scaled by
+    the one that dominates the sum (the largest for p > 0, the smallest for p < 0), so that no
+    term overflows and an infinite entry adds 0."""
+    xp = xp_of(x)
+    a = xp.abs(x)
     if a.size == 0:
-        return pow(sum(pow(a, p), axis=axis, keepdims=keepdims), 1.0 / p)
-    # the entry that dominates the sum scales it (the largest for p > 0, the smallest for p < 0,
-    # so that no term overflows and an infinite entry adds 0); the norm does not depend on the
-    # scale, so no gradient goes there
-    m = stop_gradient((max if p > 0 else min)(a, axis=axis, keepdims=True))
-    ok = raw(isfinite(m)) & (raw(m) > 0)
-    scale = where(ok, m, 1)
+        return xp.sum(a**p, axis=axis, keepdims=True) ** (1.0 / p)
+    m = (xp.max if p > 0 else xp.min)(a, axis=axis, keepdims=True)
+    ok = xp.isfinite(m) & (m > 0)
+    one = xp.ones_like(m)
+    scale = xp.where(ok, m, one)
     # where the scale is unusable (0, inf, NaN) the result is m itself: the terms there are
     # replaced by 1 first, so no 0 ** p = inf is computed in a branch that is thrown away
-    total = sum(pow(where(ok, a / scale, 1), p), axis=axis, keepdims=True)
-    positive = raw(total) > 0
-    root = where(positive, pow(where(positive, total, 1), 1.0 / p), 0)
-    out = where(ok, root * scale, m)
+    total = xp.sum(xp.where(ok, a / scale, xp.ones_like(a)) ** p, axis=axis, keepdims=True)
+    positive = total > 0
+    root = xp.where(positive, xp.where(positive, total, one) ** (1.0 / p), xp.zeros_like(m))
+    return xp.where(ok, root * scale, m)
+
+
+def _p_norm(x, axis, keepdims, p):
+    out = _p_norm_kept(x, axis=axis, p=p)
     return out if keepdims else squeeze(out, axis=axis)
 
 
@@ -1095,12 +1173,24 @@ def matrix_norm(x, /, *, keepdims=False, ord="fro"):  # noqa: A002 - the Array A
     inf = float("inf")
     if ord == "fro":
         return _euclidean_norm(x, axis=(-2, -1), keepdims=keepdims)
-    if ord in ("nuc", 2, -2):
-        s = svdvals(x)
-        out = {"nuc": sum, 2: max, -2: min}[ord](s, axis=-1)
-    elif ord in (1, -1, inf, -inf):
-        sums = sum(abs(x), axis=-2 if ord in (1, -1) else -1)
-        out = (max if ord in (1, inf) else min)(sums, axis=-1)
+    if ord == "nuc":
+        out = sum(svdvals(x), axis=-1)
+    elif ord in (2, -2, 1, -1, inf, -inf):
+        if ord in (2, -2):
+            values = svdvals(x)
+        else:
+            values = sum(abs(x), axis=-2 if ord in (1, -1) else -1)
+        if values.shape[-1]:
+            out = (max if ord > 0 else min)(values, axis=-1)
+        elif ord > 0:  # the largest of no values: 0, as NumPy (a sum over nothing)
+            out = sum(values, axis=-1)
+        else:
+            what = "singular values" if ord == -2 else ("column" if ord == -1 else "row") + " sums"
+            raise ValueError(
+                f"matrix_norm: ord={ord!r} is the smallest of the {what}, and matrices of shape "
+                f"{tuple(x.shape[-2:])} have none (NumPy raises too): use a positive ord, "
+                "which gives 0"
+            )
     else:
         raise ValueError(
             f"matrix_norm: ord must be 'fro', 'nuc', 1, -1, 2, -2, inf or -inf, not {ord!r}"
@@ -1127,7 +1217,11 @@ def norm(x, /, ord=None, axis=None, keepdims=False):  # noqa: A002 - NumPy's nam
                 f"{tuple(x.shape)}: give axis"
             )
         axis = tuple(range(x.ndim))
-    axes = (axis,) if isinstance(axis, int) else tuple(axis)
+    if isinstance(axis, tuple | list):
+        axes = tuple(axis)
+    else:
+        fix = "give an integer axis, or a pair of them for a matrix norm"
+        axes = (_integer("norm", "axis", axis, fix),)
     if len(axes) == 1:
         return vector_norm(x, axis=axes, keepdims=keepdims, ord=2 if ord is None else ord)
     if len(axes) != 2:
@@ -1262,9 +1356,8 @@ def matrix_power(x, n, /):
      [0. 1.]], shape=(2, 2), dtype=float32)
     """
     _square("matrix_power", x, "powers are defined for square matrices only")
-    if int(n) != n:
-        raise TypeError(f"matrix_power: n must be an integer, not {n!r}")
-    n = int(n)
+    fix = "give an integer power (for a fractional power of a Hermitian matrix, use eigh)"
+    n = _integer("matrix_power", "n", n, fix)
     if n == 0:
         eye = _eye(x.shape[-1], x)
         return constant(_xp(x).broadcast_to(eye, tuple(x.shape)))
@@ -1490,6 +1583,57 @@ def einsum(subscripts, /, *operands):
     return _einsum(*operands, subscripts=",".join(terms) + "->" + output)
 
 
+def _integer(name, what, value, fix):
+    """``value`` as a Python int: any integer (NumPy's too), not a bool or a float."""
+    if not isinstance(value, bool):
+        try:
+            return operator.index(value)
+        except TypeError:
+            pass
+    raise TypeError(f"{name}: {what} must be an integer, not {value!r}: {fix}")
+
+
+def _tensordot_axes(x1, x2, axes):
+    """tensordot's ``axes`` as two tuples of paired axes of x1 and x2, counted from 0."""
+    if not (isinstance(axes, tuple | list) or (isinstance(axes, np.ndarray) and axes.ndim)):
+        fix = "give an integer count, or a pair of axis sequences such as ([1, 2], [0, 1])"
+        count = _integer("tensordot", "axes", axes, fix)
+        if count < 0 or count > builtins.min(x1.ndim, x2.ndim):
+            raise ValueError(
+                f"tensordot: axes={count} does not fit shapes {tuple(x1.shape)} and "
+                f"{tuple(x2.shape)}: use 0 to min(x1.ndim, x2.ndim)"
+            )
+        return tuple(range(x1.ndim - count, x1.ndim)), tuple(range(count))
+    if len(axes) != 2:
+        raise ValueError(
+            f"tensordot: axes={axes!r} must be an integer or a pair of axis sequences, such as "
+            "([1, 2], [0, 1])"
+        )
+    pair = []
+    for k, (part, x) in enumerate(zip(axes, (x1, x2)), start=1):
+        # a sequence of axes, or one axis (axes=[1, 0]), as NumPy takes them
+        part = tuple(part) if isinstance(part, tuple | list | range | np.ndarray) else (part,)
+        fix = "give the axes as integers, such as axes=([1, 2], [0, 1])"
+        part = tuple(_integer("tensordot", f"each axis of x{k}", a, fix) for a in part)
+        # each checked (an axis out of range raises, naming it), then counted from 0
+        try:
+            part = tuple(positive_axis(a, x.ndim) for a in part)
+        except ValueError as error:
+            raise ValueError(f"tensordot: {error}") from None
+        repeated = sorted({a for a in part if part.count(a) > 1})
+        if repeated:
+            raise ValueError(
+                f"tensordot: axes={axes!r} name axis {repeated[0]} of x{k} more than once; "
+                "duplicate axes are not allowed in tensordot (as in NumPy): pair each axis "
+                "once, or take the diagonal first with tg.einsum"
+            )
+        pair.append(part)
+    first, second = pair
+    if len(first) != len(second):
+        raise ValueError(f"tensordot: axes {axes!r} pair {len(first)} axes with {len(second)}")
+    return first, second
+
+
 def tensordot(x1, x2, /, *, axes=2):
     """Sum of products over ``axes``: the last ``axes`` axes of ``x1`` with the first of ``x2``
     (an int), or the axes paired by two sequences.
@@ -1498,22 +1642,7 @@ def tensordot(x1, x2, /, *, axes=2):
     >>> tg.tensordot(tg.ones((2, 3, 4)), tg.ones((3, 4, 5))).shape
     (2, 5)
     """
-    if isinstance(axes, int):
-        if axes < 0 or axes > builtins.min(x1.ndim, x2.ndim):
-            raise ValueError(
-                f"tensordot: axes={axes} does not fit shapes {tuple(x1.shape)} and "
-                f"{tuple(x2.shape)}: use 0 to min(x1.ndim, x2.ndim)"
-            )
-        first = tuple(range(x1.ndim - axes, x1.ndim))
-        second = tuple(range(axes))
-    else:
-        # a pair of axis lists, or of single axes (axes=[1, 0]), as NumPy takes them
-        first, second = (tuple(a) if isinstance(a, (tuple, list)) else (a,) for a in axes)
-        if len(first) != len(second):
-            raise ValueError(f"tensordot: axes {axes!r} pair {len(first)} axes with {len(second)}")
-        # each checked (an axis out of range raises, naming it), then counted from 0
-        first = tuple(positive_axis(a, x1.ndim) for a in first)
-        second = tuple(positive_axis(a, x2.ndim) for a in second)
+    first, second = _tensordot_axes(x1, x2, axes)
     a = _LETTERS[: x1.ndim]
     b = list(_LETTERS[x1.ndim : x1.ndim + x2.ndim])
     for i, j in zip(first, second):
