@@ -1423,3 +1423,55 @@ def test_integer_outputs_of_a_recorded_custom_function_stay_exact():
         doubled, count = with_count(x)
     assert (count.dtype, int(count)) == (tg.int64, 2**53 + 1)
     assert tape.gradient(doubled, x).numpy().tolist() == [1.0, 1.0]
+
+
+def test_custom_gradient_intermediates_stay_functions_of_the_inputs_for_outer_tapes():
+    # TensorFlow's docstring example: grad_fn reads e = exp(x), computed inside f, which the
+    # tape keeps watching; its second derivative is sigmoid'(0) = 0.25 (it was None, or 0)
+    @tg.custom_gradient
+    def log1pexp(x):
+        e = tg.exp(x)
+
+        def grad(upstream):
+            return upstream * (1 - 1 / (1 + e))
+
+        return tg.log(1 + e), grad
+
+    x = tg.Variable(0.0)
+    with tg.GradientTape() as outer:
+        with tg.GradientTape() as inner:
+            y = log1pexp(x)
+        g = inner.gradient(y, x)
+    assert (float(g), float(outer.gradient(g, x))) == (0.5, 0.25)
+    assert float(tg.hessian(log1pexp)(tg.constant(0.0))) == 0.25
+    assert float(tg.grad(tg.grad(log1pexp))(tg.constant(0.0))) == 0.25
+    tg.testing.check_grads(log1pexp, (0.3,), order=2)
+
+
+def test_a_custom_vjp_whose_fwd_calls_the_function_keeps_its_rule_at_every_order():
+    # JAX's fixed-point pattern: fwd calls f, which must be f with its rule again for the outer
+    # levels of differentiation (it was the plain primal, so second derivatives were 0)
+    @tg.custom_vjp
+    def f(a):
+        return tg.sqrt(tg.stop_gradient(a))  # a solver that is not meant to be differentiated
+
+    def f_fwd(a):
+        y = f(a)
+        return y, (y,)
+
+    f.defvjp(f_fwd, lambda res, g: (g / (2 * res[0]),))
+    a = tg.constant(2.0, dtype=tg.float64)
+    np.testing.assert_allclose(float(tg.grad(f)(a)), 0.5 * 2**-0.5, rtol=1e-15)
+    np.testing.assert_allclose(float(tg.grad(tg.grad(f))(a)), -0.25 * 2**-1.5, rtol=1e-15)
+    np.testing.assert_allclose(float(tg.hessian(f)(a)), -0.25 * 2**-1.5, rtol=1e-15)
+    np.testing.assert_allclose(float(tg.grad(tg.grad(tg.grad(f)))(a)), 0.375 * 2**-2.5, rtol=1e-14)
+    calls = []
+    plain = f.fun
+
+    def counted(a):
+        calls.append(1)
+        return plain(a)
+
+    f.fun = counted
+    tg.grad(f)(a)
+    assert len(calls) == 1  # a first derivative runs the primal once, as in JAX

@@ -206,8 +206,14 @@ def _run_unrecorded(f, args, kwargs):
     TensorFlow, and would otherwise be counted twice)."""
     now = context()
     with suspended(tapes=list(now.tapes), accumulators=list(now.accumulators)):
-        with _VariableProbe() as probe:
-            result = f(*args, **kwargs)
+        return _run_probed(f, args, kwargs)
+
+
+def _run_probed(f, args, kwargs):
+    """Run ``f`` (recorded by whatever records); return its result and the trainable variables
+    it read that are not among its arguments."""
+    with _VariableProbe() as probe:
+        result = f(*args, **kwargs)
     passed = {id(a) for a in flatten(list(args))[0] if isinstance(a, Variable)}
     return result, [v for v in probe.watched_variables() if id(v) not in passed]
 
@@ -270,7 +276,10 @@ def custom_gradient(f: Callable) -> Callable:
 
     @functools.wraps(f)
     def wrapped(*args, **kwargs):
-        (y, grad_fn), variables = _run_unrecorded(f, args, kwargs)
+        # f runs recorded, as TensorFlow's tape keeps watching it: what grad_fn computes from
+        # f's intermediates stays a function of the inputs for outer tapes (second derivatives);
+        # the output's own path is replaced by the recorded call below
+        (y, grad_fn), variables = _run_probed(f, args, kwargs)
         outputs, rebuild = flatten(y)
         _check_outputs(f, outputs)
         flat_args, rebuild_args, positions = _tensor_arguments(args)
@@ -385,7 +394,12 @@ class custom_vjp:
                 f"{self.__name__}.defvjp(fwd, bwd) first"
             )
         depth = getattr(self._in_fwd, "depth", 0)
-        if context().mode != TRACED or depth:
+        now = context()
+        # fwd may call the function itself (JAX's fixed-point example). As in JAX, that call is
+        # again the function with its rule as seen from the outer levels of differentiation:
+        # each active tape or accumulator is one level, so a second derivative runs fwd twice
+        # (and the primal once, plainly, at the bottom), a first derivative once
+        if now.mode != TRACED or depth >= len(now.tapes) + len(now.accumulators):
             return self.fun(*args)
         # fwd runs recorded, as in JAX: residuals stay functions of the inputs on outer tapes,
         # so the bwd rule can itself be differentiated (the output's own path is replaced below)
