@@ -153,6 +153,11 @@ def test_hypot_at_the_origin_agrees_with_abs():
     g_hypot = tg.grad(lambda x: tg.sum(tg.hypot(x, 0.0)))(x).numpy()
     g_abs = tg.grad(lambda x: tg.sum(tg.abs(x)))(x).numpy()
     np.testing.assert_array_equal(g_hypot, g_abs)
+    # and so do its second derivatives (0, as abs's); atan2's mixed partials agree there
+    origin = tg.constant(np.zeros(2))
+    for f in (lambda v: tg.hypot(v[0], v[1]), lambda v: tg.atan2(v[0], v[1])):
+        for how in (tg.hessian, lambda f: tg.jacobian(tg.grad(f))):
+            assert how(f)(origin).numpy().tolist() == [[0.0, 0.0], [0.0, 0.0]]
 
 
 def test_ties_split_the_gradient_evenly():

@@ -451,11 +451,18 @@ def _safe(value):
     return where(value == 0, 1, value)
 
 
+def _off_origin(radius, value):
+    """``value`` where ``radius`` is not 0, else 0 through ``where``: the kink's derivative is
+    taken as 0, and so are its derivatives (``x / 1`` there would have derivative 1, and the
+    Hessians of hypot and atan2 at the origin were the identity and an asymmetric matrix)."""
+    return where(radius == 0, 0, value)
+
+
 @primitive(
     vjp=rules(
         smooth,
-        lambda g, ans, x, y: g * (x / _safe(ans)),
-        lambda g, ans, x, y: g * (y / _safe(ans)),
+        lambda g, ans, x, y: g * _off_origin(ans, x / _safe(ans)),
+        lambda g, ans, x, y: g * _off_origin(ans, y / _safe(ans)),
     ),
     jvp="elementwise",
     promote=True,
@@ -473,8 +480,9 @@ def hypot(x, y, /):
 
 
 def _atan2_vjp(g, ans, y, x, numerator):
-    radius = _safe(hypot(y, x))
-    return g * (numerator / radius) / radius
+    radius = hypot(y, x)
+    safe = _safe(radius)
+    return g * _off_origin(radius, numerator / safe / safe)
 
 
 @primitive(
