@@ -796,6 +796,10 @@ def test_dask_arrays_without_elements_reshape_and_multiply_as_numpy_ones_do():
         total = tg.prod(column)
     assert float(total.numpy()) == 1.0
     assert tape.gradient(total, column).numpy().shape == (0, 1)
+    with tg.GradientTape() as tape:
+        tape.watch(column)
+        running = tg.cumulative_prod(column, axis=1)
+    assert tape.gradient(running, column).numpy().shape == (0, 1)
 
 
 def test_dask_reductions_refuse_a_repeated_axis_at_the_call_and_cast_to_float16():
