@@ -172,6 +172,33 @@ def test_new_variables_are_accepted_at_any_time_with_fresh_state():
     assert int(opt.iterations) == 4
 
 
+def test_momentum_turned_on_later_starts_from_zero():
+    """The momentum slot is built when first needed, as Keras builds it (zeros): setting
+    momentum after a plain step used to give a bare KeyError on the next step."""
+    opt, var = tg.optimizers.SGD(learning_rate=0.1), tg.Variable(W0)
+    opt.apply_gradients([(tg.constant(GRADS[0]), var)])
+    opt.momentum = 0.9
+    for g in GRADS[1:]:
+        opt.apply_gradients([(tg.constant(g), var)])
+    w1 = by_hand(0.1, grads=GRADS[:1])[-1]
+    want = by_hand(0.1, 0.9, grads=GRADS[1:], w0=w1)
+    np.testing.assert_allclose(var.numpy(), want[-1], rtol=1e-15)
+    np.testing.assert_allclose(
+        opt.get_slot(var, "momentum").numpy(), want[-1] - want[-2], rtol=1e-14
+    )
+
+
+def test_momentum_turned_off_later_drops_its_slot():
+    opt, var = tg.optimizers.SGD(learning_rate=0.1, momentum=0.9), tg.Variable(W0)
+    opt.apply_gradients([(tg.constant(GRADS[0]), var)])
+    opt.momentum = 0.0
+    opt.apply_gradients([(tg.constant(GRADS[1]), var)])
+    np.testing.assert_allclose(var.numpy(), W0 - 0.1 * GRADS[0] - 0.1 * GRADS[1], rtol=1e-15)
+    assert opt.slot_names() == [] and len(opt.variables) == 1
+    with pytest.raises(KeyError, match="SGD keeps no slots with these options"):
+        opt.get_slot(var, "momentum")
+
+
 def test_variables_with_equal_values_do_not_share_state():
     opt = tg.optimizers.SGD(learning_rate=1.0, momentum=0.5)
     a, b = tg.Variable(np.float64(0.0)), tg.Variable(np.float64(0.0))

@@ -234,6 +234,38 @@ def test_ftrl_with_strong_l1_sets_small_weights_to_exactly_zero():
     assert first[1] == pytest.approx(-1.3190362703205336, rel=1e-12)
 
 
+def test_ftrl_l1_soft_thresholds_the_magnitude_of_complex_entries():
+    """w = -(z - l1 * z / |z|) / (n'**0.5 / lr) where |z| > l1, else 0: a complex clip
+    (lexicographic) gave z = -0.5 - 10j the step of -0.5 - 1j, z = 10 - 0.5j that of 1 - 0.5j."""
+    g = np.array([-0.5 - 10j, 10 - 0.5j, 0.3 + 0.4j, 3j, -2.0])
+    w = tg.Variable(np.zeros(g.size, complex))
+    opts.Ftrl(0.1, l1_regularization_strength=1.0).apply_gradients([(tg.constant(g), w)])
+    n = 0.1 + np.abs(g) ** 2  # z = g at the first step from w = 0
+    want = -(g - g / np.abs(g)) / (np.sqrt(n) / 0.1)
+    want[2] = 0.0  # |z| = 0.5 <= l1
+    np.testing.assert_allclose(w.numpy(), want, rtol=1e-15)
+    assert w.numpy()[2] == 0 and w.numpy()[3].real == 0 and w.numpy()[4].imag == 0
+
+
+def test_ftrl_with_a_zero_learning_rate_says_so_and_changes_nothing():
+    """Its step divides by the learning rate: a bare ZeroDivisionError before (Keras: NaN)."""
+    warmup = schedules.CosineDecay(0.0, 10, warmup_target=0.1, warmup_steps=5)
+    for rate in (0.0, warmup):
+        opt, w = opts.Ftrl(rate, beta=0.5), tg.Variable([1.0, 2.0])
+        with pytest.raises(ValueError) as caught:
+            opt.apply_gradients([(tg.constant([1.0, 1.0]), w)])
+        assert str(caught.value) == (
+            "Ftrl cannot take a step with learning rate 0: its update divides by the "
+            "learning rate (Keras would make every weight NaN), and nothing was changed; use a "
+            "learning rate > 0, e.g. start a warm-up schedule above 0 "
+            "(CosineDecay(initial_learning_rate=1e-6, ...)) rather than at 0"
+        )
+        assert w.numpy().tolist() == [1.0, 2.0] and int(opt.iterations) == 0
+        assert opt.get_slot(w, "linear").numpy().tolist() == [0.0, 0.0]
+    with pytest.raises(ValueError, match=r"^sparse \(Ftrl\) cannot take a step with learning"):
+        opts.Ftrl(0.0, name="sparse").apply_gradients([(tg.constant(1.0), tg.Variable(1.0))])
+
+
 @pytest.mark.parametrize("case", ["adam", "rmsprop", "adagrad", "nadam", "ftrl", "lamb", "lion"])
 def test_float32_variables_stay_float32_and_follow_the_formula(case):
     make, update = CASES[case]
@@ -398,6 +430,33 @@ def test_clipping_takes_complex_gradients_by_their_magnitude(option):
 def test_clipvalue_clips_each_entry():
     (a,) = sgd_step(opts.SGD(1.0, clipvalue=0.5), [[3.0, -4.0, 0.25]], [[0.0, 0.0, 0.0]])
     np.testing.assert_allclose(a, [-0.5, 0.5, -0.25], rtol=1e-15)
+
+
+def test_clipvalue_of_real_gradients_is_keras_clip_to_the_bit():
+    g = np.random.default_rng(0).normal(size=50).astype(np.float32) * 3
+    g[:3] = [np.inf, -np.inf, np.nan]
+    w = tg.Variable(np.zeros(50, np.float32))
+    opts.SGD(1.0, clipvalue=0.7).apply_gradients([(tg.constant(g), w)])
+    np.testing.assert_array_equal(w.numpy(), 0 - np.clip(g, -0.7, 0.7))  # Keras: ops.clip
+
+
+def test_clipvalue_caps_the_magnitude_of_complex_gradients_and_keeps_their_phase():
+    """A complex clip (NumPy's compares lexicographically) would turn 10 + 0.5j into 1 + 0.5j
+    and 0.5 + 10j into 0.5 + 1j: steps of different lengths, in new directions. Each entry of
+    magnitude over clipvalue is scaled to it instead; real and imaginary entries come out at
+    exactly ±clipvalue, as real ones do."""
+    g = np.array([10 + 0.5j, 0.5 + 10j, -3 - 4j, 0.3 + 0.4j, 49j, -2.0, np.inf + 1j])
+    g = np.append(g, [complex(np.inf, -np.inf), complex(np.nan, 0.0)])
+    w = tg.Variable(np.zeros(g.size, complex))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no ComplexWarning, no 0/0
+        opts.SGD(1.0, clipvalue=1.0).apply_gradients([(tg.constant(g), w)])
+    step = -w.numpy()
+    np.testing.assert_allclose(step[:3], g[:3] / np.abs(g[:3]), rtol=1e-15)
+    assert step[3] == 0.3 + 0.4j  # within the limit: unchanged
+    assert step[4:7].tolist() == [1j, -1.0, 1.0]  # exact, as the real clip
+    np.testing.assert_allclose(step[7], (1 - 1j) / np.sqrt(2), rtol=1e-15)
+    assert np.isnan(step[8].real)
 
 
 def test_clipping_happens_before_adams_update():
@@ -683,6 +742,42 @@ def test_minimize_takes_a_callable_var_list_and_a_tape():
     assert float(w) == 0.75
 
 
+def test_minimize_with_a_loss_scale_factor_takes_the_same_step_as_without():
+    """As Keras: minimize differentiates scale_loss(loss) and apply_gradients divides the
+    gradients by loss_scale_factor again (it used to divide the unscaled gradient: 2.625)."""
+    x = tg.Variable(np.float64(3.0))
+    opts.SGD(0.25, loss_scale_factor=4.0).minimize(lambda: x * x, [x])
+    assert float(x) == 1.5
+    with tg.GradientTape() as tape:
+        loss = x * x
+    opts.SGD(0.25, loss_scale_factor=4.0).minimize(loss, [x], tape=tape)
+    assert float(x) == 0.75
+    w, v = tg.Variable(W0), tg.Variable(W0)
+    scaled, plain = opts.Adam(0.1, loss_scale_factor=1024.0), opts.Adam(0.1)
+    for _ in range(3):
+        scaled.minimize(lambda: 0.5 * tg.sum(A * (w - C) ** 2), w)
+        plain.minimize(lambda: 0.5 * tg.sum(A * (v - C) ** 2), v)
+    assert w.numpy().tolist() == v.numpy().tolist()  # 1024 scales exactly
+
+
+def test_minimize_seeds_the_backward_pass_with_the_loss_scale_factor():
+    """The backward pass runs on the scaled loss (what loss scaling is for: small float16
+    gradients that would underflow), here seen through a custom gradient."""
+    seen = []
+
+    @tg.custom_gradient
+    def spy(x):
+        def grad(upstream):
+            seen.append(float(upstream))
+            return upstream
+
+        return tg.identity(x), grad
+
+    x = tg.Variable(np.float64(1.0))
+    opts.SGD(0.5, loss_scale_factor=8.0).minimize(lambda: spy(x * x), [x])
+    assert seen == [8.0] and float(x) == 0.0
+
+
 def test_minimize_watches_non_trainable_variables_it_is_given():
     w = tg.Variable(np.float64(3.0), trainable=False)
     opts.SGD(0.25).minimize(lambda: w * w, [w])
@@ -771,6 +866,66 @@ def test_lbfgs_respects_max_eval():
     assert opt.state["func_evals"] == 7
 
 
+# torch.optim.LBFGS (torch 2.11, which has pytorch/pytorch#135026: the line search gets
+# max_ls = max_eval - evaluations so far) on sum((x - [1, -2])**2) + (x0 * x1)**2 from 0, float64:
+# (closure calls, n_iter, func_evals, x) after one step
+TORCH_LBFGS_MAX_EVAL = [
+    (dict(lr=1e-6, max_iter=2), (3, 1, 3), [3.333333333333333e-06, -6.666666666666666e-06]),
+    (
+        dict(lr=1e-6, max_iter=4, max_eval=5),
+        (6, 1, 6),
+        [0.0033333333333333327, -0.006666666666666665],
+    ),
+    (
+        dict(lr=1e-6, max_iter=3, max_eval=1),
+        (2, 1, 2),
+        [3.333333333333333e-07, -6.666666666666666e-07],
+    ),
+    (dict(max_iter=10, max_eval=4), (4, 3, 4), [0.3152094454269859, -1.5475670759786884]),
+]
+
+
+@pytest.mark.parametrize("options, counts, x_torch", TORCH_LBFGS_MAX_EVAL)
+def test_lbfgs_line_search_stays_within_max_eval_as_pytorchs(options, counts, x_torch):
+    """The line search used to get 25 evaluations whatever max_eval said (8 closure calls for
+    max_eval=2 where PyTorch makes 3), and went much further along the first direction."""
+    x, calls = tg.Variable(np.zeros(2)), []
+
+    def closure():
+        calls.append(1)
+        return tg.sum((x - tg.constant([1.0, -2.0])) ** 2) + (x[0] * x[1]) ** 2
+
+    opt = opts.LBFGS([x], line_search_fn="strong_wolfe", **options)
+    opt.step(closure)
+    assert (len(calls), opt.state["n_iter"], opt.state["func_evals"]) == counts
+    np.testing.assert_allclose(x.numpy(), x_torch, rtol=1e-14)
+
+
+def test_lbfgs_line_search_keeps_its_own_tolerance_change_as_pytorchs():
+    """PyTorch's tolerance_change stops the iteration but never reaches the line search (which
+    keeps 1e-9): with tolerance_change=0.1 passed on, tapegrad made 30 calls to PyTorch's 28."""
+    x0 = np.array([-1.2, 1.0, -0.5, 0.8, 1.3])
+    x, calls = tg.Variable(x0), []
+
+    def closure():
+        calls.append(1)
+        return tg.sum((1 - x[:-1]) ** 2) + 100 * tg.sum((x[1:] - x[:-1] ** 2) ** 2)
+
+    opt = opts.LBFGS([x], lr=30.0, tolerance_change=0.1, line_search_fn="strong_wolfe")
+    losses = [float(opt.step(closure)) for _ in range(3)]
+    # torch.optim.LBFGS, the same problem and options, float64
+    x_torch = [
+        -0.3381965135332976,
+        0.12334879555486691,
+        0.02894610940553291,
+        0.016314094405895208,
+        -0.009323193493091353,
+    ]
+    assert (len(calls), opt.state["n_iter"], opt.state["func_evals"]) == (28, 9, 28)
+    np.testing.assert_allclose(x.numpy(), x_torch, rtol=1e-10)
+    np.testing.assert_allclose(losses, [325.3, 4.529921807598739, 4.529921807598739], rtol=1e-12)
+
+
 def test_lbfgs_bad_input():
     x = tg.Variable([1.0])
     with pytest.raises(ValueError, match="line_search_fn must be None or 'strong_wolfe'"):
@@ -826,6 +981,13 @@ COMPLEX_CASES = {
     "adadelta": lambda: opts.Adadelta(1.0),
     "lamb": lambda: opts.Lamb(0.1),
     "ftrl": lambda: opts.Ftrl(0.1),
+    # |z| soft-thresholded by l1 and |g| capped at clipvalue, phases kept
+    "ftrl-l1": lambda: opts.Ftrl(0.1, l1_regularization_strength=0.5),
+    "ftrl-l1-shrinkage": lambda: opts.Ftrl(
+        0.1, l1_regularization_strength=0.3, l2_shrinkage_regularization_strength=0.5, beta=0.3
+    ),
+    "sgd-clipvalue": lambda: opts.SGD(0.1, clipvalue=0.5),
+    "adam-clipvalue": lambda: opts.Adam(0.1, clipvalue=0.5),
 }
 
 
@@ -1338,3 +1500,153 @@ def test_minimize_asks_a_callable_var_list_after_the_loss_as_keras_does():
     opt.minimize(lambda: tg.sum(model(x) + 1.0), lambda: model.trainable_variables)
     assert int(opt.iterations) == 1
     assert model.trainable_variables[1].numpy().tolist() == pytest.approx([-0.3, -0.3])
+
+
+# -- options that shape the slots, changed after the first step ----------------------------------
+def steps(opt, w, grads):
+    for g in grads:
+        opt.apply_gradients([(tg.constant(np.asarray(g, dtype=np.float64)), w)])
+
+
+G3 = [np.array([1.0, -2.0]), np.array([0.5, 1.5]), np.array([-1.0, 0.25])]
+
+
+def test_amsgrad_turned_on_later_starts_its_maximum_at_zero():
+    """The missing velocity_hat slot is built as Keras builds it (zeros): it was a KeyError."""
+    w = tg.Variable(np.array([1.0, 2.0]))
+    opt = opts.Adam(0.1)
+    steps(opt, w, G3[:1])
+    opt.amsgrad = True
+    steps(opt, w, G3[1:])
+    x, m, v, v_hat = np.array([1.0, 2.0]), 0.0, 0.0, 0.0
+    for t, g in enumerate(G3, 1):
+        m, v = m + (g - m) * 0.1, v + (g * g - v) * 0.001
+        v_hat = np.maximum(v_hat, v) if t > 1 else v_hat
+        denominator = np.sqrt(v_hat if t > 1 else v) + 1e-7
+        x = x - 0.1 * math.sqrt(1 - 0.999**t) / (1 - 0.9**t) * m / denominator
+    np.testing.assert_allclose(w.numpy(), x, rtol=1e-14)
+    np.testing.assert_allclose(opt.get_slot(w, "velocity_hat").numpy(), v_hat, rtol=1e-14)
+    assert opt.slot_names() == ["momentum", "velocity", "velocity_hat", "first_step"]
+
+
+@pytest.mark.parametrize("option", [{"centered": True}, {"momentum": 0.5}, {}])
+def test_rmsprop_centered_or_momentum_turned_on_later_start_from_zero(option):
+    w = tg.Variable(np.array([1.0, 2.0]))
+    opt = opts.RMSprop(0.1)
+    steps(opt, w, G3[:1])
+    for name, value in option.items():
+        setattr(opt, name, value)
+    steps(opt, w, G3[1:])
+    centered, momentum = option.get("centered", False), option.get("momentum", 0.0)
+    x, v, a, p = np.array([1.0, 2.0]), 0.0, 0.0, 0.0
+    for t, g in enumerate(G3, 1):
+        v = 0.9 * v + 0.1 * g * g
+        if centered and t > 1:
+            a = 0.9 * a + 0.1 * g
+        step = 0.1 * g / np.sqrt(v - a * a + 1e-7)
+        if momentum and t > 1:
+            step = p = momentum * p + step
+        x = x - step
+    np.testing.assert_allclose(w.numpy(), x, rtol=1e-14)
+    if centered:
+        np.testing.assert_allclose(opt.get_slot(w, "average_gradient").numpy(), a, rtol=1e-14)
+    if momentum:
+        np.testing.assert_allclose(opt.get_slot(w, "momentum").numpy(), p, rtol=1e-14)
+
+
+def test_use_ema_turned_on_later_averages_from_the_current_value():
+    """The average starts at the variable's value when the next step begins, as Keras builds
+    it from the value at build time: turning use_ema on used to do nothing at all."""
+    w = tg.Variable(np.float64(0.0))
+    opt = opts.SGD(1.0, ema_momentum=0.5)
+    steps(opt, w, [-1.0])  # w = 1
+    opt.use_ema = True
+    steps(opt, w, [-1.0, -1.0])  # w = 2, then 3; the average 0.5 * 1 + 0.5 * 2, then 2.25
+    assert float(opt.get_slot(w, "average")) == 2.25
+    opt.finalize_variable_values([w])
+    assert float(w) == 2.25
+
+
+def test_gradient_accumulation_turned_on_later_counts_calls_from_the_start_as_keras():
+    """Whether a call updates depends on the number of calls so far, as in Keras: after one
+    plain step, the second call (of an even count) is an update, whose mean takes this call's
+    gradient and the new accumulator's zeros; then every other call updates."""
+    w = tg.Variable(np.array([1.0, 2.0]))
+    opt = opts.SGD(0.5)
+    steps(opt, w, G3[:1])
+    opt.gradient_accumulation_steps = 2
+    steps(opt, w, G3[1:2])
+    np.testing.assert_allclose(w.numpy(), [1.0, 2.0] - 0.5 * G3[0] - 0.5 * G3[1] / 2, rtol=1e-15)
+    before = w.numpy()
+    steps(opt, w, G3[2:])  # accumulated only
+    assert w.numpy().tolist() == before.tolist()
+    assert opt.get_slot(w, "gradient_accumulator").numpy().tolist() == G3[2].tolist()
+    steps(opt, w, [np.array([3.0, 0.75])])
+    np.testing.assert_allclose(w.numpy(), before - 0.5 * np.array([1.0, 0.5]), rtol=1e-15)
+
+
+def test_gradient_accumulation_turned_on_later_keeps_adams_steps_counted_from_one():
+    """iterations counts updates (calls // steps), so turning accumulation on lowers it: a
+    variable that joined late must not get a step count of 0 (a bias correction of 0)."""
+    w, late = tg.Variable(1.0), tg.Variable(1.0)
+    opt = opts.Adam(0.1)
+    for _ in range(3):
+        opt.apply_gradients([(tg.constant(1.0), w)])
+    opt.apply_gradients([(tg.constant(1.0), w), (tg.constant(1.0), late)])  # late's step 1
+    opt.gradient_accumulation_steps = 4
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no division by zero
+        for _ in range(4):
+            opt.apply_gradients([(tg.constant(1.0), w), (tg.constant(1.0), late)])
+    assert np.isfinite(float(late)) and float(late) < 0.9
+
+
+def test_options_turned_off_later_drop_the_slots_they_no_longer_use(tmp_path):
+    w = tg.Variable(np.array([1.0, 2.0]))
+    opt = opts.Adam(0.1, amsgrad=True, use_ema=True)
+    steps(opt, w, G3[:1])
+    opt.amsgrad, opt.use_ema = False, False
+    assert opt.slot_names() == ["momentum", "velocity", "first_step"]
+    assert len(opt.variables) == 1 + 3
+    with pytest.raises(KeyError, match="its slots are \\['momentum', 'velocity', 'first_step'\\]"):
+        opt.get_slot(w, "velocity_hat")
+    steps(opt, w, G3[1:])
+    tg.save(tmp_path / "c.npz", {"w": w, "opt": opt})  # the file holds what slot_names says
+    w2, opt2 = tg.Variable(np.zeros(2)), opts.Adam(0.1)
+    tg.load(tmp_path / "c.npz", {"w": w2, "opt": opt2})
+    for name in opt2.slot_names():
+        np.testing.assert_array_equal(opt2.get_slot(w2, name), opt.get_slot(w, name))
+
+
+def test_build_after_an_option_changed_builds_the_new_slots():
+    w = tg.Variable(np.array([1.0, 2.0]))
+    opt = opts.RMSprop()
+    opt.build([w])
+    opt.centered = True
+    opt.build([w])
+    assert opt.get_slot(w, "average_gradient").numpy().tolist() == [0.0, 0.0]
+
+
+def test_get_slot_says_whether_the_variable_or_the_slot_is_missing():
+    w, never = tg.Variable(1.0, name="w"), tg.Variable(1.0, name="never")
+    plain = opts.SGD(0.1)
+    plain.apply_gradients([(tg.constant(1.0), w)])
+    with pytest.raises(KeyError) as caught:
+        plain.get_slot(w, "momentum")
+    assert caught.value.args[0] == (
+        "SGD has no slot 'momentum' for variable 'w:0': SGD keeps no slots with these options"
+    )
+    with pytest.raises(KeyError) as caught:
+        plain.get_slot(never, "momentum")
+    assert caught.value.args[0] == (
+        "SGD has no slot 'momentum' for variable 'never:0': no gradient has been applied to it "
+        "yet, so it has no slots (build([var]) creates them now)"
+    )
+    adam = opts.Adam(0.1)
+    adam.apply_gradients([(tg.constant(1.0), w)])
+    with pytest.raises(KeyError) as caught:
+        adam.get_slot(w, "velocity_hat")
+    assert caught.value.args[0] == (
+        "Adam has no slot 'velocity_hat' for variable 'w:0': its slots are "
+        "['momentum', 'velocity', 'first_step']"
+    )

@@ -6,6 +6,7 @@ only while nothing else holds it; otherwise the variable gets a new array, so va
 stay as they were. Slots are keyed on the Variable
 object (its ``id``, while the optimizer holds the variable, so the id cannot be reused), so new
 variables may join at any time: their slots are created the first time a gradient arrives.
+Options that change which slots are needed may be set between steps (``_sync_slots``).
 
 Each call to ``apply_gradients`` follows Keras 3's order: drop ``None`` gradients (warning),
 unscale by ``loss_scale_factor``, then either accumulate (``gradient_accumulation_steps``) or
@@ -39,14 +40,21 @@ class Optimizer(Checked):
       callable of the step (the number of ``apply_gradients`` calls so far);
     - ``weight_decay``: decoupled decay ``w -= w * weight_decay * lr`` before each update;
     - ``clipnorm`` (each gradient's norm), ``global_clipnorm`` (all gradients' joint norm),
-      ``clipvalue`` (each entry); at most one of them;
+      ``clipvalue`` (each entry: Keras's clip for real gradients; a complex entry's magnitude
+      is capped and its phase kept); at most one of them;
     - ``use_ema``, ``ema_momentum``, ``ema_overwrite_frequency``: a moving average of the
       weights, copied into them every ``ema_overwrite_frequency`` steps or by
       ``finalize_variable_values``;
-    - ``loss_scale_factor``: gradients are divided by it (for a loss scaled by ``scale_loss``);
+    - ``loss_scale_factor``: gradients are divided by it (for a loss scaled by ``scale_loss``,
+      as ``minimize`` scales it);
     - ``gradient_accumulation_steps``: gradients are summed over that many calls and their mean
       applied on the last;
     - ``name``.
+
+    Options may be changed between steps. One that changes which slots a variable needs
+    (``momentum``, ``amsgrad``, ``centered``, ``use_ema``, ``gradient_accumulation_steps``)
+    takes effect at the next step: missing slots are built as at the start (zeros, the moving
+    average at the variable's current value) and slots no longer used are dropped.
 
     Subclasses set ``_slot_initials`` (slot name -> initial value) and implement
     ``_update_step(grad, var, lr, slots)`` on backend arrays: ``slots`` is the variable's dict of
@@ -105,12 +113,21 @@ class Optimizer(Checked):
         self.loss_scale_factor = loss_scale_factor
         self.gradient_accumulation_steps = gradient_accumulation_steps
         self._iterations = Variable(0, trainable=False, name="iteration", dtype="int64")
+        self._slots_stale = False
         self._slots: dict[int, dict] = {}  # id(variable) -> slot arrays
         self._variables: dict[int, Variable] = {}  # id(variable) -> the variable, kept alive
         self._globals: dict = {}
         self._excluded: set = set()
         self._exclude_pattern = None
         self.learning_rate = learning_rate
+
+    def __setattr__(self, name: str, value) -> None:
+        super().__setattr__(name, value)  # checks the option (see below)
+        if name in self._checks and self.__dict__.get("_slots"):
+            # an option set after variables have slots may change which slots they need
+            # (momentum, amsgrad, centered, use_ema, gradient_accumulation_steps...): the next
+            # step, build, get_slot, variables or save brings them in line (_sync_slots)
+            object.__setattr__(self, "_slots_stale", True)
 
     # Checked.__setattr__ checks the options in _checks, and keeps each NumPy number given as
     # an option (learning_rate, beta_1, ..., also when set later) as a Python number: NumPy 2
@@ -199,6 +216,8 @@ class Optimizer(Checked):
             return self._iterations
         if self.loss_scale_factor is not None:
             grads = [g / self.loss_scale_factor for g in grads]
+        if self._slots_stale:
+            self._sync_slots()
         known = self._slots
         new = [var for var in variables if id(var) not in known]
         if new:  # every new variable is checked before any gets slots
@@ -288,8 +307,24 @@ class Optimizer(Checked):
         # a callable var_list is asked after the loss, as Keras asks it: a model built by its
         # first call has its variables only then (the tape watched the trainable ones it read)
         var_list = listed(var_list() if callable(var_list) else var_list)
-        grads = tape.gradient(value, var_list)
+        # as Keras: the gradient of scale_loss(loss), which apply_gradients divides by
+        # loss_scale_factor again; the backward pass is seeded with the factor, which is the
+        # gradient of loss * factor (also for a loss already recorded on the given tape)
+        grads = tape.gradient(value, var_list, output_gradients=self._loss_seeds(value))
         return self.apply_gradients(zip(grads, var_list))
+
+    def _loss_seeds(self, loss):
+        """The seeds of the backward pass from ``loss`` (a tensor, or a structure of them) that
+        give the gradients of ``scale_loss(loss)``; None without a ``loss_scale_factor``."""
+        factor = self.loss_scale_factor
+        if factor is None:
+            return None
+        from .._structure import flatten
+
+        targets = [loss] if isinstance(loss, Tensor) else flatten(loss)[0]
+        if not all(isinstance(t, Tensor) for t in targets):
+            return None  # tape.gradient says what is wrong with the loss
+        return [xp_of(t._value).full_like(t._value, factor) for t in targets]
 
     def _checked_pairs(self, grads_and_vars) -> tuple[list, list]:
         """Gradients as arrays of their variables' dtypes; every pair is checked before any
@@ -343,6 +378,7 @@ class Optimizer(Checked):
         if self.clipnorm or self.global_clipnorm or self.clipvalue:
             grads = self._clip(grads)
         lr = self.learning_rate
+        self._check_learning_rate(lr)
         if self.weight_decay is not None:
             self._apply_weight_decay(variables, lr)
         self._before_update_steps()
@@ -367,6 +403,9 @@ class Optimizer(Checked):
                 slots["gradient_accumulator"] = xp_of(grads[0]).zeros_like(
                     slots["gradient_accumulator"]
                 )
+
+    def _check_learning_rate(self, lr: float) -> None:
+        """A hook to refuse a step's learning rate before anything changes (Ftrl's 0)."""
 
     def _before_update_steps(self) -> None:
         """A hook for state shared by all variables (Nadam's running product)."""
@@ -417,8 +456,7 @@ class Optimizer(Checked):
             scale = _clip_scale(self.global_clipnorm, total**0.5, nan_if_not_finite=True)
             return [g * scale for g in grads]
         if self.clipvalue:
-            v = self.clipvalue
-            return [xp_of(g).clip(g, -v, v) for g in grads]
+            return [_clip_entries(g, self.clipvalue) for g in grads]
         return grads
 
     def exclude_from_weight_decay(self, var_list=None, var_names=None) -> None:
@@ -498,6 +536,8 @@ class Optimizer(Checked):
         var_list = list(var_list)
         for var in var_list:
             check_variable_dtype(self.name, var)
+        if self._slots_stale:
+            self._sync_slots()
         for var in var_list:
             self._ensure_slots(var)
 
@@ -523,22 +563,48 @@ class Optimizer(Checked):
     def _ensure_slots(self, var: Variable) -> dict:
         slots = self._slots.get(id(var))
         if slots is None:
-            value = var._value
-            xp = xp_of(value)
-            slots = {}
-            for name, initial in self._slot_initials_for().items():
-                slots[name] = xp.full(
-                    tuple(value.shape), initial, dtype=value.dtype, device=device_of(value)
-                )
-            if self.use_ema:
-                slots["average"] = xp.asarray(value, copy=True)
-            if self.gradient_accumulation_steps:
-                slots["gradient_accumulator"] = xp.zeros_like(value)
-            if self._counts_steps:
-                slots["first_step"] = np.int64(self._step())
-            self._slots[id(var)] = slots = {k: _scalar(v) for k, v in slots.items()}
+            initials = self._slot_initials_for()
+            slots = {name: self._new_slot(var, name, initials) for name in self.slot_names()}
+            self._slots[id(var)] = slots
             self._variables[id(var)] = var
         return slots
+
+    def _new_slot(self, var: Variable, name: str, initials: dict):
+        """The starting value of ``var``'s slot ``name``, as Keras builds it: the initial value
+        of ``initials`` (zeros for most), the variable's value for the moving average, zeros for
+        the gradient accumulator, and the current step for ``first_step``."""
+        if name == "first_step":
+            return np.int64(self._step())
+        value = var._value
+        xp = xp_of(value)
+        if name == "average":
+            return _scalar(xp.asarray(value, copy=True))
+        if name == "gradient_accumulator":
+            return _scalar(xp.zeros_like(value))
+        slot = xp.full(
+            tuple(value.shape), initials[name], dtype=value.dtype, device=device_of(value)
+        )
+        return _scalar(slot)
+
+    def _sync_slots(self) -> None:
+        """Give every variable the slots the options now call for, after an option changed
+        since its slots were made: a new slot starts as it would have at the start (zeros; the
+        moving average at the variable's current value), and a slot no longer used is dropped,
+        so that ``variables`` and checkpoints hold only the state the optimizer keeps."""
+        self._slots_stale = False
+        names = self.slot_names()
+        initials = self._slot_initials_for()
+        step = self._step() if self._counts_steps else None
+        for key, slots in self._slots.items():
+            if list(slots) == names:
+                continue
+            var = self._variables[key]
+            kept = {n: slots[n] if n in slots else self._new_slot(var, n, initials) for n in names}
+            if step is not None and int(kept["first_step"]) > step:
+                # gradient_accumulation_steps counts steps anew (iterations // steps): a step
+                # count below the variable's first would give bias corrections of 0 or less
+                kept["first_step"] = np.int64(step)
+            self._slots[key] = kept
 
     def get_slot(self, var: Variable, name: str) -> Tensor:
         """The slot ``name`` of ``var`` as a tensor (a KeyError names the slots there are).
@@ -552,12 +618,21 @@ class Optimizer(Checked):
         """
         from .._tensor import wrap
 
-        slots = self._slots.get(id(var), {})
-        if name not in slots:
-            raise KeyError(
-                f"{self.name} has no slot {name!r} for variable '{var.name}'; its slots are "
-                f"{sorted(slots) or 'not created yet (no gradient has been applied to it)'}"
-            )
+        if self._slots_stale:
+            self._sync_slots()
+        slots = self._slots.get(id(var))
+        if slots is None or name not in slots:
+            start = f"{self.name} has no slot {name!r} for variable '{var.name}'"
+            if slots is None:
+                why = (
+                    "no gradient has been applied to it yet, so it has no slots (build([var]) "
+                    "creates them now)"
+                )
+            elif slots:
+                why = f"its slots are {list(slots)}"
+            else:
+                why = f"{self.name} keeps no slots with these options"
+            raise KeyError(f"{start}: {why}")
         return wrap(slots[name])
 
     @property
@@ -572,6 +647,8 @@ class Optimizer(Checked):
         """
         from .._tensor import wrap
 
+        if self._slots_stale:
+            self._sync_slots()
         out = [self._iterations]
         out.extend(wrap(v) for v in self._globals.values())
         for slots in self._slots.values():
@@ -581,6 +658,8 @@ class Optimizer(Checked):
     def _checkpoint_state(self) -> tuple[dict, dict]:
         """``(globals, slots)``: arrays of the shared state by name, and each variable's slots
         by reference, for ``tg.save``."""
+        if self._slots_stale:
+            self._sync_slots()
         state = {"iterations": np.asarray(to_array(self._iterations))}
         state.update({k: np.asarray(v) for k, v in self._globals.items()})
         variables = self._variables
@@ -624,6 +703,7 @@ class Optimizer(Checked):
             self._iterations.assign(iterations)
             self._globals.update(shared)
             self._slots, self._variables = new_slots, variables
+            self._slots_stale = False  # the file's slots are those slot_names() gives now
 
         return install
 
@@ -794,6 +874,37 @@ def _clip_scale(limit: float, norm, nan_if_not_finite: bool = False):
     xp = xp_of(norm)
     scale = limit / xp.maximum(norm, limit)
     return xp.where(xp.isfinite(norm), scale, math.nan) if nan_if_not_finite else scale
+
+
+def _clip_entries(x, limit: float):
+    """``clip(x, -limit, limit)`` for real ``x`` (Keras's clip, to the bit); a complex entry
+    whose magnitude exceeds ``limit`` is scaled down to magnitude ``limit``, its phase kept
+    (``x / |x| * limit``), so that turning ``x`` by a phase turns the result by the same phase.
+    An infinite entry points along its infinite parts (``inf + 1j`` gives ``limit``); NaN stays
+    NaN, as in the real clip."""
+    xp = xp_of(x)
+    if type(x.dtype) in REAL_FLOAT_TYPES or kind_of(x.dtype) != "c":
+        return xp.clip(x, -limit, limit)
+    return _shrink_magnitude(x, limit, x)
+
+
+def _shrink_magnitude(x, limit: float, within):
+    """Complex ``x`` with each entry of magnitude over ``limit`` scaled to magnitude ``limit``
+    (phase kept), and ``within`` where it is not over. The real and imaginary parts are divided
+    by the magnitude one by one (a complex division by it rounds: ``49j / 49`` is not ``1j``), so
+    a real or imaginary entry comes out at exactly ``±limit``, as the real clip gives. An entry
+    of infinite magnitude points along its infinite parts (``inf + 1j`` gives ``limit``)."""
+    xp = xp_of(x)
+    magnitude = xp.abs(x)
+    over = magnitude > limit
+    re, im = xp.real(x), xp.imag(x)
+    infinite = xp.isinf(magnitude)
+    re = xp.where(infinite, xp.where(xp.isinf(re), xp.sign(re), 0.0), re)
+    im = xp.where(infinite, xp.where(xp.isinf(im), xp.sign(im), 0.0), im)
+    size = xp.where(infinite, xp.sqrt(re * re + im * im), magnitude)
+    size = xp.where(over, size, 1.0)  # no division by 0 where nothing is scaled
+    scaled = xp.astype(re / size * limit + 1j * (im / size * limit), x.dtype)
+    return xp.where(over, scaled, within)
 
 
 def _norm_array(g):

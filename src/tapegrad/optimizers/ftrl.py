@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from .._backend import xp_of
-from ._optimizer import Optimizer, _times_conj
+from .._dtypes import REAL_FLOAT_TYPES, kind_of
+from ._optimizer import Optimizer, _shrink_magnitude, _times_conj
 
 
 class Ftrl(Optimizer):
@@ -12,6 +13,11 @@ class Ftrl(Optimizer):
 
     ``n' = n + g**2``, ``z += g + 2 * l2_shrinkage * w - (n'**p - n**p) / lr * w``,
     ``w = (clip(z, -l1, l1) - z) / (n'**p / lr + 2 * l2')``, ``n = n'``.
+
+    For complex variables the L1 term shrinks each entry's magnitude (soft thresholding, phase
+    kept): ``w = -(z - l1 * z / |z|) / (...)`` where ``|z| > l1``, else 0; for real ``z`` this is
+    the formula above. The step divides by the learning rate, so a learning rate of 0 (such as
+    the first step of a warm-up from 0) is refused with a ValueError (Keras gives NaN weights).
 
     >>> import tapegrad as tg
     >>> tg.optimizers.Ftrl().learning_rate_power
@@ -50,6 +56,16 @@ class Ftrl(Optimizer):
     def _slot_initials_for(self) -> dict:
         return {"accumulator": self.initial_accumulator_value, "linear": 0.0}
 
+    def _check_learning_rate(self, lr: float) -> None:
+        if lr == 0:
+            who = "Ftrl" if self.name == "Ftrl" else f"{self.name} (Ftrl)"
+            raise ValueError(
+                f"{who} cannot take a step with learning rate 0: its update divides "
+                "by the learning rate (Keras would make every weight NaN), and nothing was "
+                "changed; use a learning rate > 0, e.g. start a warm-up schedule above 0 "
+                "(CosineDecay(initial_learning_rate=1e-6, ...)) rather than at 0"
+            )
+
     def _update_step(self, grad, var, lr, slots) -> None:
         xp, w = xp_of(grad), var._value
         p = -self.learning_rate_power
@@ -59,5 +75,9 @@ class Ftrl(Optimizer):
         shrunk = grad + 2 * self.l2_shrinkage_regularization_strength * w
         z = slots["linear"] + shrunk - (n_new**p - n**p) / lr * w
         quadratic = n_new**p / lr + 2 * l2
-        self._assign(var, (xp.clip(z, -l1, l1) - z) / quadratic)
+        if type(z.dtype) in REAL_FLOAT_TYPES or kind_of(z.dtype) != "c":
+            shrunk = xp.clip(z, -l1, l1)
+        else:  # |z| soft-thresholded by l1, the phase kept (a complex clip would compare
+            shrunk = _shrink_magnitude(z, l1, z)  # complex numbers lexicographically)
+        self._assign(var, (shrunk - z) / quadratic)
         slots["linear"], slots["accumulator"] = z, n_new

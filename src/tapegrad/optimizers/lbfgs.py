@@ -26,8 +26,10 @@ class LBFGS(Checked):
 
     ``params``: the Variables to optimize. ``lr``: the step length (1 suits most problems).
     ``max_iter``: iterations per ``step`` call. ``max_eval``: closure evaluations per ``step``
-    (default ``max_iter * 5 // 4``). ``tolerance_grad``: stop when the largest gradient entry is
-    at most this. ``tolerance_change``: stop when the loss or the step changes less than this.
+    (default ``max_iter * 5 // 4``; as in PyTorch, the strong-Wolfe line search may go one
+    over it, its first trial not counting against the limit). ``tolerance_grad``: stop when the
+    largest gradient entry is at most this. ``tolerance_change``: stop when the loss or the step
+    changes less than this (the line search keeps its own, 1e-9, as PyTorch's).
     ``history_size``: the number of correction pairs kept. ``line_search_fn``: None (a fixed
     step ``lr``) or ``"strong_wolfe"``.
 
@@ -161,7 +163,7 @@ class LBFGS(Checked):
             if gtd > -self.tolerance_change:  # not a descent direction any more
                 break
             loss, flat_grad, t, ls_evals, done = self._advance(
-                closure, d, t, loss, flat_grad, gtd, n_iter
+                closure, d, t, loss, flat_grad, gtd, n_iter, evals
             )
             state["t"] = t
             evals += ls_evals
@@ -207,21 +209,26 @@ class LBFGS(Checked):
             r = r + (al[i] - be_i) * stps[i]
         return r
 
-    def _advance(self, closure, d, t, loss, flat_grad, gtd, n_iter):
+    def _advance(self, closure, d, t, loss, flat_grad, gtd, n_iter, evals):
         """Move along ``d``: by a strong-Wolfe line search, or by the fixed step ``t``.
         Returns the new loss and gradient, the step taken, the evaluations used and whether
-        the iteration must stop here (a fixed step on the last iteration is not re-evaluated)."""
+        the iteration must stop here (a fixed step on the last iteration is not re-evaluated).
+
+        As in PyTorch (since pytorch/pytorch#135026): after its first trial, the line search
+        may make only the ``max_eval - evals`` evaluations this ``step`` has left, and it runs
+        with its own ``tolerance_change`` of 1e-9, not the optimizer's, which only decides when
+        the iteration stops."""
         if self.line_search_fn == "strong_wolfe":
             x0 = self._values()
 
             def along(step):
                 return self._directional(closure, x0, step, d)
 
-            loss, flat_grad, t, evals = _strong_wolfe(
-                along, t, d, loss, flat_grad, gtd, tolerance_change=self.tolerance_change
+            loss, flat_grad, t, ls_evals = _strong_wolfe(
+                along, t, d, loss, flat_grad, gtd, max_ls=self.max_eval - evals
             )
             self._move(t, d)
-            return loss, flat_grad, t, evals, False
+            return loss, flat_grad, t, ls_evals, False
         self._move(t, d)
         if n_iter == self.max_iter:
             return loss, flat_grad, t, 0, True
