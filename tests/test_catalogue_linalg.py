@@ -1018,3 +1018,11 @@ def test_p_norms_of_huge_and_tiny_entries_neither_overflow_nor_underflow():
         check_grads(
             lambda a, b, p=p: L.vector_norm(_complex(a, b), ord=p, axis=-1), [z.real, z.imag]
         )
+
+
+def test_the_gammaln_fallback_takes_scipys_values_beyond_float_range_and_at_minus_inf():
+    # math.lgamma raised OverflowError above about 2.6e305, and -inf gave +inf
+    points = np.array([3e305, -np.inf, np.inf, 0.0, -2.0, -2.5, 1e-300, 5.0])
+    np.testing.assert_allclose(
+        special_ops._FALLBACKS["gammaln"](points), scipy.special.gammaln(points), rtol=1e-15
+    )

@@ -313,12 +313,25 @@ _FALLBACKS = {
     "erf": _elementwise(math.erf),
     "erfc": _elementwise(math.erfc),
     "erfinv": _np_erfinv,
-    "gammaln": _elementwise(lambda v: math.lgamma(v) if not _is_pole(v) else math.inf),
+    "gammaln": _elementwise(lambda v: _lgamma(v)),
     "psi": _np_digamma,
     "polygamma": _np_polygamma,
 }
 
 
+def _lgamma(v):
+    """``log|Γ(v)|`` as SciPy's gammaln: inf at the poles and beyond float range (math.lgamma
+    raises there), -inf at -inf."""
+    if v == -math.inf:
+        return -math.inf
+    if _is_pole(v):
+        return math.inf
+    try:
+        return math.lgamma(v)
+    except OverflowError:
+        return math.inf
+
+
 def _is_pole(v):
-    """The poles of the gamma function: 0, the negative integers, and -inf (as SciPy)."""
-    return v <= 0 and (math.isinf(v) or v == math.floor(v))
+    """The poles of the gamma function: 0 and the negative integers."""
+    return v <= 0 and v == math.floor(v)
