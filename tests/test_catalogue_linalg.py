@@ -688,11 +688,6 @@ def test_polygamma_keeps_float32():
     assert tg.special.polygamma(2, x).dtype == tg.float32
 
 
-def test_the_gammaln_fallback_has_a_pole_at_minus_infinity_as_scipy():
-    fallback = special_ops._FALLBACKS["gammaln"]
-    assert fallback(np.array([-np.inf, -2.0, np.inf])).tolist() == [np.inf, np.inf, np.inf]
-
-
 def test_the_digamma_and_polygamma_fallbacks_take_scipys_values_at_the_poles():
     poles = np.array([0.0, -0.0, -1.0, -3.0])
     digamma = special_ops._FALLBACKS["psi"](poles)
@@ -1021,8 +1016,9 @@ def test_p_norms_of_huge_and_tiny_entries_neither_overflow_nor_underflow():
 
 
 def test_the_gammaln_fallback_takes_scipys_values_beyond_float_range_and_at_minus_inf():
-    # math.lgamma raised OverflowError above about 2.6e305, and -inf gave +inf
+    # math.lgamma raised OverflowError above about 2.6e305, and -inf gave +inf (SciPy: -inf,
+    # as |gamma| vanishes between the poles)
     points = np.array([3e305, -np.inf, np.inf, 0.0, -2.0, -2.5, 1e-300, 5.0])
-    np.testing.assert_allclose(
-        special_ops._FALLBACKS["gammaln"](points), scipy.special.gammaln(points), rtol=1e-15
-    )
+    got = special_ops._FALLBACKS["gammaln"](points)
+    np.testing.assert_allclose(got, scipy.special.gammaln(points), rtol=1e-13)
+    assert got[:5].tolist() == [np.inf, -np.inf, np.inf, np.inf, np.inf]
