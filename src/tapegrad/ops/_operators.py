@@ -11,9 +11,11 @@ from .. import _dtypes
 from .._tensor import Tensor, Variable, to_array, wrap
 from . import elementwise as ew
 from . import manipulation
+from . import numpy_functions as npf
 from ._helpers import as_shape
 from .indexing import At, getitem, normalize_index, set_item
 from .linalg import matmul
+from .numpy_functions import no_out as _no_out
 
 
 def _compare(op, x, y, differ: bool):
@@ -93,18 +95,11 @@ OPERATORS = {
 def _reduction(name):
     def call(a, axis=None, dtype=None, out=None, keepdims=False, **kwargs):
         _no_out(name, out)
-        result = getattr(_tapegrad(), name)(a, axis=axis, keepdims=keepdims, **kwargs)
+        npf.refuse(name, **kwargs)  # initial=, where=: dropping them would change the result
+        result = getattr(_tapegrad(), name)(a, axis=axis, keepdims=keepdims)
         return result if dtype is None else ew.astype(result, dtype)
 
     return call
-
-
-def _no_out(name, out):
-    if out is not None:
-        raise TypeError(
-            f"numpy.{name}(..., out=...) would write into an array outside the tape: drop out= "
-            "and use the returned tensor"
-        )
 
 
 def _numpy_diagonal(a, offset, axis1, axis2):
@@ -225,7 +220,7 @@ METHODS = {
     "any": lambda self, axis=None, keepdims=False: _tapegrad().any(
         self, axis=axis, keepdims=keepdims
     ),
-    "round": lambda self: ew.round(self),
+    "round": lambda self, decimals=0, out=None: npf.round(self, decimals, out),
     "conj": lambda self: ew.conj(self),
     "real": property(lambda self: ew.real(self)),
     "imag": property(lambda self: _tapegrad().imag(self)),
@@ -241,7 +236,10 @@ METHODS = {
         else (axes[0] if len(axes) == 1 and not isinstance(axes[0], int) else axes),
     ),
     "dot": lambda self, other: _dot(self, other),
-    "copy": lambda self: self.__deepcopy__({}),
+    # a tensor's copy is recorded (the gradient flows through it); a variable's is a new variable
+    "copy": lambda self, order="C": (
+        self.__deepcopy__({}) if isinstance(self, Variable) else npf.copy(self)
+    ),
     "T": property(lambda self: manipulation.permute_dims(self, tuple(range(self.ndim))[::-1])),
     "mT": property(manipulation.matrix_transpose),
 }
@@ -281,6 +279,7 @@ UFUNCS = {
     np.floor: ew.floor,
     np.ceil: ew.ceil,
     np.conjugate: ew.conj,
+    **npf.UFUNCS,  # compositions for NumPy's other ufuncs (cbrt, fmax, divmod ...)
 }
 
 
@@ -322,13 +321,15 @@ ARRAY_FUNCTIONS = {
     "shape": lambda a: a.shape,
     "ndim": lambda a: a.ndim,
     "size": lambda a, axis=None: a.size if axis is None else a.shape[axis],
+    **npf.FUNCTIONS,  # compositions in NumPy's signatures: median, outer, cov, histogram ...
 }
 
 
 def _array_function(self, func, types, args, kwargs):
     name = func.__name__
     module = func.__module__ or ""
-    if name in ARRAY_FUNCTIONS and module.startswith("numpy") and "linalg" not in module:
+    extension = "linalg" in module or "fft" in module
+    if name in ARRAY_FUNCTIONS and module.startswith("numpy") and not extension:
         return ARRAY_FUNCTIONS[name](*args, **kwargs)
     namespace = _tapegrad()
     for part in ("linalg", "fft"):
@@ -336,11 +337,19 @@ def _array_function(self, func, types, args, kwargs):
             namespace = getattr(namespace, part)
     function = getattr(namespace, name, None)
     if function is None or not callable(function) or isinstance(function, type):
+        otherwise = "a tapegrad function instead"
         raise TypeError(
-            f"{module}.{name} has no tapegrad rule, so its gradient would be lost: use a tapegrad "
-            "function instead, or convert with t.numpy() to leave the tape on purpose"
+            f"{module}.{name} has no tapegrad rule, so its gradient would be lost: use "
+            f"{_equivalent(f'{module}.{name}', otherwise)}, or convert with t.numpy() to leave "
+            "the tape on purpose"
         )
     return function(*args, **kwargs)
+
+
+def _equivalent(name, otherwise):
+    """The tapegrad way to do what a refused NumPy function does, where one is known."""
+    known = npf.EQUIVALENTS.get(name)
+    return otherwise if known is None else known
 
 
 # NumPy ufuncs whose tapegrad function has another name; the rest are found by their own name
@@ -373,23 +382,30 @@ def _ufunc_op(ufunc):
     return op
 
 
+# ufunc methods: np.add.reduce(t, axis) is a sum, np.multiply.accumulate(t) a cumulative product
+UFUNC_METHODS = {"reduce": npf.REDUCE, "accumulate": npf.ACCUMULATE}
+
+
 def _array_ufunc(self, ufunc, method, *inputs, **kwargs):
     op = _ufunc_op(ufunc)
     name = getattr(ufunc, "__name__", ufunc)
+    if method in UFUNC_METHODS and ufunc in UFUNC_METHODS[method]:
+        return UFUNC_METHODS[method][ufunc](*inputs, **kwargs)
+    if method == "outer" and op is not None:
+        return npf.ufunc_outer(op, name, *inputs, **kwargs)
     if kwargs.get("out") is not None:
         _no_out(name, kwargs["out"])
     if op is None or method != "__call__":
+        otherwise = "the tapegrad function of that name"
+        key = f"numpy.{name}" if method == "__call__" else f"numpy.{name}.{method}"
         raise TypeError(
             f"numpy.{name} ({method}) has no tapegrad rule, so its gradient would be lost: use "
-            "the tapegrad function of that name, or convert with t.numpy() to leave the tape"
+            f"{_equivalent(key, otherwise)}, or convert with t.numpy() to "
+            "leave the tape"
         )
     dtype = kwargs.pop("dtype", None)
-    unknown = sorted(k for k, v in kwargs.items() if k != "out" and v is not None)
-    if unknown:  # where=, casting=, order= ...: dropping them would change the result silently
-        raise TypeError(
-            f"numpy.{name} on tensors takes no {', '.join(k + '=' for k in unknown)}: compute "
-            "with tapegrad functions (tg.where for where=)"
-        )
+    kwargs.pop("out", None)
+    npf.refuse(name, **kwargs)  # where=, casting=, order= ...: dropping them changes the result
     if dtype is not None:  # NumPy computes in dtype: the tensors are cast first
         inputs = tuple(ew.astype(v, dtype) if isinstance(v, Tensor) else v for v in inputs)
     return op(*inputs)
