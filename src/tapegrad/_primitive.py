@@ -238,6 +238,7 @@ def _make_op(prim: Primitive, promote: bool):
             # the common pairs first: two tensors, or a tensor and a Python number on a float
             # tensor (the backend's own weak promotion is then right); the rest, raw values
             # included, goes through binary_values
+            slow = False  # the rest: where the caller's own arrays may be among the operands
             if isinstance(x, Tensor):
                 xv = x._value
                 if isinstance(y, Tensor):
@@ -254,6 +255,7 @@ def _make_op(prim: Primitive, promote: bool):
                     if type(y) is complex:
                         x = _made_complex(x)
                     xv, yv = _checked_pair(x, y, prim)
+                    slow = True
             elif (
                 (type(x) is float or type(x) is int)
                 and isinstance(y, Tensor)
@@ -265,6 +267,7 @@ def _make_op(prim: Primitive, promote: bool):
                 if type(x) is complex:
                     y = _made_complex(y)
                 xv, yv = _checked_pair(x, y, prim)
+                slow = True
             try:
                 value = forward(xv, yv)
             except ValueError as error:
@@ -278,8 +281,8 @@ def _make_op(prim: Primitive, promote: bool):
             out._uid = next_uid()
             if mode == PLAIN:
                 return out
-            if type(x) in ARRAY_TYPES or type(y) in ARRAY_TYPES:  # the caller's own arrays
-                xv, yv = _kept((x, y), (xv, yv))
+            if slow and (type(x) in ARRAY_TYPES or type(y) in ARRAY_TYPES):
+                xv, yv = _kept((x, y), (xv, yv))  # the caller's own arrays, copied
             for tape in now.tapes:
                 tape._record(prim, (x, y), (xv, yv), out, _NO_PARAMS)
             if now.accumulators:

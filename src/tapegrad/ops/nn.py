@@ -230,7 +230,8 @@ def sparse_softmax_cross_entropy(labels, logits):
             )
         if type(labels) is Tensor:
             _remember_checked(labels._uid, n_classes)
-    return _sparse_softmax_cross_entropy(logits, label_values)
+    # the tensor itself where there is one: a tape copies a caller's raw array it keeps
+    return _sparse_softmax_cross_entropy(logits, labels if type(labels) is Tensor else label_values)
 
 
 # Label tensors found in range, by uid: a tensor's values never change under one uid (a write
