@@ -308,6 +308,14 @@ def _selection_shape(x, index):
     return np.empty(tuple(x.shape), dtype=bool)[shaped].shape
 
 
+def _fits(have: tuple, target: tuple) -> bool:
+    """Whether a value of shape ``have`` broadcasts to the place ``target`` it is written to."""
+    try:
+        return np.broadcast_shapes(have, target) == target
+    except ValueError:
+        return False
+
+
 def _fitted(values, x, index, what: str):
     """``values`` for the place ``x[index]``: NumPy lets a written value carry extra leading
     axes of length 1, which go here (the rules then see a value of the place's rank); a value
@@ -319,11 +327,7 @@ def _fitted(values, x, index, what: str):
     extra = len(have) - len(target)
     if extra > 0 and all(n == 1 for n in have[:extra]):
         values, have = reshape(values, have[extra:]), have[extra:]
-    try:
-        fits = np.broadcast_shapes(have, target) == target
-    except ValueError:
-        fits = False
-    if not fits:
+    if not _fits(have, target):
         raise ValueError(
             f"{what}: cannot write a value of shape {tuple(values.shape)} at a place of shape "
             f"{target} in a tensor of shape {tuple(x.shape)}: the value must broadcast to the "
@@ -479,11 +483,7 @@ def _write_error(tensor, index, value):
     except IndexError as error:
         return IndexError(f"{error} (writing into {name} of shape {tensor.shape})")
     have = tuple(getattr(raw(value), "shape", ()))
-    try:
-        fits = np.broadcast_shapes(have, target) == target
-    except ValueError:
-        fits = False
-    if not fits:
+    if not _fits(have, target):
         return ValueError(
             f"cannot write a value of shape {have} into {name} at a place of shape {target}: "
             "the value must broadcast to the shape it replaces"
