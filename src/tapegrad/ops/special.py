@@ -197,7 +197,14 @@ def logit(x, /):
 # -- NumPy implementations, for installations without SciPy ---------------------------------------
 def _elementwise(function):
     vectorized = np.vectorize(function, otypes=[np.float64])
-    return lambda x: vectorized(np.asarray(x, dtype=np.float64))
+
+    def apply(x):
+        # math's functions leave the overflow flag set where they give up (lgamma beyond
+        # 2.6e305); the result there is inf, as SciPy's, so NumPy's warning would only mislead
+        with np.errstate(over="ignore"):
+            return vectorized(np.asarray(x, dtype=np.float64))
+
+    return apply
 
 
 def _np_erfinv(x):
