@@ -525,3 +525,40 @@ def test_at_max_and_min_derivatives_match_numerical_ones(method):
         return getattr(a.at[at, 1], method)(b)
 
     check_grads(f, [rng.standard_normal((3, 2)), rng.standard_normal(2)], order=2)
+
+
+def test_review_findings_on_writes_views_and_negative_slices():
+    # a 0-d boolean in a written index adds an axis, as NumPy's (it was read as position 0)
+    z = tg.constant(np.zeros((3, 4)))
+    z[np.True_, 1] = np.ones(4)
+    assert z.numpy()[1].tolist() == [1.0] * 4
+    assert tg.constant(np.zeros(3)).at[np.True_].add(
+        tg.constant([[1.0, 2.0, 3.0]])
+    ).numpy().tolist() == [1.0, 2.0, 3.0]
+    assert tg.constant(np.zeros((2, 3))).at[np.array(True), 1].max(5.0).numpy().tolist() == [
+        [0.0, 0.0, 0.0],
+        [5.0, 5.0, 5.0],
+    ]
+    # a read-only view of a writable array still sees writes into its base: copied too
+    x = tg.constant([1.0, 2.0, 3.0])
+    w = np.array([1.0, 2.0, 3.0])
+    with tg.GradientTape() as tape:
+        tape.watch(x)
+        y = tg.sum(x * np.broadcast_to(w, (2, 3)))
+    w[:] = 100.0
+    assert tape.gradient(y, x).numpy().tolist() == [2.0, 4.0, 6.0]
+
+
+def test_strict_slices_with_negative_steps_select_what_numpys_do():
+    xs = pytest.importorskip("array_api_strict")
+    values = np.arange(4.0)
+    strict = tg.constant(xs.asarray(values))
+    for s in (
+        slice(-10, None, -1),
+        slice(5, 1, -2),
+        slice(-1, -5, -1),
+        slice(2, None, -1),
+        slice(-10, -20, -1),
+        slice(None, -10, -1),
+    ):
+        assert strict[s].numpy().tolist() == values[s].tolist(), s

@@ -460,8 +460,8 @@ def _kept(args, vals) -> tuple:
 def private_copy(value):
     """A copy of a mutable array (NumPy, CuPy, array_api_strict) that a tape is to keep;
     anything else as it is (Python and NumPy scalars, Dask arrays: nothing writes into them)."""
-    if type(value) is _np.ndarray:
-        return value.copy() if value.flags.writeable else value
+    if type(value) is _np.ndarray:  # a read-only view may still see writes into its base
+        return value.copy() if value.flags.writeable or value.base is not None else value
     if type(value) not in ARRAY_TYPES or isinstance(value, _np.generic):
         return value
     from ._backend import backend_name, xp_of

@@ -50,8 +50,10 @@ def standard_basic_index(index: tuple, shape: tuple) -> tuple:
         else:
             if isinstance(i, slice):
                 start, stop, step = i.indices(shape[axis])
-                if step < 0:  # ends before the first element: no stop (-1 counts from the end)
-                    start, stop = (start, None if stop < 0 else stop) if shape[axis] else (0, 0)
+                if step < 0 and (start < 0 or not shape[axis]):  # selects nothing
+                    start, stop = 0, 0
+                elif step < 0:  # ends before the first element: no stop (-1 counts from the end)
+                    stop = None if stop < 0 else stop
                 i = slice(start, stop, step)
             out.append(i)
             axis += 1
@@ -211,6 +213,10 @@ def scatter_add(target, index, values):
     return target + xp.reshape(added, shape)
 
 
+# the dtypes cupyx.scatter_max and scatter_min take; the others (int64, float16, ...) go in rounds
+_CUPY_SCATTER_EXTREMUM = ("int32", "uint32", "uint64", "float32", "float64")
+
+
 def scatter_extremum(target, index, values, largest: bool):
     """``target[p] = max(target[p], v)`` (``min`` unless ``largest``) for every write ``v`` at
     ``index``, repeated positions each taking part: NumPy's ``maximum.at``, CuPy's
@@ -220,7 +226,7 @@ def scatter_extremum(target, index, values, largest: bool):
     if name == "numpy":
         (np.maximum if largest else np.minimum).at(target, index, values)
         return target
-    if name == "cupy":
+    if name == "cupy" and str(target.dtype) in _CUPY_SCATTER_EXTREMUM:
         import cupyx
 
         (cupyx.scatter_max if largest else cupyx.scatter_min)(target, index, values)

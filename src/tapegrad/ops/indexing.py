@@ -304,8 +304,18 @@ def scatter_along_axis(x, indices, /, *, axis, shape):
 def _selection_shape(x, index):
     """The shape that ``x[index]`` selects, from the shapes alone (index arrays of any library
     stand in as NumPy zeros of their shape)."""
-    shaped = tuple(np.zeros(i.shape, dtype=np.intp) if hasattr(i, "shape") else i for i in index)
+    shaped = tuple(_shape_only(i) for i in index)
     return np.empty(tuple(x.shape), dtype=bool)[shaped].shape
+
+
+def _shape_only(i):
+    """An index part as NumPy sees it for the shape it selects: integer arrays as zeros of
+    their shape, a 0-d boolean as its value (True adds an axis of 1, False one of 0)."""
+    if not hasattr(i, "shape"):
+        return i
+    if _is_scalar_bool(i):
+        return np.asarray(bool(i))
+    return np.zeros(i.shape, dtype=np.intp)
 
 
 def _fits(have: tuple, target: tuple) -> bool:
