@@ -850,6 +850,8 @@ def test_tensordot_refuses_duplicate_axes_as_numpy():
 
 def test_integer_axis_arguments_take_numpy_integers_and_refuse_bools_and_floats():
     a, b = _random(2, 3, 4), _random(4, 3, 2)
+    for shift, numpy_shift in ((F.fftshift, np.fft.fftshift), (F.ifftshift, np.fft.ifftshift)):
+        _close(shift(tg.constant(a), axes=np.array([0, 2])), numpy_shift(a, axes=np.array([0, 2])))
     _close(
         tg.tensordot(tg.constant(a), tg.constant(b), axes=np.int64(1)),
         np.tensordot(a, b, axes=np.int64(1)),

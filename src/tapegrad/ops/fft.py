@@ -383,6 +383,8 @@ def ihfft(x, /, *, n=None, axis=-1, norm="backward"):
 def _roll_halves(x, axes, inverse, name):
     if axes is None:
         axes = tuple(range(x.ndim))
+    elif isinstance(axes, np.ndarray) and axes.ndim == 1:  # NumPy takes arrays of axes
+        axes = tuple(axes.tolist())
     elif not isinstance(axes, tuple | list | range):
         fix = "give an integer or a sequence of integers, such as axes=(0, 1)"
         axes = (_integer(name, "axes", axes, fix),)
