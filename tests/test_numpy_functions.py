@@ -814,3 +814,24 @@ def test_refused_functions_name_the_tapegrad_equivalent():
         np.gradient(t)
     with pytest.raises(TypeError, match=r"numpy.subtract \(reduce\) has no tapegrad rule"):
         np.subtract.reduce(t)
+
+
+def test_weighted_histogram_and_bincount_stay_in_the_weights_library():
+    da = pytest.importorskip("dask.array")
+    xs = pytest.importorskip("array_api_strict")
+    a, w = np.array([0.1, 0.5, 0.7, 2.0]), np.array([1.0, 2.0, 3.0, 4.0])
+    for convert, library in (
+        (lambda v: da.from_array(v, chunks=2), "dask"),
+        (xs.asarray, "array_api_strict"),
+    ):
+        counts, _ = np.histogram(tg.constant(convert(a)), 3, weights=tg.constant(convert(w)))
+        density, _ = np.histogram(
+            tg.constant(convert(a)), 3, weights=tg.constant(convert(w)), density=True
+        )
+        summed = np.bincount(
+            tg.constant(convert(np.array([0, 2, 2]))), weights=tg.constant(convert(w[:3]))
+        )
+        assert type(counts._value).__module__.split(".")[0] == library
+        np.testing.assert_allclose(counts.numpy(), np.histogram(a, 3, weights=w)[0])
+        np.testing.assert_allclose(density.numpy(), np.histogram(a, 3, weights=w, density=True)[0])
+        np.testing.assert_allclose(summed.numpy(), np.bincount([0, 2, 2], weights=w[:3]))

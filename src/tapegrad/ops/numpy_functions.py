@@ -1871,10 +1871,10 @@ def histogram(a, bins=10, range=None, density=None, weights=None):  # noqa: A002
     index = np.searchsorted(edges, flat, side="right") - 1
     index[flat == edges[-1]] = len(edges) - 2
     inside = (index >= 0) & (index < len(edges) - 1)
-    counts = creation.zeros((len(edges) - 1,), dtype=w.dtype)
+    counts = _tensor(np.zeros(len(edges) - 1, dtype=as_dtype(w.dtype)), like=weights)
     counts = counts.at[index[inside]].add(mp.take(w, np.flatnonzero(inside), axis=0))
     if density:
-        widths = np.diff(edges).astype(float)
+        widths = _tensor(np.diff(edges).astype(as_dtype(w.dtype)), like=weights)
         counts = ew.divide(ew.divide(counts, widths), rd.sum(counts))
     return counts, _tensor(edges, like=weights)
 
@@ -1893,7 +1893,8 @@ def bincount(x, /, weights=None, minlength=0):
     if weights.shape != tuple(index.shape):
         raise ValueError("The weights and list don't have the same length.")
     size = builtins.max(int(index.max()) + 1 if index.size else 0, minlength)
-    return creation.zeros((size,), dtype=weights.dtype).at[index].add(weights)
+    zeros = _tensor(np.zeros(size, dtype=as_dtype(weights.dtype)), like=weights)
+    return zeros.at[index].add(weights)
 
 
 def ediff1d(ary, to_end=None, to_begin=None):
