@@ -1164,3 +1164,19 @@ def test_prod_partials_stay_exact_when_the_product_is_subnormal():
     x = tg.constant(np.array([1e-320, 0.7, 0.3]))
     assert tg.jacfwd(tg.prod)(x).numpy()[0] == pytest.approx(0.21, rel=1e-15)
     assert tg.grad(tg.prod)(x).numpy()[0] == pytest.approx(0.21, rel=1e-15)
+
+
+def test_strong_zero_subgradients_come_without_numpy_warnings():
+    # the inf and NaN that the guards clean were computed with NumPy's warnings on: users
+    # running with warnings as errors, or np.errstate(all="raise"), could not take these
+    w = tg.Variable(np.zeros(3))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with np.errstate(all="raise"):
+            with tg.GradientTape() as tape:
+                loss = tg.sqrt(tg.sum(w * w))
+            assert tape.gradient(loss, w).numpy().tolist() == [0.0, 0.0, 0.0]
+            grad = tg.grad(lambda v: tg.sum(tg.where(v > 0, tg.sqrt(v), 0.0)))
+            assert grad(tg.constant([0.0, 4.0])).numpy().tolist() == [0.0, 0.25]
+            jac = tg.jacfwd(lambda v: tg.sqrt(tg.sum(v * v)))(tg.constant(np.zeros(2)))
+            assert jac.numpy().tolist() == [0.0, 0.0]

@@ -212,45 +212,60 @@ def _arity(rule):
     return len(parameters)
 
 
+def _quiet():
+    """NumPy's floating-point warnings off for a rule's arithmetic (division by zero, inf - inf,
+    inf * 0), which the strong-zero guards turn into exact results."""
+    return np.errstate(divide="ignore", invalid="ignore")
+
+
 def _wrap(rule, after, always):
     """``rule`` followed by ``after`` (always, or only while marks exist). The common arities
     get wrappers without argument packing: these run in every backward step."""
     arity = _arity(rule)
+    # where infinities are expected (a singular rule, or marks in play) the arithmetic runs
+    # quietly: the inf and NaN it makes are the mechanism, cleaned by ``after``, and NumPy's
+    # warnings would point at tapegrad's lines (or raise under np.errstate(all="raise"))
     if always:
         if arity == 3:
 
             def wrapped(g, ans, x):
-                return after(g, ans, (x,), rule(g, ans, x))
+                with _quiet():
+                    return after(g, ans, (x,), rule(g, ans, x))
 
         elif arity == 4:
 
             def wrapped(g, ans, x, y):
-                return after(g, ans, (x, y), rule(g, ans, x, y))
+                with _quiet():
+                    return after(g, ans, (x, y), rule(g, ans, x, y))
 
         else:
 
             def wrapped(g, ans, *inputs, **params):
-                return after(g, ans, inputs, rule(g, ans, *inputs, **params))
+                with _quiet():
+                    return after(g, ans, inputs, rule(g, ans, *inputs, **params))
 
     elif arity == 3:
 
         def wrapped(g, ans, x):
             if _MARKED:
-                return after(g, ans, (x,), rule(g, ans, x))
+                with _quiet():
+                    return after(g, ans, (x,), rule(g, ans, x))
             return rule(g, ans, x)
 
     elif arity == 4:
 
         def wrapped(g, ans, x, y):
             if _MARKED:
-                return after(g, ans, (x, y), rule(g, ans, x, y))
+                with _quiet():
+                    return after(g, ans, (x, y), rule(g, ans, x, y))
             return rule(g, ans, x, y)
 
     else:
 
         def wrapped(g, ans, *inputs, **params):
             if _MARKED:
-                return after(g, ans, inputs, rule(g, ans, *inputs, **params))
+                with _quiet():
+                    return after(g, ans, inputs, rule(g, ans, *inputs, **params))
             return rule(g, ans, *inputs, **params)
 
     wrapped.__name__ = getattr(rule, "__name__", "rule")
