@@ -87,7 +87,8 @@ def _refuse_value(name, keyword, value, supported):
     )
 
 
-def _kept(keepdims):
+def _keepdims_given(keepdims):
+    """NumPy's ``keepdims``, which some of its functions default to "not given"."""
     return False if keepdims is _NO else bool(keepdims)
 
 
@@ -107,7 +108,8 @@ def _holds_tensor(x):
     return isinstance(x, Tensor)
 
 
-def _like(values):
+def _first_tensor(values):
+    """The first tensor among ``values`` (whose library the others join), or None."""
     return next((v for v in values if isinstance(v, Tensor)), None)
 
 
@@ -118,7 +120,7 @@ def _is_number(v):
 def _pair(x1, x2):
     """Both operands of a binary function as tensors; a Python number takes the other's dtype
     (or its kind's default), as beside an operator."""
-    like = _like((x1, x2))
+    like = _first_tensor((x1, x2))
     x1 = x1 if _is_number(x1) else _tensor(x1, like=like)
     x2 = x2 if _is_number(x2) else _tensor(x2, like=like)
     if _is_number(x1):
@@ -172,7 +174,7 @@ def _as_result(value, like):
 def _on_values(function, *args, **kwargs):
     """NumPy's own ``function`` on the arrays inside the tensors, its arrays as tensors: for
     results that have no derivative (there is no gradient to lose)."""
-    like = _like([*args, *kwargs.values()])
+    like = _first_tensor([*args, *kwargs.values()])
     return _as_result(function(*_raw(args), **_raw(kwargs)), like)
 
 
@@ -218,7 +220,7 @@ def _cast_like_numpy(values, dtype, name):
 
 def _joined(arrays, axis, dtype=None, casting="same_kind"):
     """NumPy's ``concatenate`` with ``dtype`` and ``casting``."""
-    arrays = [_tensor(a, like=_like(arrays)) for a in arrays]
+    arrays = [_tensor(a, like=_first_tensor(arrays)) for a in arrays]
     if not arrays:
         raise ValueError("need at least one array to concatenate")
     if dtype is not None:
@@ -614,7 +616,7 @@ def where(condition, x=None, y=None, /):
         return searching.nonzero(_tensor(condition))
     if x is None or y is None:
         raise ValueError("either both or neither of x and y should be given")
-    condition = _tensor(condition, like=_like((x, y)))
+    condition = _tensor(condition, like=_first_tensor((x, y)))
     if kind_of(condition.dtype) != "b":
         condition = ew.not_equal(condition, 0)
     return ew.where(condition, x, y)
@@ -638,7 +640,7 @@ def outer(a, b, out=None):
 def inner(a, b, /):
     """``numpy.inner``: sums of products over the last axes (no conjugation), a product when
     one side is 0-d."""
-    a, b = _tensor(a, like=_like((a, b))), _tensor(b, like=_like((a, b)))
+    a, b = _tensor(a, like=_first_tensor((a, b))), _tensor(b, like=_first_tensor((a, b)))
     if a.ndim == 0 or b.ndim == 0:
         return ew.multiply(a, b)
     if a.shape[-1] != b.shape[-1]:
@@ -654,7 +656,7 @@ def inner(a, b, /):
 
 def vdot(a, b, /):
     """``numpy.vdot``: the flattened ``a``, conjugated, dotted with the flattened ``b``."""
-    a = ravel(_tensor(a, like=_like((a, b))))
+    a = ravel(_tensor(a, like=_first_tensor((a, b))))
     b = ravel(_tensor(b, like=a))
     if a.shape != b.shape:
         raise ValueError("vectors have different lengths")
@@ -667,7 +669,7 @@ def cross(a, b, axisa=-1, axisb=-1, axisc=-1, axis=None):
     three)."""
     if axis is not None:
         axisa = axisb = axisc = axis
-    like = _like((a, b))
+    like = _first_tensor((a, b))
     a, b = _tensor(a, like=like), _tensor(b, like=like)
     if a.ndim < 1 or b.ndim < 1:
         raise ValueError("At least one array has zero dimension")
@@ -708,7 +710,7 @@ def cross(a, b, axisa=-1, axisb=-1, axisc=-1, axis=None):
 def kron(a, b):
     """``numpy.kron``: every product ``a[i] * b[j]`` at position ``i * b.shape + j``, the
     shorter shape padded with leading ones."""
-    like = _like((a, b))
+    like = _first_tensor((a, b))
     a, b = _tensor(a, like=like), _tensor(b, like=like)
     if a.ndim < b.ndim:  # NumPy: array(a, ndmin=b.ndim)
         a = mp.reshape(a, (1,) * (b.ndim - a.ndim) + tuple(a.shape))
@@ -758,7 +760,7 @@ def polyval(p, x):
     if isinstance(x, (int, float, complex)):
         y = 0
     else:
-        x = _tensor(x, like=_like((p,)))
+        x = _tensor(x, like=_first_tensor((p,)))
         y = creation.zeros_like(x)
     coefficients = p if isinstance(p, (list, tuple)) else _tensor(p)
     for i in range(len(coefficients)):
@@ -795,7 +797,7 @@ def _convolve_full(a, v):
 
 
 def _vectors(a, v):
-    like = _like((a, v))
+    like = _first_tensor((a, v))
     a, v = _tensor(a, like=like), _tensor(v, like=like)
     a = mp.reshape(a, (1,)) if a.ndim == 0 else a
     v = mp.reshape(v, (1,)) if v.ndim == 0 else v
@@ -902,7 +904,7 @@ def select(condlist, choicelist, default=0):
         raise ValueError("list of cases must be same length as list of conditions")
     if len(condlist) == 0:
         raise ValueError("select with an empty condition list is not possible")
-    like = _like([*condlist, *choicelist, default])
+    like = _first_tensor([*condlist, *choicelist, default])
     conditions = [_tensor(c, like=like) for c in condlist]
     for i, c in enumerate(conditions):
         if kind_of(c.dtype) != "b":
@@ -1060,13 +1062,13 @@ def modf(x):
 
 def matvec(x1, x2):
     """``numpy.matvec``: matrices times vectors, batched."""
-    x2 = _tensor(x2, like=_like((x1, x2)))
+    x2 = _tensor(x2, like=_first_tensor((x1, x2)))
     return matmul(x1, mp.expand_dims(x2, axis=-1))[..., 0]
 
 
 def vecmat(x1, x2):
     """``numpy.vecmat``: conjugated vectors times matrices, batched."""
-    x1 = _tensor(x1, like=_like((x1, x2)))
+    x1 = _tensor(x1, like=_first_tensor((x1, x2)))
     if kind_of(x1.dtype) == "c":
         x1 = ew.conj(x1)
     return matmul(mp.expand_dims(x1, axis=-2), x2)[..., 0, :]
@@ -1126,7 +1128,7 @@ def real_if_close(a, tol=100):
 def ptp(a, axis=None, out=None, keepdims=_NO):
     """``numpy.ptp``: ``max - min``; the gradient goes to the extremes (split at ties)."""
     no_out("ptp", out)
-    a, keep = _tensor(a), _kept(keepdims)
+    a, keep = _tensor(a), _keepdims_given(keepdims)
     return ew.subtract(rd.max(a, axis=axis, keepdims=keep), rd.min(a, axis=axis, keepdims=keep))
 
 
@@ -1150,7 +1152,7 @@ def average(a, axis=None, weights=None, returned=False, *, keepdims=_NO):
     """``numpy.average``: the mean, or ``sum(a * w) / sum(w)`` along ``axis``; with
     ``returned=True`` also the sum of weights (the count without weights), broadcast to the
     result's shape."""
-    a, keep = _tensor(a), _kept(keepdims)
+    a, keep = _tensor(a), _keepdims_given(keepdims)
     if weights is None:
         avg = rd.mean(a, axis=axis, keepdims=keep)
         scale = creation.full_like(avg, a.size / builtins.max(avg.size, 1))
@@ -1182,7 +1184,9 @@ def nansum(a, axis=None, dtype=None, out=None, keepdims=_NO, initial=_NO, where=
     refuse("nansum", initial=initial, where=where)
     a = _tensor(a)
     filled = _nan_filled(a, 0)
-    return rd.sum(a if filled is None else filled, axis=axis, dtype=dtype, keepdims=_kept(keepdims))
+    return rd.sum(
+        a if filled is None else filled, axis=axis, dtype=dtype, keepdims=_keepdims_given(keepdims)
+    )
 
 
 def nanprod(a, axis=None, dtype=None, out=None, keepdims=_NO, initial=_NO, where=_NO):
@@ -1192,14 +1196,14 @@ def nanprod(a, axis=None, dtype=None, out=None, keepdims=_NO, initial=_NO, where
     a = _tensor(a)
     filled = _nan_filled(a, 1)
     return rd.prod(
-        a if filled is None else filled, axis=axis, dtype=dtype, keepdims=_kept(keepdims)
+        a if filled is None else filled, axis=axis, dtype=dtype, keepdims=_keepdims_given(keepdims)
     )
 
 
 def _nan_extreme(name, reduce, a, axis, out, keepdims, initial, where):
     no_out(name, out)
     refuse(name, initial=initial, where=where)
-    a, keep = _tensor(a), _kept(keepdims)
+    a, keep = _tensor(a), _keepdims_given(keepdims)
     if kind_of(a.dtype) not in "f":
         return reduce(a, axis=axis, keepdims=keep)
     missing = ew.isnan(a)
@@ -1220,7 +1224,7 @@ def nanmin(a, axis=None, out=None, keepdims=_NO, initial=_NO, where=_NO):
 
 def _nan_arg(name, reduce, a, axis, out, keepdims):
     no_out(name, out)
-    a, keep = _tensor(a), _kept(keepdims)
+    a, keep = _tensor(a), _keepdims_given(keepdims)
     filled = _nan_filled(a, -np.inf if name == "nanargmax" else np.inf)
     if filled is None:
         return reduce(a, axis=axis, keepdims=keep)
@@ -1259,7 +1263,7 @@ def nanmean(a, axis=None, dtype=None, out=None, keepdims=_NO, *, where=_NO):
     """``numpy.nanmean``: the mean of the values that are not NaN (NaN where none are)."""
     no_out("nanmean", out)
     refuse("nanmean", where=where)
-    a, keep = _tensor(a), _kept(keepdims)
+    a, keep = _tensor(a), _keepdims_given(keepdims)
     if dtype is not None:
         a = ew.astype(a, dtype)
     if kind_of(a.dtype) not in "fc":
@@ -1277,7 +1281,7 @@ def _nan_moment(name, a, axis, dtype, out, ddof, keepdims, where, mean, correcti
         if ddof != 0:
             raise ValueError("ddof and correction can't be provided simultaneously.")
         ddof = correction
-    a, keep = _tensor(a), _kept(keepdims)
+    a, keep = _tensor(a), _keepdims_given(keepdims)
     if dtype is not None:
         a = ew.astype(a, dtype)
     if kind_of(a.dtype) not in "fc":
@@ -1492,7 +1496,7 @@ def _quantile(name, a, q, axis, method, keepdims, refused, percent=False, skip_n
         has_nan = mp.expand_dims(ew.isnan(s[..., -1]), axis=-1)
         result = ew.where(has_nan, np.nan, result)
     result = mp.moveaxis(result, -1, 0)
-    return mp.reshape(result, values.shape + _result_shape(shape, axes, _kept(keepdims)))
+    return mp.reshape(result, values.shape + _result_shape(shape, axes, _keepdims_given(keepdims)))
 
 
 def quantile(
@@ -1604,7 +1608,7 @@ def nanmedian(a, axis=None, out=None, overwrite_input=False, keepdims=_NO):
         lo = indexing.take_along_axis(s, lo_index, axis=-1)[..., 0]
         hi = indexing.take_along_axis(s, hi_index, axis=-1)[..., 0]
         result = _middle(lo, hi, _static(counts % 2 == 1, s))
-    return mp.reshape(result, _result_shape(shape, axes, _kept(keepdims)))
+    return mp.reshape(result, _result_shape(shape, axes, _keepdims_given(keepdims)))
 
 
 def partition(a, kth, axis=-1, kind="introselect", order=None):
@@ -1652,7 +1656,7 @@ def cov(m, y=None, rowvar=True, bias=False, ddof=None, fweights=None, aweights=N
     result keeps the data's floating dtype (NumPy gives float64 for float32 data)."""
     if ddof is not None and ddof != int(ddof):
         raise ValueError("ddof must be integer")
-    like = _like((m, y, fweights, aweights))
+    like = _first_tensor((m, y, fweights, aweights))
     m = _tensor(m, like=like)
     if m.ndim > 2:
         raise ValueError("m has more than 2 dimensions")
@@ -1761,7 +1765,7 @@ def interp(x, xp, fp, left=None, right=None, period=None):
     (and its fallbacks at non-finite values), differentiable in ``fp``, ``left``, ``right``,
     ``xp`` and in ``x`` (by the slope of the interval ``x`` falls in, the one to its right at
     a sample point). The result keeps the inputs' floating dtype (NumPy's is float64)."""
-    like = _like((x, xp, fp))
+    like = _first_tensor((x, xp, fp))
     fp, xp = _floating(_tensor(fp, like=like)), _floating(_tensor(xp, like=like))
     if xp.ndim != 1 or fp.ndim != 1:
         raise ValueError(
@@ -2031,7 +2035,7 @@ def ufunc_outer(op, name, a, b, **kwargs):
     no_out(f"{name}.outer", kwargs.pop("out", None))
     dtype = kwargs.pop("dtype", None)
     refuse(f"{name}.outer", **kwargs)
-    like = _like((a, b))
+    like = _first_tensor((a, b))
     a, b = _tensor(a, like=like), _tensor(b, like=like)
     if dtype is not None:
         a, b = ew.astype(a, dtype), ew.astype(b, dtype)
