@@ -641,7 +641,8 @@ ERRORS = [
     (lambda: F.fft(tg.ones((4,)), axis=1), ValueError, r"axis 1 is out of bounds"),
     (lambda: F.rfft(tg.ones((4,), dtype=tg.complex64)), TypeError, r"rfft takes a real"),
     (lambda: F.irfft(tg.ones((1,), dtype=tg.complex64)), ValueError, r"irfft: .*give n"),
-    (lambda: F.fftfreq(0), ValueError, r"fftfreq: n must be a positive integer"),
+    (lambda: F.fftfreq(0), ValueError, r"fftfreq: n must be at least 1; got 0"),
+    (lambda: F.rfftfreq(2.5), TypeError, r"rfftfreq: n must be an integer, not 2.5"),
     (lambda: S.polygamma(-1, tg.ones((2,))), ValueError, r"nonnegative integer"),
 ]
 

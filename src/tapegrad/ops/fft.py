@@ -428,12 +428,6 @@ def _frequencies(values, dtype, device):
     return moved_to(values.astype(dtype), device)
 
 
-def _frequency_count(n, name):
-    if not isinstance(n, int | np.integer) or isinstance(n, bool) or n < 1:
-        raise ValueError(f"{name}: n must be a positive integer, not {n!r}")
-    return int(n)
-
-
 def _spacing(d, name):
     """The sample spacing: a nonzero finite real number (NumPy divides by it); a one-element
     tensor or array serves as its number."""
@@ -455,7 +449,7 @@ def fftfreq(n, /, *, d=1.0, dtype=None, device=None):
     tg.Tensor([ 0.    0.25 -0.5  -0.25], shape=(4,), dtype=float32)
     """
     return _frequencies(
-        np.fft.fftfreq(_frequency_count(n, "fftfreq"), d=_spacing(d, "fftfreq")), dtype, device
+        np.fft.fftfreq(_length("fftfreq", "n", n), d=_spacing(d, "fftfreq")), dtype, device
     )
 
 
@@ -467,5 +461,5 @@ def rfftfreq(n, /, *, d=1.0, dtype=None, device=None):
     tg.Tensor([0.   0.25 0.5 ], shape=(3,), dtype=float32)
     """
     return _frequencies(
-        np.fft.rfftfreq(_frequency_count(n, "rfftfreq"), d=_spacing(d, "rfftfreq")), dtype, device
+        np.fft.rfftfreq(_length("rfftfreq", "n", n), d=_spacing(d, "rfftfreq")), dtype, device
     )
