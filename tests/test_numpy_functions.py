@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 import tapegrad as tg
+from tapegrad.ops import numpy_functions as npf
 from tapegrad.testing import check_grads
 
 RNG = np.random.default_rng(20240601)
@@ -691,15 +692,25 @@ def test_copy_and_nan_to_num_in_place_are_recorded():
     assert np.nan_to_num(t, copy=False) is t and alias.numpy().tolist() == [0.0, 1.0]
 
 
-def test_direct_and_fft_convolutions_agree_with_numpy():
+def test_convolutions_in_several_blocks_keep_numpy_digits(monkeypatch):
     rng = np.random.default_rng(3)
-    a, v = rng.standard_normal(3000), rng.standard_normal(700)  # over the direct limit: FFT
+    a, v = rng.standard_normal(3000), rng.standard_normal(700)  # windows in 3 blocks
     for mode in ("full", "same", "valid"):
         np.testing.assert_allclose(
             np.convolve(tg.constant(a), tg.constant(v), mode).numpy(),
             np.convolve(a, v, mode),
-            atol=1e-9,
+            rtol=1e-12,
+            atol=1e-12,
         )
+    # small outputs beside large ones keep their digits (an FFT's error is relative to the
+    # largest output: it missed these by 2%)
+    e, d = np.exp(np.linspace(0, 30, 3000)), np.exp(-np.linspace(0, 30, 1000))
+    np.testing.assert_allclose(
+        np.convolve(tg.constant(e), tg.constant(d)).numpy(), np.convolve(e, d), rtol=1e-13
+    )
+    monkeypatch.setattr(npf, "_WINDOW_ELEMENTS", 6)  # blocks of 2 outputs: gradients across
+    x, w = tg.constant(rng.standard_normal(7)), tg.constant(rng.standard_normal(3))
+    check_grads(lambda x, w: np.convolve(x, w, "same"), (x, w), order=2, modes=("fwd", "rev"))
     ints = np.array([1, 2, 3], dtype=np.int64)
     got = np.convolve(tg.constant(ints), tg.constant(ints))
     assert got.dtype == tg.int64 and got.numpy().tolist() == np.convolve(ints, ints).tolist()
@@ -820,18 +831,117 @@ def test_weighted_histogram_and_bincount_stay_in_the_weights_library():
     da = pytest.importorskip("dask.array")
     xs = pytest.importorskip("array_api_strict")
     a, w = np.array([0.1, 0.5, 0.7, 2.0]), np.array([1.0, 2.0, 3.0, 4.0])
-    for convert, library in (
-        (lambda v: da.from_array(v, chunks=2), "dask"),
-        (xs.asarray, "array_api_strict"),
+    to_dask = lambda v: da.from_array(v, chunks=2)  # noqa: E731
+    # Dask data would be placed on the host whole: only Dask weights beside NumPy data
+    for convert, data, library in (
+        (to_dask, np.asarray, "dask"),
+        (xs.asarray, xs.asarray, "array_api_strict"),
     ):
-        counts, _ = np.histogram(tg.constant(convert(a)), 3, weights=tg.constant(convert(w)))
+        counts, _ = np.histogram(tg.constant(data(a)), 3, weights=tg.constant(convert(w)))
         density, _ = np.histogram(
-            tg.constant(convert(a)), 3, weights=tg.constant(convert(w)), density=True
+            tg.constant(data(a)), 3, weights=tg.constant(convert(w)), density=True
         )
         summed = np.bincount(
-            tg.constant(convert(np.array([0, 2, 2]))), weights=tg.constant(convert(w[:3]))
+            tg.constant(data(np.array([0, 2, 2]))), weights=tg.constant(convert(w[:3]))
         )
         assert type(counts._value).__module__.split(".")[0] == library
         np.testing.assert_allclose(counts.numpy(), np.histogram(a, 3, weights=w)[0])
         np.testing.assert_allclose(density.numpy(), np.histogram(a, 3, weights=w, density=True)[0])
         np.testing.assert_allclose(summed.numpy(), np.bincount([0, 2, 2], weights=w[:3]))
+    message = (
+        "numpy.{} is not available for dask tensors: it places the values on the host, which "
+        "would pull the whole array into this process; compute it on NumPy values (t.numpy()) "
+        "if they fit in memory"
+    )
+    weights = tg.constant(w)
+    for name, call in (
+        ("histogram", lambda: np.histogram(tg.constant(to_dask(a)), 3, weights=weights)),
+        ("bincount", lambda: np.bincount(tg.constant(to_dask(np.array([0, 1, 1, 2]))), weights)),
+        ("partition", lambda: np.partition(tg.constant(to_dask(a)), 1)),
+    ):
+        with pytest.raises(NotImplementedError) as caught:
+            call()
+        assert str(caught.value) == message.format(name)
+
+
+def _as_numpys(got, expected):
+    """Equal to NumPy's value, dtype and shape."""
+    got = got.numpy() if isinstance(got, tg.Tensor) else np.asarray(got)
+    expected = np.asarray(expected)
+    assert got.dtype == expected.dtype and got.shape == expected.shape, (got, expected)
+    np.testing.assert_array_equal(got, expected)
+
+
+def test_edge_cases_found_against_numpy():
+    c = np.array([1 + 1j, np.nan, 2 - 1j])
+    _as_numpys(np.nanmax(tg.constant(c)), np.nanmax(c))  # a NaN in complex data is skipped
+    _as_numpys(np.nanmin(tg.constant(c)), np.nanmin(c))
+    m = np.array([[1 + 1j, 2, 3 - 1j], [0, 1j, 2]])
+    np.testing.assert_allclose(
+        np.cov(tg.constant(m), fweights=[1, 2, 1], aweights=[1.0, 2.0, 1.0]).numpy(),
+        np.cov(m, fweights=[1, 2, 1], aweights=[1.0, 2.0, 1.0]),
+    )
+    a = np.array([0.1, 0.2, 0.7, 0.9])
+    w = np.array([1, 2, 3, 4])
+    edges = [0, 0.5, 1.5]
+    _as_numpys(  # widths were cast to the integer weights' dtype (0.5 -> 0: an inf density)
+        np.histogram(a, edges, weights=tg.constant(w), density=True)[0],
+        np.histogram(a, edges, weights=w, density=True)[0],
+    )
+    with pytest.raises(TypeError, match="bool weights cannot be summed"):
+        np.histogram(a, edges, weights=tg.constant([True, False, True, True]))
+    bools = np.array([True, True, True])
+    _as_numpys(np.bincount([0, 1, 1], weights=tg.constant(bools)), np.bincount([0, 1, 1], bools))
+    i = np.array([1, 5, 2, 8, 3], np.int32)
+    for method, q in (("lower", 0.5), ("higher", 0.3), ("nearest", 0.6), ("linear", 1)):
+        _as_numpys(np.quantile(tg.constant(i), q, method=method), np.quantile(i, q, method=method))
+    _as_numpys(np.quantile(tg.constant(i), 0.5), np.quantile(i, 0.5))  # interpolated: float64
+    with pytest.warns(RuntimeWarning):
+        expected = np.nanquantile(np.zeros(0), 0.5)
+    _as_numpys(np.nanquantile(tg.constant(np.zeros(0)), 0.5), expected)
+    _as_numpys(np.nanpercentile(tg.constant(np.zeros(0)), [50, 70]), [np.nan, np.nan])
+    _as_numpys(
+        np.inner(tg.constant(np.zeros((2, 0))), tg.constant(np.zeros((3, 0)))), np.zeros((2, 3))
+    )
+    x = np.arange(3.0)
+    _as_numpys(np.tensordot(tg.constant(x), tg.constant(x), np.int64(1)), 5.0)
+    _as_numpys(np.take(tg.constant(x), []), np.take(x, []))
+    _as_numpys(np.diff(tg.constant(x > 0)), np.diff(x > 0))
+    _as_numpys(tg.diff(tg.constant([True, False, False, True]), n=2), [True, True])
+    _as_numpys(np.vdot(tg.constant(x > 0), tg.constant(x > 0)), np.vdot(x > 0, x > 0))
+    for call in (
+        lambda: np.cbrt(tg.constant([-8j])),
+        lambda: np.rad2deg(tg.constant([1j])),
+        lambda: np.heaviside(tg.constant([1.0]), 0.5j),
+        lambda: np.logaddexp2(tg.constant([1j]), 1.0),
+    ):
+        with pytest.raises(TypeError, match="it is defined for real numbers; pass tg.real"):
+            call()
+    with pytest.raises(ValueError) as caught:
+        np.block([[1.0, 2.0], tg.ones(2)])
+    assert str(caught.value) == (
+        "List depths are mismatched. First element was at depth 2, but there is an element at "
+        "depth 1 (arrays[1])"
+    )
+
+
+def test_plain_arguments_join_a_dask_tensor_in_any_position():
+    da = pytest.importorskip("dask.array")
+    d_values = np.array([1.0, 3.0, 6.0])
+    d = tg.constant(da.from_array(d_values, chunks=2))
+    for call, expected in (
+        (lambda f, v: f.ediff1d(v, to_begin=0.0), np.ediff1d(d_values, to_begin=0.0)),
+        (lambda f, v: f.outer([1.0, 2.0], v), np.outer([1.0, 2.0], d_values)),
+        (lambda f, v: f.append([0.0], v), np.append([0.0], d_values)),
+        (lambda f, v: f.vstack([[0.0, 0.0, 0.0], v]), np.vstack([[0.0, 0.0, 0.0], d_values])),
+        (
+            lambda f, v: f.tensordot([1.0, 2.0, 3.0], v, 1),
+            np.tensordot([1.0, 2.0, 3.0], d_values, 1),
+        ),
+        (lambda f, v: f.insert([0.0, 1.0], 1, v), np.insert([0.0, 1.0], 1, d_values)),
+        (lambda f, v: f.trapezoid([1.0, 2.0, 4.0], v), np.trapezoid([1.0, 2.0, 4.0], d_values)),
+        (lambda f, v: f.divmod([7.0, 8.0, 9.0], v)[1], np.divmod([7.0, 8.0, 9.0], d_values)[1]),
+    ):
+        got = call(np, d)
+        assert type(got._value).__module__.split(".")[0] == "dask"
+        np.testing.assert_allclose(got.numpy(), expected)

@@ -34,7 +34,7 @@ import warnings
 
 import numpy as np
 
-from .._backend import backend_name, is_array, to_numpy, waits_to_read, xp_of
+from .._backend import backend_name, is_array, is_lazy, to_numpy, waits_to_read, xp_of
 from .._dtypes import as_dtype, float_result, kind_of, weak_scalar_dtype
 from .._tensor import Tensor, Variable, wrap
 from . import creation, indexing, searching
@@ -100,6 +100,13 @@ def _tensor(x, like=None):
     if isinstance(like, Tensor) and backend_name(like._value) != "numpy" and not _holds_tensor(x):
         return creation.asarray(x, like=like)
     return creation.asarray(x)
+
+
+def _tensors(*values):
+    """Each value as a tensor; those that hold no tensor join the library of the first tensor
+    among them, whatever its position (NumPy hands a tensor's function every argument)."""
+    like = _first_tensor(values)
+    return tuple(_tensor(v, like=like) for v in values)
 
 
 def _holds_tensor(x):
@@ -184,6 +191,19 @@ def _static(array, like):
     if backend_name(like._value) == "numpy":
         return array
     return creation.asarray(array, like=like)
+
+
+def _refuse_lazy(name, *values):
+    """NotImplementedError where a function needs every value of a Dask tensor on the host
+    (to place them): tapegrad never pulls a Dask array into one process behind the user's
+    back."""
+    for x in values:
+        if isinstance(x, Tensor) and is_lazy(x._value):
+            raise NotImplementedError(
+                f"numpy.{name} is not available for dask tensors: it places the values on the "
+                "host, which would pull the whole array into this process; compute it on NumPy "
+                "values (t.numpy()) if they fit in memory"
+            )
 
 
 def _cheap_to_read(x) -> bool:
@@ -301,8 +321,7 @@ def _atleast(ndim, arys):
 
 def _atleast_all(ndim, arys):
     out = []
-    for a in arys:
-        a = _tensor(a)
+    for a in _tensors(*arys):
         if a.ndim < ndim:
             if ndim == 3 and a.ndim == 1:
                 shape = (1, a.shape[0], 1)
@@ -362,8 +381,7 @@ def hstack(tup, *, dtype=None, casting="same_kind"):
 def column_stack(tup):
     """``numpy.column_stack``: 1-D tensors as columns, joined along the second axis."""
     columns = []
-    for v in _as_list(tup, "stack"):
-        v = _tensor(v)
+    for v in _tensors(*_as_list(tup, "stack")):
         if v.ndim < 2:
             v = mp.reshape(v, (-1, 1))
         columns.append(v)
@@ -388,12 +406,13 @@ def _block_depth(arrays, index=()):
     if not arrays:
         raise ValueError(f"List at arrays{''.join(f'[{i}]' for i in index)} cannot be empty")
     found = [_block_depth(a, (*index, i)) for i, a in enumerate(arrays)]
-    depths = {d for d, _ in found}
-    if len(depths) != 1:
+    other = next((i for i, (d, _) in enumerate(found) if d != found[0][0]), None)
+    if other is not None:
         raise ValueError(
             "List depths are mismatched. First element was at depth "
             f"{found[0][0] + len(index) + 1}, but there is an element at depth "
-            f"{builtins.max(depths) + len(index) + 1}"
+            f"{found[other][0] + len(index) + 1} (arrays{''.join(f'[{i}]' for i in index)}"
+            f"[{other}])"
         )
     return found[0][0] + 1, builtins.max(n for _, n in found)
 
@@ -469,7 +488,7 @@ def repeat(a, repeats, axis=None):
 def stack(arrays, axis=0, out=None, *, dtype=None, casting="same_kind"):
     """``numpy.stack`` with NumPy's positional axis, ``dtype`` and ``casting``."""
     no_out("stack", out)
-    arrays = [_tensor(a) for a in _as_list(arrays, "stack")]
+    arrays = list(_tensors(*_as_list(arrays, "stack")))
     if dtype is not None:
         arrays = [mp.expand_dims(a, axis=0) for a in arrays]
         joined = _joined(arrays, 0, dtype, casting)
@@ -511,7 +530,7 @@ def split(ary, indices_or_sections, axis=0):
 
 def append(arr, values, axis=None):
     """``numpy.append``: both flattened and joined (``axis=None``), or joined along ``axis``."""
-    arr, values = _tensor(arr), _tensor(values, like=arr)
+    arr, values = _tensors(arr, values)
     if axis is None:
         return mp.concat([ravel(arr), ravel(values)], axis=0)
     return mp.concat([arr, values], axis=axis)
@@ -531,8 +550,8 @@ def insert(arr, obj, values, axis=None):
     ``values`` (broadcast as NumPy broadcasts them); the data goes through a recorded ``take``.
     ``values`` take ``arr``'s dtype, as in NumPy, but a float is never truncated into an
     integer tensor (TypeError)."""
-    arr = _tensor(arr)
-    values = _cast_like_numpy(_tensor(values, like=arr), as_dtype(arr.dtype), "insert")
+    arr, values = _tensors(arr, values)
+    values = _cast_like_numpy(values, as_dtype(arr.dtype), "insert")
     obj = _values(obj) if isinstance(obj, Tensor) else obj
     n = arr.size
     inserted = np.arange(n, n + values.size).reshape(values.shape)
@@ -558,6 +577,8 @@ def take(a, indices, axis=None, out=None, mode="raise"):
     axis = normalize_axis_index(axis, a.ndim)
     n = a.shape[axis]
     index = indices if isinstance(indices, Tensor) else np.asarray(indices)
+    if not isinstance(index, Tensor) and index.size == 0:  # [] reads as float64; NumPy takes it
+        index = index.astype(np.intp)
     if mode == "wrap":
         index = ew.remainder(index, n) if isinstance(index, Tensor) else np.mod(index, n)
     elif mode == "clip":
@@ -625,22 +646,24 @@ def where(condition, x=None, y=None, /):
 # -- products ------------------------------------------------------------------------------------
 def tensordot(a, b, axes=2):
     """``numpy.tensordot`` with the axes given by position."""
+    if isinstance(axes, np.integer):
+        axes = int(axes)
     if not isinstance(axes, int) and len(axes) == 2:
         axes = tuple(tuple(ax) if isinstance(ax, (list, tuple)) else (ax,) for ax in axes)
-    return _tensordot(_tensor(a), _tensor(b, like=a), axes=axes)
+    return _tensordot(*_tensors(a, b), axes=axes)
 
 
 def outer(a, b, out=None):
     """``numpy.outer``: the flattened ``a`` times the flattened ``b``, every pair."""
     no_out("outer", out)
-    a = ravel(a)
-    return ew.multiply(mp.reshape(a, (-1, 1)), mp.reshape(ravel(_tensor(b, like=a)), (1, -1)))
+    a, b = _tensors(a, b)
+    return ew.multiply(mp.reshape(a, (-1, 1)), mp.reshape(ravel(b), (1, -1)))
 
 
 def inner(a, b, /):
     """``numpy.inner``: sums of products over the last axes (no conjugation), a product when
     one side is 0-d."""
-    a, b = _tensor(a, like=_first_tensor((a, b))), _tensor(b, like=_first_tensor((a, b)))
+    a, b = _tensors(a, b)
     if a.ndim == 0 or b.ndim == 0:
         return ew.multiply(a, b)
     if a.shape[-1] != b.shape[-1]:
@@ -649,17 +672,18 @@ def inner(a, b, /):
             f"{a.ndim - 1}) != {b.shape[-1]} (dim {b.ndim - 1})"
         )
     n = a.shape[-1]
-    rows = mp.reshape(a, (-1, n))
-    columns = mp.matrix_transpose(mp.reshape(b, (-1, n)))
+    rows = mp.reshape(a, (math.prod(a.shape[:-1]), n))  # -1 cannot be resolved when n is 0
+    columns = mp.matrix_transpose(mp.reshape(b, (math.prod(b.shape[:-1]), n)))
     return mp.reshape(matmul(rows, columns), tuple(a.shape[:-1]) + tuple(b.shape[:-1]))
 
 
 def vdot(a, b, /):
     """``numpy.vdot``: the flattened ``a``, conjugated, dotted with the flattened ``b``."""
-    a = ravel(_tensor(a, like=_first_tensor((a, b))))
-    b = ravel(_tensor(b, like=a))
+    a, b = (ravel(v) for v in _tensors(a, b))
     if a.shape != b.shape:
         raise ValueError("vectors have different lengths")
+    if kind_of(a.dtype) == "b" and kind_of(b.dtype) == "b":  # NumPy's dot of bools: any(a & b)
+        return rd.any(ew.logical_and(a, b))
     return vecdot(a, b)
 
 
@@ -769,31 +793,30 @@ def polyval(p, x):
 
 
 # -- convolution ---------------------------------------------------------------------------------
-_DIRECT_LIMIT = 1 << 20  # elements of the window matrix of a direct sum (8 MB in float64)
+_WINDOW_ELEMENTS = 1 << 20  # elements of one block of the window matrix (8 MB in float64)
 
 
 def _convolve_full(a, v):
-    """The full convolution of 1-D ``a`` and ``v`` (``v`` the shorter): direct sums over
-    windows of ``a`` (a recorded gather and a product) while the window matrix stays small, or
-    through the FFT for large floating inputs; integers and bools always exactly."""
+    """The full convolution of 1-D ``a`` and ``v`` (``v`` the shorter) as NumPy computes it,
+    by direct sums: each output is a window of ``a`` (a recorded gather) times the reversed
+    ``v``, in blocks of outputs whose windows hold about 1M elements, so memory stays bounded.
+    An FFT would be faster for long inputs, but its error is relative to the largest output,
+    so small outputs beside large ones would lose their digits."""
     n, m = a.shape[0], v.shape[0]
     length = n + m - 1
-    exact = kind_of(a.dtype) in "biu" and kind_of(v.dtype) in "biu"
-    if length * m <= _DIRECT_LIMIT or exact:
-        padded = mp.pad(a, ((m - 1, m - 1),))
-        windows = _gather(padded, np.arange(length)[:, None] + np.arange(m)[None, :])
-        if kind_of(windows.dtype) == "b" and kind_of(v.dtype) == "b":
-            windows, v = ew.astype(windows, np.int64), ew.astype(v, np.int64)
-            return ew.not_equal(matmul(windows, mp.flip(v, axis=0)), 0)
-        return matmul(windows, mp.flip(v, axis=0))
-    import tapegrad
-
-    size = 1 << (length - 1).bit_length()
-    if kind_of(a.dtype) == "c" or kind_of(v.dtype) == "c":
-        spectrum = ew.multiply(tapegrad.fft.fft(a, n=size), tapegrad.fft.fft(v, n=size))
-        return tapegrad.fft.ifft(spectrum)[:length]
-    spectrum = ew.multiply(tapegrad.fft.rfft(a, n=size), tapegrad.fft.rfft(v, n=size))
-    return tapegrad.fft.irfft(spectrum, n=size)[:length]
+    logical = kind_of(a.dtype) == "b" and kind_of(v.dtype) == "b"
+    if logical:  # NumPy's convolution of bools: whether any product is True
+        a, v = ew.astype(a, np.int64), ew.astype(v, np.int64)
+    padded = mp.pad(a, ((m - 1, m - 1),))
+    reversed_v = mp.flip(v, axis=0)
+    rows = builtins.max(1, _WINDOW_ELEMENTS // m)
+    blocks = []
+    for start in range(0, length, rows):
+        outputs = np.arange(start, builtins.min(start + rows, length))
+        windows = _gather(padded, outputs[:, None] + np.arange(m)[None, :])
+        blocks.append(matmul(windows, reversed_v))
+    full = blocks[0] if len(blocks) == 1 else mp.concat(blocks, axis=0)
+    return ew.not_equal(full, 0) if logical else full
 
 
 def _vectors(a, v):
@@ -814,7 +837,7 @@ def _mode(mode):
 
 def convolve(a, v, mode="full"):
     """``numpy.convolve`` of 1-D tensors, modes "full", "same" and "valid" as NumPy centres
-    them; exact direct sums for small sizes (see ``_convolve_full``)."""
+    them, by direct sums as NumPy's (see ``_convolve_full``)."""
     a, v = _vectors(a, v)
     mode = _mode(mode)
     if a.shape[0] == 0:
@@ -919,7 +942,9 @@ def select(condlist, choicelist, default=0):
 def heaviside(x1, x2):
     """``numpy.heaviside``: 0 below zero, ``x2`` at zero, 1 above, NaN at NaN. The derivative
     in ``x1`` is 0; in ``x2``, 1 where ``x1`` is zero."""
-    x1 = _floating(_pair(x1, x2)[0])
+    x1, x2 = _pair(x1, x2)
+    _real_only("heaviside", x1, x2)
+    x1 = _floating(x1)
     steps = ew.where(ew.less(x1, 0), creation.zeros_like(x1), creation.ones_like(x1))
     return ew.where(ew.isnan(x1), x1, ew.where(ew.equal(x1, 0), x2, steps))
 
@@ -966,6 +991,7 @@ def _snapped(composed, exact):
 def cbrt(x):
     """``numpy.cbrt``: ``sign(x) * |x|**(1/3)``, on NumPy's value (see ``_snapped``)."""
     x = _floating(_tensor(x))
+    _real_only("cbrt", x)
     root = ew.multiply(ew.sign(x), ew.pow(ew.abs(x), 1 / 3))
     return _snapped(root, _numpy_value(np.cbrt, x))
 
@@ -981,6 +1007,7 @@ _DEGREES = {  # NumPy's constants: float32 computes 180 / pi in float32
 
 def _degrees(x, which):
     x = _floating(_tensor(x))
+    _real_only("rad2deg" if which == 0 else "deg2rad", x)
     dtype = as_dtype(x.dtype)
     if dtype == np.float16:  # NumPy computes half precision in float32
         return ew.astype(_degrees(ew.astype(x, np.float32), which), np.float16)
@@ -1009,14 +1036,22 @@ def float_power(x1, x2):
     return ew.pow(wide(x1), wide(x2))
 
 
+def _real_only(name, *values):
+    """NumPy's TypeError for a ufunc of real numbers given complex values (its result would
+    mean nothing: the cube root of -8j is not -2j), with the way out."""
+    for x in values:
+        if isinstance(x, complex) or (hasattr(x, "dtype") and kind_of(x.dtype) == "c"):
+            raise TypeError(
+                f"ufunc '{name}' not supported for the input types, and the inputs could not be "
+                "safely coerced to any supported types according to the casting rule ''safe'': "
+                f"it is defined for real numbers; pass tg.real(x), tg.imag(x) or tg.abs(x)"
+            )
+
+
 def fabs(x):
     """``numpy.fabs``: the absolute value of real values (integers as floating)."""
     x = _tensor(x)
-    if kind_of(x.dtype) == "c":
-        raise TypeError(
-            "ufunc 'fabs' not supported for the input types, and the inputs could not be safely "
-            "coerced to any supported types according to the casting rule ''safe''"
-        )
+    _real_only("fabs", x)
     return ew.abs(_floating(x))
 
 
@@ -1027,7 +1062,8 @@ def logaddexp2(x1, x2):
     """``numpy.logaddexp2``: ``max + log2(1 + 2**-|x1 - x2|)``, NumPy's formula; equal
     infinities give themselves."""
     x1, x2 = _pair(x1, x2)
-    if kind_of(x1.dtype) not in "fc" and kind_of(x2.dtype) not in "fc":
+    _real_only("logaddexp2", x1, x2)
+    if kind_of(x1.dtype) not in "f" and kind_of(x2.dtype) not in "f":
         x1, x2 = _floating(x1), _floating(x2)
     top = ew.maximum(x1, x2)
     gap = ew.negative(ew.abs(ew.subtract(x1, x2)))
@@ -1048,6 +1084,7 @@ def fmod(x1, x2):
 
 def divmod(x1, x2):  # noqa: A001 - NumPy's name
     """``numpy.divmod``: ``(x1 // x2, x1 % x2)``."""
+    x1, x2 = _pair(x1, x2)
     return ew.floor_divide(x1, x2), ew.remainder(x1, x2)
 
 
@@ -1062,13 +1099,13 @@ def modf(x):
 
 def matvec(x1, x2):
     """``numpy.matvec``: matrices times vectors, batched."""
-    x2 = _tensor(x2, like=_first_tensor((x1, x2)))
+    x1, x2 = _tensors(x1, x2)
     return matmul(x1, mp.expand_dims(x2, axis=-1))[..., 0]
 
 
 def vecmat(x1, x2):
     """``numpy.vecmat``: conjugated vectors times matrices, batched."""
-    x1 = _tensor(x1, like=_first_tensor((x1, x2)))
+    x1, x2 = _tensors(x1, x2)
     if kind_of(x1.dtype) == "c":
         x1 = ew.conj(x1)
     return matmul(mp.expand_dims(x1, axis=-2), x2)[..., 0, :]
@@ -1204,10 +1241,13 @@ def _nan_extreme(name, reduce, a, axis, out, keepdims, initial, where):
     no_out(name, out)
     refuse(name, initial=initial, where=where)
     a, keep = _tensor(a), _keepdims_given(keepdims)
-    if kind_of(a.dtype) not in "f":
+    kind = kind_of(a.dtype)
+    if kind not in "fc":
         return reduce(a, axis=axis, keepdims=keep)
-    missing = ew.isnan(a)
+    missing = ew.isnan(a)  # complex: a NaN in either part, as NumPy's
     fill = -np.inf if name == "nanmax" else np.inf
+    if kind == "c":  # the first in NumPy's order of complex numbers (real part, then imaginary)
+        fill = complex(fill, fill)
     result = reduce(ew.where(missing, fill, a), axis=axis, keepdims=keep)
     return ew.where(rd.all(missing, axis=axis, keepdims=keep), np.nan, result)
 
@@ -1356,12 +1396,14 @@ def _result_shape(shape, axes, keepdims):
     return tuple(s for i, s in enumerate(shape) if i not in axes)
 
 
-def _real_sorted(name, a, axis):
+def _real_sorted(name, a, axis, floating=True):
+    """``a`` sorted along ``axis`` (merged into the last axis), made floating unless the caller
+    only picks values (NumPy keeps the dtype then), its shape and those axes."""
     a = _tensor(a)
     if kind_of(a.dtype) == "c":
         raise TypeError("a must be an array of real numbers")
     shape = tuple(a.shape)
-    x, axes = _to_last_axis(_floating(a), axis)
+    x, axes = _to_last_axis(_floating(a) if floating else a, axis)
     return searching.sort(x, axis=-1), shape, axes
 
 
@@ -1470,16 +1512,23 @@ def _quantile(name, a, q, axis, method, keepdims, refused, percent=False, skip_n
             f"{method!r} is not a valid method. Use one of: {_QUANTILE_METHODS + _NUMPY_METHODS}"
         )
     values, weak = _quantiles(q, percent)
-    s, shape, axes = _real_sorted(name, a, axis)
+    # methods that pick a value without interpolating keep the data's dtype, as in NumPy
+    picks = method in ("lower", "higher", "nearest") or (
+        method == "linear" and values.dtype.kind in "biu"
+    )
+    s, shape, axes = _real_sorted(name, a, axis, floating=not picks)
     n = s.shape[-1]
-    if n == 0:
+    if n == 0 and not skip_nan:
         raise IndexError("index -1 is out of bounds for axis 0 with size 0")
     flat = values.reshape(-1)
     if isinstance(q, Tensor):  # on the tape: the weight is differentiable in q
         flat = mp.reshape(ew.divide(q, 100) if percent else q, (-1,))
         if _values(flat).dtype != flat.dtype:
             flat = ew.astype(flat, values.dtype)
-    if skip_nan:
+    if n == 0:  # nanquantile of no values: NaN, as NumPy's
+        none = rd.sum(_floating(s), axis=-1, keepdims=True)
+        result = ew.multiply(mp.broadcast_to(none, tuple(s.shape[:-1]) + flat.shape), np.nan)
+    elif skip_nan:
         counts = _values(rd.sum(ew.astype(ew.logical_not(ew.isnan(s)), np.int64), axis=-1))
         size = counts[..., None]
         previous, following = _positions(size, values.reshape(-1), method)
@@ -1493,8 +1542,9 @@ def _quantile(name, a, q, axis, method, keepdims, refused, percent=False, skip_n
         if following is not None:
             hi = mp.take(s, following.astype(np.intp) % n, axis=-1)
             result = _lerp(result, hi, _weight(n, flat, previous, method, weak, s))
-        has_nan = mp.expand_dims(ew.isnan(s[..., -1]), axis=-1)
-        result = ew.where(has_nan, np.nan, result)
+        if kind_of(s.dtype) == "f":
+            has_nan = mp.expand_dims(ew.isnan(s[..., -1]), axis=-1)
+            result = ew.where(has_nan, np.nan, result)
     result = mp.moveaxis(result, -1, 0)
     return mp.reshape(result, values.shape + _result_shape(shape, axes, _keepdims_given(keepdims)))
 
@@ -1616,6 +1666,7 @@ def partition(a, kth, axis=-1, kind="introselect", order=None):
     through a recorded gather (NumPy's own partition places them the same way)."""
     refuse("partition", order=order)
     a = _tensor(a)
+    _refuse_lazy("partition", a)
     if axis is None:
         a, axis = mp.reshape(a, (-1,)), -1
     positions = np.argpartition(_values(a), _values(kth), axis=axis, kind=kind)
@@ -1633,12 +1684,12 @@ def trapezoid(y, x=None, dx=1.0, axis=-1):
     """``numpy.trapezoid`` (``trapz``): ``sum(d * (y[1:] + y[:-1]) / 2)`` along ``axis``, with
     ``d`` the differences of ``x`` (1-D or of y's shape) or ``dx``; differentiable in ``y``,
     ``x`` and ``dx``."""
-    y = _floating(_tensor(y))
+    y, x = _tensors(y, x) if x is not None else (_tensor(y), None)
+    y = _floating(y)
     axis = normalize_axis_index(axis, y.ndim)
     if x is None:
         d = dx
     else:
-        x = _tensor(x, like=y)
         if x.ndim == 1:
             shape = [1] * y.ndim
             shape[axis] = x.shape[0] - 1
@@ -1694,7 +1745,8 @@ def cov(m, y=None, rowvar=True, bias=False, ddof=None, fweights=None, aweights=N
             fact = ew.subtract(
                 w_sum, ew.divide(ew.multiply(rd.sum(ew.multiply(w, a_w)), ddof), w_sum)
             )
-    if (not isinstance(fact, Tensor) or _cheap_to_read(fact)) and float(_values(fact)) <= 0:
+    readable = not isinstance(fact, Tensor) or _cheap_to_read(fact)
+    if readable and float(np.real(_values(fact))) <= 0:  # complex data: a complex sum of weights
         warnings.warn("Degrees of freedom <= 0 for slice", RuntimeWarning, stacklevel=3)
         fact = 0.0
     X = ew.subtract(X, mp.expand_dims(avg, axis=1))
@@ -1733,9 +1785,9 @@ def _cov_weights(fweights, aweights, X):
 
 
 def _weights_of(weights, X):
-    """Weights in X's dtype unless floating already (NumPy makes them float64)."""
+    """Weights in X's real dtype unless floating already (NumPy makes them float64)."""
     w = _tensor(weights, like=X)
-    return w if kind_of(w.dtype) == "f" else ew.astype(w, X.dtype)
+    return w if kind_of(w.dtype) == "f" else ew.astype(w, np.finfo(as_dtype(X.dtype)).dtype)
 
 
 def corrcoef(x, y=None, rowvar=True, bias=_NO, ddof=_NO, *, dtype=None):
@@ -1867,6 +1919,12 @@ def histogram(a, bins=10, range=None, density=None, weights=None):  # noqa: A002
     recorded scatter-add, so the counts (and densities) are differentiable in them."""
     if not isinstance(weights, Tensor):
         return _on_values(np.histogram, a, bins, range=range, density=density, weights=weights)
+    _refuse_lazy("histogram", a)
+    if kind_of(weights.dtype) == "b":
+        raise TypeError(
+            "numpy.histogram sums the weights in their own dtype, and bool weights cannot be "
+            "summed (NumPy refuses them too): cast them with tg.astype(weights, tg.int64)"
+        )
     a_values = _values(a)
     edges = np.histogram_bin_edges(a_values, bins, range=range, weights=_values(weights))
     flat, w = a_values.reshape(-1), mp.reshape(weights, (-1,))
@@ -1877,18 +1935,22 @@ def histogram(a, bins=10, range=None, density=None, weights=None):  # noqa: A002
     inside = (index >= 0) & (index < len(edges) - 1)
     counts = _tensor(np.zeros(len(edges) - 1, dtype=as_dtype(w.dtype)), like=weights)
     counts = counts.at[index[inside]].add(mp.take(w, np.flatnonzero(inside), axis=0))
-    if density:
-        widths = _tensor(np.diff(edges).astype(as_dtype(w.dtype)), like=weights)
+    if density:  # widths in the weights' floating dtype; integer counts divide as float64
+        floating = as_dtype(w.dtype) if kind_of(w.dtype) in "fc" else np.dtype(np.float64)
+        widths = _tensor(np.diff(edges).astype(floating), like=weights)
         counts = ew.divide(ew.divide(counts, widths), rd.sum(counts))
     return counts, _tensor(edges, like=weights)
 
 
 def bincount(x, /, weights=None, minlength=0):
     """``numpy.bincount``: on the values, except that weights given as a tensor are summed by
-    a recorded scatter-add, so the result is differentiable in them (and keeps their dtype;
-    NumPy's is float64)."""
+    a recorded scatter-add, so the result is differentiable in them (and keeps their floating
+    dtype; NumPy's is float64, as here for bool and integer weights)."""
     if not isinstance(weights, Tensor):
         return _on_values(np.bincount, x, weights=weights, minlength=minlength)
+    _refuse_lazy("bincount", x)
+    if kind_of(weights.dtype) in "biu":  # NumPy sums them as float64 (bools would OR)
+        weights = ew.astype(weights, np.float64)
     index = _values(x)
     if index.ndim != 1:
         raise ValueError("object too deep for desired array")
@@ -1916,11 +1978,7 @@ def ediff1d(ary, to_end=None, to_begin=None):
             raise TypeError(
                 f"dtype of `{name}` must be compatible with input `ary` under the `same_kind` rule."
             )
-        extra = (
-            _tensor(extra, like=ary)
-            if isinstance(extra, Tensor)
-            else creation.asarray(np.asarray(extra), dtype=dtype)
-        )
+        extra = extra if isinstance(extra, Tensor) else _tensor(np.asarray(extra), like=ary)
         parts.append(ravel(ew.astype(extra, dtype)))
     middle = ew.subtract(ary[1:], ary[:-1])
     pieces = [p for p in (parts[0], middle, parts[1]) if p is not None]

@@ -19,7 +19,7 @@ from .._primitive import primitive, raw
 from .._tensor import to_array
 from ._helpers import axis_error, floating, kept_shape, lead, negative_axes, size_of
 from ._strong import linear, rules, smooth
-from .elementwise import _conj, astype, real, subtract, where
+from .elementwise import _conj, astype, not_equal, real, subtract, where
 from .indexing import take_slice
 from .manipulation import broadcast_to, concat, reshape
 from .reduction import _spread, accumulation_dtype, checked_dtype, given_axes, mean, sum
@@ -392,8 +392,9 @@ def others_product(x, axis):
 
 # -- differences -----------------------------------------------------------------------------------
 def diff(x, /, *, axis=-1, n=1, prepend=None, append=None):
-    """The ``n``-th discrete difference along ``axis``: ``x[1:] - x[:-1]``, repeated, after
-    joining ``prepend`` and ``append`` (arrays, or numbers broadcast to one slice) to ``x``.
+    """The ``n``-th discrete difference along ``axis``: ``x[1:] - x[:-1]`` (``!=`` for bools,
+    as NumPy's), repeated, after joining ``prepend`` and ``append`` (arrays, or numbers
+    broadcast to one slice) to ``x``.
 
     >>> import tapegrad as tg
     >>> print(tg.diff(tg.constant([1.0, 4.0, 9.0, 16.0])))
@@ -422,9 +423,10 @@ def diff(x, /, *, axis=-1, n=1, prepend=None, append=None):
         if append is not None:
             parts.append(_slice_like(append, x, axis))
         x = concat(parts, axis=axis)
+    differ = not_equal if _dtypes.kind_of(raw(x).dtype) == "b" else subtract  # NumPy's, for bools
     for _ in range(n):
         length = x.shape[axis]
-        x = subtract(take_slice(x, axis, 1, length), take_slice(x, axis, 0, max(length - 1, 0)))
+        x = differ(take_slice(x, axis, 1, length), take_slice(x, axis, 0, max(length - 1, 0)))
     return x
 
 
