@@ -909,6 +909,8 @@ def test_edge_cases_found_against_numpy():
     _as_numpys(np.diff(tg.constant(x > 0)), np.diff(x > 0))
     _as_numpys(tg.diff(tg.constant([True, False, False, True]), n=2), [True, True])
     _as_numpys(np.vdot(tg.constant(x > 0), tg.constant(x > 0)), np.vdot(x > 0, x > 0))
+    _as_numpys(np.triu(tg.constant(x)), np.triu(x))  # a 1-D tensor: the rows of a square
+    _as_numpys(np.tril(tg.constant(x), -1), np.tril(x, -1))
     for call in (
         lambda: np.cbrt(tg.constant([-8j])),
         lambda: np.rad2deg(tg.constant([1j])),

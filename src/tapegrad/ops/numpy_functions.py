@@ -609,13 +609,21 @@ def diff(a, n=1, axis=-1, prepend=_NO, append=_NO):
 
 
 def triu(m, k=0):
-    """``numpy.triu`` with NumPy's positional ``k``."""
-    return creation.triu(_tensor(m), k=k)
+    """``numpy.triu`` with NumPy's positional ``k`` (a 1-D tensor as the rows of a square)."""
+    return creation.triu(_square_of_rows(m), k=k)
 
 
 def tril(m, k=0):
-    """``numpy.tril`` with NumPy's positional ``k``."""
-    return creation.tril(_tensor(m), k=k)
+    """``numpy.tril`` with NumPy's positional ``k`` (a 1-D tensor as the rows of a square)."""
+    return creation.tril(_square_of_rows(m), k=k)
+
+
+def _square_of_rows(m):
+    """NumPy's ``triu``/``tril`` of a 1-D array: the array repeated as every row of a square."""
+    m = _tensor(m)
+    if m.ndim == 1:
+        return mp.broadcast_to(m, (m.shape[0], m.shape[0]))
+    return m
 
 
 def clip(a, a_min=_NO, a_max=_NO, out=None, *, min=_NO, max=_NO, **kwargs):  # noqa: A002
