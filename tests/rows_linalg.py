@@ -376,6 +376,7 @@ ROWS: dict = {
     "linalg.matrix_power": Row(
         lambda a, n: L.matrix_power(_separated(a) * 0.2, n), draw=_power_draw
     ),
+    "linalg.expm": Row(lambda a: L.expm(a * 2.0), draw=_square_one),
     "linalg.diagonal": Row(L.diagonal, draw=_diagonal_draw),
     "linalg.trace": Row(L.trace, draw=_diagonal_draw),
     "linalg.outer": Row(L.outer, draw=_outer_draw),

@@ -443,6 +443,7 @@ NOT_DIFFERENTIABLE = set(
 CHECKED_AS = {
     "cumulative_sum": "cumsum",
     "cumulative_prod": "cumprod",
+    "linalg.matrix_exp": "linalg.expm",
     "nn.sparse_softmax_cross_entropy": "_sparse_softmax_cross_entropy",
     "pad": "_pad_constant",
     "sort": "_sort",

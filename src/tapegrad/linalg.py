@@ -1,6 +1,7 @@
 """``tg.linalg``: the linalg extension of the Array API standard (2024.12), with NumPy's ``norm``
 and ``lstsq``; every function with a derivative is differentiable, forward and reverse, to any
-order. See ``tapegrad.ops.linalg`` for the choices made at degenerate points.
+order. See ``tapegrad.ops.linalg`` for the choices made at degenerate points. SciPy's ``expm``
+(PyTorch's ``matrix_exp``) is here too (``tapegrad.ops.matrix_functions``).
 
 >>> import tapegrad as tg
 >>> x = tg.Variable([[2.0, 1.0], [1.0, 3.0]])
@@ -44,6 +45,7 @@ from .ops.linalg import (
     vector_norm,
 )
 from .ops.manipulation import matrix_transpose
+from .ops.matrix_functions import expm, matrix_exp
 
 __all__ = [
     "EighResult",
@@ -57,9 +59,11 @@ __all__ = [
     "diagonal",
     "eigh",
     "eigvalsh",
+    "expm",
     "inv",
     "lstsq",
     "matmul",
+    "matrix_exp",
     "matrix_norm",
     "matrix_power",
     "matrix_rank",
