@@ -28,7 +28,7 @@ from ._dtypes import FLOAT_TYPES, kind_of
 from ._explain import UnconnectedGradientError, caller_location, explain
 from ._state import RAW, TRACED, per_thread
 from ._structure import flatten
-from ._tensor import Tensor, Variable, next_uid, wrap, wrap_with_uid
+from ._tensor import Tensor, Variable, new_object, next_uid, wrap, wrap_with_uid
 from .ops import astype, identity, permute_dims, real, reshape
 from .ops._strong import marks
 from .ops.manipulation import sum_to_shape
@@ -191,11 +191,10 @@ class GradientTape:
         for a in args:
             if isinstance(a, Tensor):
                 uid = a._uid
-                # class tests first (no call); Variable subclasses count too
-                if uid in watched or (
-                    (type(a) is Variable or (type(a) is not Tensor and isinstance(a, Variable)))
-                    and self._watch_on_read(a)
-                ):
+                if uid in watched:
+                    hit = True
+                # a plain tensor stops at the class test (no call); Variable subclasses count
+                elif type(a) is not Tensor and isinstance(a, Variable) and self._watch_on_read(a):
                     hit = True
                 else:
                     uid = -uid
@@ -243,12 +242,16 @@ class GradientTape:
 
     def _watch_on_read(self, variable: Variable) -> bool:
         """Trainable float variables are watched when an operation reads them."""
-        if self._watch_accessed and variable._trainable and kind_of(variable._value.dtype) in "fc":
-            self._watched.add(variable._uid)
-            self._roots.add(variable._uid)
-            self._variables[variable._uid] = variable
-            return True
-        return False
+        if not (self._watch_accessed and variable._trainable):
+            return False
+        dtype = variable._value.dtype
+        if type(dtype) not in FLOAT_TYPES and kind_of(dtype) not in "fc":  # the class test first
+            return False
+        uid = variable._uid
+        self._watched.add(uid)
+        self._roots.add(uid)
+        self._variables[uid] = variable
+        return True
 
     # -- differentiation -------------------------------------------------------------------------
     def gradient(self, target, sources, output_gradients=None, unconnected_gradients="none"):
@@ -287,7 +290,10 @@ class GradientTape:
         else:
             return _NOT_PLAIN
         for s in leaves:
-            if not isinstance(s, Tensor) or kind_of(s._value.dtype) not in "fc":
+            if not isinstance(s, Tensor):
+                return _NOT_PLAIN
+            dtype = s._value.dtype
+            if type(dtype) not in FLOAT_TYPES and kind_of(dtype) not in "fc":  # class test first
                 return _NOT_PLAIN
         if not isinstance(target, Tensor) or self._spent:
             return _NOT_PLAIN
@@ -302,7 +308,10 @@ class GradientTape:
         for s in leaves:  # a raw array of the source's dtype gets a new Tensor; _result the rest
             g = grads.get(s._uid)
             if type(g) in ARRAY_TYPES and g.dtype is s._value.dtype:
-                results.append(wrap(g))
+                result = new_object(Tensor)  # wrap(g), inlined: once per source per step
+                result._value = g
+                result._uid = next_uid()
+                results.append(result)
             else:
                 results.append(_result(g, s, (), "none"))
         return results if type(sources) is list else tuple(results)

@@ -219,12 +219,10 @@ class Optimizer(Checked):
         if self._slots_stale:
             self._sync_slots()
         known = self._slots
-        new = [var for var in variables if id(var) not in known]
-        if new:  # every new variable is checked before any gets slots
-            for var in new:
-                check_variable_dtype(self.name, var)
-            for var in new:
-                self._ensure_slots(var)
+        for var in variables:  # a loop, not a comprehension: most steps find no new variable
+            if id(var) not in known:
+                self._add_slots(variables)
+                break
         if self.gradient_accumulation_steps:
             self._accumulate(grads, variables)
         else:
@@ -234,6 +232,16 @@ class Optimizer(Checked):
         self._settle(variables)
         self._iterations._value = self._iterations._value + 1
         return self._iterations
+
+    def _add_slots(self, variables: list) -> None:
+        """Slots for the variables met for the first time; every one is checked before any
+        gets slots."""
+        known = self._slots
+        new = [var for var in variables if id(var) not in known]
+        for var in new:
+            check_variable_dtype(self.name, var)
+        for var in new:
+            self._ensure_slots(var)
 
     def _settle(self, variables: list) -> None:
         """On Dask, persist the step, variables and slots together (computed now, or by the
@@ -338,19 +346,21 @@ class Optimizer(Checked):
             )
         grads, variables, missing = [], [], []
         for pair in grads_and_vars:
-            if type(pair) is tuple and len(pair) == 2 and type(pair[1]) is Variable:
+            if type(pair) is tuple and len(pair) == 2:
                 grad, var = pair  # the common pair, without the checking call
+                if type(var) is not Variable:
+                    grad, var = _check_pair(pair)
             else:
                 grad, var = _check_pair(pair)
-            if grad is None:
-                missing.append(var)
-                continue
             if type(grad) is Tensor:  # a tape's gradient: of the variable's shape and dtype
                 value, own = grad._value, var._value
                 if value.dtype is own.dtype and value.shape == own.shape:
                     grads.append(value)
                     variables.append(var)
                     continue
+            elif grad is None:
+                missing.append(var)
+                continue
             grads.append(_gradient_array(grad, var, self.name))
             variables.append(var)
         everything = variables + missing if missing else variables
@@ -431,10 +441,20 @@ class Optimizer(Checked):
         holds it, so that a training step allocates no second copy of the weights; otherwise
         (a tape that saved the value, a view from ``.numpy()``, another library) into a new
         array, so that no saved value ever changes."""
-        if type(var._value) is np.ndarray and _only_held_by(var):
-            np.subtract(var._value, delta, out=var._value)  # a ufunc's out: same_kind casting
+        value = var._value
+        # the variable holds the only reference to a writeable NumPy array that owns its memory
+        # (a view, from ``assign(big[0])``, would write into the array it looks at); tested
+        # here, not in a helper: once per variable per step
+        if (
+            type(value) is np.ndarray
+            and value.base is None
+            and value.flags.writeable
+            and _ALONE is not None
+            and sys.getrefcount(value) == _ALONE  # counted as _references counts
+        ):
+            np.subtract(value, delta, out=value)  # a ufunc's out: same_kind casting
         else:
-            Optimizer._assign(var, var._value - delta)
+            Optimizer._assign(var, value - delta)
 
     # -- clipping and weight decay ---------------------------------------------------------------
     def _clip(self, grads: list) -> list:
@@ -751,8 +771,8 @@ _SHARED_OPTIONS = (
 
 # -- helpers -----------------------------------------------------------------------------------
 def _references(holder) -> int:
-    """CPython's reference count of ``holder._value`` as ``_only_held_by`` counts it: the
-    holder's reference, one local name and the call's argument."""
+    """CPython's reference count of ``holder._value`` as ``Optimizer._assign_sub`` counts it:
+    the holder's reference, one local name and the call's argument."""
     value = holder._value
     return sys.getrefcount(value)
 
@@ -774,19 +794,6 @@ def _baseline() -> int | None:
 _ALONE = _baseline()
 # NumPy's array and scalar types: values that are never lazy, tested without a call
 _EAGER = {np.ndarray} | {np.dtype(code).type for code in "?bBhHiIlLqQefdgFDG"}
-
-
-def _only_held_by(var: Variable) -> bool:
-    """Whether ``var`` holds the only reference to its array, a writeable NumPy array that owns
-    its memory (a view, from ``assign(big[0])``, would write into the array it looks at)."""
-    value = var._value
-    return (
-        _ALONE is not None
-        and type(value) is np.ndarray
-        and value.base is None
-        and value.flags.writeable
-        and sys.getrefcount(value) == _ALONE  # counted as _references counts
-    )
 
 
 def _scalar(value):
