@@ -17,7 +17,7 @@ from .._dtypes import REAL_FLOAT_TYPES, kind_of
 from .._primitive import primitive, raw
 from .._standard_gaps import indexes_natively, take_along_axis
 from .._state import RAW, per_thread
-from .._tensor import Tensor
+from .._tensor import Tensor, wrap
 from ._helpers import floating, named_axes, size_of
 from .creation import stop_gradient
 from .elementwise import as_floating, exp, isfinite, log, where
@@ -27,7 +27,7 @@ from .reduction import max, sum
 
 def _relu_vjp(g, ans, x):
     positive = x > 0
-    if counts_bools_as_numbers(raw(x)):
+    if type(x) is np.ndarray or counts_bools_as_numbers(raw(x)):  # NumPy's arrays: no call
         return g * positive
     return where(positive, g, 0.0)
 
@@ -216,10 +216,10 @@ def sparse_softmax_cross_entropy(labels, logits):
     if waits_to_read(label_values):
         # checking would wait for the GPU (CuPy) or compute the recipe (Dask): as TensorFlow on
         # a GPU, an out-of-range label gives a NaN loss for its example instead of an error
-        safe = xp.clip(label_values, 0, n_classes - 1)
+        safe, in_range = _guarded_labels(labels, label_values, n_classes)
         loss = _sparse_softmax_cross_entropy(logits, safe)
-        nan = constant_like(raw(loss), float("nan"))
-        return where(safe == label_values, loss, nan)
+        nan = wrap(constant_like(raw(loss), float("nan")))
+        return where(in_range, loss, nan)
     checked = type(labels) is Tensor and _checked_labels.get(labels._uid) == n_classes
     if not checked:
         valid = (label_values >= 0) & (label_values < n_classes)
@@ -245,6 +245,28 @@ def _remember_checked(uid: int, n_classes: int) -> None:
     if len(_checked_labels) >= _CHECKED_KEPT:  # a new batch per step: start again
         _checked_labels.clear()
     _checked_labels[uid] = n_classes
+
+
+# The clipped labels and their in-range mask, by label tensor uid and class count, where they
+# cannot be checked (CuPy, Dask): a training loop that passes the same labels every step makes
+# them once, not two kernels per step. Kept as the checked labels are.
+_guarded: dict[tuple[int, int], tuple] = {}
+
+
+def _guarded_labels(labels, label_values, n_classes: int) -> tuple:
+    """The labels clipped into range and the mask of those that were, as tensors: a tape
+    copies the raw arrays it keeps (a kernel each on a GPU), never a tensor's value."""
+    key = (labels._uid, n_classes) if type(labels) is Tensor else None
+    found = _guarded.get(key)
+    if found is not None:
+        return found
+    safe = xp_of(label_values).clip(label_values, 0, n_classes - 1)
+    found = wrap(safe), wrap(safe == label_values)
+    if key is not None:
+        if len(_guarded) >= _CHECKED_KEPT:
+            _guarded.clear()
+        _guarded[key] = found
+    return found
 
 
 @primitive(vjp=lambda g, ans, x: g * sigmoid(x), jvp="elementwise")
