@@ -231,6 +231,9 @@ def _zeros(shape, like):
 
 # -- matmul ---------------------------------------------------------------------------------------
 def _matmul_vjp_x(g, ans, x, y):
+    if type(g) is np.ndarray and type(y) is np.ndarray and g.ndim == x.ndim == y.ndim == 2:
+        if y.dtype.kind == "f":  # raw real NumPy matrices (the common backward step): at
+            return g @ y.T  # NumPy's speed, which the general path below costs ~10x over
     y = _conj(y)
     if x.ndim == 2 and y.ndim == 2:  # the common case first
         return matmul(g, matrix_transpose(y))
@@ -246,6 +249,9 @@ def _matmul_vjp_x(g, ans, x, y):
 
 
 def _matmul_vjp_y(g, ans, x, y):
+    if type(g) is np.ndarray and type(x) is np.ndarray and g.ndim == x.ndim == y.ndim == 2:
+        if x.dtype.kind == "f":  # raw real NumPy matrices, as in _matmul_vjp_x
+            return x.T @ g
     x = _conj(x)
     if x.ndim == 2 and y.ndim == 2:  # the common case first
         return matmul(matrix_transpose(x), g)
