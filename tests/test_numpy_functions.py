@@ -947,3 +947,28 @@ def test_plain_arguments_join_a_dask_tensor_in_any_position():
         got = call(np, d)
         assert type(got._value).__module__.split(".")[0] == "dask"
         np.testing.assert_allclose(got.numpy(), expected)
+
+
+def test_reduction_methods_and_refused_ufunc_methods_name_the_keyword_and_the_way():
+    t = tg.constant([1.0, 2.0, 3.0])
+    for call, message in (
+        (lambda: t.sum(where=t > 1), "numpy.sum on tensors takes no where=: compute with "),
+        (lambda: np.var(t, mean=2.0), "numpy.var on tensors takes no mean=: compute with "),
+        (lambda: np.std(t, where=t > 1), "numpy.std on tensors takes no where=: compute with "),
+        (
+            lambda: np.fmax.reduce(t),
+            "numpy.fmax (reduce) has no tapegrad rule, so its gradient "
+            "would be lost: use tapegrad functions, or convert",
+        ),
+        (
+            lambda: np.sin.at(t, [0]),
+            "numpy.sin (at) has no tapegrad rule, so its gradient would "
+            "be lost: use tg.sin with indexing or t.at[...], or convert",
+        ),
+    ):
+        with pytest.raises(TypeError) as caught:
+            call()
+        assert str(caught.value).startswith(message)
+    assert np.var(t, correction=1).numpy() == np.var(t.numpy(), correction=1) == t.var(ddof=1)
+    with pytest.raises(ValueError, match="ddof and correction can't be provided simultaneously"):
+        np.var(t, ddof=1, correction=1)

@@ -126,8 +126,23 @@ def _sort_in_place(tensor, axis):
         tensor._value, tensor._uid = out._value, out._uid
 
 
+def _numpy_moment(name):
+    """NumPy's var or std (function and method): ``dtype`` computes in that dtype, as NumPy's
+    does; NumPy 2's ``correction`` is ``ddof`` by its standard name."""
+
+    def call(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, **options):
+        correction = options.pop("correction", np._NoValue)
+        npf.refuse(name, **options)  # where=, mean=: dropping them would change the result
+        if correction is not np._NoValue:
+            if ddof != 0:
+                raise ValueError("ddof and correction can't be provided simultaneously.")
+            ddof = correction
+        return _moment(name, a, axis, dtype, out, ddof, keepdims)
+
+    return call
+
+
 def _moment(name, a, axis, dtype, out, ddof, keepdims):
-    """NumPy's var and std: ``dtype`` computes in that dtype, as NumPy's does."""
     _no_out(name, out)
     if dtype is not None:
         a = ew.astype(a, dtype)
@@ -166,29 +181,18 @@ def _tapegrad():
     return tapegrad
 
 
-def _method(name):
-    reduce = _reduction(name)
-    return lambda self, axis=None, dtype=None, out=None, keepdims=False: reduce(
-        self, axis, dtype, out, keepdims
-    )
-
-
 METHODS = {
-    "sum": _method("sum"),
-    "mean": _method("mean"),
-    "max": _method("max"),
-    "min": _method("min"),
-    "prod": _method("prod"),
+    "sum": _reduction("sum"),
+    "mean": _reduction("mean"),
+    "max": _reduction("max"),
+    "min": _reduction("min"),
+    "prod": _reduction("prod"),
     "reshape": lambda self, *shape: manipulation.reshape(
         self, shape[0] if len(shape) == 1 and not isinstance(shape[0], int) else shape
     ),
     "astype": lambda self, dtype: ew.astype(self, dtype),
-    "var": lambda self, axis=None, dtype=None, out=None, ddof=0, keepdims=False: _moment(
-        "var", self, axis, dtype, out, ddof, keepdims
-    ),
-    "std": lambda self, axis=None, dtype=None, out=None, ddof=0, keepdims=False: _moment(
-        "std", self, axis, dtype, out, ddof, keepdims
-    ),
+    "var": _numpy_moment("var"),
+    "std": _numpy_moment("std"),
     "cumsum": lambda self, axis=None: _tapegrad().cumsum(self, axis=axis),
     "cumprod": lambda self, axis=None: _tapegrad().cumprod(self, axis=axis),
     "argmax": lambda self, axis=None, keepdims=False: _tapegrad().argmax(
@@ -396,7 +400,14 @@ def _array_ufunc(self, ufunc, method, *inputs, **kwargs):
     if kwargs.get("out") is not None:
         _no_out(name, kwargs["out"])
     if op is None or method != "__call__":
-        otherwise = "the tapegrad function of that name"
+        # the tapegrad function by that name, where there is one (np.sin.at: tg.sin)
+        known = _ufunc_op(ufunc) if method != "__call__" else None
+        found = getattr(known, "__module__", "").startswith("tapegrad.ops.") and hasattr(
+            _tapegrad(), getattr(known, "__name__", "")
+        )
+        otherwise = (
+            f"tg.{known.__name__} with indexing or t.at[...]" if found else "tapegrad functions"
+        )
         key = f"numpy.{name}" if method == "__call__" else f"numpy.{name}.{method}"
         raise TypeError(
             f"numpy.{name} ({method}) has no tapegrad rule, so its gradient would be lost: use "
