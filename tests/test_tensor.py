@@ -802,3 +802,13 @@ def test_empty_lists_are_empty_float32_tensors():
         out = tg.constant(empty)
         assert (out.dtype, out.shape) == (tg.float32, np.asarray(empty).shape)
     assert tg.Variable([]).shape == (0,)
+
+
+def test_numpy_gives_a_value_that_cannot_change_the_tensor_on_every_library():
+    xs = pytest.importorskip("array_api_strict")
+    for value in (np.array([1.0, 2.0]), xs.asarray([1.0, 2.0])):  # strict lends its memory
+        t = tg.constant(value)
+        view = t.numpy()
+        with pytest.raises(ValueError, match="read-only"):
+            view[0] = 99.0
+        assert t.numpy().tolist() == [1.0, 2.0]

@@ -364,7 +364,8 @@ def same_library(values, what: str):
 
 
 def to_numpy(value) -> np.ndarray:
-    """A NumPy copy or read-only view of a backend value; computes lazy (Dask) arrays."""
+    """A NumPy copy or a view of a backend value (read-only where it may be another library's
+    memory; a NumPy array is itself); computes lazy (Dask) arrays."""
     if isinstance(value, (np.ndarray, np.generic)):
         return np.asarray(value)
     name = backend_name(value)
@@ -376,7 +377,9 @@ def to_numpy(value) -> np.ndarray:
     host = _host_device(value)
     if device is not None and host is not None and device != host:
         value = value.to_device(host)  # array_api_strict's other devices refuse NumPy
-    return np.asarray(value)
+    # another library may lend its own memory (array_api_strict does): read-only, so that
+    # nothing written into the result reaches the tensor (or a cached constant)
+    return readonly(np.asarray(value))
 
 
 def _host_device(value):
