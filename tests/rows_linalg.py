@@ -83,6 +83,18 @@ def _solve_draw(data):
     return ((a, b), {})
 
 
+def _triangular_draw(data):
+    shapes, _ = _solve_draw(data)
+    trans = data.draw(st.sampled_from([0, 1, 2, "C"]))
+    options = {"lower": data.draw(st.booleans()), "unit_diagonal": data.draw(st.booleans())}
+    return (shapes, {"trans": trans, **options})
+
+
+def _cho_solve_draw(data):
+    shapes, _ = _solve_draw(data)
+    return (shapes, {"lower": data.draw(st.booleans())})
+
+
 def _lstsq_draw(data):
     m, n = data.draw(SIDES), data.draw(SIDES)
     b = data.draw(st.sampled_from([(m,), (m, data.draw(SIDES))]))
@@ -349,6 +361,9 @@ ROWS: dict = {
     # linalg primitives
     "inv": Row(lambda a: L.inv(_separated(a)), draw=_square_one),
     "solve": Row(lambda a, b: L.solve(_separated(a), b), draw=_solve_draw),
+    "solve_triangular": Row(
+        lambda a, b, **k: L.solve_triangular(_separated(a), b, **k), draw=_triangular_draw
+    ),
     "det": Row(lambda a: L.det(_separated(a)), draw=_square_one),
     "_slogdet": Row(_slogdet, draw=_square_one),
     "pinv": Row(lambda a: L.pinv(_separated(a)), draw=_rect_one),
@@ -370,6 +385,9 @@ ROWS: dict = {
     "linalg.svd": Row(lambda a: L.svd(_separated(a), full_matrices=False).S, draw=_rect_one),
     "linalg.qr": Row(lambda a: L.qr(_separated(a)).R, draw=_rect_one),
     "linalg.lstsq": Row(_lstsq, draw=_lstsq_draw),
+    "linalg.cho_solve": Row(
+        lambda c, b, lower: L.cho_solve((_separated(c), lower), b), draw=_cho_solve_draw
+    ),
     "linalg.vector_norm": Row(L.vector_norm, domains=("distinct",), draw=_vector_norm_draw),
     "linalg.matrix_norm": Row(_matrix_norm, domains=("nonzero",), draw=_matrix_norm_draw),
     "linalg.norm": Row(L.norm, domains=("distinct",), draw=_norm_draw),

@@ -1,7 +1,8 @@
 """``tg.linalg``: the linalg extension of the Array API standard (2024.12), with NumPy's ``norm``
 and ``lstsq``; every function with a derivative is differentiable, forward and reverse, to any
 order. See ``tapegrad.ops.linalg`` for the choices made at degenerate points. SciPy's ``expm``
-(PyTorch's ``matrix_exp``) is here too (``tapegrad.ops.matrix_functions``).
+(PyTorch's ``matrix_exp``) is here too (``tapegrad.ops.matrix_functions``), and so are SciPy's
+``solve_triangular`` and ``cho_solve`` (``tapegrad.ops.triangular``).
 
 >>> import tapegrad as tg
 >>> x = tg.Variable([[2.0, 1.0], [1.0, 3.0]])
@@ -46,6 +47,7 @@ from .ops.linalg import (
 )
 from .ops.manipulation import matrix_transpose
 from .ops.matrix_functions import expm, matrix_exp
+from .ops.triangular import cho_solve, solve_triangular
 
 __all__ = [
     "EighResult",
@@ -53,6 +55,7 @@ __all__ = [
     "QRResult",
     "SVDResult",
     "SlogdetResult",
+    "cho_solve",
     "cholesky",
     "cross",
     "det",
@@ -74,6 +77,7 @@ __all__ = [
     "qr",
     "slogdet",
     "solve",
+    "solve_triangular",
     "svd",
     "svdvals",
     "tensordot",
