@@ -1422,3 +1422,37 @@ def test_jvp_and_linearize_return_new_tensors_never_the_tangent():
     assert pushed is not t
     pushed += 1.0
     assert pushed.numpy().tolist() == [4.0, 5.0] and t.numpy().tolist() == [3.0, 4.0]
+
+
+def _scaled_in_place(x):
+    x *= 3.0  # f writes into its own argument: the derivative is still at the argument given
+    return tg.sum(x**2)
+
+
+def _first_written(x):
+    x[0] = 5.0
+    return tg.sum(x**2)
+
+
+def test_transforms_differentiate_at_the_argument_given_when_f_writes_into_it():
+    x = np.array([1.0, 2.0])
+    ones = np.ones(2)
+    assert tg.grad(_scaled_in_place)(x).numpy().tolist() == [18.0, 36.0]
+    assert tg.value_and_grad(_scaled_in_place)(x)[1].numpy().tolist() == [18.0, 36.0]
+    assert tg.vjp(_scaled_in_place, x)[1](1.0)[0].numpy().tolist() == [18.0, 36.0]
+    assert float(tg.jvp(_scaled_in_place, (x,), (ones,))[1]) == 54.0
+    assert float(tg.linearize(_scaled_in_place, x)[1](ones)) == 54.0
+    assert tg.hessian(_scaled_in_place)(x).numpy().tolist() == [[18.0, 0.0], [0.0, 18.0]]
+    assert tg.hvp(_scaled_in_place, x, ones).numpy().tolist() == [18.0, 18.0]
+    assert tg.grad(_first_written)(x).numpy().tolist() == [0.0, 4.0]
+    squares = lambda x: (x.__imul__(3.0), x**2)[1]  # noqa: E731
+    expected = [[18.0, 0.0], [0.0, 36.0]]
+    assert tg.jacrev(squares)(x).numpy().tolist() == expected
+    assert tg.jacfwd(squares)(x).numpy().tolist() == expected
+    assert x.tolist() == [1.0, 2.0]  # the caller's array is not written
+
+
+def test_jacobians_of_products_over_an_empty_axis():
+    assert tg.matmul(tg.ones((2, 2, 0)), tg.ones((0, 3))).numpy().tolist() == [[[0.0] * 3] * 2] * 2
+    assert tg.jacrev(lambda x: x @ np.ones((3, 0)))(np.ones((2, 3))).shape == (2, 0, 2, 3)
+    assert tg.jacfwd(lambda x: np.ones((2, 0)) @ x)(np.ones((0, 3))).shape == (2, 3, 0, 3)

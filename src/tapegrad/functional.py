@@ -17,7 +17,7 @@ from ._dtypes import kind_of
 from ._forward import ForwardAccumulator, checked_tangent
 from ._structure import check_same_structure, flatten
 from ._tape import GradientTape
-from ._tensor import Tensor, Variable, wrap
+from ._tensor import Tensor, Variable, wrap, wrap_with_uid
 from .ops import conj, constant, identity, ones_like, permute_dims, reshape, zeros_like
 from .ops._helpers import mark_basis
 
@@ -62,6 +62,14 @@ class _Inputs:
             self._set(where, rebuild(tensors))
             self.parts.append((where, len(tensors), rebuild))
             self.leaves.extend(tensors)
+        # what to differentiate with respect to: the leaves as f received them. f may write
+        # into a leaf (x *= 3, x[0] = 5), which gives that object the written value and a new
+        # uid; these stand-ins keep the uid of the argument as passed, as JAX's tracers do.
+        # A Variable stays itself (its assign is a Variable's, as outside a transform).
+        self.sources: list[Tensor] = [
+            leaf if isinstance(leaf, Variable) else wrap_with_uid(leaf._value, leaf._uid)
+            for leaf in self.leaves
+        ]
 
     def _get(self, where):
         kind, key = where
@@ -181,7 +189,7 @@ def value_and_grad(
         value, aux = _split_aux(out, has_aux)
         _check_scalar(value, "grad")
         _check_output_kind([value], "grad", holomorphic)
-        grads = tape.gradient(value, inputs.leaves, unconnected_gradients="zero")
+        grads = tape.gradient(value, inputs.sources, unconnected_gradients="zero")
         if holomorphic:  # the tape's convention gives conj(f'(z)) for a holomorphic f
             grads = [conj(g) for g in grads]
         result = inputs.shaped(*inputs.per_argument(grads), single)
@@ -323,7 +331,7 @@ def vjp(f: Callable, *primals, has_aux: bool = False):
         check_same_structure(cotangent, value, "cotangents", "output")
         cotangents, _ = flatten(cotangent)
         grads = tape.gradient(
-            out_leaves, inputs.leaves, output_gradients=cotangents, unconnected_gradients="zero"
+            out_leaves, inputs.sources, output_gradients=cotangents, unconnected_gradients="zero"
         )
         return tuple(inputs.per_argument(grads)[0])
 
@@ -365,7 +373,7 @@ def jacobian(
         _check_output_kind(out_leaves, "jacobian", holomorphic)
         per_output = []
         for y in out_leaves:
-            rows = tape.jacobian(y, inputs.leaves, unconnected_gradients="zero")
+            rows = tape.jacobian(y, inputs.sources, unconnected_gradients="zero")
             if holomorphic:  # conj(f'(z)) by the tape's convention
                 rows = [conj(r) for r in rows]
             per_output.append(inputs.shaped(*inputs.per_argument(rows), single))
@@ -434,13 +442,13 @@ def linearize(f: Callable, *primals):
         seeds = [ones_like(y) for y in moving]
         transpose.watch(seeds)
         cotangents = tape.gradient(
-            moving, inputs.leaves, output_gradients=seeds, unconnected_gradients="zero"
+            moving, inputs.sources, output_gradients=seeds, unconnected_gradients="zero"
         )
 
     def f_jvp(*tangents):
         check_same_structure(tangents, primals, "tangents", "primals")
         tangent_leaves, _ = flatten(tangents)
-        given = [checked_tangent(t, leaf) for t, leaf in zip(tangent_leaves, inputs.leaves)]
+        given = [checked_tangent(t, leaf) for t, leaf in zip(tangent_leaves, inputs.sources)]
         pushed = iter(
             transpose.gradient(
                 cotangents, seeds, output_gradients=given, unconnected_gradients="zero"

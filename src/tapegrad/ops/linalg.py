@@ -37,6 +37,7 @@ minors; for large stacks, past 4M minor elements, from an SVD, exact to first or
 from __future__ import annotations
 
 import builtins
+import math
 import operator
 import string
 from collections import namedtuple
@@ -327,7 +328,7 @@ def matmul(x, y, /):
     xp = xp_of(x)
     if x.ndim > 2 and y.ndim == 2:
         # a stack times one matrix is one matrix product: NumPy would loop over the stack
-        rows = xp.reshape(x, (-1, x.shape[-1]))
+        rows = xp.reshape(x, (math.prod(x.shape[:-1]), x.shape[-1]))  # -1: not when 0 columns
         return xp.reshape(xp.matmul(rows, y), tuple(x.shape[:-1]) + (y.shape[-1],))
     return xp.matmul(x, y)
 
