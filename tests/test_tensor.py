@@ -812,3 +812,15 @@ def test_numpy_gives_a_value_that_cannot_change_the_tensor_on_every_library():
         with pytest.raises(ValueError, match="read-only"):
             view[0] = 99.0
         assert t.numpy().tolist() == [1.0, 2.0]
+
+
+def test_sorts_without_array_api_compat_take_descending_and_stay_stable(monkeypatch):
+    from tapegrad import _backend
+
+    monkeypatch.setattr(_backend, "array_api_compat", None)
+    namespace = _backend._fast_numpy_namespace()  # NumPy 2's own, whose sorts lack descending
+    x = np.array([[2.0, 1.0, 2.0, np.nan, 1.0]])
+    assert namespace.sort(x, descending=True).tolist()[0][1:] == [2.0, 2.0, 1.0, 1.0]
+    assert np.isnan(namespace.sort(x, descending=True)[0, 0])  # NaN first, as the standard's
+    assert namespace.argsort(x, descending=True).tolist() == [[3, 0, 2, 1, 4]]  # ties in order
+    assert namespace.argsort(x, axis=-1).tolist() == [[1, 4, 0, 2, 3]]

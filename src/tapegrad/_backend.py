@@ -32,6 +32,7 @@ def _fast_numpy_namespace():
     elif _NUMPY_2:
         namespace = types.SimpleNamespace(**vars(np))  # NumPy 2 speaks the standard itself
         namespace.fft, namespace.linalg = np.fft, np.linalg  # loaded lazily: not in vars(np)
+        namespace.sort, namespace.argsort = _standard_sorts(np)  # but its sorts lack descending
     else:  # pragma: no cover
         raise ImportError("tapegrad needs array-api-compat with NumPy < 2: pip install it")
     if not _NUMPY_2:
@@ -203,18 +204,7 @@ def _bare_cupy_namespace():  # pragma: no cover - needs a GPU
     def svdvals(x, /):
         return cupy.linalg.svd(x, compute_uv=False)
 
-    def sort(x, /, *, axis=-1, descending=False, stable=True):
-        out = cupy.sort(x, axis=axis)
-        return cupy.flip(out, axis=axis) if descending else out
-
-    def argsort(x, /, *, axis=-1, descending=False, stable=True):
-        if not descending:
-            return cupy.argsort(x, axis=axis)
-        # stable descending order: sort the reversed array, then map positions back
-        n = x.shape[axis]
-        return n - 1 - cupy.flip(cupy.argsort(cupy.flip(x, axis=axis), axis=axis), axis=axis)
-
-    namespace.sort, namespace.argsort = sort, argsort
+    namespace.sort, namespace.argsort = _standard_sorts(cupy)
 
     def solve(x1, x2, /):  # the standard's: a 1-D x2 is one vector; stacks broadcast
         batch = np.broadcast_shapes(x1.shape[:-2], x2.shape[:-2] if x2.ndim > 1 else ())
@@ -227,6 +217,25 @@ def _bare_cupy_namespace():  # pragma: no cover - needs a GPU
     linalg.cholesky, linalg.pinv, linalg.svdvals, linalg.solve = cholesky, pinv, svdvals, solve
     namespace.vecdot, namespace.var, namespace.std, namespace.linalg = vecdot, var, std, linalg
     return namespace
+
+
+def _standard_sorts(library):
+    """The standard's ``sort`` and ``argsort`` (``descending=``, stable) for a library whose own
+    take only ascending order (NumPy's, CuPy's)."""
+
+    def sort(x, /, *, axis=-1, descending=False, stable=True):
+        out = library.sort(x, axis=axis)
+        return library.flip(out, axis=axis) if descending else out
+
+    def argsort(x, /, *, axis=-1, descending=False, stable=True):
+        if not descending:
+            return library.argsort(x, axis=axis, kind="stable")
+        # stable descending order: sort the reversed array, then map positions back
+        n = x.shape[axis]
+        backwards = library.argsort(library.flip(x, axis=axis), axis=axis, kind="stable")
+        return n - 1 - library.flip(backwards, axis=axis)
+
+    return sort, argsort
 
 
 def _on_cupy_device(create):  # pragma: no cover - needs a GPU
