@@ -34,16 +34,16 @@ import warnings
 
 import numpy as np
 
-from .._backend import backend_name, is_array, is_lazy, to_numpy, waits_to_read, xp_of
-from .._dtypes import as_dtype, float_result, kind_of, weak_scalar_dtype
-from .._tensor import Tensor, Variable, wrap
-from . import creation, indexing, searching
-from . import elementwise as ew
-from . import manipulation as mp
-from . import reduction as rd
-from . import statistics as st
-from .linalg import matmul, vecdot
-from .linalg import tensordot as _tensordot
+from ..._backend import backend_name, is_array, is_lazy, to_numpy, waits_to_read, xp_of
+from ..._dtypes import as_dtype, float_result, kind_of, weak_scalar_dtype
+from ..._tensor import Tensor, Variable, wrap
+from .. import creation, indexing, searching
+from .. import elementwise as ew
+from .. import manipulation as mp
+from .. import reduction as rd
+from .. import statistics as st
+from ..linalg import matmul, vecdot
+from ..linalg import tensordot as _tensordot
 
 try:
     from numpy.lib.array_utils import normalize_axis_index, normalize_axis_tuple
@@ -775,7 +775,7 @@ def diag(v, k=0):
     if v.ndim == 1:
         return _diagonal_matrix(v, k)
     if v.ndim == 2:
-        from .linalg import diagonal
+        from ..linalg import diagonal
 
         return diagonal(v, offset=k)
     raise ValueError("Input must be 1- or 2-d.")
