@@ -1025,3 +1025,20 @@ def test_the_gammaln_fallback_takes_scipys_values_beyond_float_range_and_at_minu
     got = special_ops._FALLBACKS["gammaln"](points)
     np.testing.assert_allclose(got, scipy.special.gammaln(points), rtol=1e-13)
     assert got[:5].tolist() == [np.inf, -np.inf, np.inf, np.inf, np.inf]
+
+
+def test_integer_products_on_dask_keep_numpys_dtype():
+    """Dask's own matmul, tensordot, vecdot and einsum widen integer products to 64 bits."""
+    da = pytest.importorskip("dask.array")
+    a = np.arange(6, dtype=np.int32).reshape(2, 3)
+    b = np.arange(6, dtype=np.int8).reshape(3, 2)
+    x, y = (tg.constant(da.from_array(v, chunks=1)) for v in (a, b))
+    for got, expected in (
+        (tg.matmul(x, y), a @ b),
+        (tg.tensordot(x, y, axes=1), np.tensordot(a, b, axes=1)),
+        (tg.vecdot(x, x), np.vecdot(a, a)),
+        (tg.einsum("ij,jk->ik", x, y), np.einsum("ij,jk->ik", a, b)),
+        (tg.matmul(y, y[:2]), b @ b[:2]),
+    ):
+        assert got.dtype == expected.dtype
+        np.testing.assert_array_equal(got.numpy(), expected)

@@ -152,6 +152,8 @@ def _lookup(value):
         xp = _np_xp
     elif array_api_compat is not None:
         xp = array_api_compat.array_namespace(value)
+        if backend_name(value) == "dask":
+            xp = _dask_namespace(xp)
     elif backend_name(value) == "cupy":
         xp = _bare_cupy_namespace()
     elif hasattr(value, "__array_namespace__"):
@@ -217,6 +219,30 @@ def _bare_cupy_namespace():  # pragma: no cover - needs a GPU
     linalg.cholesky, linalg.pinv, linalg.svdvals, linalg.solve = cholesky, pinv, svdvals, solve
     namespace.vecdot, namespace.var, namespace.std, namespace.linalg = vecdot, var, std, linalg
     return namespace
+
+
+@functools.cache
+def _dask_namespace(xp):
+    """Dask's namespace with its integer products in the operands' dtype: Dask's matmul,
+    tensordot, vecdot and einsum widen every integer product to 64 bits (int8 @ int8 gives
+    int64), where NumPy and the standard keep the promoted dtype."""
+    namespace = types.SimpleNamespace(**vars(xp))
+    for name in ("matmul", "tensordot", "vecdot"):
+        setattr(namespace, name, _integer_product(getattr(xp, name)))
+    einsum = xp.einsum
+    namespace.einsum = lambda subscripts, *operands: _in_promoted_dtype(
+        einsum(subscripts, *operands), operands
+    )
+    return namespace
+
+
+def _integer_product(product):
+    return lambda x1, x2, /, **options: _in_promoted_dtype(product(x1, x2, **options), (x1, x2))
+
+
+def _in_promoted_dtype(out, operands):
+    wanted = np.result_type(*(o.dtype for o in operands))
+    return out.astype(wanted) if wanted.kind in "iu" and out.dtype != wanted else out
 
 
 def _standard_sorts(library):
