@@ -1,11 +1,11 @@
-"""NumPy functions called on tensors (ops/numpy_functions.py): NumPy's values, tapegrad's dtypes,
+"""NumPy functions called on tensors (ops/numpy_functions/): NumPy's values, tapegrad's dtypes,
 derivatives checked to second order, and NumPy keywords honoured or refused by name."""
 
 import numpy as np
 import pytest
 
 import tapegrad as tg
-from tapegrad.ops import numpy_functions as npf
+from tapegrad.ops.numpy_functions import convolution
 from tapegrad.testing import check_grads
 
 RNG = np.random.default_rng(20240601)
@@ -708,7 +708,7 @@ def test_convolutions_in_several_blocks_keep_numpy_digits(monkeypatch):
     np.testing.assert_allclose(
         np.convolve(tg.constant(e), tg.constant(d)).numpy(), np.convolve(e, d), rtol=1e-13
     )
-    monkeypatch.setattr(npf, "_WINDOW_ELEMENTS", 6)  # blocks of 2 outputs: gradients across
+    monkeypatch.setattr(convolution, "_WINDOW_ELEMENTS", 6)  # blocks of 2 outputs: gradients across
     x, w = tg.constant(rng.standard_normal(7)), tg.constant(rng.standard_normal(3))
     check_grads(lambda x, w: np.convolve(x, w, "same"), (x, w), order=2, modes=("fwd", "rev"))
     ints = np.array([1, 2, 3], dtype=np.int64)
