@@ -2,6 +2,7 @@
 (JAX's), and recompute_grad; with the examples of TensorFlow's and JAX's documentation and their
 documented results."""
 
+import functools
 import re
 
 import numpy as np
@@ -1467,3 +1468,111 @@ def test_a_custom_vjp_whose_fwd_calls_the_function_keeps_its_rule_at_every_order
     f.fun = counted
     tg.grad(f)(a)
     assert len(calls) == 1  # a first derivative runs the primal once, as in JAX
+
+
+def test_custom_rules_in_forward_mode_with_complex_tangents():
+    """A JVP made from a VJP gives J t, not J conj(t), as plain operations do."""
+    z, t = tg.constant(np.complex128(1 + 2j)), tg.constant(np.complex128(0.5 - 1j))
+    square = lambda z: z * z  # noqa: E731
+    expected = complex(tg.jvp(square, (z,), (t,))[1])
+    assert expected == 5 + 0j
+    assert complex(tg.jvp(tg.recompute_grad(square), (z,), (t,))[1]) == expected
+
+    @tg.custom_gradient
+    def squared(z):
+        return z * z, lambda g: g * tg.conj(2 * z)  # TensorFlow's convention: conj(f')
+
+    assert complex(tg.jvp(squared, (z,), (t,))[1]) == expected
+
+
+def test_custom_rules_take_integer_arguments_numbers_and_nested_gradients():
+    n = tg.constant(3)
+    block = tg.recompute_grad(lambda x, n: x * tg.astype(n, x.dtype))
+    assert float(tg.grad(block)(tg.constant(2.0), n)) == 3.0
+
+    @tg.custom_jvp
+    def scaled(x, n):
+        return x * tg.astype(n, x.dtype)
+
+    scaled.defjvp(lambda p, t: (scaled(*p), t[0] * tg.astype(p[1], p[0].dtype)))
+    assert float(tg.grad(scaled)(tg.constant(2.0), n)) == 3.0
+
+    @tg.custom_gradient
+    def doubled(x):
+        return x * 2, lambda g: 2.0  # a Python number, as TensorFlow accepts
+
+    assert float(tg.grad(doubled)(tg.constant(1.0))) == 2.0
+
+    @tg.custom_jvp
+    def flat(x):
+        return x * 2
+
+    flat.defjvp(lambda p, t: (flat(p[0]), 0.0))
+    assert float(tg.grad(flat)(tg.constant(1.0))) == 0.0
+
+    @tg.custom_gradient
+    def affine(x, ys):
+        return x * ys[0] + ys[1], lambda g: (g * ys[0], [g * x, g])  # nested, as TF flattens
+
+    gx, gys = tg.grad(affine, argnums=(0, 1))(tg.constant(2.0), [tg.constant(3.0), 4.0])
+    assert float(gx) == 3.0 and [float(g) for g in gys] == [2.0, 1.0]
+
+    scaled_by_two = tg.custom_vjp(functools.partial(lambda x, k: x * k, k=2.0))
+    scaled_by_two.defvjp(lambda x: (x * 2, None), lambda r, g: (g * 2,))
+    assert float(tg.grad(scaled_by_two)(tg.constant(1.0))) == 2.0
+
+    @tg.custom_jvp
+    def sine(x):
+        return tg.sin(x)
+
+    sine.defjvp(lambda p, t: (sine(p[0]), tg.cos(p[0]) * t[0]))
+    assert tg.jacfwd(sine)(tg.zeros((0,))).shape == (0, 0)
+
+
+def test_custom_rule_mistakes_are_named():
+    @tg.custom_vjp
+    def doubled(x):
+        return x * 2
+
+    doubled.defvjp(lambda x: (x * 2, None), lambda r, g: (tg.stack([g, g]),))
+    with pytest.raises(ValueError) as caught:
+        tg.grad(lambda x: tg.sum(doubled(x)))(tg.constant([1.0, 2.0]))
+    assert str(caught.value) == (
+        "the bwd rule of doubled returned a gradient of shape (2, 2) for input 0 of shape (2,): "
+        "each gradient must have its input's shape"
+    )
+
+    @tg.custom_jvp
+    def twice(x):
+        return x * 2
+
+    twice.defjvp(lambda p, t: (twice(p[0]), tg.astype(t[0], tg.complex128) * 2))
+    with pytest.raises(TypeError, match="returned a complex tangent .complex128. for a real"):
+        tg.jvp(twice, (tg.constant(1.0),), (tg.constant(1.0),))
+    twice.defjvp(lambda p, t: (twice(p[0]), tg.astype(t[0], tg.float64) * 2))
+    assert tg.jvp(twice, (tg.constant(1.0),), (tg.constant(1.0),))[1].dtype == tg.float32
+
+    @tg.custom_gradient
+    def forgot(x):
+        return x * 2
+
+    with pytest.raises(TypeError) as caught:
+        tg.grad(forgot)(tg.constant(1.0))
+    assert str(caught.value) == (
+        "forgot must return a pair (output, grad_fn), as tf.custom_gradient's function does; "
+        "it returned Tensor: end it with `return y, grad_fn`"
+    )
+
+
+def test_a_variable_given_by_keyword_is_not_a_variable_read():
+    v = tg.Variable(5.0)
+
+    @tg.custom_gradient
+    def scaled(x, *, scale):
+        return x * scale, lambda g: g * scale  # no variables=: scale came by keyword, as in TF
+
+    with tg.GradientTape() as tape:
+        x = tg.constant(1.0)
+        tape.watch(x)
+        y = scaled(x, scale=v)
+    assert float(tape.gradient(y, x)) == 5.0

@@ -22,7 +22,7 @@ from ._state import RAW, TRACED, context, plain_mode, suspended
 from ._structure import check_same_structure, flatten
 from ._tape import GradientTape
 from ._tensor import Tensor, Variable, wrap
-from .ops import astype, concat, real, reshape, stack, zeros_like
+from .ops import asarray, astype, concat, real, reshape, stack, zeros_like
 
 
 # -- recording one call as one operation -----------------------------------------------------------
@@ -168,13 +168,24 @@ def _check_count(what: str, got, expected: int, names: str):
         )
 
 
+def _as_tensors(values: list, like: list) -> list:
+    """A rule's results as tensors: a Python or NumPy number (``lambda g: 2.0``, as TensorFlow
+    and JAX accept) or an array becomes a tensor of its input's (or output's) dtype and
+    library."""
+    return [
+        v
+        if v is None or isinstance(v, Tensor)
+        else asarray(v, dtype=x.dtype if _floating(x) else None, like=x)
+        for v, x in zip(values, like)
+    ]
+
+
 def _check_shapes(what: str, grads, inputs) -> None:
     for i, (g, x) in enumerate(zip(grads, inputs)):
         if g is None:
             continue
         shape = tuple(g.shape) if hasattr(g, "shape") else ()
-        lead = shape[: len(shape) - len(x.shape)]
-        if shape[len(lead) :] != x.shape:
+        if shape != x.shape:  # a rule sees one example at a time: no batch axes to allow
             raise ValueError(
                 f"{what} returned a gradient of shape {shape} for input {i} of shape "
                 f"{x.shape}: each gradient must have its input's shape"
@@ -214,7 +225,8 @@ def _run_probed(f, args, kwargs):
     it read that are not among its arguments."""
     with _VariableProbe() as probe:
         result = f(*args, **kwargs)
-    passed = {id(a) for a in flatten(list(args))[0] if isinstance(a, Variable)}
+    given = flatten(list(args) + list(kwargs.values()))[0]  # keyword tensors pass through
+    passed = {id(a) for a in given if isinstance(a, Variable)}
     return result, [v for v in probe.watched_variables() if id(v) not in passed]
 
 
@@ -241,16 +253,29 @@ def _transpose_vjp_to_jvp(vjp_of: Callable, inputs: list, out_like):
     return jvp_rule
 
 
+def _floating(x) -> bool:
+    return kind_of(x.dtype) in "fc"
+
+
+def _floating_vjp(tape, target, sources: list, cotangent) -> list:
+    """``tape._vjp`` for the floating and complex sources; None for integers and bools, which
+    carry no derivative (and cannot be watched)."""
+    grads = iter(tape._vjp(target, [s for s in sources if _floating(s)], cotangent))
+    return [next(grads) if _floating(s) else None for s in sources]
+
+
 def _fresh_zeros(like: Tensor, batch: tuple = ()) -> Tensor:
     """A new zero tensor to differentiate with respect to (in any mode, even a raw backward)."""
     xp = xp_of(like._value)
     return wrap(xp.zeros(batch + like.shape, dtype=like._value.dtype))
 
 
-def _inner(a, b):
-    from .ops import real, sum
+def _inner(c, t):
+    """``Re <c, t>``, whose gradient in the cotangent ``u`` (c = J^H u, as the VJP gives it) is
+    ``J t``: the conjugate keeps a complex tangent from coming out as ``J conj(t)``."""
+    from .ops import conj, real, sum
 
-    return real(sum(a * b))
+    return real(sum((conj(c) if kind_of(c.dtype) == "c" else c) * t))
 
 
 # -- TensorFlow's custom_gradient ------------------------------------------------------------------
@@ -279,13 +304,19 @@ def custom_gradient(f: Callable) -> Callable:
         # f runs recorded, as TensorFlow's tape keeps watching it: what grad_fn computes from
         # f's intermediates stays a function of the inputs for outer tapes (second derivatives);
         # the output's own path is replaced by the recorded call below
-        (y, grad_fn), variables = _run_probed(f, args, kwargs)
+        result, variables = _run_probed(f, args, kwargs)
+        name = getattr(f, "__name__", "custom_gradient")
+        if not isinstance(result, (tuple, list)) or len(result) != 2:
+            raise TypeError(
+                f"{name} must return a pair (output, grad_fn), as tf.custom_gradient's function "
+                f"does; it returned {type(result).__name__}: end it with `return y, grad_fn`"
+            )
+        y, grad_fn = result
         outputs, rebuild = flatten(y)
         _check_outputs(f, outputs)
         flat_args, rebuild_args, positions = _tensor_arguments(args)
         inputs = [flat_args[i] for i in positions]
         recorded_inputs = inputs + variables
-        name = getattr(f, "__name__", "custom_gradient")
         if not callable(grad_fn):
             raise TypeError(f"{name} must return (output, grad_fn); its grad_fn is not callable")
         if variables and not _takes_variables(grad_fn):  # at the call, as TensorFlow checks
@@ -310,6 +341,7 @@ def custom_gradient(f: Callable) -> Callable:
                 grads = grads_x + grads_v
             else:
                 grads = _of_tensors(_as_list(grad_fn(*upstream)), positions, len(flat_args), name)
+            grads = _as_tensors(grads, recorded_inputs)
             _check_shapes(f"the grad_fn of {name}", grads, recorded_inputs)
             return grads
 
@@ -340,7 +372,9 @@ def _takes_variables(grad_fn) -> bool:
 
 
 def _as_list(value) -> list:
-    return list(value) if isinstance(value, (tuple, list)) else [value]
+    """A grad_fn's gradients as one flat list: nested ones (``(gx, [ga, gb])`` for an argument
+    that is a list) flattened as TensorFlow flattens them."""
+    return flatten(list(value))[0] if isinstance(value, (tuple, list)) else [value]
 
 
 def _of_tensors(grads: list, positions: list, n_flat: int, name: str) -> list:
@@ -380,6 +414,7 @@ class custom_vjp:
     def __init__(self, fun: Callable):
         function(fun, "custom_vjp decorates a function")
         functools.update_wrapper(self, fun)
+        self.__name__ = _name_of(fun)
         self.fun = fun
         self.fwd = self.bwd = None
         self._in_fwd = threading.local()  # fwd may call the function itself, per thread
@@ -433,8 +468,9 @@ class custom_vjp:
                 )
             _check_count(f"the bwd rule of {name}", cotangents, len(args), "arguments")
             flat = _flat_cotangents(cotangents, args, name)
-            picked = [flat[i] for i in positions]
-            _check_shapes(f"the bwd rule of {name}", picked, [flat_args[i] for i in positions])
+            inputs = [flat_args[i] for i in positions]
+            picked = _as_tensors([flat[i] for i in positions], inputs)
+            _check_shapes(f"the bwd rule of {name}", picked, inputs)
             return picked
 
         packed = _pack(outputs)
@@ -451,6 +487,12 @@ class custom_vjp:
         if recorded is packed:
             return out
         return rebuild_out(_outputs_of(recorded, outputs))
+
+
+def _name_of(fun) -> str:
+    """A name for messages: a function's own, a partial's function's, else the class's."""
+    inner = getattr(fun, "func", None)  # functools.partial
+    return getattr(fun, "__name__", None) or getattr(inner, "__name__", None) or type(fun).__name__
 
 
 def _flat_cotangents(cotangents: tuple, args: tuple, name: str) -> list:
@@ -488,6 +530,7 @@ class custom_jvp:
     def __init__(self, fun: Callable):
         function(fun, "custom_jvp decorates a function")
         functools.update_wrapper(self, fun)
+        self.__name__ = _name_of(fun)
         self.fun = fun
         self.rule = None
 
@@ -531,7 +574,16 @@ class custom_jvp:
                     f"{type(result).__name__}"
                 )
             check_same_structure(result[1], out, f"tangents from the jvp rule of {name}", "output")
-            leaves = flatten(result[1])[0]
+            leaves = _as_tensors(flatten(result[1])[0], outputs)
+            for k, (tangent, o) in enumerate(zip(leaves, outputs)):
+                if tangent.dtype == o.dtype or not _floating(o):
+                    continue
+                if kind_of(tangent.dtype) == "c" and kind_of(o.dtype) != "c":
+                    raise TypeError(
+                        f"the jvp rule of {name} returned a complex tangent ({tangent.dtype}) "
+                        f"for a real output ({o.dtype}): return tg.real(...) of it if that is meant"
+                    )
+                leaves[k] = astype(tangent, o.dtype)  # as reverse mode casts a cotangent
             for tangent, o in zip(leaves, outputs):
                 if tuple(getattr(tangent, "shape", ())) != o.shape:
                     raise ValueError(
@@ -548,6 +600,8 @@ class custom_jvp:
             )
             if not batch:
                 return one_direction(ts, vals)
+            if not batch[0]:  # no directions (a Jacobian of an input without elements)
+                return _fresh_zeros(packed, batch)
             return stack(
                 [
                     tangent_out([None if t is None else t[i] for t in ts], ans, *vals)
@@ -558,11 +612,12 @@ class custom_jvp:
         packed = _pack(outputs)
 
         def joint(g, *vals):
-            ts = [_fresh_zeros(x) for x in inputs]
+            ts = [_fresh_zeros(x) if _floating(x) else None for x in inputs]  # ints: no tangent
             with GradientTape() as tape:
-                tape.watch(ts)
+                tape.watch([t for t in ts if t is not None])
                 t_out = tangent_out(ts, packed, *vals)
-            return tape._vjp(t_out, ts, g)
+            grads = iter(tape._vjp(t_out, [t for t in ts if t is not None], g))
+            return [None if t is None else next(grads) for t in ts]
 
         recorded = _record_call(
             name,
@@ -616,9 +671,9 @@ def recompute_grad(f: Callable) -> Callable:
             recomputed = again_args + variables
             call_args = rebuild_args(_substitute(flat_args, positions, again_args))
             with GradientTape() as tape:
-                tape.watch(recomputed)
+                tape.watch([x for x in recomputed if _floating(x)])
                 again = _pack(flatten(f(*call_args, **kwargs))[0])
-            return tape._vjp(again, recomputed, g)
+            return _floating_vjp(tape, again, recomputed, g)
 
         packed = _pack(outputs)
         recorded = _record_call(
