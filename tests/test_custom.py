@@ -1576,3 +1576,36 @@ def test_a_variable_given_by_keyword_is_not_a_variable_read():
         tape.watch(x)
         y = scaled(x, scale=v)
     assert float(tape.gradient(y, x)) == 5.0
+
+
+def test_nondiff_argnums_as_in_jax():
+    @functools.partial(tg.custom_vjp, nondiff_argnums=(0, 1))
+    def clip_gradient(lo, hi, x):
+        return x
+
+    clip_gradient.defvjp(lambda lo, hi, x: (x, None), lambda lo, hi, _, g: (tg.clip(g, lo, hi),))
+    assert float(tg.grad(lambda x: tg.sin(clip_gradient(-0.75, 0.75, x)))(0.0)) == 0.75
+    bound = tg.constant(0.5)  # a tensor at a nondiff position gets no gradient
+    grad_b = tg.grad(lambda b, x: clip_gradient(-1.0, b, x) * b, argnums=0)
+    assert float(grad_b(bound, tg.constant(3.0))) == 3.0
+
+    @functools.partial(tg.custom_jvp, nondiff_argnums=(0,))
+    def apply(f, x):
+        return f(x)
+
+    @apply.defjvp
+    def apply_jvp(f, primals, tangents):
+        (x,), (x_dot,) = primals, tangents
+        return f(x), 2.0 * x_dot
+
+    assert float(tg.grad(lambda x: apply(tg.sin, x))(1.0)) == 2.0
+    assert float(tg.jvp(lambda x: apply(tg.sin, x), (1.0,), (1.0,))[1]) == 2.0
+    with pytest.raises(TypeError, match=r"nondiff_argnums must be non-negative .* got \(-1,\)"):
+        tg.custom_vjp(lambda x: x, nondiff_argnums=(-1,))
+
+    clip_gradient.defvjp(lambda lo, hi, x: (x, None), lambda lo, hi, _, g: (g, g))
+    with pytest.raises(
+        ValueError,
+        match="returned 2 gradients, but the function has 1 arguments outside nondiff_argnums",
+    ):
+        tg.grad(lambda x: clip_gradient(-1.0, 1.0, x))(0.0)

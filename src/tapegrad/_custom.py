@@ -400,7 +400,9 @@ class custom_vjp:
     ``f.defvjp(fwd, bwd)`` where ``fwd(*args)`` returns ``(out, residuals)`` and
     ``bwd(residuals, g)`` returns a tuple with one cotangent per argument. Arguments and outputs
     may be lists, tuples and dicts of tensors: ``g`` then has the output's structure, and each
-    cotangent its argument's (or is None, for zeros).
+    cotangent its argument's (or is None, for zeros). The arguments at ``nondiff_argnums`` (a
+    number or a function, say) are not differentiated: ``bwd`` gets them first,
+    ``bwd(*nondiff_args, residuals, g)``, and returns cotangents for the others only.
 
     >>> import tapegrad as tg
     >>> @tg.custom_vjp
@@ -411,11 +413,12 @@ class custom_vjp:
     2.0
     """
 
-    def __init__(self, fun: Callable):
+    def __init__(self, fun: Callable, nondiff_argnums: tuple = ()):
         function(fun, "custom_vjp decorates a function")
         functools.update_wrapper(self, fun)
         self.__name__ = _name_of(fun)
         self.fun = fun
+        self.nondiff_argnums = _checked_argnums(nondiff_argnums, "custom_vjp")
         self.fwd = self.bwd = None
         self._in_fwd = threading.local()  # fwd may call the function itself, per thread
 
@@ -457,16 +460,23 @@ class custom_vjp:
                     f"tensors (or lists, tuples and dicts of them); it returned {type(o).__name__}"
                 )
         flat_args, rebuild_args, positions = _tensor_arguments(args)
+        nondiff = self.nondiff_argnums
+        positions = _differentiated(positions, args, nondiff)
         name = self.__name__
 
         def joint(g, *vals):
-            cotangents = self.bwd(residuals, rebuild_out(_unpack(g, outputs)))
+            fixed = [args[i] for i in nondiff]
+            cotangents = self.bwd(*fixed, residuals, rebuild_out(_unpack(g, outputs)))
             if not isinstance(cotangents, tuple):
                 raise TypeError(
                     f"the bwd rule of {name} must return a tuple with one cotangent per "
                     f"argument; it returned {type(cotangents).__name__}"
                 )
-            _check_count(f"the bwd rule of {name}", cotangents, len(args), "arguments")
+            expected = len(args) - len(nondiff)
+            what = "arguments" if not nondiff else "arguments outside nondiff_argnums"
+            _check_count(f"the bwd rule of {name}", cotangents, expected, what)
+            given = iter(cotangents)
+            cotangents = tuple(None if i in nondiff else next(given) for i in range(len(args)))
             flat = _flat_cotangents(cotangents, args, name)
             inputs = [flat_args[i] for i in positions]
             picked = _as_tensors([flat[i] for i in positions], inputs)
@@ -487,6 +497,26 @@ class custom_vjp:
         if recorded is packed:
             return out
         return rebuild_out(_outputs_of(recorded, outputs))
+
+
+def _checked_argnums(argnums, transform: str) -> tuple:
+    """``nondiff_argnums`` as a tuple of non-negative ints (one int is taken as one)."""
+    numbers = (argnums,) if isinstance(argnums, int) else tuple(argnums)
+    for n in numbers:
+        if isinstance(n, bool) or not isinstance(n, int) or n < 0:
+            raise TypeError(
+                f"{transform}: nondiff_argnums must be non-negative argument positions, such as "
+                f"(0,); got {argnums!r}"
+            )
+    return tuple(sorted(set(numbers)))
+
+
+def _differentiated(positions: list, args: tuple, nondiff: tuple) -> list:
+    """The flat positions of the tensors that belong to arguments outside ``nondiff``."""
+    if not nondiff:
+        return positions
+    owners = [i for i, a in enumerate(args) for _ in flatten(a)[0]]
+    return [p for p in positions if owners[p] not in nondiff]
 
 
 def _name_of(fun) -> str:
@@ -516,7 +546,9 @@ class custom_jvp:
     """A function with a forward rule of its own, as ``jax.custom_jvp``:
     ``f.defjvp(rule)`` where ``rule(primals, tangents)`` returns ``(out, tangent_out)``. Reverse
     mode transposes the rule, which must be linear in the tangents. Arguments and outputs may be
-    lists, tuples and dicts of tensors; tangents have their structures.
+    lists, tuples and dicts of tensors; tangents have their structures. The arguments at
+    ``nondiff_argnums`` are not differentiated: the rule gets them first,
+    ``rule(*nondiff_args, primals, tangents)``, and the others in ``primals`` and ``tangents``.
 
     >>> import tapegrad as tg
     >>> @tg.custom_jvp
@@ -527,11 +559,12 @@ class custom_jvp:
     (3.0, 3.0)
     """
 
-    def __init__(self, fun: Callable):
+    def __init__(self, fun: Callable, nondiff_argnums: tuple = ()):
         function(fun, "custom_jvp decorates a function")
         functools.update_wrapper(self, fun)
         self.__name__ = _name_of(fun)
         self.fun = fun
+        self.nondiff_argnums = _checked_argnums(nondiff_argnums, "custom_jvp")
         self.rule = None
 
     def defjvp(self, rule: Callable) -> Callable:
@@ -552,6 +585,8 @@ class custom_jvp:
             self.fun, outputs, "must return tensors (or lists, tuples and dicts of them)"
         )
         flat_args, rebuild_args, positions = _tensor_arguments(args)
+        nondiff = self.nondiff_argnums
+        positions = _differentiated(positions, args, nondiff)
         inputs = [flat_args[i] for i in positions]
         name = self.__name__
 
@@ -566,8 +601,12 @@ class custom_jvp:
             for i, t, v in zip(positions, ts, vals):
                 primals[i] = v if isinstance(v, Tensor) else wrap(v)
                 tangents[i] = zeros_like(flat_args[i]) if t is None else t
+            primals, tangents = rebuild_args(primals), rebuild_args(tangents)
+            fixed = [primals[i] for i in nondiff]
+            primals = tuple(a for i, a in enumerate(primals) if i not in nondiff)
+            tangents = tuple(a for i, a in enumerate(tangents) if i not in nondiff)
             with plain_mode():
-                result = self.rule(tuple(rebuild_args(primals)), tuple(rebuild_args(tangents)))
+                result = self.rule(*fixed, primals, tangents)
             if not isinstance(result, (tuple, list)) or len(result) != 2:
                 raise TypeError(
                     f"the jvp rule of {name} must return (primal_out, tangent_out); it returned "
