@@ -71,6 +71,11 @@ def _square_one(data):
     return ((_square(data),), {})
 
 
+def _square_two(data):
+    shape = _square(data)
+    return ((shape, shape), {})
+
+
 def _rect_one(data):
     return ((_rect(data),), {})
 
@@ -333,6 +338,36 @@ def _eigh(a):
     return _cat(a.shape[:-2], w, v * v)
 
 
+def _rotated(a):
+    """``_separated(a)`` with a rotation added to the first two rows: a real matrix with a pair
+    of complex eigenvalues (about 4.5 ± 3i) beside real ones."""
+    n = a.shape[-1]
+    d = np.zeros((n, n))
+    if n >= 2:
+        d[0, 1], d[1, 0] = 4.0, -4.0
+    return _separated(a) + tg.asarray(d, like=a)
+
+
+def _power_sums(w):
+    """``Σ (λ/3)^k`` for k = 1, 2, 3: functions of the eigenvalues that do not depend on their
+    order."""
+    return [tg.sum((w / 3.0) ** k, axis=-1) for k in (1, 2, 3)]
+
+
+def _eig_outputs(x):
+    """Eigenvalue power sums and the phase-invariant ``V Vᴴ`` and ``V diag(λ/3) Vᴴ``, as real
+    and imaginary parts."""
+    w, v = L.eig(x)
+    vh = tg.conj(tg.matrix_transpose(v))
+    parts = [*_power_sums(w), tg.matmul(v, vh), tg.matmul(v * (w[..., None, :] / 3.0), vh)]
+    return _cat(x.shape[:-2], *[f(p) for p in parts for f in (tg.real, tg.imag)])
+
+
+def _eigvals(a):
+    sums = _power_sums(L.eigvals(_rotated(a)))
+    return _cat(a.shape[:-2], *[f(p) for p in sums for f in (tg.real, tg.imag)])
+
+
 def _svd(a, full_matrices):
     u, s, vh = L.svd(_separated(a), full_matrices=full_matrices)
     return _cat(a.shape[:-2], u * u, s, vh * vh)
@@ -370,6 +405,8 @@ ROWS: dict = {
     "cholesky": Row(lambda a, upper: L.cholesky(_spd(a), upper=upper), draw=_cholesky_draw),
     "_eigh": Row(_eigh, draw=_square_one),
     "eigvalsh": Row(lambda a: L.eigvalsh(_separated(a)), draw=_square_one),
+    "_eig": Row(lambda a, b: _eig_outputs(_complex(_separated(a), b * 0.2)), draw=_square_two),
+    "eigvals": Row(_eigvals, draw=_square_one),
     "_svd": Row(_svd, draw=_svd_draw),
     "svdvals": Row(lambda a: L.svdvals(_separated(a)), draw=_rect_one),
     "_qr": Row(_qr, draw=_qr_draw),
@@ -382,6 +419,7 @@ ROWS: dict = {
     # linalg composites
     "linalg.slogdet": Row(lambda a: L.slogdet(_separated(a)).logabsdet, draw=_square_one),
     "linalg.eigh": Row(lambda a: L.eigh(_separated(a)).eigenvalues, draw=_square_one),
+    "linalg.eig": Row(lambda a: _eig_outputs(_rotated(a)), draw=_square_one),
     "linalg.svd": Row(lambda a: L.svd(_separated(a), full_matrices=False).S, draw=_rect_one),
     "linalg.qr": Row(lambda a: L.qr(_separated(a)).R, draw=_rect_one),
     "linalg.lstsq": Row(_lstsq, draw=_lstsq_draw),

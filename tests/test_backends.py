@@ -107,7 +107,7 @@ BACKENDS = [
 ]
 
 # Functions a backend's library lacks, in general or for some shapes (Dask factorizes single
-# matrices only, and has no eigh, det, slogdet or pinv; unique has a result of unknown size):
+# matrices only, and has no eigh, eig, det, slogdet or pinv; unique has a result of unknown size):
 # each either matches NumPy or raises an error that names the backend and says what is not
 # available, never computing somewhere else.
 SPECIAL = {"digamma", "erf", "erfc", "erfinv", "gammaln", "polygamma"}
@@ -117,8 +117,9 @@ UNSUPPORTED = {
     "dask": {"_unique_values", "_sort", "_eigh", "_qr", "_slogdet", "_svd", "cholesky", "det"}
     | {"boolean_mask"}
     | {"eigvalsh", "inv", "pinv", "solve", "svdvals", "linalg.eigh", "linalg.lstsq"}
-    | {"linalg.matrix_norm", "linalg.matrix_power", "linalg.qr", "linalg.slogdet", "linalg.svd"},
-    "cupy": set(),
+    | {"linalg.matrix_norm", "linalg.matrix_power", "linalg.qr", "linalg.slogdet", "linalg.svd"}
+    | {"_eig", "eigvals", "linalg.eig"},
+    "cupy": {"_eig", "eigvals", "linalg.eig"},  # cupy.linalg.eig is recent (cuSOLVER's geev)
     "numpy": set(),
 }
 

@@ -104,8 +104,8 @@ def test_ndarray_times_tensor_is_a_recorded_tensor():
 
 
 def test_a_numpy_function_without_a_rule_names_itself():
-    with pytest.raises(TypeError, match=r"numpy.linalg.eigvals has no tapegrad rule"):
-        np.linalg.eigvals(tg.constant(np.eye(2)))
+    with pytest.raises(TypeError, match=r"numpy.linalg.multi_dot has no tapegrad rule"):
+        np.linalg.multi_dot([tg.constant(np.eye(2))] * 3)
     with pytest.raises(TypeError, match=r"numpy.spacing \(__call__\) has no tapegrad rule"):
         np.spacing(tg.constant(1.0))
 

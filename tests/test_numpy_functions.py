@@ -815,8 +815,8 @@ def test_refused_functions_name_the_tapegrad_equivalent():
         np.add.at(t, [0], 1.0)
     with pytest.raises(TypeError, match=r"numpy.ldexp \(__call__\).*x \* tg.exp2\(e\)"):
         np.ldexp(t, 2)
-    with pytest.raises(TypeError, match=r"numpy.linalg.eigvals has no tapegrad rule.*eigvalsh"):
-        np.linalg.eigvals(tg.constant(np.eye(2)))
+    with pytest.raises(TypeError, match=r"numpy.linalg.multi_dot has no tapegrad rule.*matmul"):
+        np.linalg.multi_dot([tg.constant(np.eye(2))] * 3)
     with pytest.raises(TypeError, match=r"numpy.logaddexp \(reduce\).*tg.nn.logsumexp"):
         np.logaddexp.reduce(t)
     with pytest.raises(TypeError, match=r"numpy.fft.fft2 has no tapegrad rule.*tg.fft.fftn"):

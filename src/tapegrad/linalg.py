@@ -2,7 +2,8 @@
 and ``lstsq``; every function with a derivative is differentiable, forward and reverse, to any
 order. See ``tapegrad.ops.linalg`` for the choices made at degenerate points. SciPy's ``expm``
 (PyTorch's ``matrix_exp``) is here too (``tapegrad.ops.matrix_functions``), and so are SciPy's
-``solve_triangular`` and ``cho_solve`` (``tapegrad.ops.triangular``).
+``solve_triangular`` and ``cho_solve`` (``tapegrad.ops.triangular``) and the general
+eigendecomposition ``eig`` and ``eigvals`` of the Array API 2025.12 (``tapegrad.ops.eig``).
 
 >>> import tapegrad as tg
 >>> x = tg.Variable([[2.0, 1.0], [1.0, 3.0]])
@@ -14,6 +15,7 @@ tg.Tensor(
  [-1.  2.]], shape=(2, 2), dtype=float32)
 """
 
+from .ops.eig import EigResult, eig, eigvals
 from .ops.linalg import (
     EighResult,
     LstsqResult,
@@ -50,6 +52,7 @@ from .ops.matrix_functions import expm, matrix_exp
 from .ops.triangular import cho_solve, solve_triangular
 
 __all__ = [
+    "EigResult",
     "EighResult",
     "LstsqResult",
     "QRResult",
@@ -60,7 +63,9 @@ __all__ = [
     "cross",
     "det",
     "diagonal",
+    "eig",
     "eigh",
+    "eigvals",
     "eigvalsh",
     "expm",
     "inv",
