@@ -118,7 +118,8 @@ UNSUPPORTED = {
     | {"boolean_mask"}
     | {"eigvalsh", "inv", "pinv", "solve", "svdvals", "linalg.eigh", "linalg.lstsq"}
     | {"linalg.matrix_norm", "linalg.matrix_power", "linalg.qr", "linalg.slogdet", "linalg.svd"}
-    | {"_eig", "eigvals", "linalg.eig"},
+    | {"_eig", "eigvals", "linalg.eig"}
+    | {"solve_triangular", "linalg.cho_solve"},  # stacks: Dask solves one triangular matrix
     "cupy": {"_eig", "eigvals", "linalg.eig"},  # cupy.linalg.eig is recent (cuSOLVER's geev)
     "numpy": set(),
 }

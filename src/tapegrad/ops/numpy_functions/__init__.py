@@ -296,8 +296,6 @@ EQUIVALENTS = {
     "numpy.putmask": "tg.where(mask, values, t)",
     "numpy.copyto": "tg.where(where, src, dst)",
     "numpy.fill_diagonal": "t.at[i, i].set(value) with i = tg.arange(n)",
-    "numpy.linalg.eig": "tg.linalg.eigh, for symmetric or Hermitian matrices",
-    "numpy.linalg.eigvals": "tg.linalg.eigvalsh, for symmetric or Hermitian matrices",
     "numpy.linalg.multi_dot": "tg.linalg.matmul, one product at a time",
     "numpy.ldexp": "x * tg.exp2(e)",
     "numpy.add.at": "t.at[indices].add(values)",
