@@ -1609,3 +1609,32 @@ def test_nondiff_argnums_as_in_jax():
         match="returned 2 gradients, but the function has 1 arguments outside nondiff_argnums",
     ):
         tg.grad(lambda x: clip_gradient(-1.0, 1.0, x))(0.0)
+
+
+def test_a_variable_read_inside_a_custom_vjp_or_jvp_is_named_not_silently_zero():
+    v = tg.Variable(2.0, name="w")
+
+    @tg.custom_vjp
+    def scaled(x):
+        return x * v
+
+    scaled.defvjp(lambda x: (x * v, v), lambda r, g: (g * r,))
+
+    @tg.custom_jvp
+    def shifted(x):
+        return x + v
+
+    shifted.defjvp(lambda p, t: (shifted(p[0]), t[0]))
+    for function, kind, rule in (
+        (scaled, "custom_vjp", "bwd"),
+        (shifted, "custom_jvp", "the jvp rule"),
+    ):
+        with tg.GradientTape() as tape:
+            with pytest.warns(tg.GradientCutWarning) as caught:
+                y = function(tg.constant(3.0))
+        assert str(caught[0].message) == (
+            f"{kind} function {function.__name__} reads trainable variables that are not among "
+            f"its arguments ('w:0'): no gradient reaches them through it, since {rule} gives "
+            "derivatives for the arguments only; pass them as arguments"
+        )
+        assert tape.gradient(y, v) is None

@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import inspect
 import threading
+import warnings
 from collections.abc import Callable
 
 from ._backend import is_array, xp_of
@@ -21,7 +22,7 @@ from ._primitive import Primitive, _traced
 from ._state import RAW, TRACED, context, plain_mode, suspended
 from ._structure import check_same_structure, flatten
 from ._tape import GradientTape
-from ._tensor import Tensor, Variable, wrap
+from ._tensor import GradientCutWarning, Tensor, Variable, wrap
 from .ops import asarray, astype, concat, real, reshape, stack, zeros_like
 
 
@@ -437,15 +438,17 @@ class custom_vjp:
         # again the function with its rule as seen from the outer levels of differentiation:
         # each active tape or accumulator is one level, so a second derivative runs fwd twice
         # (and the primal once, plainly, at the bottom), a first derivative once
-        if now.mode != TRACED or depth >= len(now.tapes) + len(now.accumulators):
+        levels = sum(not isinstance(t, _VariableProbe) for t in now.tapes)  # probes: no level
+        if now.mode != TRACED or depth >= levels + len(now.accumulators):
             return self.fun(*args)
         # fwd runs recorded, as in JAX: residuals stay functions of the inputs on outer tapes,
         # so the bwd rule can itself be differentiated (the output's own path is replaced below)
         self._in_fwd.depth = depth + 1
         try:
-            result = self.fwd(*args)
+            result, variables = _run_probed(self.fwd, args, {})
         finally:
             self._in_fwd.depth = depth
+        _warn_variables_read(f"custom_vjp function {self.__name__}", variables, "bwd")
         if not isinstance(result, (tuple, list)) or len(result) != 2:
             raise TypeError(
                 f"the fwd rule of {self.__name__} must return a pair (output, residuals); it "
@@ -519,6 +522,21 @@ def _differentiated(positions: list, args: tuple, nondiff: tuple) -> list:
     return [p for p in positions if owners[p] not in nondiff]
 
 
+def _warn_variables_read(what: str, variables: list, rule: str) -> None:
+    """JAX's custom rules cannot close over what they differentiate (it raises); here the
+    variables read inside get no gradient through the function, which would otherwise be a
+    silent zero."""
+    if variables:
+        names = ", ".join(repr(v.name) for v in variables)
+        warnings.warn(
+            f"{what} reads trainable variables that are not among its arguments ({names}): no "
+            f"gradient reaches them through it, since {rule} gives derivatives for the "
+            "arguments only; pass them as arguments",
+            GradientCutWarning,
+            stacklevel=3,
+        )
+
+
 def _name_of(fun) -> str:
     """A name for messages: a function's own, a partial's function's, else the class's."""
     inner = getattr(fun, "func", None)  # functools.partial
@@ -579,7 +597,8 @@ class custom_jvp:
             )
         if context().mode != TRACED:
             return self.fun(*args)
-        out, _ = _run_unrecorded(self.fun, args, {})
+        out, variables = _run_unrecorded(self.fun, args, {})
+        _warn_variables_read(f"custom_jvp function {self.__name__}", variables, "the jvp rule")
         outputs, rebuild_out = flatten(out)  # one tensor, or lists, tuples and dicts of them
         _check_outputs(
             self.fun, outputs, "must return tensors (or lists, tuples and dicts of them)"
