@@ -283,7 +283,7 @@ def test_grad_fn_with_a_gradient_of_the_wrong_shape_raises_value_error():
         tape.watch(x)
         y = total(x)
     message = (
-        "the grad_fn of total returned a gradient of shape (3,) for input 0 of shape (2,): "
+        "the grad_fn of total returned a gradient of shape (3,) for argument 0 of shape (2,): "
         "each gradient must have its input's shape"
     )
     with pytest.raises(ValueError, match=f"^{re.escape(message)}$"):
@@ -720,7 +720,7 @@ def test_bwd_returning_the_wrong_shape_raises_value_error_naming_both_shapes():
 
     f.defvjp(lambda x: (tg.sum(x * 2.0), None), lambda res, g: (tg.ones((3,)) * g,))
     message = (
-        "the bwd rule of f returned a gradient of shape (3,) for input 0 of shape (2,): "
+        "the bwd rule of f returned a gradient of shape (3,) for argument 0 of shape (2,): "
         "each gradient must have its input's shape"
     )
     with pytest.raises(ValueError, match=f"^{re.escape(message)}$"):
@@ -1360,7 +1360,7 @@ def test_a_complex_gradient_from_a_rule_for_a_real_input_raises():
     with pytest.raises(TypeError) as caught:
         tape.gradient(y, x)
     assert str(caught.value) == (
-        "the grad_fn of double returned a complex gradient (complex64) for input 0, which is "
+        "the grad_fn of double returned a complex gradient (complex64) for argument 0, which is "
         "real (float32): its imaginary part would be lost; return tg.real(...) of it if that "
         "is meant"
     )
@@ -1538,7 +1538,7 @@ def test_custom_rule_mistakes_are_named():
     with pytest.raises(ValueError) as caught:
         tg.grad(lambda x: tg.sum(doubled(x)))(tg.constant([1.0, 2.0]))
     assert str(caught.value) == (
-        "the bwd rule of doubled returned a gradient of shape (2, 2) for input 0 of shape (2,): "
+        "the bwd rule of doubled returned a gradient of shape (2, 2) for argument 0 of shape (2,): "
         "each gradient must have its input's shape"
     )
 
@@ -1638,3 +1638,24 @@ def test_a_variable_read_inside_a_custom_vjp_or_jvp_is_named_not_silently_zero()
             "derivatives for the arguments only; pass them as arguments"
         )
         assert tape.gradient(y, v) is None
+
+
+def test_shape_errors_name_the_argument_and_its_leaf():
+    @tg.custom_vjp
+    def affine(p, x):
+        return p[0] * x + p[1]
+
+    affine.defvjp(
+        lambda p, x: (affine(p, x), (p, x)),
+        lambda r, g: ((tg.sum(g * r[1]), tg.sum(g)), tg.sum(g)),  # x's cotangent summed: wrong
+    )
+    params = (tg.constant(2.0), tg.constant(1.0))
+    with pytest.raises(ValueError) as caught:
+        tg.grad(lambda x: tg.sum(affine(params, x)))(tg.constant([1.0, 3.0]))
+    assert str(caught.value) == (
+        "the bwd rule of affine returned a gradient of shape () for argument 1 of shape (2,): "
+        "each gradient must have its input's shape"
+    )
+    with pytest.raises(ValueError, match=r"for argument 0 \(its leaf 1\) of shape \(\)"):
+        affine.defvjp(lambda p, x: (affine(p, x), x), lambda r, g: ((g, tg.stack([g])), g))
+        tg.grad(lambda x: affine(params, x))(tg.constant(1.0))

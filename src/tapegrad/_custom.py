@@ -181,20 +181,32 @@ def _as_tensors(values: list, like: list) -> list:
     ]
 
 
-def _check_shapes(what: str, grads, inputs) -> None:
-    for i, (g, x) in enumerate(zip(grads, inputs)):
+def _labels(args: tuple, positions: list, variables: list = ()) -> list:
+    """How messages name each recorded input: the argument it belongs to (and its piece, for
+    a list, tuple or dict argument), or the variable read."""
+    owners = [(i, k) for i, a in enumerate(args) for k in range(len(flatten(a)[0]))]
+    labels = []
+    for p in positions:
+        i, k = owners[p]
+        nested = isinstance(args[i], (list, tuple, dict))
+        labels.append(f"argument {i}" + (f" (its leaf {k})" if nested else ""))
+    return labels + [f"variable {v.name!r}" for v in variables]
+
+
+def _check_shapes(what: str, grads, inputs, labels: list) -> None:
+    for label, g, x in zip(labels, grads, inputs):
         if g is None:
             continue
         shape = tuple(g.shape) if hasattr(g, "shape") else ()
         if shape != x.shape:  # a rule sees one example at a time: no batch axes to allow
             raise ValueError(
-                f"{what} returned a gradient of shape {shape} for input {i} of shape "
+                f"{what} returned a gradient of shape {shape} for {label} of shape "
                 f"{x.shape}: each gradient must have its input's shape"
             )
         dtype = getattr(g, "dtype", None)
         if dtype is not None and kind_of(dtype) == "c" and kind_of(x.dtype) != "c":
             raise TypeError(  # the cast to the input's dtype would drop it silently
-                f"{what} returned a complex gradient ({dtype}) for input {i}, which is real "
+                f"{what} returned a complex gradient ({dtype}) for {label}, which is real "
                 f"({x.dtype}): its imaginary part would be lost; return tg.real(...) of it if "
                 "that is meant"
             )
@@ -318,6 +330,7 @@ def custom_gradient(f: Callable) -> Callable:
         flat_args, rebuild_args, positions = _tensor_arguments(args)
         inputs = [flat_args[i] for i in positions]
         recorded_inputs = inputs + variables
+        labels = _labels(args, positions, variables)
         if not callable(grad_fn):
             raise TypeError(f"{name} must return (output, grad_fn); its grad_fn is not callable")
         if variables and not _takes_variables(grad_fn):  # at the call, as TensorFlow checks
@@ -343,7 +356,7 @@ def custom_gradient(f: Callable) -> Callable:
             else:
                 grads = _of_tensors(_as_list(grad_fn(*upstream)), positions, len(flat_args), name)
             grads = _as_tensors(grads, recorded_inputs)
-            _check_shapes(f"the grad_fn of {name}", grads, recorded_inputs)
+            _check_shapes(f"the grad_fn of {name}", grads, recorded_inputs, labels)
             return grads
 
         packed = _pack(outputs)
@@ -465,6 +478,7 @@ class custom_vjp:
         flat_args, rebuild_args, positions = _tensor_arguments(args)
         nondiff = self.nondiff_argnums
         positions = _differentiated(positions, args, nondiff)
+        labels = _labels(args, positions)
         name = self.__name__
 
         def joint(g, *vals):
@@ -483,7 +497,7 @@ class custom_vjp:
             flat = _flat_cotangents(cotangents, args, name)
             inputs = [flat_args[i] for i in positions]
             picked = _as_tensors([flat[i] for i in positions], inputs)
-            _check_shapes(f"the bwd rule of {name}", picked, inputs)
+            _check_shapes(f"the bwd rule of {name}", picked, inputs, labels)
             return picked
 
         packed = _pack(outputs)
