@@ -109,7 +109,7 @@ def test_values_match_scipy_at_every_degree_and_scaling(dtype, monkeypatch):
         assert seen[-1] == [degree, squarings], norm
 
 
-def test_a_stack_shares_one_degree_and_scaling_and_matches_scipy_matrix_by_matrix(monkeypatch):
+def test_a_stack_shares_one_degree_and_matches_scipy_matrix_by_matrix(monkeypatch):
     seen = _chosen(monkeypatch)
     x = _with_norm(1.0, n=3, stack=(2, 3)) * np.array([0.01, 1.0, 20.0])[:, None, None]
     got = L.expm(tg.constant(x)).numpy()
@@ -305,3 +305,28 @@ def test_dask_builds_value_and_gradient_without_computing():
     assert _relative_error(grad[:2], _expm_grad(x[:2], g[:2])) < 1e-13
     assert np.isnan(out[2:]).all() and np.isnan(grad[2:]).all()
     np.testing.assert_array_equal(L.expm(tg.constant(huge)).numpy(), 0)  # NumPy squares on
+
+
+def test_a_large_matrix_in_a_stack_leaves_its_neighbours_exact():
+    """Each matrix is scaled by its own s: a shared one scaled the small matrix down to the
+    identity beside a huge one (the identity, and zero gradients, at 1e50)."""
+    a = np.array([[0.0, 1.0], [-1.0, 0.0]])
+    for big in (1e5, 1e50, 1e300):
+        x = tg.constant(np.stack([a, -big * np.eye(2)]))
+        got = L.expm(x).numpy()
+        assert _relative_error(got[0], scipy.linalg.expm(a)) < 1e-15 and got[1].max() == 0.0
+        gradient = tg.grad(lambda x: tg.sum(L.expm(x)[0]))(x).numpy()
+        alone = tg.grad(lambda a: tg.sum(L.expm(a)))(tg.constant(a)).numpy()
+        np.testing.assert_allclose(gradient[0], alone, atol=1e-15)
+
+
+def test_float16_is_refused_by_name_and_empty_dask_stacks_work():
+    with pytest.raises(TypeError) as caught:
+        L.expm(tg.constant(np.eye(2, dtype=np.float16)))
+    assert str(caught.value) == (
+        "expm: float16 matrices are not supported (the solve it needs works in float32 and "
+        "float64): cast with tg.astype(x, tg.float32)"
+    )
+    da = pytest.importorskip("dask.array")
+    out = L.expm(tg.constant(da.zeros((2, 0, 0), chunks=1)))
+    assert out.shape == (2, 0, 0) and out.numpy().shape == (2, 0, 0)

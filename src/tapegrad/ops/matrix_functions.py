@@ -18,8 +18,10 @@ of ``‖X^k‖^(1/k)``): those estimates read several more values, each a wait o
 computation on Dask; the 2005 choice needs one number, and JAX and TensorFlow make it too. It
 can overscale very non-normal matrices, costing some digits there, not stability.
 
-A stack (..., n, n) shares one ``m`` and one ``s``, chosen from its largest 1-norm: one read, and
-one sequence of batched products. A matrix holding inf or NaN gives NaN (its own matrix only).
+A stack (..., n, n) shares one ``m``, chosen from its largest 1-norm, and each matrix takes its
+own ``s`` (one read of the norms, and batched products: a matrix squared fewer times than
+another keeps its value through ``where``). A matrix holding inf or NaN gives NaN (its own
+matrix only).
 
 On Dask nothing is computed while the graph is built (the library's rule), so the choice cannot
 read the norm: there every matrix takes the highest degree and its own ``s`` as a lazy array,
@@ -34,7 +36,9 @@ from __future__ import annotations
 
 import math
 
-from .._backend import device_of, is_lazy, xp_of
+import numpy as np
+
+from .._backend import device_of, is_lazy, to_numpy, xp_of
 from .._dtypes import float64, kind_of
 from .._primitive import raw
 from .creation import convert_to_tensor
@@ -128,15 +132,18 @@ def expm(x, /):
     thetas = _THETAS["double" if xp_of(v).finfo(v.dtype).eps < 1e-10 else "single"]
     if is_lazy(v):
         return _expm_lazy(x, thetas)
-    norms = _one_norms(v)
-    xp = xp_of(norms)
-    largest = float(xp.max(norms)) if norms.size else 0.0
-    if math.isfinite(largest):
-        return _scaled_pade(x, largest, thetas)
-    bad = xp.reshape(~xp.isfinite(norms), tuple(norms.shape) + (1, 1))
-    finite = xp.where(xp.isfinite(norms), norms, 0.0)
+    if str(v.dtype) == "float16":
+        raise TypeError(
+            "expm: float16 matrices are not supported (the solve it needs works in float32 and "
+            "float64): cast with tg.astype(x, tg.float32)"
+        )
+    norms = to_numpy(_one_norms(v))  # one small read (on CuPy, one wait for the GPU)
+    if np.isfinite(norms).all():
+        return _scaled_pade(x, norms, thetas)
+    bad = xp_of(v).asarray(~np.isfinite(norms), device=device_of(v))
+    bad = xp_of(v).reshape(bad, tuple(norms.shape) + (1, 1))
     clean = where(bad, 0.0, x)  # each finite matrix as it is, computed as usual
-    result = _scaled_pade(clean, float(xp.max(finite)), thetas)
+    result = _scaled_pade(clean, np.where(np.isfinite(norms), norms, 0.0), thetas)
     return where(bad, x * float("nan"), result)  # NaN, and a NaN derivative, where x is not finite
 
 
@@ -151,20 +158,40 @@ def _one_norms(v):
     return xp.max(xp.sum(xp.astype(xp.abs(v), xp.float64), axis=-2), axis=-1)
 
 
-def _scaled_pade(x, norm, thetas):
-    """``r_m(2^-s x)^(2^s)`` with the smallest degree whose θ covers ``norm``, else the largest
-    degree and the smallest ``s`` that brings ``norm`` under its θ."""
+def _scaled_pade(x, norms, thetas):
+    """``r_m(2^-s x)^(2^s)`` with the smallest degree whose θ covers the largest of ``norms``
+    (a NumPy array, one 1-norm per matrix), else the largest degree and, per matrix, the
+    smallest ``s`` that brings its norm under that θ."""
+    largest = float(norms.max()) if norms.size else 0.0
     for m, theta in thetas:
-        if norm <= theta:
+        if largest <= theta:
             return solve(*_pade(x, m))
     m, theta = thetas[-1]
-    s = max(0, math.ceil(math.log2(norm / theta)))
-    while math.ldexp(norm, -s) > theta:  # log2 may round down at a power of two
-        s += 1
-    r = solve(*_pade(x * math.ldexp(1.0, -s), m))
-    for _ in range(s):
-        r = matmul(r, r)
+    s = _squarings(norms, theta)
+    if s.min() == s.max():  # one s for the stack: one sequence of products
+        r = solve(*_pade(x * math.ldexp(1.0, -int(s.max())), m))
+        for _ in range(int(s.max())):
+            r = matmul(r, r)
+        return r
+    # each matrix scaled by its own s and squared only that often: a shared s would scale a
+    # small matrix beside a large one down to the identity, losing it and its derivatives
+    v = raw(x)
+    xp, shape = xp_of(v), tuple(s.shape) + (1, 1)
+    real = xp.float64 if xp.finfo(v.dtype).eps < 1e-10 else xp.float32
+    scale = xp.reshape(xp.asarray(np.ldexp(1.0, -s), dtype=real, device=device_of(v)), shape)
+    squarings = xp.reshape(xp.asarray(s, device=device_of(v)), shape)
+    r = solve(*_pade(x * scale, m))
+    for k in range(int(s.max())):
+        r = where(k < squarings, matmul(r, r), r)
     return r
+
+
+def _squarings(norms, theta):
+    """Per matrix the smallest ``s`` with ``norm / 2^s <= theta`` (0 for the norms under it)."""
+    with np.errstate(divide="ignore"):
+        s = np.maximum(0, np.ceil(np.log2(norms / theta))).astype(np.int64)
+    s = s + (np.ldexp(norms, -s) > theta)  # log2 may round down at a power of two
+    return s
 
 
 def _pade(a, m):
@@ -211,7 +238,7 @@ def _expm_lazy(x, thetas):
 
 def _solve_each(q, p):
     """``solve(q, p)`` one matrix at a time: Dask's solve factorizes single matrices only."""
-    if q.ndim == 2 or 0 in q.shape[:-2]:
+    if q.ndim == 2 or 0 in q.shape[:-2] or q.shape[-1] == 0:
         return solve(q, p) if q.ndim == 2 else p
     n = q.shape[-1]
     qs, ps = reshape(q, (-1, n, n)), reshape(p, (-1, n, n))
