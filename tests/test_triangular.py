@@ -230,8 +230,10 @@ def test_without_scipy_the_general_solve_gives_the_same_values_and_gradients(mon
     for (a, b, o), want in zip(cases, with_scipy):
         for got, expected in zip(_grads(a, b, np.ones((2, 3, 2)), **dict(zip(_KEYS, o))), want):
             np.testing.assert_allclose(got, expected, rtol=1e-12)
-    with pytest.raises(np.linalg.LinAlgError, match="^solve_triangular: Singular matrix: "):
-        L.solve_triangular(np.zeros((2, 2)), np.ones(2))  # NumPy's solve answered
+    singular = np.array([[0.41, 0.0, 0.0], [0.26, 0.0, 0.0], [0.70, 0.96, 0.93]])
+    for a in (np.zeros((2, 2)), singular):  # an LU of the latter rounds to a nonzero pivot
+        with pytest.raises(np.linalg.LinAlgError, match="^solve_triangular: singular matrix: "):
+            L.solve_triangular(a, np.ones(a.shape[0]), lower=True)
     check_grads(_solver(False, 1, True), [_matrix((3, 3)), _rhs((3,))], order=2)
 
 
@@ -356,3 +358,16 @@ def test_other_errors():
         "cho_solve: c of shape (2, 2) and b of shape (3,) do not match: b must be a vector of "
         "length 2 or matrices of shape (..., 2, k)"
     )
+
+
+def test_a_stack_of_many_small_triangles_is_one_batched_solve_with_the_same_values():
+    a, b = _matrix((3, 4, 5, 5)), _rhs((4, 5, 2))  # 12 matrices: the batched path
+    for options in OPTIONS:
+        keywords = dict(zip(_KEYS, options))
+        got = L.solve_triangular(tg.constant(a), tg.constant(b), **keywords).numpy()
+        for index in np.ndindex(3, 4):
+            want = scipy.linalg.solve_triangular(a[index], b[index[1:]], **keywords)
+            np.testing.assert_allclose(got[index], want, rtol=1e-10)
+    a[1, 2, 3, 3] = 0.0
+    with pytest.raises(np.linalg.LinAlgError, match="resolution failed at diagonal 3"):
+        L.solve_triangular(a, b, lower=True)

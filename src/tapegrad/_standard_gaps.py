@@ -10,9 +10,11 @@ cupyx's, Dask's, else a general solve).
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
-from ._backend import backend_name, device_of, is_array, is_lazy, to_numpy, xp_of
+from ._backend import backend_name, device_of, is_array, is_lazy, to_numpy, waits_to_read, xp_of
 from ._dtypes import kind_of
 
 # -- advanced indexing beyond the standard -------------------------------------------------------
@@ -399,6 +401,34 @@ def is_basic_index(index: tuple) -> bool:
     ) and not any(isinstance(i, bool) for i in index)
 
 
+def _nonsingular_triangle(a) -> None:
+    """SciPy's error for a zero on the diagonal of a triangular matrix (a NumPy array or a
+    library whose values are cheap to read), which a substitution would turn into inf and NaN
+    and an LU factorization into rounded garbage."""
+    diagonal = to_numpy(a)[..., np.arange(a.shape[-1]), np.arange(a.shape[-1])]
+    if not np.all(diagonal):
+        first = int(np.argmax(np.reshape(diagonal == 0, (-1, a.shape[-1])).any(axis=0)))
+        raise np.linalg.LinAlgError(f"singular matrix: resolution failed at diagonal {first}")
+
+
+def _general_triangular_solve(a, b, lower: bool, trans: int, unit_diagonal: bool):
+    """The library's general (batched) ``solve`` of the triangle made explicit."""
+    xp, device, n = xp_of(a), device_of(a), a.shape[-1]
+    if not unit_diagonal and not waits_to_read(a):
+        _nonsingular_triangle(a)
+    ones = xp.ones((n, n), dtype=xp.bool, device=device)
+    k = int(unit_diagonal)
+    kept = xp.tril(ones, k=-k) if lower else xp.triu(ones, k=k)
+    zero, one = (xp.asarray(v, dtype=a.dtype, device=device) for v in (0, 1))
+    explicit = xp.where(kept, a, zero)
+    if unit_diagonal:
+        explicit = xp.where(xp.eye(n, dtype=xp.bool, device=device), one, explicit)
+    if trans:
+        explicit = xp.matrix_transpose(explicit)
+        explicit = xp.conj(explicit) if trans == 2 else explicit
+    return xp.linalg.solve(explicit, b)
+
+
 def solve_triangular(a, b, lower: bool, trans: int, unit_diagonal: bool):
     """The solution ``x`` of ``op(a) x = b`` for triangular ``a`` (..., n, n) and ``b``
     (..., n, k) of one floating dtype, none of whose axes is empty; ``op`` is the identity, the
@@ -430,18 +460,16 @@ def solve_triangular(a, b, lower: bool, trans: int, unit_diagonal: bool):
             a = da.where(np.eye(a.shape[0], dtype=bool), 1, a).astype(a.dtype)
         a = a.rechunk((a.chunks[1], a.chunks[1]))  # square diagonal blocks, as dask's needs
         return da.linalg.solve_triangular(a, b.rechunk({0: a.chunks[1]}), lower=lower)
-    xp, device, n = xp_of(a), device_of(a), a.shape[-1]
+    xp, n = xp_of(a), a.shape[-1]
     try:
         if backend == "numpy":
-            from numpy.linalg import LinAlgError
             from scipy.linalg.blas import get_blas_funcs
 
             trsm = get_blas_funcs("trsm", (a, b))
 
             def solve(a, b):
-                if not unit_diagonal and not np.all(np.diagonal(a)):
-                    first = int(np.argmin(np.diagonal(a) != 0))
-                    raise LinAlgError(f"singular matrix: resolution failed at diagonal {first}")
+                if not unit_diagonal:
+                    _nonsingular_triangle(a)
                 if trans == 2 or np.isfortran(a):
                     return trsm(1.0, a, b, lower=lower, trans_a=trans, diag=unit_diagonal)
                 # a C-ordered matrix is a Fortran-ordered aᵀ, whose triangle is the other one
@@ -454,20 +482,14 @@ def solve_triangular(a, b, lower: bool, trans: int, unit_diagonal: bool):
                 return triangular(a, b, trans=trans, lower=lower, unit_diagonal=unit_diagonal)
 
     except ImportError:  # the general solve: correct, and slower
-        ones = xp.ones((n, n), dtype=xp.bool, device=device)
-        k = int(unit_diagonal)
-        kept = xp.tril(ones, k=-k) if lower else xp.triu(ones, k=k)
-        zero, one = (xp.asarray(v, dtype=a.dtype, device=device) for v in (0, 1))
-        explicit = xp.where(kept, a, zero)
-        if unit_diagonal:
-            explicit = xp.where(xp.eye(n, dtype=xp.bool, device=device), one, explicit)
-        if trans:
-            explicit = xp.matrix_transpose(explicit)
-            explicit = xp.conj(explicit) if trans == 2 else explicit
-        return xp.linalg.solve(explicit, b)
+        return _general_triangular_solve(a, b, lower, trans, unit_diagonal)
     if a.ndim == 2 and b.ndim == 2:
         return solve(a, b)
     batch = np.broadcast_shapes(tuple(a.shape[:-2]), tuple(b.shape[:-2]))
+    if backend == "numpy" and n <= 32 and math.prod(batch) > 4:
+        # many small matrices: one batched solve beats a Python loop of trsm calls (20,000
+        # 3 x 3 triangles: 0.26 s looped), and the triangle is checked the same way
+        return _general_triangular_solve(a, b, lower, trans, unit_diagonal)
     a = xp.broadcast_to(a, batch + (n, n))
     b = xp.broadcast_to(b, batch + tuple(b.shape[-2:]))
     out = xp.stack([solve(a[i], b[i]) for i in np.ndindex(batch)])
