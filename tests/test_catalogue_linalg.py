@@ -1042,3 +1042,12 @@ def test_integer_products_on_dask_keep_numpys_dtype():
     ):
         assert got.dtype == expected.dtype
         np.testing.assert_array_equal(got.numpy(), expected)
+
+
+def test_bool_products_on_dask_stay_bool():
+    da = pytest.importorskip("dask.array")
+    b = np.array([[True, False], [True, True]])
+    x = tg.constant(da.from_array(b, chunks=1))
+    for got in (tg.matmul(x, x), tg.einsum("ij,jk->ik", x, x), tg.tensordot(x, x, axes=1)):
+        assert got.dtype == tg.bool
+        np.testing.assert_array_equal(got.numpy(), b @ b)

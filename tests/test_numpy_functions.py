@@ -972,3 +972,27 @@ def test_reduction_methods_and_refused_ufunc_methods_name_the_keyword_and_the_wa
     assert np.var(t, correction=1).numpy() == np.var(t.numpy(), correction=1) == t.var(ddof=1)
     with pytest.raises(ValueError, match="ddof and correction can't be provided simultaneously"):
         np.var(t, ddof=1, correction=1)
+
+
+def test_reductions_take_numpys_positional_order_and_refuse_unknown_keywords():
+    t = tg.constant([[1.0, 2.0], [3.0, 4.0]])
+    x = t.numpy()
+    assert np.max(t, 0, None, True).numpy().tolist() == np.max(x, 0, None, True).tolist()
+    assert t.max(0, None, True).numpy().tolist() == x.max(0, None, True).tolist()  # no dtype
+    assert (
+        np.sum(t, 0, None, None, True).numpy().tolist() == np.sum(x, 0, None, None, True).tolist()
+    )
+    with pytest.raises(TypeError, match="numpy.max on tensors takes no initial="):
+        t.max(0, None, None, True)  # NumPy's initial=True, not keepdims
+    for call, keyword in (
+        (lambda: t.sum(foo=None), "foo"),
+        (lambda: t.mean(keepdim=True), "keepdim"),
+    ):
+        with pytest.raises(TypeError, match=f"got an unexpected keyword argument '{keyword}'"):
+            call()
+    with pytest.raises(
+        TypeError,
+        match="numpy.maximum .accumulate. has no tapegrad rule, so its "
+        "gradient would be lost: use tapegrad functions",
+    ):
+        np.maximum.accumulate(t)

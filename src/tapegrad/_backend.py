@@ -223,9 +223,9 @@ def _bare_cupy_namespace():  # pragma: no cover - needs a GPU
 
 @functools.cache
 def _dask_namespace(xp):
-    """Dask's namespace with its integer products in the operands' dtype: Dask's matmul,
-    tensordot, vecdot and einsum widen every integer product to 64 bits (int8 @ int8 gives
-    int64), where NumPy and the standard keep the promoted dtype."""
+    """Dask's namespace with its integer and bool products in the operands' dtype: Dask's
+    matmul, tensordot, vecdot and einsum widen them to 64-bit integers (int8 @ int8 and
+    bool @ bool give int64), where NumPy and the standard keep the promoted dtype."""
     namespace = types.SimpleNamespace(**vars(xp))
     for name in ("matmul", "tensordot", "vecdot"):
         setattr(namespace, name, _integer_product(getattr(xp, name)))
@@ -242,7 +242,7 @@ def _integer_product(product):
 
 def _in_promoted_dtype(out, operands):
     wanted = np.result_type(*(o.dtype for o in operands))
-    return out.astype(wanted) if wanted.kind in "iu" and out.dtype != wanted else out
+    return out.astype(wanted) if wanted.kind in "biu" and out.dtype != wanted else out
 
 
 def _standard_sorts(library):

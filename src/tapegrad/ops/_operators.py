@@ -93,12 +93,32 @@ OPERATORS = {
 # NumPy functions called on tensors (``np.sum(t)``, ``np.dot(a, t)``) run tapegrad's function of
 # the same name, found at call time; these adapters cover NumPy's differing names and arguments.
 def _reduction(name):
-    def call(a, axis=None, dtype=None, out=None, keepdims=False, **kwargs):
+    """NumPy's reduction ``name`` (function and method) in NumPy's own positional order: max and
+    min take no dtype. An unknown keyword is Python's TypeError, naming NumPy's function."""
+    _NO = np._NoValue
+
+    def reduce(a, axis, dtype, out, keepdims, initial, where):
         _no_out(name, out)
-        npf.refuse(name, **kwargs)  # initial=, where=: dropping them would change the result
+        npf.refuse(name, initial=initial, where=where)  # dropping them would change the result
         result = getattr(_tapegrad(), name)(a, axis=axis, keepdims=keepdims)
         return result if dtype is None else ew.astype(result, dtype)
 
+    if name in ("max", "min"):
+
+        def call(a, axis=None, out=None, keepdims=False, initial=_NO, where=_NO):
+            return reduce(a, axis, None, out, keepdims, initial, where)
+
+    elif name == "mean":
+
+        def call(a, axis=None, dtype=None, out=None, keepdims=False, *, where=_NO):
+            return reduce(a, axis, dtype, out, keepdims, _NO, where)
+
+    else:
+
+        def call(a, axis=None, dtype=None, out=None, keepdims=False, initial=_NO, where=_NO):
+            return reduce(a, axis, dtype, out, keepdims, initial, where)
+
+    call.__qualname__ = call.__name__ = f"numpy.{name}"
     return call
 
 
@@ -400,8 +420,8 @@ def _array_ufunc(self, ufunc, method, *inputs, **kwargs):
     if kwargs.get("out") is not None:
         _no_out(name, kwargs["out"])
     if op is None or method != "__call__":
-        # the tapegrad function by that name, where there is one (np.sin.at: tg.sin)
-        known = _ufunc_op(ufunc) if method != "__call__" else None
+        # for .at, the tapegrad function by that name, where there is one (np.sin.at: tg.sin)
+        known = _ufunc_op(ufunc) if method == "at" else None
         found = getattr(known, "__module__", "").startswith("tapegrad.ops.") and hasattr(
             _tapegrad(), getattr(known, "__name__", "")
         )
