@@ -996,3 +996,27 @@ def test_reductions_take_numpys_positional_order_and_refuse_unknown_keywords():
         "gradient would be lost: use tapegrad functions",
     ):
         np.maximum.accumulate(t)
+
+
+def test_nan_quantiles_of_dask_tensors_compute_nothing_until_asked():
+    dask = pytest.importorskip("dask")
+    da = pytest.importorskip("dask.array")
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("a Dask recipe was computed behind the user's back")
+
+    x = np.array([[3.0, np.nan, 2.0, 7.0, 1.0], [np.nan] * 5, [1.0, 2.0, 3.0, 4.0, 5.0]])
+    d = tg.constant(da.from_array(x, chunks=2))
+    with dask.config.set(scheduler=refuse):
+        median = np.nanmedian(d, axis=-1)
+        quantiles = {
+            m: np.nanquantile(d, [0.3, 0.5, 0.9], axis=-1, method=m)
+            for m in ("linear", "lower", "higher", "nearest", "midpoint")
+        }
+        gradient = tg.grad(lambda t: tg.sum(np.nanquantile(t, 0.3, axis=-1)))(d)
+    np.testing.assert_allclose(median.numpy(), np.nanmedian(x, axis=-1))
+    for m, q in quantiles.items():
+        expected = np.nanquantile(x, [0.3, 0.5, 0.9], axis=-1, method=m)
+        np.testing.assert_allclose(q.numpy(), expected)
+    expected = tg.grad(lambda t: tg.sum(np.nanquantile(t, 0.3, axis=-1)))(tg.constant(x))
+    np.testing.assert_allclose(gradient.numpy(), expected.numpy())

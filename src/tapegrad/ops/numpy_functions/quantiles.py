@@ -18,6 +18,7 @@ from .. import manipulation as mp
 from .. import reduction as rd
 from ._common import (
     _NO,
+    _cheap_to_read,
     _floating,
     _keepdims_given,
     _on_values,
@@ -114,9 +115,9 @@ def _positions(n, q, method):
     if method == "nearest":
         return np.around(n1 * q).astype(np.intp), None
     if method == "midpoint":
-        index = np.asarray(0.5 * (np.floor(n1 * q) + np.ceil(n1 * q)))
+        index = 0.5 * (np.floor(n1 * q) + np.ceil(n1 * q))  # arrays of the counts' library
     else:
-        index = np.asarray(n1 * q)
+        index = n1 * q
         if index.dtype.kind in "iu":
             return index.astype(np.intp), None
     previous = np.floor(index)
@@ -138,7 +139,7 @@ def _weight(n, q, previous, method, weak, like):
         index = 0.5 * (np.floor(n1 * values) + np.ceil(n1 * values))
         t = np.where(index % 1 == 0, 0.0, 0.5).astype(previous.dtype)
     else:
-        t = np.asarray(n1 * values - previous, dtype=previous.dtype)
+        t = (n1 * values - previous).astype(previous.dtype)
     above = _static(t >= 0.5, like)
     if isinstance(q, Tensor) and method == "linear":
         steps = n1 if isinstance(n1, int) else _static(n1, like)
@@ -195,7 +196,7 @@ def _quantile(name, a, q, axis, method, keepdims, refused, percent=False, skip_n
         none = rd.sum(_floating(s), axis=-1, keepdims=True)
         result = ew.multiply(mp.broadcast_to(none, tuple(s.shape[:-1]) + flat.shape), np.nan)
     elif skip_nan:
-        counts = _values(rd.sum(ew.astype(ew.logical_not(ew.isnan(s)), np.int64), axis=-1))
+        counts = _present_counts(s)
         size = counts[..., None]
         previous, following = _positions(size, values.reshape(-1), method)
         result = indexing.take_along_axis(s, _last_valid(previous, counts, n, s), axis=-1)
@@ -309,12 +310,20 @@ def median(a, axis=None, out=None, overwrite_input=False, keepdims=False):
     return mp.reshape(result, _result_shape(shape, axes, keepdims))
 
 
+def _present_counts(s):
+    """How many values of each sorted slice are not NaN: NumPy values where reading them costs
+    nothing, else the library's own array (lazy on Dask, on the GPU for CuPy), which NumPy's
+    functions below dispatch to, so nothing is computed or waited for behind the user's back."""
+    counts = rd.sum(ew.astype(ew.logical_not(ew.isnan(s)), np.int64), axis=-1)
+    return _values(counts) if _cheap_to_read(counts) else counts._value
+
+
 def nanmedian(a, axis=None, out=None, overwrite_input=False, keepdims=_NO):
     """``numpy.nanmedian``: ``median`` of the values that are not NaN, slice by slice (NaN for
     a slice of NaNs only)."""
     no_out("nanmedian", out)
     s, shape, axes = _real_sorted("nanmedian", a, axis)
-    counts = _values(rd.sum(ew.astype(ew.logical_not(ew.isnan(s)), np.int64), axis=-1))
+    counts = _present_counts(s)
     n = s.shape[-1]
     if n == 0:
         result = ew.multiply(rd.sum(s, axis=-1), np.nan)
