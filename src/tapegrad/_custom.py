@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import functools
 import inspect
+import math
 import threading
 import warnings
+import weakref
 from collections.abc import Callable
 
 from ._backend import is_array, xp_of
@@ -47,7 +49,12 @@ class _JointRules:
         # the answer is kept for the inputs asked in turn about one cotangent; a later backward
         # pass may send the same cotangent under other tapes (or none), which needs its own
         now = context()
-        key = (now.mode, tuple(map(id, now.tapes)), tuple(map(id, now.accumulators)))
+        # weak references, not id(): a new tape at a dead tape's address must not match it
+        key = (
+            now.mode,
+            tuple(map(weakref.ref, now.tapes)),
+            tuple(map(weakref.ref, now.accumulators)),
+        )
         if g is not self.last_g or key != self.last_key:
             self.last_g, self.last_key, self.last = g, key, self.joint(g, *inputs)
         out = self.last[k]
@@ -78,16 +85,18 @@ def _per_example(joint: Callable, out_ndim: int, inputs: list) -> Callable:
     """User rules are written for one cotangent; a vectorized Jacobian sends a batch of them on
     leading axes, so the rule runs once per example and the results are stacked. Rules run
     with operations returning tensors, and get a tensor cotangent, as in TensorFlow."""
+    # a partial of a module-level function, not a closure that calls itself: that would be a
+    # reference cycle holding the rule, its residuals and inputs until the cyclic collector ran
+    return functools.partial(_each_example, joint, out_ndim, inputs)
 
-    def batched(g, *vals):
-        with plain_mode():
-            g = g if isinstance(g, Tensor) else wrap(g)
-            if g.ndim <= out_ndim:
-                return joint(g, *vals)
-            rows = [batched(g[i], *vals) for i in range(g.shape[0])]
-        return [_stack_rows([r[k] for r in rows], x) for k, x in enumerate(inputs)]
 
-    return batched
+def _each_example(joint: Callable, out_ndim: int, inputs: list, g, *vals):
+    with plain_mode():
+        g = g if isinstance(g, Tensor) else wrap(g)
+        if g.ndim <= out_ndim:
+            return joint(g, *vals)
+        rows = [_each_example(joint, out_ndim, inputs, g[i], *vals) for i in range(g.shape[0])]
+    return [_stack_rows([r[k] for r in rows], x) for k, x in enumerate(inputs)]
 
 
 def _stack_rows(rows: list, like):
@@ -672,14 +681,17 @@ class custom_jvp:
             )
             if not batch:
                 return one_direction(ts, vals)
-            if not batch[0]:  # no directions (a Jacobian of an input without elements)
+            count = math.prod(batch)
+            if not count:  # no directions (a Jacobian of an input without elements)
                 return _fresh_zeros(packed, batch)
-            return stack(
-                [
-                    tangent_out([None if t is None else t[i] for t in ts], ans, *vals)
-                    for i in range(batch[0])
-                ]
-            )
+            # one direction at a time, in a loop (a closure calling itself would be a reference
+            # cycle holding the call's arrays until the cyclic collector ran)
+            flat = [None if t is None else reshape(t, (count, *t.shape[len(batch) :])) for t in ts]
+            rows = [
+                one_direction([None if t is None else t[i] for t in flat], vals)
+                for i in range(count)
+            ]
+            return reshape(stack(rows), batch + tuple(rows[0].shape))
 
         packed = _pack(outputs)
 
