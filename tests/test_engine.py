@@ -597,3 +597,25 @@ def test_a_python_complex_beside_a_real_tensor_casts_it_on_the_tape():
         np.testing.assert_allclose(tg.grad(f)(z).numpy(), [0.6 + 0.8j], rtol=1e-15)
     assert (tg.constant(1.0) * 1j).dtype == tg.complex64
     assert (1j * tg.constant(1.0, dtype=tg.float64)).dtype == tg.complex128
+
+
+@pytest.mark.filterwarnings("ignore:invalid value encountered in log")  # the NaN branch
+def test_marks_of_scalars_in_use_are_kept_past_the_bound_and_dead_ones_forgotten():
+    """0-d values are NumPy scalars, which take no weak reference: their marks are held, and a
+    sweep forgets only those no tape holds any more (dropping the oldest made live ones NaN)."""
+    from tapegrad.ops import _strong
+
+    xs = [tg.constant(-1.0, dtype=tg.float64) for _ in range(3000)]  # 6,000 marks on one tape
+    with tg.GradientTape() as tape:
+        tape.watch(xs)
+        y = tg.sum(tg.stack([tg.where(x > 0, tg.exp(tg.log(x)), 0.0) for x in xs]))
+    gradients = np.array([float(g) for g in tape.gradient(y, xs)])
+    assert not np.isnan(gradients).any() and not gradients.any()
+    del tape, y
+    for _ in range(3 * _strong._MAX_HELD):
+        x = tg.constant(-1.0, dtype=tg.float64)
+        with tg.GradientTape() as tape:
+            tape.watch(x)
+            y = tg.where(x > 0, tg.exp(tg.log(x)), 0.0)
+        assert float(tape.gradient(y, x)) == 0.0
+    assert len(_strong._HELD) <= 2 * _strong._MAX_HELD

@@ -35,6 +35,7 @@ apply).
 from __future__ import annotations
 
 import inspect
+import sys
 import weakref
 from collections import deque
 from functools import partial
@@ -47,7 +48,8 @@ from .._tensor import Tensor
 
 _MARKED: dict[int, object] = {}  # id(value) -> a weak reference to the value (or the value)
 _HELD: deque = deque()  # ids of values held strongly (NumPy scalars take no weak reference)
-_MAX_HELD = 4096
+_MAX_HELD = 4096  # held scalars before a sweep; the bound grows with those still in use
+_held_bound = _MAX_HELD
 _add_reduce = np.add.reduce
 
 
@@ -70,11 +72,36 @@ def mark(value) -> None:
         return
     try:
         _MARKED[key] = weakref.ref(v, partial(_forget, key))
-    except TypeError:  # NumPy scalars: small, held until newer ones push them out
+    except TypeError:  # NumPy scalars: held strongly, and forgotten once nothing else holds them
         _MARKED[key] = v
         _HELD.append(key)
-        if len(_HELD) > _MAX_HELD:
+        if len(_HELD) > _held_bound:
+            _sweep_held()
+
+
+def _sweep_held() -> None:
+    """Forget the held scalars that only this module still holds (the tape that kept them is
+    gone), and keep every one still in use however many there are: dropping the oldest mark of
+    a value still on a tape made its zero cotangent NaN again (past 4,096 marks, a sum of 3,000
+    guarded branches had 952 NaN gradients)."""
+    global _held_bound
+    counts = getattr(sys, "getrefcount", None)
+    if counts is None:  # no reference counts (PyPy): the oldest go, as a bound must hold
+        while len(_HELD) > _MAX_HELD:
             _MARKED.pop(_HELD.popleft(), None)
+        return
+    kept = deque()
+    for key in _HELD:
+        v = _MARKED.get(key)
+        if v is None:
+            continue
+        if counts(v) > 3:  # more than the dict's, the loop's ``v`` and the call's own
+            kept.append(key)
+        else:
+            del _MARKED[key]
+    _HELD.clear()
+    _HELD.extend(kept)
+    _held_bound = max(_MAX_HELD, 2 * len(kept))
 
 
 def is_marked(value) -> bool:
