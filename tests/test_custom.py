@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 import tapegrad as tg
+from tapegrad.testing import check_grads
 
 pytestmark = pytest.mark.filterwarnings("ignore::RuntimeWarning")  # exp(100) overflows float32
 
@@ -1713,3 +1714,32 @@ def test_a_new_tape_at_a_dead_tapes_address_records_a_custom_rule():
             g = inner.gradient(y, x, output_gradients=seed)
         assert float(outer.gradient(g, x)) == 12.0
         del g, outer
+
+
+def test_defjvps_as_in_jax():
+    @tg.custom_jvp
+    def f(x, y):
+        return tg.sin(x) * y
+
+    f.defjvps(
+        lambda x_dot, out, x, y: tg.cos(x) * x_dot * y, lambda y_dot, out, x, y: tg.sin(x) * y_dot
+    )
+    x, y = tg.constant(2.0, tg.float64), tg.constant(3.0, tg.float64)
+    gx, gy = tg.grad(f, argnums=(0, 1))(x, y)
+    assert float(gx) == pytest.approx(np.cos(2.0) * 3.0) and float(gy) == pytest.approx(np.sin(2.0))
+    check_grads(f, (x, y), order=2, modes=("fwd", "rev"))
+
+    @functools.partial(tg.custom_jvp, nondiff_argnums=(0,))
+    def scaled(k, x):
+        return k * x
+
+    scaled.defjvps(lambda x_dot, out, x: 10.0 * x_dot)  # a rule of its own, to be seen
+    assert float(tg.grad(lambda x: scaled(2.0, x))(1.0)) == 10.0
+    assert float(tg.jvp(lambda x: scaled(2.0, x), (1.0,), (1.0,))[1]) == 10.0
+
+    @tg.custom_jvp
+    def product(x, y):
+        return x * y
+
+    product.defjvps(None, lambda y_dot, out, x, y: x * y_dot)  # None: no part from x
+    assert [float(g) for g in tg.grad(product, argnums=(0, 1))(2.0, 3.0)] == [0.0, 2.0]

@@ -590,6 +590,7 @@ class custom_jvp:
     lists, tuples and dicts of tensors; tangents have their structures. The arguments at
     ``nondiff_argnums`` are not differentiated: the rule gets them first,
     ``rule(*nondiff_args, primals, tangents)``, and the others in ``primals`` and ``tangents``.
+    ``f.defjvps(jvp_0, jvp_1, ...)`` gives one rule per argument instead, as JAX's.
 
     >>> import tapegrad as tg
     >>> @tg.custom_jvp
@@ -611,6 +612,29 @@ class custom_jvp:
     def defjvp(self, rule: Callable) -> Callable:
         self.rule = rule
         return rule
+
+    def defjvps(self, *jvps) -> None:
+        """JAX's ``defjvps``: one function per differentiated argument, ``jvp_i(t_i, out,
+        *primals)`` giving that argument's part of the output's tangent (None: no part); the
+        tangent is their sum."""
+        nondiff = self.nondiff_argnums
+
+        def rule(*given):
+            *fixed, primals, tangents = given
+            fixed, rest = iter(fixed), iter(primals)
+            count = len(primals) + len(nondiff)
+            args = [next(fixed) if i in nondiff else next(rest) for i in range(count)]
+            out = self.fun(*args)
+            outputs, rebuild = flatten(out)
+            total = None
+            for jvp, t in zip(jvps, tangents):
+                if jvp is None:
+                    continue
+                parts = flatten(jvp(t, out, *primals))[0]
+                total = parts if total is None else [a + b for a, b in zip(total, parts)]
+            return out, rebuild(total if total is not None else [zeros_like(o) for o in outputs])
+
+        self.rule = rule
 
     def __call__(self, *args):
         if self.rule is None:
