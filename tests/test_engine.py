@@ -619,3 +619,14 @@ def test_marks_of_scalars_in_use_are_kept_past_the_bound_and_dead_ones_forgotten
             y = tg.where(x > 0, tg.exp(tg.log(x)), 0.0)
         assert float(tape.gradient(y, x)) == 0.0
     assert len(_strong._HELD) <= 2 * _strong._MAX_HELD
+
+
+def test_the_rules_made_for_joins_of_many_inputs_are_bounded():
+    from tapegrad.ops import manipulation
+
+    xs = [tg.constant(float(i)) for i in range(2500)]
+    with tg.GradientTape() as tape:
+        tape.watch(xs)
+        y = tg.sum(tg.concat([tg.reshape(x, (1,)) for x in xs]) ** 2)
+    assert [float(g) for g in tape.gradient(y, xs)] == [2.0 * i for i in range(2500)]
+    assert len(manipulation._concat.primitive.vjps.rules) <= 1024

@@ -245,9 +245,12 @@ class _Variadic:
         self.rules = {}
 
     def __getitem__(self, i):
-        if i not in self.rules:
-            self.rules[i] = _join_rule(i, self.stacked)
-        return self.rules[i]
+        rule = self.rules.get(i)
+        if rule is None:
+            if len(self.rules) >= 1024:  # a bound: a join of 100,000 inputs made as many rules
+                self.rules.clear()
+            rule = self.rules[i] = _join_rule(i, self.stacked)
+        return rule
 
 
 def _concat_forward(*arrays, axis=0):
