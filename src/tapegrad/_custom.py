@@ -190,10 +190,15 @@ def _as_tensors(values: list, like: list) -> list:
     ]
 
 
+def _owners(args: tuple) -> list:
+    """For each flattened leaf of ``args``: (the argument it belongs to, its place in it)."""
+    return [(i, k) for i, a in enumerate(args) for k in range(len(flatten(a)[0]))]
+
+
 def _labels(args: tuple, positions: list, variables: list = ()) -> list:
     """How messages name each recorded input: the argument it belongs to (and its piece, for
-    a list, tuple or dict argument), or the variable read."""
-    owners = [(i, k) for i, a in enumerate(args) for k in range(len(flatten(a)[0]))]
+    a list, tuple or dict argument), or the variable read. Made only for a message."""
+    owners = _owners(args)
     labels = []
     for p in positions:
         i, k = owners[p]
@@ -202,20 +207,21 @@ def _labels(args: tuple, positions: list, variables: list = ()) -> list:
     return labels + [f"variable {v.name!r}" for v in variables]
 
 
-def _check_shapes(what: str, grads, inputs, labels: list) -> None:
-    for label, g, x in zip(labels, grads, inputs):
+def _check_shapes(what: str, grads, inputs, named: Callable) -> None:
+    """``named()`` gives the inputs' labels, when a message needs them."""
+    for index, (g, x) in enumerate(zip(grads, inputs)):
         if g is None:
             continue
         shape = tuple(g.shape) if hasattr(g, "shape") else ()
         if shape != x.shape:  # a rule sees one example at a time: no batch axes to allow
             raise ValueError(
-                f"{what} returned a gradient of shape {shape} for {label} of shape "
+                f"{what} returned a gradient of shape {shape} for {named()[index]} of shape "
                 f"{x.shape}: each gradient must have its input's shape"
             )
         dtype = getattr(g, "dtype", None)
         if dtype is not None and kind_of(dtype) == "c" and kind_of(x.dtype) != "c":
             raise TypeError(  # the cast to the input's dtype would drop it silently
-                f"{what} returned a complex gradient ({dtype}) for {label}, which is real "
+                f"{what} returned a complex gradient ({dtype}) for {named()[index]}, which is real "
                 f"({x.dtype}): its imaginary part would be lost; return tg.real(...) of it if "
                 "that is meant"
             )
@@ -339,7 +345,6 @@ def custom_gradient(f: Callable) -> Callable:
         flat_args, rebuild_args, positions = _tensor_arguments(args)
         inputs = [flat_args[i] for i in positions]
         recorded_inputs = inputs + variables
-        labels = _labels(args, positions, variables)
         if not callable(grad_fn):
             raise TypeError(f"{name} must return (output, grad_fn); its grad_fn is not callable")
         if variables and not _takes_variables(grad_fn):  # at the call, as TensorFlow checks
@@ -365,7 +370,8 @@ def custom_gradient(f: Callable) -> Callable:
             else:
                 grads = _of_tensors(_as_list(grad_fn(*upstream)), positions, len(flat_args), name)
             grads = _as_tensors(grads, recorded_inputs)
-            _check_shapes(f"the grad_fn of {name}", grads, recorded_inputs, labels)
+            named = functools.partial(_labels, args, positions, variables)
+            _check_shapes(f"the grad_fn of {name}", grads, recorded_inputs, named)
             return grads
 
         packed = _pack(outputs)
@@ -487,7 +493,6 @@ class custom_vjp:
         flat_args, rebuild_args, positions = _tensor_arguments(args)
         nondiff = self.nondiff_argnums
         positions = _differentiated(positions, args, nondiff)
-        labels = _labels(args, positions)
         name = self.__name__
 
         def joint(g, *vals):
@@ -506,7 +511,8 @@ class custom_vjp:
             flat = _flat_cotangents(cotangents, args, name)
             inputs = [flat_args[i] for i in positions]
             picked = _as_tensors([flat[i] for i in positions], inputs)
-            _check_shapes(f"the bwd rule of {name}", picked, inputs, labels)
+            named = functools.partial(_labels, args, positions)
+            _check_shapes(f"the bwd rule of {name}", picked, inputs, named)
             return picked
 
         packed = _pack(outputs)
@@ -541,8 +547,8 @@ def _differentiated(positions: list, args: tuple, nondiff: tuple) -> list:
     """The flat positions of the tensors that belong to arguments outside ``nondiff``."""
     if not nondiff:
         return positions
-    owners = [i for i, a in enumerate(args) for _ in flatten(a)[0]]
-    return [p for p in positions if owners[p] not in nondiff]
+    owners = _owners(args)
+    return [p for p in positions if owners[p][0] not in nondiff]
 
 
 def _warn_variables_read(what: str, variables: list, rule: str) -> None:
