@@ -68,8 +68,8 @@ CONVERTERS = {
 }
 MODULES = {"numpy": "numpy", "array_api_strict": "array_api_strict", "dask": "dask.array"}
 MODULES["array_api_strict_device1"] = "array_api_strict"
-LIBRARY = {name: name for name in MODULES} | {"array_api_strict_device1": "array_api_strict"}
 MODULES["cupy"] = "cupy"
+LIBRARY = {name: name for name in MODULES} | {"array_api_strict_device1": "array_api_strict"}
 
 
 def _available(name):

@@ -8,5 +8,5 @@ mkdir -p "$out"
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv | tee "$out/device.txt"
 python -m benchmarks.gpu --json "$out/gpu.json" 2>&1 | tee "$out/bench.txt"
 TAPEGRAD_TEST_BACKEND=cupy HYPOTHESIS_PROFILE=ci timeout 300 \
-    python -m pytest -m backend -q -p no:cacheprovider --tb=line > "$out/tests.txt" 2>&1
-grep -E "^/.*(Error|Exception)|^FAILED|passed|failed" "$out/tests.txt" | cut -c1-300 | sort -u
+    python -m pytest -m backend -q -p no:cacheprovider --tb=short -rfE > "$out/tests.txt" 2>&1
+grep -E "^(FAILED|ERROR)|passed|failed" "$out/tests.txt" | cut -c1-300 | sort -u

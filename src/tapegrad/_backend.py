@@ -17,6 +17,26 @@ try:  # optional where the libraries in use speak the standard themselves (NumPy
 except ImportError:  # pragma: no cover - exercised on machines without it (a bare GPU box)
     array_api_compat = None
 
+
+def _standard_sorts(library):
+    """The standard's ``sort`` and ``argsort`` (``descending=``, stable) for a library whose own
+    take only ascending order (NumPy's, CuPy's)."""
+
+    def sort(x, /, *, axis=-1, descending=False, stable=True):
+        out = library.sort(x, axis=axis)
+        return library.flip(out, axis=axis) if descending else out
+
+    def argsort(x, /, *, axis=-1, descending=False, stable=True):
+        if not descending:
+            return library.argsort(x, axis=axis, kind="stable")
+        # stable descending order: sort the reversed array, then map positions back
+        n = x.shape[axis]
+        backwards = library.argsort(library.flip(x, axis=axis), axis=axis, kind="stable")
+        return n - 1 - library.flip(backwards, axis=axis)
+
+    return sort, argsort
+
+
 _NUMPY_2 = int(np.__version__.split(".")[0]) >= 2
 
 
@@ -245,25 +265,6 @@ def _in_promoted_dtype(out, operands):
     return out.astype(wanted) if wanted.kind in "biu" and out.dtype != wanted else out
 
 
-def _standard_sorts(library):
-    """The standard's ``sort`` and ``argsort`` (``descending=``, stable) for a library whose own
-    take only ascending order (NumPy's, CuPy's)."""
-
-    def sort(x, /, *, axis=-1, descending=False, stable=True):
-        out = library.sort(x, axis=axis)
-        return library.flip(out, axis=axis) if descending else out
-
-    def argsort(x, /, *, axis=-1, descending=False, stable=True):
-        if not descending:
-            return library.argsort(x, axis=axis, kind="stable")
-        # stable descending order: sort the reversed array, then map positions back
-        n = x.shape[axis]
-        backwards = library.argsort(library.flip(x, axis=axis), axis=axis, kind="stable")
-        return n - 1 - library.flip(backwards, axis=axis)
-
-    return sort, argsort
-
-
 def _on_cupy_device(create):  # pragma: no cover - needs a GPU
     """A CuPy creation function that takes the standard's ``device=`` (CuPy's own create on
     the current device)."""
@@ -453,13 +454,22 @@ def counts_bools_as_numbers(value) -> bool:
 _CONSTANTS: dict = {}
 
 
+def _hashable(device):
+    """A device as a dictionary key: CuPy's ``Device`` defines ``==`` but no hash."""
+    try:
+        hash(device)
+    except TypeError:
+        return (type(device), repr(device))
+    return device
+
+
 def constant_like(value, fill: float, length: int | None = None):
     """A cached constant of ``value``'s library and dtype: the scalar ``fill`` (``length``
     None) or ``arange(length)``. Made once per library, dtype and length, so that a step on a
     GPU does not send the same small constant to the device every time."""
     # repr: a NaN fill is never equal to itself; the device: a GPU's constant stays on it
     device = device_of(value)
-    key = (type(value), str(value.dtype), repr(fill), length, device)
+    key = (type(value), str(value.dtype), repr(fill), length, _hashable(device))
     cached = _CONSTANTS.get(key)
     if cached is None:
         xp = xp_of(value)
