@@ -10,6 +10,7 @@ is close to the wall time, the step is bound by Python, not by the GPU.
 from __future__ import annotations
 
 import argparse
+import collections
 import cProfile
 import pstats
 import statistics
@@ -54,6 +55,31 @@ def _profile(step, sync, repeats: int, top: int) -> None:
     stats.print_stats(top)
 
 
+def _kernels(step, sync) -> None:
+    """Print the GPU kernels one step launches, by name: PyTorch's profiler records every
+    kernel of the process through CUPTI, CuPy's too. Skipped without PyTorch or a GPU."""
+    try:
+        from torch.autograd import DeviceType
+        from torch.profiler import ProfilerActivity, profile
+    except ImportError:
+        print("   (kernel list skipped: PyTorch is not installed)")
+        return
+    sync()
+    try:
+        with profile(activities=[ProfilerActivity.CUDA]) as recorded:
+            step()
+            sync()
+    except Exception as error:  # noqa: BLE001 - a profiler that cannot start: say why, go on
+        print(f"   (kernel list skipped: {type(error).__name__}: {error})")
+        return
+    names = collections.Counter(
+        event.name for event in recorded.events() if event.device_type == DeviceType.CUDA
+    )
+    print(f"   {sum(names.values())} kernels and copies")
+    for name, count in names.most_common():
+        print(f"   {count:4d}  {name[:110]}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.gpu_profile", description=__doc__)
     parser.add_argument("--backend", choices=["cupy", "numpy"], default="cupy")
@@ -83,6 +109,10 @@ def main() -> None:
     for name in ("mlp_large tapegrad", "chain tapegrad"):
         print(f"\n== {name}: where the host time goes ==")
         _profile(steps[name], backend.sync, 10 if "mlp" in name else 2, args.top)
+    if args.backend == "cupy":
+        for name in steps:
+            print(f"\n== {name}: the kernels of one step ==")
+            _kernels(steps[name], backend.sync)
 
 
 if __name__ == "__main__":

@@ -237,6 +237,12 @@ def _bare_cupy_namespace():  # pragma: no cover - needs a GPU
         return cupy.linalg.solve(a, cupy.broadcast_to(x2, batch + x2.shape[-2:]))
 
     linalg.cholesky, linalg.pinv, linalg.svdvals, linalg.solve = cholesky, pinv, svdvals, solve
+    # the standard's linalg functions that cupy.linalg lacks (it keeps them at the top level)
+    linalg.diagonal = lambda x, /, *, offset=0: cupy.diagonal(x, offset, -2, -1)
+    linalg.trace = lambda x, /, *, offset=0, dtype=None: cupy.trace(x, offset, -2, -1, dtype)
+    linalg.matrix_transpose = namespace.matrix_transpose
+    linalg.matmul, linalg.outer, linalg.tensordot = cupy.matmul, cupy.outer, cupy.tensordot
+    linalg.vecdot = vecdot
     namespace.vecdot, namespace.var, namespace.std, namespace.linalg = vecdot, var, std, linalg
     return namespace
 
@@ -357,12 +363,19 @@ def is_array(value) -> bool:
     return known
 
 
+# NumPy's and CuPy's array types: libraries whose arrays take NumPy's operators and methods
+# (``a @ b.T``, ``g * mask``), which rules may call directly instead of the namespace's functions
+NATIVE_TYPES: set[type] = {np.ndarray}
+
+
 def backend_name(value) -> str:
     """The library an array belongs to: numpy, cupy, dask, array_api_strict ..."""
     kind = type(value)
     name = _BACKEND_NAMES.get(kind)
     if name is None:
         name = _BACKEND_NAMES[kind] = kind.__module__.split(".")[0]
+        if name == "cupy" and hasattr(value, "shape"):
+            NATIVE_TYPES.add(kind)
     return name
 
 
@@ -456,11 +469,10 @@ _CONSTANTS: dict = {}
 
 def _hashable(device):
     """A device as a dictionary key: CuPy's ``Device`` defines ``==`` but no hash."""
-    try:
-        hash(device)
-    except TypeError:
-        return (type(device), repr(device))
-    return device
+    if device is None or type(device).__hash__ is not None:
+        return device
+    number = getattr(device, "id", None)  # CuPy's: the GPU's number
+    return (type(device), repr(device) if number is None else number)
 
 
 def constant_like(value, fill: float, length: int | None = None):

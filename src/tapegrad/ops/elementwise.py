@@ -22,6 +22,7 @@ import math
 from .. import _dtypes
 from .._backend import device_of, in_library_of, library_dtype, waits_to_read, xp_of
 from .._dtypes import FLOAT_TYPES, REAL_FLOAT_TYPES, kind_of
+from .._fused import Fused
 from .._primitive import primitive, raw
 from ._helpers import floating, floating_pair
 from ._strong import (
@@ -631,7 +632,11 @@ def sqrt(x, /):
 
 
 # -- trigonometric and hyperbolic functions --------------------------------------------------------
-@primitive(vjp=rules(smooth, lambda g, ans, x: g * _conj(cos(x))), jvp="elementwise")
+_SIN_VJP = Fused("sin_vjp", "g x", "out = g * cos(x)", lambda g, x: g * _conj(cos(x)))
+_COS_VJP = Fused("cos_vjp", "g x", "out = -g * sin(x)", lambda g, x: -g * _conj(sin(x)))
+
+
+@primitive(vjp=rules(smooth, lambda g, ans, x: _SIN_VJP(g, x)), jvp="elementwise")
 def sin(x, /):
     """Sine, elementwise.
 
@@ -645,7 +650,7 @@ def sin(x, /):
     return xp_of(x).sin(x if type(x.dtype) in FLOAT_TYPES else floating(x))
 
 
-@primitive(vjp=rules(smooth, lambda g, ans, x: -g * _conj(sin(x))), jvp="elementwise")
+@primitive(vjp=rules(smooth, lambda g, ans, x: _COS_VJP(g, x)), jvp="elementwise")
 def cos(x, /):
     """Cosine, elementwise.
 
@@ -767,11 +772,13 @@ def cosh(x, /):
     return xp_of(x).cosh(x if type(x.dtype) in FLOAT_TYPES else floating(x))
 
 
-@primitive(
-    # square, not ans * ans: its derivative (in a Hessian) is one product, not two and a sum
-    vjp=rules(smooth, lambda g, ans, x: g * _conj(1 - square(ans))),
-    jvp="elementwise",
+# square, not ans * ans: its derivative (in a Hessian) is one product, not two and a sum
+_TANH_VJP = Fused(
+    "tanh_vjp", "g ans", "out = g * (1 - ans * ans)", lambda g, ans: g * _conj(1 - square(ans))
 )
+
+
+@primitive(vjp=rules(smooth, lambda g, ans, x: _TANH_VJP(g, ans)), jvp="elementwise")
 def tanh(x, /):
     """Hyperbolic tangent, elementwise.
 

@@ -45,7 +45,7 @@ from contextlib import contextmanager
 
 import numpy as np
 
-from .._backend import backend_name, device_of, is_lazy, xp_of
+from .._backend import NATIVE_TYPES, backend_name, device_of, is_lazy, xp_of
 from .._dtypes import as_dtype, kind_of
 from .._primitive import primitive, raw
 from .._standard_gaps import linalg_call
@@ -232,9 +232,9 @@ def _zeros(shape, like):
 
 # -- matmul ---------------------------------------------------------------------------------------
 def _matmul_vjp_x(g, ans, x, y):
-    if type(g) is np.ndarray and type(y) is np.ndarray and g.ndim == x.ndim == y.ndim == 2:
-        if y.dtype.kind == "f":  # raw real NumPy matrices (the common backward step): at
-            return g @ y.T  # NumPy's speed, which the general path below costs ~10x over
+    if type(g) in NATIVE_TYPES and type(y) is type(g) and g.ndim == x.ndim == y.ndim == 2:
+        if y.dtype.kind == "f":  # raw real NumPy (or CuPy) matrices, the common backward
+            return g @ y.T  # step: at the library's speed, which the general path costs ~10x
     y = _conj(y)
     if x.ndim == 2 and y.ndim == 2:  # the common case first
         return matmul(g, matrix_transpose(y))
@@ -250,8 +250,8 @@ def _matmul_vjp_x(g, ans, x, y):
 
 
 def _matmul_vjp_y(g, ans, x, y):
-    if type(g) is np.ndarray and type(x) is np.ndarray and g.ndim == x.ndim == y.ndim == 2:
-        if x.dtype.kind == "f":  # raw real NumPy matrices, as in _matmul_vjp_x
+    if type(g) in NATIVE_TYPES and type(x) is type(g) and g.ndim == x.ndim == y.ndim == 2:
+        if x.dtype.kind == "f":  # raw real matrices, as in _matmul_vjp_x
             return x.T @ g
     x = _conj(x)
     if x.ndim == 2 and y.ndim == 2:  # the common case first

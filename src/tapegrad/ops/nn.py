@@ -14,6 +14,7 @@ from .._backend import (
     xp_of,
 )
 from .._dtypes import REAL_FLOAT_TYPES, kind_of
+from .._fused import Fused
 from .._primitive import primitive, raw
 from .._standard_gaps import indexes_natively, take_along_axis
 from .._state import RAW, per_thread
@@ -26,10 +27,15 @@ from .reduction import max, sum
 
 
 def _relu_vjp(g, ans, x):
-    positive = x > 0
-    if type(x) is np.ndarray or counts_bools_as_numbers(raw(x)):  # NumPy's arrays: no call
-        return g * positive
-    return where(positive, g, 0.0)
+    if type(x) is np.ndarray:  # the common case first: no call
+        return g * (x > 0)
+    if counts_bools_as_numbers(raw(x)):
+        return _RELU_VJP(g, x)
+    return where(x > 0, g, 0.0)
+
+
+# g * (x > 0), not where(x > 0, g, 0): a NaN or infinite cotangent stays NaN where x <= 0
+_RELU_VJP = Fused("relu_vjp", "g x", "out = g * (x > 0)", lambda g, x: g * (x > 0))
 
 
 @primitive(vjp=_relu_vjp, jvp="elementwise")
@@ -53,7 +59,12 @@ def relu(x, /):
     return xp_of(x).maximum(x, 0)
 
 
-@primitive(vjp=lambda g, ans, x: g * (ans * (1 - ans)), jvp="elementwise")
+_SIGMOID_VJP = Fused(
+    "sigmoid_vjp", "g ans", "out = g * (ans * (1 - ans))", lambda g, ans: g * (ans * (1 - ans))
+)
+
+
+@primitive(vjp=lambda g, ans, x: _SIGMOID_VJP(g, ans), jvp="elementwise")
 def sigmoid(x, /):
     """``1 / (1 + exp(-x))``, computed without overflow for large ``|x|``; real inputs only."""
     if kind_of(x.dtype) == "c":  # the stable form compares x with 0, which complex x is not

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from .._fused import TAKES_KERNELS, Fused
 from ._optimizer import Optimizer
+
+# the plain step as one kernel on CuPy (elsewhere _assign_sub writes in place where it can)
+_STEP = Fused("sgd_step", "var grad lr", "out = var - grad * lr", lambda v, g, lr: v - g * lr, 1)
 
 
 class SGD(Optimizer):
@@ -44,10 +48,15 @@ class SGD(Optimizer):
         return {"momentum": 0.0} if self.momentum != 0 else {}
 
     def _update_step(self, grad, var, lr, slots) -> None:
-        step = grad * lr
         if self.momentum == 0:
-            self._assign_sub(var, step)
+            # no local name for var._value: _assign_sub counts its references
+            on_gpu = TAKES_KERNELS.get(type(var._value)) is not False
+            if on_gpu and _STEP.applies((var._value, grad, lr)):
+                self._assign(var, _STEP.launch(var._value, grad, lr))
+            else:
+                self._assign_sub(var, grad * lr)
             return
+        step = grad * lr
         m = slots["momentum"] * self.momentum - step
         slots["momentum"] = m
         self._assign(var, var._value + (m * self.momentum - step if self.nesterov else m))
