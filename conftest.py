@@ -10,6 +10,10 @@ import os
 
 _BACKEND_SUITE = {"test_backends.py", "conftest.py"}
 
+# the CPU stand-in for CuPy: imported only by the subprocess of tests/test_fake_cupy.py, never
+# collected (its doctests would import a module named cupy into this process)
+collect_ignore = ["tests/fake_cupy"]
+
 
 def pytest_ignore_collect(collection_path, config):
     if not os.environ.get("TAPEGRAD_TEST_BACKEND"):
