@@ -7,9 +7,12 @@ Two workloads, one forward and backward pass per timed call:
 - ``chain``: 500 steps of ``y = sin(y) * 0.999`` on 1,048,576 float32, then d sum(y) / d x.
 
 Each is written three ways: with tapegrad on CuPy arrays; by hand in CuPy, the forward and the
-hand-derived backward as plain CuPy operations (the floor: the same array operations with no
-autodiff around them, and no kernel fusion, which none of the others does either); and with
-PyTorch on CUDA, for reference. Every implementation starts from the same values, and before
+hand-derived backward as plain CuPy operations (the floor: the array operations a user writes,
+with no autodiff around them and no kernels of their own); and with PyTorch on CUDA, for
+reference. tapegrad launches fused kernels of its own for some rules (sin's, relu's, the
+cross-entropy's) and SGD's step, as PyTorch has fused backward kernels and optimizers: so it
+launches fewer kernels than the floor; ``TAPEGRAD_FUSED_KERNELS=0`` turns them off, for the
+comparison of the same kernels. Every implementation starts from the same values, and before
 anything is timed its loss, gradients and updated weights are checked against the hand-written
 ones. Each call is timed alone, the device synchronized before and after it; the report gives
 the median, the 10th and the 90th percentile, and each median over the floor's.

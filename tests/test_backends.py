@@ -26,6 +26,7 @@ from test_gradients import ROWS, _inputs
 
 import tapegrad as tg
 from tapegrad._backend import backend_name
+from tapegrad._state import per_thread
 
 pytestmark = pytest.mark.backend
 
@@ -898,3 +899,50 @@ def test_a_list_of_dask_tensors_is_stacked_lazily_not_computed_to_numpy():
         "cannot convert a list that mixes array_api_strict and dask arrays to one tensor: "
         "tapegrad never moves data between libraries on its own; convert them first"
     )
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_each_fused_kernel_gives_its_formulas_values_on_cupy(backend):
+    if LIBRARY[backend] != "cupy":
+        pytest.skip("the fused kernels run on CuPy only")
+    from tapegrad.ops.elementwise import _COS_VJP, _SIN_VJP, _TANH_VJP
+    from tapegrad.ops.nn import _RELU_VJP, _SIGMOID_VJP, _XENT_GRAD, _XENT_LOSS
+    from tapegrad.optimizers.sgd import _STEP
+
+    cupy = importlib.import_module("cupy")
+    rng = np.random.default_rng(0)
+    for dtype in (np.float32, np.float64):
+        g, x = (cupy.asarray(rng.normal(size=(5, 7)).astype(dtype)) for _ in range(2))
+        x[0, 0], g[1, 1] = 0.0, np.nan  # relu's: 0 is not positive; a NaN cotangent stays NaN
+        labels = cupy.asarray(rng.integers(0, 7, size=5).astype(np.int32))
+        exponentials = cupy.exp(x)
+        total = exponentials.sum(axis=-1)
+        cases = [
+            (_SIN_VJP, (g, x)),
+            (_COS_VJP, (g, x)),
+            (_TANH_VJP, (g, cupy.tanh(x))),
+            (_SIGMOID_VJP, (g, 1 / (1 + cupy.exp(-x)))),
+            (_RELU_VJP, (g, x)),
+            (_STEP, (x, g, 0.01)),
+            (_XENT_LOSS, (total, x, labels, 7)),
+            (_XENT_GRAD, (g[:, :1], exponentials, total[:, None], labels[:, None], 7)),
+        ]
+        for fused, operands in cases:
+            assert fused.applies(operands), fused.name
+            with _raw_arrays():  # as in a backward pass, where rules get and give raw arrays
+                got, want = fused.launch(*operands), fused.formula(*operands)
+            assert (got.dtype, got.shape) == (want.dtype, want.shape), fused.name
+            # the same operations, rounded alike (--fmad=false): the same bits
+            np.testing.assert_array_equal(got.get(), want.get(), err_msg=f"{fused.name} {dtype}")
+
+
+@contextlib.contextmanager
+def _raw_arrays():
+    now = per_thread.context
+    now.raw_depth += 1
+    now.refresh()
+    try:
+        yield
+    finally:
+        now.raw_depth -= 1
+        now.refresh()

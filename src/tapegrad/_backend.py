@@ -212,6 +212,14 @@ def _bare_cupy_namespace():  # pragma: no cover - needs a GPU
     def std(x, /, *, axis=None, correction=0.0, keepdims=False):
         return cupy.std(x, axis=axis, ddof=correction, keepdims=keepdims)
 
+    def count_nonzero(x, /, *, axis=None, keepdims=False):  # CuPy's takes no keepdims
+        counts = cupy.count_nonzero(x, axis=axis)
+        if not keepdims:
+            return counts
+        axes = range(x.ndim) if axis is None else (axis,) if isinstance(axis, int) else axis
+        kept = {a % x.ndim for a in axes}
+        return cupy.reshape(counts, tuple(1 if a in kept else n for a, n in enumerate(x.shape)))
+
     linalg = types.SimpleNamespace(**vars(cupy.linalg))
 
     def cholesky(x, /, *, upper=False):
@@ -244,6 +252,7 @@ def _bare_cupy_namespace():  # pragma: no cover - needs a GPU
     linalg.matmul, linalg.outer, linalg.tensordot = cupy.matmul, cupy.outer, cupy.tensordot
     linalg.vecdot = vecdot
     namespace.vecdot, namespace.var, namespace.std, namespace.linalg = vecdot, var, std, linalg
+    namespace.count_nonzero = count_nonzero
     return namespace
 
 

@@ -20,11 +20,22 @@ from __future__ import annotations
 
 import os
 
+import numpy as np
+
 ENABLED = os.environ.get("TAPEGRAD_FUSED_KERNELS", "1") != "0"
 
-_FLOATS = ("float32", "float64")
+_FLOATS = frozenset(np.dtype(c) for c in "fd")  # float32, float64: the dtypes kernels take
 # array type -> whether its library takes the kernels (callers may read it to skip a call)
 TAKES_KERNELS: dict[type, bool] = {}
+
+# the kinds of operand a formula declares (``name:kind``), as CuPy's kernel declares them
+_DECLARATIONS = {
+    "": "T {}",  # an array of the first operand's library and floating dtype
+    "raw": "raw T {}",  # the same, read whole by the body (``x[i * columns + j]``)
+    "int": "I {}",  # an integer array of that library (one integer dtype for all)
+    "scalar": "T {}",  # a Python number, taken in the floating dtype
+    "index": "int64 {}",  # a Python int
+}
 
 
 def _takes_kernels(kind: type) -> bool:
@@ -35,53 +46,83 @@ def _takes_kernels(kind: type) -> bool:
 
 
 class Fused:
-    """A formula of arrays and scalars that runs as one CuPy kernel where it can.
+    """A formula of arrays and numbers that runs as one CuPy kernel where it can.
 
-    ``parameters`` name the operands in call order, arrays first (``"g x"``); ``scalars`` how
-    many of the last ones are Python numbers; ``body`` is the kernel's C statement assigning
-    ``out``; ``formula`` computes the same with array operations (the definition).
+    ``operands`` names them in call order, each ``name`` (an array of the first operand's
+    dtype) or ``name:kind`` with a kind of ``_DECLARATIONS``; ``body`` is the kernel's C
+    statement assigning ``out`` (``i`` is the output element's flat index); ``formula`` computes
+    the same with array operations (the definition, which every other library runs).
     """
 
-    def __init__(self, name: str, parameters: str, body: str, formula, scalars: int = 0):
+    def __init__(self, name: str, operands: str, body: str, formula):
         self.name, self.body, self.formula = name, body, formula
-        self.parameters = parameters.split()
-        self.arrays = len(self.parameters) - scalars
+        self.operands = [(*token.partition(":")[::2],) for token in operands.split()]
+        # positions by kind, so that the check of a call loops only over what it must test
+        where = {kind: [] for kind in _DECLARATIONS}
+        for position, (_, kind) in enumerate(self.operands[1:], 1):
+            where[kind].append(position)
+        self._floating = tuple(where[""] + where["raw"])
+        self._raw, self._integer = tuple(where["raw"]), tuple(where["int"])
+        self._numbers = tuple(where["scalar"])
+        self._ints = tuple(where["index"])
+        self._others = self._raw or self._integer or self._ints
         self._kernel = None
 
     def __call__(self, *operands):
         if TAKES_KERNELS.get(type(operands[0])) is not False and self.applies(operands):
-            return self.launch(*operands)
+            return (self._kernel or self._compiled())(*operands)
         return self.formula(*operands)
 
     def launch(self, *operands):
         """The kernel, for operands that ``applies`` accepted."""
-        kernel = self._kernel
-        if kernel is None:
-            kernel = self._kernel = self._compile()
-        return kernel(*operands)
+        return (self._kernel or self._compiled())(*operands)
+
+    def _compiled(self):
+        self._kernel = self._compile()
+        return self._kernel
 
     def applies(self, operands) -> bool:
-        """Every array operand a CuPy array of one real floating dtype, every scalar a float."""
+        """Whether every operand is what the kernel takes: the arrays of one CuPy device array
+        type, the floating ones of one dtype (float32 or float64), the numbers Python's."""
         first = operands[0]
-        kind = type(first)
-        if not _takes_kernels(kind):
+        library = type(first)
+        if TAKES_KERNELS.get(library) is not True and not _takes_kernels(library):
             return False
         dtype = first.dtype
-        if dtype.name not in _FLOATS:
+        if dtype not in _FLOATS:
             return False
-        for i, operand in enumerate(operands[1:], 1):
-            if i < self.arrays:
-                if type(operand) is not kind or operand.dtype != dtype:
-                    return False
-            elif type(operand) not in (float, int):
+        for k in self._floating:
+            operand = operands[k]
+            if type(operand) is not library or (
+                operand.dtype is not dtype and operand.dtype != dtype
+            ):
                 return False
+        for k in self._numbers:
+            if type(operands[k]) is not float and type(operands[k]) is not int:
+                return False
+        return self._others_apply(operands, library) if self._others else True
+
+    def _others_apply(self, operands, library) -> bool:
+        for k in self._raw:  # read by flat position
+            if not operands[k].flags.c_contiguous:
+                return False
+        for k in self._ints:
+            if type(operands[k]) is not int:
+                return False
+        if self._integer:
+            integers = operands[self._integer[0]]
+            if type(integers) is not library or integers.dtype.kind not in "iu":
+                return False
+            for k in self._integer[1:]:
+                if type(operands[k]) is not library or operands[k].dtype != integers.dtype:
+                    return False
         return True
 
     def _compile(self):  # pragma: no cover - needs a GPU
         import cupy
 
         return cupy.ElementwiseKernel(
-            ", ".join(f"T {p}" for p in self.parameters),
+            ", ".join(_DECLARATIONS[kind].format(name) for name, kind in self.operands),
             "T out",
             self.body,
             f"tapegrad_{self.name}",

@@ -19,8 +19,19 @@ from __future__ import annotations
 import cmath
 import math
 
+import numpy as np
+
 from .. import _dtypes
-from .._backend import device_of, in_library_of, library_dtype, waits_to_read, xp_of
+from .._backend import (
+    NATIVE_TYPES,
+    backend_name,
+    constant_like,
+    device_of,
+    in_library_of,
+    library_dtype,
+    waits_to_read,
+    xp_of,
+)
 from .._dtypes import FLOAT_TYPES, REAL_FLOAT_TYPES, kind_of
 from .._fused import Fused
 from .._primitive import primitive, raw
@@ -1259,6 +1270,9 @@ def _where_rule(selected):
         # zeros may meet inf or NaN upstream (unchecked where looking would wait: CuPy, Dask)
         if is_marked(ans) or waits_to_read(raw(branch)) or not all_finite(branch):
             mark(branch)
+        if type(g) in NATIVE_TYPES and type(c) is type(g):  # raw arrays: a first-order pass
+            zero = constant_like(g, 0)  # made once (on a GPU: no copy per step)
+            return xp_of(g).where(c, g, zero) if selected else xp_of(g).where(c, zero, g)
         return where(c, g, 0) if selected else where(c, 0, g)
 
     return rule
@@ -1348,4 +1362,7 @@ def _scalar_beside(array, scalar):
     if target != _dtypes.as_dtype(value.dtype):
         array = astype(array, target)
         value = raw(array)
-    return array, xp_of(value).asarray(to_array(scalar, target), device=device_of(value))
+    number = to_array(scalar, target)  # refuses what the dtype cannot hold
+    if type(value) is not np.ndarray and backend_name(value) == "cupy":
+        return array, constant_like(value, scalar)  # made once: no copy to the GPU per call
+    return array, xp_of(value).asarray(number, device=device_of(value))

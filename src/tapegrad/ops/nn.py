@@ -155,13 +155,34 @@ def _minus_one_hot(xp, p, labels):
     return xp.where(classes == labels[..., None], picked - 1, p)
 
 
+def _scaled_softmax_minus_one_hot(g, exponentials, total, labels, classes):
+    """``g * (softmax - one_hot(labels))`` from the forward's exponentials and their sums
+    (``g``, ``total`` and ``labels`` with a last axis of 1, as the kernel broadcasts them)."""
+    p = _minus_one_hot(xp_of(exponentials), exponentials / total, labels[..., 0])
+    return g * p
+
+
+# the first-order backward step in one kernel on CuPy: a division, the one-hot subtraction (an
+# indexed read and write: several launches) and the product with the cotangent; ``i % classes``
+# is the output element's class
+_XENT_GRAD = Fused(
+    "xent_grad",
+    "g exponentials total labels:int classes:index",
+    "out = g * (exponentials / total - (i % classes == labels))",
+    _scaled_softmax_minus_one_hot,
+)
+
+
 def _xent_vjp(g, ans, logits, labels, *, saved=None):
     # first order (a backward pass nothing records): the forward's softmax. The mode decides,
     # not g's type: a recorded pass starts from a raw seed too
     if saved is not None and per_thread.context.mode == RAW:
         exponentials, total = saved
-        p = _minus_one_hot(xp_of(exponentials), exponentials / total[..., None], labels)
-        return g[..., None] * p
+        if type(exponentials) is np.ndarray:  # the formula itself, without the kernel's axes
+            return g[..., None] * _minus_one_hot(np, exponentials / total[..., None], labels)
+        return _XENT_GRAD(
+            g[..., None], exponentials, total[..., None], labels[..., None], logits.shape[-1]
+        )
     return expand_dims(g, axis=-1) * _softmax_minus_one_hot(logits, labels)
 
 
@@ -177,7 +198,21 @@ def _sparse_softmax_cross_entropy(logits, labels, /):
     shifted = logits - xp.max(logits, axis=-1, keepdims=True)
     exponentials = xp.exp(shifted)
     total = xp.sum(exponentials, axis=-1)
-    return xp.log(total) - _pick_last(xp, shifted, labels), (exponentials, total)
+    if type(total) is np.ndarray:  # the formula itself
+        return xp.log(total) - _pick_last(xp, shifted, labels), (exponentials, total)
+    return _XENT_LOSS(total, shifted, labels, logits.shape[-1]), (exponentials, total)
+
+
+# each example's loss in one kernel on CuPy: the read of its label's logit (an indexed read:
+# several launches), the log and the difference; ``shifted`` is read whole, row ``i``
+_XENT_LOSS = Fused(
+    "xent_loss",
+    "total shifted:raw labels:int classes:index",
+    "out = log(total) - shifted[i * classes + labels]",
+    lambda total, shifted, labels, classes: (
+        xp_of(total).log(total) - _pick_last(xp_of(shifted), shifted, labels)
+    ),
+)
 
 
 def _pick_last(xp, x, labels):

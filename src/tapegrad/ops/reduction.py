@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import _dtypes
-from .._backend import is_lazy, library_dtype, waits_to_read, xp_of
+from .._backend import backend_name, is_lazy, library_dtype, waits_to_read, xp_of
 from .._dtypes import kind_of
 from .._primitive import primitive, raw
 from .._tensor import Tensor
@@ -189,8 +189,9 @@ def mean(x, /, *, axis=None, keepdims=False):
             if x.size and _dtypes.as_dtype(x.dtype) == _dtypes.float16:  # summed in float32,
                 total = xp.sum(x, axis=axis, dtype=xp.float32, keepdims=keepdims)  # as NumPy:
                 return xp.astype(total / _count(x, axis), x.dtype)  # 6e4 + 6e4 is inf in f16
-        if not x.size:
-            return xp.mean(x, axis=axis, keepdims=keepdims)  # NaN, with NumPy's warning
+        if not x.size or (type(x) is not np.ndarray and backend_name(x) == "cupy"):
+            # no elements: NaN, with NumPy's warning; CuPy: one kernel, not a sum and a division
+            return xp.mean(x, axis=axis, keepdims=keepdims)
         # sum, then one division: NumPy's own mean costs twice as much
         return xp.sum(x, axis=axis, keepdims=keepdims) / _count(x, axis)
     except (ValueError, IndexError, TypeError) as error:

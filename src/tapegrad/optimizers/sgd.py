@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from .._fused import TAKES_KERNELS, Fused
 from ._optimizer import Optimizer
 
 # the plain step as one kernel on CuPy (elsewhere _assign_sub writes in place where it can)
-_STEP = Fused("sgd_step", "var grad lr", "out = var - grad * lr", lambda v, g, lr: v - g * lr, 1)
+_STEP = Fused(
+    "sgd_step", "var grad lr:scalar", "out = var - grad * lr", lambda v, g, lr: v - g * lr
+)
 
 
 class SGD(Optimizer):
@@ -50,9 +54,13 @@ class SGD(Optimizer):
     def _update_step(self, grad, var, lr, slots) -> None:
         if self.momentum == 0:
             # no local name for var._value: _assign_sub counts its references
-            on_gpu = TAKES_KERNELS.get(type(var._value)) is not False
-            if on_gpu and _STEP.applies((var._value, grad, lr)):
-                self._assign(var, _STEP.launch(var._value, grad, lr))
+            kind = type(var._value)
+            if (
+                kind is not np.ndarray
+                and TAKES_KERNELS.get(kind) is not False
+                and _STEP.applies((var._value, grad, lr))
+            ):
+                var._value = _STEP.launch(var._value, grad, lr)  # of the variable's dtype
             else:
                 self._assign_sub(var, grad * lr)
             return

@@ -486,10 +486,12 @@ def count_nonzero(a, axis=None):  # a 0-d array, as every CuPy reduction
 
 class ElementwiseKernel:
     """CuPy's user-defined elementwise kernel, for bodies ``out = <expression>`` whose
-    expression is also Python (operators, calls of CuPy's math functions, comparisons)."""
+    expression is also Python (operators, calls of CuPy's math functions, comparisons), with
+    ``raw`` parameters indexed by flat position and ``i``, the output element's flat index."""
 
     def __init__(self, in_params, out_params, operation, name="kernel", **options):
-        self.ins = [p.split() for p in in_params.split(",")]
+        # each parameter as (raw, type, name): ``raw T x`` is read whole, indexed by the body
+        self.ins = [(p.split()[0] == "raw", *p.split()[-2:]) for p in in_params.split(",")]
         self.outs = [p.split() for p in out_params.split(",")]
         target, _, expression = operation.strip().rstrip(";").partition("=")
         if len(self.outs) != 1 or target.strip() != self.outs[0][1]:
@@ -501,17 +503,28 @@ class ElementwiseKernel:
         if len(args) != len(self.ins):
             raise TypeError(f"Wrong number of arguments for {self.name!r}")
         types_ = {}
-        for (kind, _), arg in zip(self.ins, args):
+        for (_, kind, _), arg in zip(self.ins, args):
             if isinstance(arg, ndarray) and types_.setdefault(kind, arg.dtype) != arg.dtype:
                 raise TypeError(f"Type is mismatched. {self.name} {kind} {arg.dtype}")
-        values = {}
-        for (kind, param), arg in zip(self.ins, args):
+        values, shapes = {}, []
+        for (raw, kind, param), arg in zip(self.ins, args):
             dtype = types_.get(kind) or numpy.dtype(kind)
-            values[param] = arg._a if isinstance(arg, ndarray) else dtype.type(_operand(arg))
+            if not isinstance(arg, ndarray):
+                values[param] = dtype.type(_operand(arg))
+            elif raw:  # indexed by the flat position, as CuPy's CArray takes it
+                values[param] = numpy.ascontiguousarray(arg._a).reshape(-1)
+            else:
+                values[param] = arg._a
+                shapes.append(arg.shape)
+        shape = numpy.broadcast_shapes(*shapes)
+        values["i"] = numpy.arange(int(numpy.prod(shape)), dtype=numpy.int64).reshape(shape)
         with numpy.errstate(all="ignore"):
             out = eval(self.expression, {**vars(numpy), **values})  # noqa: S307
         kind = self.outs[0][0]
-        return ndarray._of(numpy.asarray(out, dtype=types_.get(kind) or numpy.dtype(kind)))
+        out = numpy.broadcast_to(
+            numpy.asarray(out, dtype=types_.get(kind) or numpy.dtype(kind)), shape
+        )
+        return ndarray._of(numpy.array(out))
 
 
 # -- submodules ---------------------------------------------------------------------------------
