@@ -903,8 +903,10 @@ def test_a_list_of_dask_tensors_is_stacked_lazily_not_computed_to_numpy():
 
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_each_fused_kernel_gives_its_formulas_values_on_cupy(backend):
-    if LIBRARY[backend] != "cupy":
-        pytest.skip("the fused kernels run on CuPy only")
+    from tapegrad import _fused
+
+    if LIBRARY[backend] != "cupy" or not _fused.ENABLED:
+        pytest.skip("the fused kernels run on CuPy only, unless TAPEGRAD_FUSED_KERNELS=0")
     from tapegrad.ops.elementwise import _COS_VJP, _SIN_VJP, _TANH_VJP
     from tapegrad.ops.nn import _RELU_VJP, _SIGMOID_VJP, _XENT_GRAD, _XENT_LOSS
     from tapegrad.optimizers.sgd import _STEP
@@ -946,3 +948,25 @@ def _raw_arrays():
     finally:
         now.raw_depth -= 1
         now.refresh()
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_scatter_add_keeps_infinite_and_nan_values_to_their_own_positions(backend):
+    # a product with a one-hot (inf * 0) or real + imag * 1j (inf * 1j) spread NaN to the rest
+    from tapegrad._standard_gaps import index_for, scatter_add
+
+    convert = CONVERTERS[backend]
+    for values in (
+        np.array([np.inf, 2.0, np.nan, -1.0]),
+        np.array([complex(-0.0, 1), complex(1, np.inf), complex(np.inf, 2), complex(3, np.nan)]),
+    ):
+        target = np.zeros(5, values.dtype)
+        target[0] = complex(-0.0, -0.0) if values.dtype.kind == "c" else -0.0
+        index = (np.array([0, 1, 3, 3]),)
+        expected = target.copy()
+        np.add.at(expected, index, values)
+        moved = convert(target)
+        got = tg.constant(scatter_add(moved, index_for(moved, index), convert(values))).numpy()
+        np.testing.assert_array_equal(got, expected)
+        if values.dtype.kind == "c" and LIBRARY[backend] in ("numpy", "cupy"):  # add.at's -0.0
+            assert np.signbit(got.real[0]) == np.signbit(expected.real[0])

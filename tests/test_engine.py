@@ -585,6 +585,30 @@ def test_cross_entropy_gradients_from_the_saved_softmax_equal_the_recomputed_one
     np.testing.assert_array_equal(first, again)
 
 
+def test_cross_entropy_of_permuted_logits_with_three_axes_has_the_textbook_gradient():
+    # permuted logits are not contiguous: the one-hot subtraction once went into a copy
+    rng = np.random.default_rng(3)
+    x = tg.Variable(rng.normal(size=(3, 2, 5)))
+    labels = tg.constant(rng.integers(0, 5, size=(2, 3)))
+    weights = tg.constant(rng.normal(size=(2, 3)))
+
+    def loss_of(x):
+        logits = tg.permute_dims(x, (1, 0, 2))
+        return tg.sum(weights * tg.nn.sparse_softmax_cross_entropy(labels, logits))
+
+    with tg.GradientTape() as tape:
+        loss = loss_of(x)
+    logits = np.transpose(x.numpy(), (1, 0, 2))
+    p = np.exp(logits - logits.max(axis=-1, keepdims=True))
+    p /= p.sum(axis=-1, keepdims=True)
+    p -= np.eye(5)[labels.numpy()]
+    expected = np.transpose(weights.numpy()[..., None] * p, (1, 0, 2))
+    np.testing.assert_allclose(tape.gradient(loss, x).numpy(), expected, rtol=1e-12, atol=1e-15)
+    tangent = rng.normal(size=(3, 2, 5))
+    _, forward = tg.jvp(loss_of, (x,), (tg.constant(tangent),))
+    np.testing.assert_allclose(forward.numpy(), np.sum(expected * tangent), rtol=1e-12)
+
+
 def test_a_python_complex_beside_a_real_tensor_casts_it_on_the_tape():
     """The real tensor is made complex by a recorded cast, whose rule keeps the real part of the
     cotangent: a real intermediate never receives a complex cotangent."""

@@ -193,7 +193,7 @@ def scatter_add(target, index, values):
         real, imag = xp.real(target).copy(), xp.imag(target).copy()
         scatter_add(real, index, xp.real(values))
         scatter_add(imag, index, xp.imag(values))
-        return xp.astype(real + imag * 1j, target.dtype)
+        return _complex_from(xp, real, imag, target.dtype)
     shape = tuple(target.shape)
     size = int(np.prod(shape, dtype=np.int64))
     selected = _positions(shape, index)
@@ -206,9 +206,9 @@ def scatter_add(target, index, values):
 
         where = da.from_array(positions, chunks=flat_values.chunks)
         if kind_of(flat_values.dtype) == "c":
-            total = da.bincount(where, weights=xp.real(flat_values), minlength=size) + 1j * (
-                da.bincount(where, weights=xp.imag(flat_values), minlength=size)
-            )
+            real = da.bincount(where, weights=xp.real(flat_values), minlength=size)
+            imag = da.bincount(where, weights=xp.imag(flat_values), minlength=size)
+            total = _complex_from(xp, real, imag, target.dtype)
         else:
             total = da.bincount(where, weights=flat_values, minlength=size)
         added = xp.astype(total, target.dtype)
@@ -217,15 +217,35 @@ def scatter_add(target, index, values):
         one_hot = xp.reshape(xp.asarray(positions, device=device), (-1, 1)) == xp.reshape(
             xp.arange(size, dtype=xp.int64, device=device), (1, -1)
         )
-        added = xp.reshape(flat_values, (1, -1)) @ xp.astype(one_hot, target.dtype)
+        # selected, not multiplied: a product with the one-hot would make inf * 0 = NaN in
+        # every other position
+        zero = xp.zeros((), dtype=target.dtype, device=device)
+        picked = xp.where(one_hot, xp.reshape(flat_values, (-1, 1)), zero)
+        added = xp.sum(picked, axis=0, dtype=target.dtype)
     return target + xp.reshape(added, shape)
+
+
+def _complex_from(xp, real, imag, dtype):
+    """The complex array ``real + imag i``, exactly: ``real + imag * 1j`` makes ``inf * 1j`` a
+    ``nan + inf j`` and turns -0.0 into 0.0."""
+    if is_lazy(real):  # Dask: NumPy blocks, put together in place
+        return real.map_blocks(_complex_block, imag, dtype=dtype)
+    pairs = xp.stack([real, imag], axis=-1)  # the parts side by side, read as complex numbers
+    return xp.reshape(pairs.view(dtype), tuple(real.shape))
+
+
+def _complex_block(real, imag):
+    out = np.empty(real.shape, np.result_type(real.dtype, np.complex64))
+    out.real, out.imag = real, imag
+    return out
 
 
 # the dtypes cupyx.scatter_add takes (complex ones are added as two real parts)
 _CUPY_SCATTER_ADD = ("int32", "int64", "uint32", "uint64", "float16", "float32", "float64")
-# the dtypes cupyx.scatter_max and scatter_min take exactly; the others (int64, float16, ...) go
-# in rounds. float64 goes in rounds too: CuPy 14.2 on an H100 rounded its results to float32
-_CUPY_SCATTER_EXTREMUM = ("int32", "uint32", "uint64", "float32")
+# the dtypes cupyx.scatter_max and scatter_min take exactly; the others go in rounds: int64 and
+# float16 it refuses, float64 it rounded to float32 (CuPy 14.2, an H100), and float32 it
+# compares with fmaxf/fminf, which drop a NaN where NumPy's maximum.at keeps it
+_CUPY_SCATTER_EXTREMUM = ("int32", "uint32", "uint64")
 
 
 def scatter_extremum(target, index, values, largest: bool):

@@ -147,9 +147,9 @@ def _minus_one_hot(xp, p, labels):
         if p.ndim == 2:  # a batch of examples: the rows are p's own
             p[_row_numbers(labels, p.shape[0]), labels] -= 1
             return p
-        rows = xp.reshape(p, (-1, p.shape[-1]))
+        rows = xp.reshape(p, (-1, p.shape[-1]))  # a copy where p is not contiguous
         rows[_row_numbers(labels, rows.shape[0]), xp.reshape(labels, (-1,))] -= 1
-        return p
+        return xp.reshape(rows, tuple(p.shape))
     picked = take_along_axis(p, labels[..., None], -1)
     classes = xp.arange(p.shape[-1], device=device_of(p))
     return xp.where(classes == labels[..., None], picked - 1, p)
