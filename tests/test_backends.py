@@ -970,3 +970,35 @@ def test_scatter_add_keeps_infinite_and_nan_values_to_their_own_positions(backen
         np.testing.assert_array_equal(got, expected)
         if values.dtype.kind == "c" and LIBRARY[backend] in ("numpy", "cupy"):  # add.at's -0.0
             assert np.signbit(got.real[0]) == np.signbit(expected.real[0])
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_numpy_functions_and_helpers_keep_cupy_tensors_on_cupy(backend):
+    # each once failed on CuPy (keywords CuPy lacks, NumPy arrays beside CuPy ones) or gave NumPy
+    if LIBRARY[backend] != "cupy":
+        pytest.skip("CuPy's own signatures and refusals")
+    cupy = importlib.import_module("cupy")
+
+    def both(make):
+        on_numpy = make(lambda a: tg.constant(np.asarray(a, dtype=float)))
+        on_cupy = make(lambda a: tg.constant(cupy.asarray(np.asarray(a, dtype=float))))
+        for want, got in zip(on_numpy, on_cupy, strict=True):
+            assert backend_name(got._value) == "cupy", make
+            np.testing.assert_array_equal(got.numpy(), want.numpy())
+
+    both(lambda c: [np.nanquantile(c([[1, np.nan, 3], [4, 5, 6]]), [0.25, 0.5], axis=1)])
+    both(lambda c: [np.nanpercentile(c([1, np.nan, 3]), 50, method="midpoint")])
+    both(lambda c: [np.isin(c([1, 2, 5]), c([2])), np.isin(c([1, 2, 5]), np.array([5.0]))])
+    both(lambda c: [np.argpartition(c([3, 1, 2]), 1)])
+    both(lambda c: [np.histogram_bin_edges(c([1, 2, 5]), 3)])
+    both(lambda c: [np.digitize(c([1, 2, 5]), np.array([1.5, 3.0]))])
+    both(lambda c: [np.interp(0.5, c([0, 1]), c([0, 2]))])
+    both(lambda c: [np.block([c([1, 2]), 3.0])])
+    both(lambda c: [np.resize(c(np.zeros(0)), (2,))])
+    both(lambda c: [tg.linalg.matrix_rank(c([[1, 2], [2, 4]])), tg.linalg.matrix_rank(c([[1]]))])
+    both(lambda c: [tg.linalg.matrix_rank(c([[1, 2], [2, 4.001]]), rtol=0.01)])
+    x = cupy.asarray(np.array([1.0, 2.0]))
+    tg.testing.check_grads(lambda w, b: w * b, [x, 3.0], order=1)  # 3.0 joins CuPy
+    np.testing.assert_allclose(
+        cupy.asnumpy(tg.numerical.derivative(lambda t: t**3, x)), [3.0, 12.0], rtol=1e-6
+    )

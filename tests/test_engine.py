@@ -654,3 +654,11 @@ def test_the_rules_made_for_joins_of_many_inputs_are_bounded():
         y = tg.sum(tg.concat([tg.reshape(x, (1,)) for x in xs]) ** 2)
     assert [float(g) for g in tape.gradient(y, xs)] == [2.0 * i for i in range(2500)]
     assert len(manipulation._concat.primitive.vjps.rules) <= 1024
+
+
+@pytest.mark.parametrize("value", [np.array(1.0), np.array([1.0, 2.0])])
+@pytest.mark.parametrize("shape", [(-1,), (2, -1), (-3, 2)])
+def test_broadcast_to_a_negative_length_raises_numpys_error(value, shape):
+    # the stride-0 view once took -1 as a length and gave shape (1,)
+    with pytest.raises(ValueError, match="all elements of broadcast shape must be non-negative"):
+        tg.broadcast_to(tg.constant(value), shape)

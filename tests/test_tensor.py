@@ -850,3 +850,20 @@ def test_tapegrad_imports_and_differentiates_without_array_api_compat():
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[1.0, 3.0, 2.0]"
+
+
+def test_a_tensor_is_never_taken_for_a_backend_array():
+    # tensors have __array_namespace__: once taken for an array type, every op then kept the
+    # tensor itself as a value, and nested tapes gave Tensor-in-Tensor values and None
+    from tapegrad._backend import ARRAY_TYPES, is_array
+
+    for t in (tg.constant([1.0]), tg.Variable(2.0)):
+        assert not is_array(t)
+        assert type(t) not in ARRAY_TYPES
+    x = tg.Variable(2.0)
+    with tg.GradientTape() as outer:
+        with tg.GradientTape() as inner:
+            z = x**4
+        dz = inner.gradient(z, x)
+    assert type(dz._value) is not tg.Tensor
+    assert float(outer.gradient(dz, x)) == 48.0

@@ -126,6 +126,8 @@ def _broadcast_to(x, /, shape):
     """A read-only broadcast view, made directly from strides when ``x`` is contiguous."""
     shape = tuple(shape)
     x = _as_ndarray(x)
+    if shape and min(shape) < 0:  # NumPy's error: np.ndarray would take -1 as a length
+        return np.broadcast_to(x, shape)
     if x.ndim == 0:  # a scalar (a full reduction's cotangent): every stride is 0
         view = np.ndarray(shape, x.dtype, buffer=x, strides=(0,) * len(shape))
         view.flags.writeable = False
@@ -234,6 +236,16 @@ def _bare_cupy_namespace():  # pragma: no cover - needs a GPU
     def svdvals(x, /):
         return cupy.linalg.svd(x, compute_uv=False)
 
+    def matrix_rank(x, /, *, rtol=None):  # CuPy's takes an absolute tol, for one matrix
+        if min(x.shape[-2:]) == 0:
+            return cupy.zeros(x.shape[:-2], dtype=cupy.int64)
+        s = cupy.linalg.svd(x, compute_uv=False)
+        if rtol is None:
+            rtol = max(x.shape[-2:]) * cupy.finfo(x.dtype).eps
+        elif not isinstance(rtol, (int, float)):
+            rtol = cupy.asarray(rtol)[..., None]
+        return cupy.count_nonzero(s > rtol * s.max(axis=-1, keepdims=True), axis=-1)
+
     namespace.sort, namespace.argsort = _standard_sorts(cupy)
 
     def solve(x1, x2, /):  # the standard's: a 1-D x2 is one vector; stacks broadcast
@@ -245,6 +257,7 @@ def _bare_cupy_namespace():  # pragma: no cover - needs a GPU
         return cupy.linalg.solve(a, cupy.broadcast_to(x2, batch + x2.shape[-2:]))
 
     linalg.cholesky, linalg.pinv, linalg.svdvals, linalg.solve = cholesky, pinv, svdvals, solve
+    linalg.matrix_rank = matrix_rank
     # the standard's linalg functions that cupy.linalg lacks (it keeps them at the top level)
     linalg.diagonal = lambda x, /, *, offset=0: cupy.diagonal(x, offset, -2, -1)
     linalg.trace = lambda x, /, *, offset=0, dtype=None: cupy.trace(x, offset, -2, -1, dtype)
@@ -358,7 +371,9 @@ def is_array(value) -> bool:
     kind = type(value)
     known = _IS_ARRAY.get(kind)
     if known is None:
-        known = _IS_ARRAY[kind] = (
+        # tapegrad's tensors speak the standard (__array_namespace__) but are no backend
+        # array: taken for one, a tensor would become the value of another
+        known = _IS_ARRAY[kind] = kind.__module__.partition(".")[0] != "tapegrad" and (
             isinstance(value, (np.ndarray, np.generic))
             or hasattr(value, "__array_namespace__")
             or (

@@ -290,7 +290,11 @@ def _namespace(x: Any) -> Any:
     if isinstance(x, np.ndarray | np.generic | numbers.Number) or _from_tapegrad(x):
         return np
     compat = _compat()
-    if compat is None or not compat.is_array_api_obj(x):
+    if compat is None:  # the libraries tapegrad knows without it (CuPy's bare namespace ...)
+        from ._backend import backend_name, is_array, xp_of
+
+        return xp_of(x) if is_array(x) and backend_name(x) != "numpy" else np
+    if not compat.is_array_api_obj(x):
         return np
     xp = compat.array_namespace(x)
     return np if compat.is_numpy_namespace(xp) else xp

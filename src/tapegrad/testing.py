@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from . import numerical
-from ._backend import is_array
+from ._backend import in_library_of, is_array
 from ._dtypes import kind_of
 from ._forward import ForwardAccumulator
 from ._structure import flatten
@@ -66,7 +66,11 @@ def check_grads(
         return flatten(f(*rebuild(list(xs))))[0]
 
     rng = np.random.default_rng(seed)
-    _check(flat, tuple(_as_tensor(leaf) for leaf in leaves), order, modes, rng, rtol, atol, "f")
+    # Python numbers join the library of the first array among the arguments (CuPy's ...)
+    arrays = [v._value if isinstance(v, Tensor) else v for v in leaves]
+    like = next((v for v in arrays if is_array(v)), None)
+    xs = tuple(_as_tensor(leaf, like) for leaf in leaves)
+    _check(flat, xs, order, modes, rng, rtol, atol, "f")
 
 
 def _modes(modes) -> tuple[str, ...]:
@@ -95,10 +99,13 @@ def _checked_options(order, rtol, atol) -> None:
             raise ValueError(f"{name} must be a non-negative number or None, not {value!r}")
 
 
-def _as_tensor(value):
+def _as_tensor(value, like=None):
     if value is None or isinstance(value, Tensor):  # None: an empty place in a structure
         return value
-    return constant(value if is_array(value) else np.asarray(value))  # arrays keep their library
+    if is_array(value):  # arrays keep their library
+        return constant(value)
+    value = np.asarray(value)
+    return constant(value if like is None else in_library_of(like, value))
 
 
 def _floating(values) -> list[int]:

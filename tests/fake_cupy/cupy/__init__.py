@@ -69,6 +69,8 @@ def _unwrap(value):
         return value._a
     if type(value) in (tuple, list):
         return type(value)(_unwrap(v) for v in value)
+    if type(value) is dict:  # keyword arguments: CuPy takes its arrays by keyword too
+        return {k: _unwrap(v) for k, v in value.items()}
     return value
 
 

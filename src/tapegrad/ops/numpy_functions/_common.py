@@ -154,7 +154,15 @@ def _on_values(function, *args, **kwargs):
     """NumPy's own ``function`` on the arrays inside the tensors, its arrays as tensors: for
     results that have no derivative (there is no gradient to lose)."""
     like = _first_tensor([*args, *kwargs.values()])
-    return _as_result(function(*_raw(args), **_raw(kwargs)), like)
+    args, kwargs = _raw(args), _raw(kwargs)
+    if like is not None and backend_name(like._value) == "cupy":  # NumPy arrays join, as in
+        args = [_numpy_moved(v, like) for v in args]  # _tensor: CuPy takes no NumPy operands
+        kwargs = {k: _numpy_moved(v, like) for k, v in kwargs.items()}
+    return _as_result(function(*args, **kwargs), like)
+
+
+def _numpy_moved(value, like):
+    return creation.asarray(value, like=like)._value if type(value) is np.ndarray else value
 
 
 def _static(array, like):

@@ -10,6 +10,7 @@ import math
 
 import numpy as np
 
+from ..._backend import backend_name, in_library_of
 from ..._dtypes import kind_of
 from ..._tensor import Tensor
 from .. import elementwise as ew
@@ -104,9 +105,18 @@ def _steps(n, q):
     return (n - 1).astype(q.dtype) if q.dtype.kind == "f" else n - 1
 
 
+def _beside_counts(q, n):
+    """The quantiles' values ``q`` in the library of the counts ``n`` where those stay on a
+    GPU: CuPy takes no NumPy operands (Dask takes them, and NumPy counts are NumPy)."""
+    if isinstance(n, (int, np.integer, np.ndarray)) or backend_name(n) != "cupy":
+        return q
+    return in_library_of(n, q)
+
+
 def _positions(n, q, method):
     """NumPy's virtual indices for ``n`` values (an int, or an integer array per slice): the
     integer index (methods without interpolation, integer quantiles), or the two indices."""
+    q = _beside_counts(q, n)
     n1 = _steps(n, q)
     if method == "lower":
         return np.floor(n1 * q).astype(np.intp), None
@@ -133,7 +143,7 @@ def _weight(n, q, previous, method, weak, like):
     previous index -1 above the last value), as the pieces ``_lerp`` needs: the weight, one
     minus it, and where it reaches 0.5. A quantile given as a tensor gives a weight on the
     tape, so the result is differentiable in q too."""
-    values = _values(q)
+    values = _beside_counts(_values(q), n)
     n1 = _steps(n, values)
     if method == "midpoint":
         index = 0.5 * (np.floor(n1 * values) + np.ceil(n1 * values))
@@ -351,4 +361,5 @@ def partition(a, kth, axis=-1, kind="introselect", order=None):
 def argpartition(a, kth, axis=-1, kind="introselect", order=None):
     """``numpy.argpartition``, computed on the values (indices have no derivative)."""
     refuse("argpartition", order=order)
-    return _on_values(np.argpartition, a, kth, axis=axis, kind=kind)
+    options = {} if kind == "introselect" else {"kind": kind}  # CuPy's takes no kind
+    return _on_values(np.argpartition, a, kth, axis=axis, **options)

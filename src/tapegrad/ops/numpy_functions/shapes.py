@@ -130,6 +130,12 @@ def dstack(tup):
     return _joined(_atleast_all(3, _as_list(tup, "stack")), 2)
 
 
+def _block_leaves(arrays, depth):
+    return (
+        [arrays] if depth == 0 else [x for part in arrays for x in _block_leaves(part, depth - 1)]
+    )
+
+
 def _block_depth(arrays, index=()):
     """The depth of list nesting of ``block``'s argument, and its leaves' largest ndim, with
     NumPy's errors."""
@@ -159,10 +165,11 @@ def block(arrays):
     leading axes of length 1 up to the result's number of axes."""
     depth, leaf_ndim = _block_depth(arrays)
     ndim = builtins.max(depth, leaf_ndim)
+    like = _first_tensor(_block_leaves(arrays, depth))  # plain leaves join its library
 
     def build(part, level):
         if level == depth:
-            part = _tensor(part)
+            part = _tensor(part, like=like)
             return mp.reshape(part, (1,) * (ndim - part.ndim) + tuple(part.shape))
         return _joined([build(p, level + 1) for p in part], level - depth)
 
@@ -300,7 +307,7 @@ def resize(a, new_shape):
     """``numpy.resize``: the flattened elements repeated to fill ``new_shape``."""
     a = _tensor(a)
     if a.size == 0:
-        return creation.zeros(new_shape, dtype=a.dtype)
+        return creation.asarray(np.zeros(new_shape, dtype=as_dtype(a.dtype)), like=a)
     return _gather(a, np.resize(np.arange(a.size), new_shape))
 
 

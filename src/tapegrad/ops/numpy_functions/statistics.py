@@ -183,7 +183,7 @@ def interp(x, xp, fp, left=None, right=None, period=None):
         raise ValueError("array of sample points is empty")
     if isinstance(x, (int, float)):  # a Python number takes the samples' dtype, as beside them
         real = ew.real(fp).dtype if kind_of(fp.dtype) == "c" else fp.dtype
-        x = creation.asarray(x, dtype=np.result_type(as_dtype(real), as_dtype(xp.dtype)))
+        x = creation.asarray(x, dtype=np.result_type(as_dtype(real), as_dtype(xp.dtype)), like=like)
     x = _floating(_tensor(x, like=like))
     if period is not None:
         if period == 0:

@@ -12,13 +12,23 @@ import builtins
 
 import numpy as np
 
+from ..._backend import backend_name
 from ..._dtypes import as_dtype, kind_of
 from ..._tensor import Tensor
 from .. import elementwise as ew
 from .. import manipulation as mp
 from .. import reduction as rd
 from .. import searching
-from ._common import _on_values, _raw, _refuse_lazy, _tensor, _values, refuse
+from ._common import (
+    _as_result,
+    _first_tensor,
+    _on_values,
+    _raw,
+    _refuse_lazy,
+    _tensor,
+    _values,
+    refuse,
+)
 from .shapes import ravel
 
 
@@ -54,8 +64,9 @@ def flatnonzero(a):
 
 def isin(element, test_elements, assume_unique=False, invert=False, *, kind=None):
     """``numpy.isin`` on the values: a bool tensor."""
+    options = {} if kind is None else {"kind": kind}  # CuPy's isin takes no kind
     return _on_values(
-        np.isin, element, test_elements, assume_unique=assume_unique, invert=invert, kind=kind
+        np.isin, element, test_elements, assume_unique=assume_unique, invert=invert, **options
     )
 
 
@@ -66,6 +77,15 @@ def digitize(x, bins, right=False):
 
 def histogram_bin_edges(a, bins=10, range=None, weights=None):  # noqa: A002
     """``numpy.histogram_bin_edges`` on the values: a tensor."""
+    like = _first_tensor([a, bins, weights])
+    if like is not None and backend_name(like._value) == "cupy":  # CuPy has no such function:
+        edges = np.histogram_bin_edges(  # NumPy's, on the values read back from the GPU
+            _values(a),
+            bins if isinstance(bins, str) else _values(bins),
+            range=range,
+            weights=None if weights is None else _values(weights),
+        )
+        return _as_result(edges, like)
     return _on_values(np.histogram_bin_edges, a, bins, range=range, weights=weights)
 
 
