@@ -1,6 +1,6 @@
 """One kernel where array operations would launch several: fused elementwise formulas on CuPy.
 
-On a GPU, a step over small or medium arrays is bound by the host: CuPy spends 10-15 us of
+On a GPU, a step over small or medium arrays is bound by the host: CuPy spends 10-40 us of
 Python and driver time to launch a kernel, whatever the kernel computes. A rule such as sin's
 ``g * cos(x)`` is two launches as array operations, and one as a single elementwise kernel;
 PyTorch keeps such kernels for the same reason (``threshold_backward``, ``sigmoid_backward``,
@@ -12,8 +12,9 @@ The kernel is used only where every operand is a CuPy array of one real floating
 or float64; scalars join in that dtype, as NumPy 2 and CuPy take a Python float beside a float32
 array). It is compiled with ``--fmad=false``, so that ``a - b * c`` rounds the product and then
 the difference, as the two array operations do: the fused and the unfused results are the same
-bits. The environment variable ``TAPEGRAD_FUSED_KERNELS=0`` turns the kernels off (the array
-operations then run everywhere), for comparison.
+bits (a backend test checks each kernel against its formula on a GPU). The environment variable
+``TAPEGRAD_FUSED_KERNELS=0`` turns the kernels off (the array operations then run everywhere),
+for comparison.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ TAKES_KERNELS: dict[type, bool] = {}
 # the kinds of operand a formula declares (``name:kind``), as CuPy's kernel declares them
 _DECLARATIONS = {
     "": "T {}",  # an array of the first operand's library and floating dtype
-    "raw": "raw T {}",  # the same, read whole by the body (``x[i * columns + j]``)
+    "raw": "raw T {}",  # the same, read whole by the body (``x[i * classes + j]``)
     "int": "I {}",  # an integer array of that library (one integer dtype for all)
     "scalar": "T {}",  # a Python number, taken in the floating dtype
     "index": "int64 {}",  # a Python int
