@@ -162,7 +162,7 @@ def _on_values(function, *args, **kwargs):
 
 
 def _numpy_moved(value, like):
-    return creation.asarray(value, like=like)._value if type(value) is np.ndarray else value
+    return _tensor(value, like=like)._value if type(value) is np.ndarray else value
 
 
 def _static(array, like):
